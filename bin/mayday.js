@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The compiled CLI lives in dist/ (built by `npm install` through the prepare script).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+const entry = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+if (!existsSync(entry)) {
+  process.stderr.write('mayday: dist/ is missing; run `npm install` (or `npm run build`) in the checkout first.\n');
+  process.exit(1);
+}
+const { main } = await import(entry);
+await main(process.argv.slice(2));
