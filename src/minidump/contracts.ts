@@ -62,15 +62,31 @@ export interface InlineFrameInfo {
   /** The call site's file and line in the caller. */
   readonly callFile?: string;
   readonly callLine?: number;
+  /**
+   * Where execution is *within* this inlined function at the looked-up address: the next
+   * inner inline's call site, or the line record itself for the innermost inline. This is
+   * the file/line a frame for this inlined function shows (Breakpad, rust-minidump).
+   */
+  readonly file?: string;
+  readonly line?: number;
+  /** Module-relative start of this inline's address range that holds the address. */
+  readonly functionBase?: bigint;
 }
 
 /** The answer of a symbol lookup for one address (module-relative). */
 export interface SymbolLookup {
   readonly functionName: string;
+  /** The record carried Breakpad's `m` flag: the linker folded several functions here. */
+  readonly isMultiple?: boolean;
   /** Module-relative address of the function (FUNC) or public symbol (PUBLIC). */
   readonly functionBase: bigint;
   /** Size of the FUNC record; absent for PUBLIC symbols. */
   readonly functionSize?: bigint;
+  /**
+   * Source location in the *outer* (non-inlined) function. Without inlines this is the
+   * line record at the address; with inlines it is the outermost inline's call site,
+   * as Breakpad reports it (the innermost location is then `inlines.at(-1).file/line`).
+   */
   readonly file?: string;
   readonly line?: number;
   /** Module-relative address of the line record that holds the address. */
@@ -107,6 +123,11 @@ export interface WinFrameInfo {
 
 /** Parsed, queryable symbols of one module. */
 export interface ModuleSymbols {
+  /**
+   * Some records were malformed (the usable rest still answers lookups): Breakpad's
+   * "corrupt symbols" warning for the module.
+   */
+  readonly corrupt?: boolean;
   lookup(moduleOffset: bigint): SymbolLookup | undefined;
   findCfi(moduleOffset: bigint): CfiRules | undefined;
   findWin(moduleOffset: bigint): WinFrameInfo | undefined;

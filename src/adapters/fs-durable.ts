@@ -1,0 +1,75 @@
+import { open, rename, mkdir, rm, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Filesystem helpers for writes that must survive a crash of the process or the machine:
+ * data is written under a temporary name, flushed, renamed into place, and the directory
+ * entry is flushed too. A reader sees either the old file or the new one, never a part.
+ */
+
+export async function fsyncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function writeFileDurably(path: string, data: string | Uint8Array, durable = true): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = temporaryName(path);
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(data);
+    if (durable) await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  if (durable) await fsyncDirectory(dirname(path));
+}
+
+/** `NAME.<pid>.<random>.tmp`, so that leftovers can be traced to a process that died. */
+export function temporaryName(path: string): string {
+  return `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+/** Whether a process with this pid is alive on this machine. */
+export function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes entries of `dir` named `<anything>.<pid>.<hex>.tmp` whose pid is dead. */
+export async function removeOrphanedTemporaries(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const match = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+    if (match && !processIsAlive(Number(match[1]))) {
+      await rm(join(dir, name), { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}

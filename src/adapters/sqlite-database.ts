@@ -1,0 +1,56 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Opens an SQLite database the way every embedded Mayday store wants it: WAL (readers
+ * never block the writer), full fsync on commit (an acknowledged crash must survive power
+ * loss), a busy timeout (several processes of one machine may share a file), and the
+ * versioned migrations of the caller applied in order at start.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export function openSqlite(path: string, migrations: readonly Migration[]): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db, migrations);
+  return db;
+}
+
+export function migrate(db: Database.Database, migrations: readonly Migration[]): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+  )`);
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  const newest = sorted.at(-1)?.version ?? 0;
+  const unknown = [...applied].filter((v) => v > newest);
+  if (unknown.length > 0) {
+    throw new Error(`database schema version ${Math.max(...unknown)} is newer than this Mayday knows (${newest}); upgrade Mayday`);
+  }
+  for (const migration of sorted) {
+    if (applied.has(migration.version)) continue;
+    // BEGIN IMMEDIATE takes the write lock first, so two processes starting together
+    // cannot both apply the same migration.
+    db.transaction(() => {
+      const again = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version);
+      if (again) return;
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.description, new Date().toISOString());
+    }).immediate();
+  }
+}
+
+export function schemaVersionOf(db: Database.Database): number {
+  return (db.prepare('SELECT COALESCE(MAX(version), 0) FROM schema_migrations').pluck().get() as number) ?? 0;
+}

@@ -1,0 +1,152 @@
+import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { EventEmitter } from 'node:events';
+import { QUEUE_NAMES, type ProcessingQueue, type QueueItem, type QueueName, type QueueStats } from '../ports/queue.js';
+import { openSqlite, type Migration } from './sqlite-database.js';
+import { processIsAlive } from './fs-durable.js';
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'queue items',
+    sql: `
+      CREATE TABLE queue_items (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        crash_id TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        enqueued_at INTEGER NOT NULL,
+        visible_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease TEXT,
+        owner_host TEXT,
+        owner_pid INTEGER,
+        UNIQUE (queue, crash_id)
+      );
+      CREATE INDEX queue_items_ready ON queue_items (queue, visible_at, id);
+    `,
+  },
+];
+
+/** Socorro's order: users wait on priority, the collector feeds standard, bulk jobs last. */
+const TAKE_ORDER: Record<QueueName, number> = { priority: 0, standard: 1, reprocessing: 2 };
+
+/**
+ * A durable at-least-once queue in one SQLite file. Taking an item leases it: it stays in
+ * the table, invisible until `visible_at`; acknowledging deletes it. Items leased by a
+ * process of this host that has since died are made visible again on open, so a restart
+ * after SIGKILL resumes at once rather than after the visibility timeout.
+ */
+export class SqliteQueue implements ProcessingQueue {
+  private readonly events = new EventEmitter();
+  private readonly host = hostname();
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly visibilityTimeoutMs: number,
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  static open(path: string, options: { visibilityTimeoutMs: number }): SqliteQueue {
+    const queue = new SqliteQueue(openSqlite(path, MIGRATIONS), options.visibilityTimeoutMs);
+    queue.releaseLeasesOfDeadProcesses();
+    return queue;
+  }
+
+  async enqueue(crashId: string, queue: QueueName = 'standard'): Promise<void> {
+    const now = Date.now();
+    this.db
+      .prepare(
+        `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (queue, crash_id) DO NOTHING`,
+      )
+      .run(crashId, queue, now, now);
+    this.events.emit('work');
+  }
+
+  async take(): Promise<QueueItem | undefined> {
+    const now = Date.now();
+    const lease = randomUUID();
+    const row = this.db
+      .prepare(
+        `UPDATE queue_items SET visible_at = ?, attempts = attempts + 1, lease = ?, owner_host = ?, owner_pid = ?
+         WHERE id = (
+           SELECT id FROM queue_items WHERE visible_at <= ?
+           ORDER BY CASE queue WHEN 'priority' THEN 0 WHEN 'standard' THEN 1 ELSE 2 END, visible_at, id LIMIT 1
+         )
+         RETURNING crash_id, queue, attempts, enqueued_at`,
+      )
+      .get(now + this.visibilityTimeoutMs, lease, this.host, process.pid, now) as
+      | { crash_id: string; queue: QueueName; attempts: number; enqueued_at: number }
+      | undefined;
+    if (!row) return undefined;
+    return { crashId: row.crash_id, queue: row.queue, attempts: row.attempts, enqueuedAt: row.enqueued_at, lease };
+  }
+
+  async ack(item: QueueItem): Promise<void> {
+    this.db.prepare('DELETE FROM queue_items WHERE queue = ? AND crash_id = ? AND lease = ?').run(item.queue, item.crashId, item.lease);
+  }
+
+  async release(item: QueueItem, delayMs = 0): Promise<void> {
+    this.db
+      .prepare('UPDATE queue_items SET visible_at = ?, lease = NULL, owner_host = NULL, owner_pid = NULL WHERE queue = ? AND crash_id = ? AND lease = ?')
+      .run(Date.now() + delayMs, item.queue, item.crashId, item.lease);
+    if (delayMs === 0) this.events.emit('work');
+  }
+
+  waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        this.events.off('work', done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.events.on('work', done);
+      signal?.addEventListener('abort', done);
+    });
+  }
+
+  async stats(): Promise<QueueStats[]> {
+    const now = Date.now();
+    const rows = this.db
+      .prepare(
+        `SELECT queue,
+                SUM(CASE WHEN lease IS NULL OR visible_at <= ? THEN 1 ELSE 0 END) AS waiting,
+                SUM(CASE WHEN lease IS NOT NULL AND visible_at > ? THEN 1 ELSE 0 END) AS in_flight,
+                MIN(CASE WHEN lease IS NULL OR visible_at <= ? THEN enqueued_at END) AS oldest
+         FROM queue_items GROUP BY queue`,
+      )
+      .all(now, now, now) as { queue: QueueName; waiting: number; in_flight: number; oldest: number | null }[];
+    return QUEUE_NAMES.map((queue) => {
+      const row = rows.find((r) => r.queue === queue);
+      return { queue, waiting: row?.waiting ?? 0, inFlight: row?.in_flight ?? 0, ...(row?.oldest != null ? { oldestEnqueuedAt: row.oldest } : {}) };
+    }).sort((a, b) => TAKE_ORDER[a.queue] - TAKE_ORDER[b.queue]);
+  }
+
+  async check(): Promise<void> {
+    this.db.prepare('SELECT COUNT(*) FROM queue_items').get();
+  }
+
+  async close(): Promise<void> {
+    this.events.emit('work');
+    if (this.db.open) this.db.close();
+  }
+
+  private releaseLeasesOfDeadProcesses(): void {
+    const owners = this.db
+      .prepare('SELECT DISTINCT owner_pid FROM queue_items WHERE lease IS NOT NULL AND owner_host = ?')
+      .pluck()
+      .all(this.host) as number[];
+    // Our own pid can only appear here from an earlier process that had it (pid reuse
+    // after a restart): nothing has been taken through this instance yet.
+    const dead = owners.filter((pid) => pid !== null && (pid === process.pid || !processIsAlive(pid)));
+    const release = this.db.prepare(
+      'UPDATE queue_items SET visible_at = ?, lease = NULL, owner_host = NULL, owner_pid = NULL WHERE owner_host = ? AND owner_pid = ?',
+    );
+    for (const pid of dead) release.run(Date.now(), this.host, pid);
+  }
+}

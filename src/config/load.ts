@@ -1,0 +1,162 @@
+import { parseIni } from './ini.js';
+import { SCHEMA, findOption, listOptions, type Config } from './schema.js';
+
+/**
+ * Loads one node's configuration: schema defaults, then the INI file, then
+ * `MAYDAY_<SECTION>_<KEY>` environment variables, then command-line overrides. Pure: the
+ * caller reads the file. Every problem is collected (not just the first) so an operator
+ * can fix a file in one pass.
+ */
+
+export type Severity = 'error' | 'warning';
+
+export interface ConfigFinding {
+  /** The file, `environment`, or `command line`. */
+  source: string;
+  line?: number;
+  severity: Severity;
+  message: string;
+}
+
+export type ValueOrigin = { kind: 'default' } | { kind: 'file'; file: string; line: number } | { kind: 'env'; variable: string } | { kind: 'override' };
+
+export interface LoadInput {
+  /** The INI text and the name to report it under; omit for defaults only. */
+  file?: { name: string; text: string };
+  env?: Readonly<Record<string, string | undefined>>;
+  /** `section.key` -> raw text, e.g. from `--port`. */
+  overrides?: Readonly<Record<string, string>>;
+}
+
+export interface LoadResult {
+  /** Present when there are no errors. */
+  config?: Config;
+  findings: ConfigFinding[];
+  origins: Map<string, ValueOrigin>;
+}
+
+export const ENV_PREFIX = 'MAYDAY_';
+
+export function loadConfig(input: LoadInput): LoadResult {
+  const findings: ConfigFinding[] = [];
+  const origins = new Map<string, ValueOrigin>();
+  const values = new Map<string, unknown>();
+
+  for (const { section, key, spec } of listOptions()) {
+    if (spec.default !== undefined) {
+      values.set(`${section}.${key}`, spec.default);
+      origins.set(`${section}.${key}`, { kind: 'default' });
+    }
+  }
+
+  const apply = (section: string, key: string, raw: string, origin: ValueOrigin, where: Omit<ConfigFinding, 'severity' | 'message'>): void => {
+    const spec = findOption(section, key);
+    if (!spec) return;
+    try {
+      values.set(`${section}.${key}`, spec.parse(raw));
+      origins.set(`${section}.${key}`, origin);
+    } catch (error) {
+      findings.push({ ...where, severity: 'error', message: `${section}.${key}: ${(error as Error).message}` });
+    }
+  };
+
+  if (input.file) {
+    const { name, text } = input.file;
+    const doc = parseIni(text);
+    for (const problem of doc.problems) findings.push({ source: name, line: problem.line, severity: 'error', message: problem.message });
+    for (const section of doc.sections) {
+      if (!(section.name in SCHEMA)) {
+        findings.push({ source: name, line: section.line, severity: 'error', message: `unknown section [${section.name}]${suggest(section.name, Object.keys(SCHEMA))}` });
+      }
+    }
+    for (const entry of doc.entries) {
+      if (!(entry.section in SCHEMA)) continue;
+      if (!findOption(entry.section, entry.key)) {
+        const known = Object.keys(SCHEMA[entry.section as keyof typeof SCHEMA]);
+        findings.push({ source: name, line: entry.line, severity: 'error', message: `unknown option ${entry.section}.${entry.key}${suggest(entry.key, known)}` });
+        continue;
+      }
+      apply(entry.section, entry.key, entry.value, { kind: 'file', file: name, line: entry.line }, { source: name, line: entry.line });
+    }
+  }
+
+  for (const [variable, raw] of Object.entries(input.env ?? {})) {
+    if (!variable.startsWith(ENV_PREFIX) || raw === undefined) continue;
+    const target = envTarget(variable);
+    if (!target) {
+      findings.push({ source: 'environment', severity: 'warning', message: `${variable} names no option (expected ${ENV_PREFIX}<SECTION>_<KEY>)` });
+      continue;
+    }
+    apply(target.section, target.key, raw, { kind: 'env', variable }, { source: 'environment' });
+  }
+
+  for (const [id, raw] of Object.entries(input.overrides ?? {})) {
+    const [section, key] = id.split('.');
+    if (!findOption(section, key)) throw new Error(`internal: override of unknown option ${id}`);
+    apply(section, key, raw, { kind: 'override' }, { source: 'command line' });
+  }
+
+  for (const { section, key, spec } of listOptions()) {
+    if (spec.required && !values.has(`${section}.${key}`)) {
+      findings.push({ source: input.file?.name ?? 'configuration', severity: 'error', message: `${section}.${key} is required: ${spec.description}` });
+    }
+  }
+
+  const hasErrors = findings.some((f) => f.severity === 'error');
+  return { config: hasErrors ? undefined : build(values), findings, origins };
+}
+
+/** `MAYDAY_QUEUE_VISIBILITY_TIMEOUT` -> queue.visibility_timeout (section names hold no `_`). */
+export function envTarget(variable: string): { section: string; key: string } | undefined {
+  const rest = variable.slice(ENV_PREFIX.length).toLowerCase();
+  const cut = rest.indexOf('_');
+  if (cut < 0) return undefined;
+  const section = rest.slice(0, cut);
+  const key = rest.slice(cut + 1);
+  return findOption(section, key) ? { section, key } : undefined;
+}
+
+export function envVariableName(section: string, key: string): string {
+  return `${ENV_PREFIX}${section.toUpperCase()}_${key.toUpperCase()}`;
+}
+
+export function formatFinding(finding: ConfigFinding): string {
+  const where = finding.line !== undefined ? `${finding.source}:${finding.line}` : finding.source;
+  return `${where}: ${finding.severity}: ${finding.message}`;
+}
+
+function build(values: Map<string, unknown>): Config {
+  const config: Record<string, Record<string, unknown>> = {};
+  for (const { section, key } of listOptions()) {
+    config[section] ??= {};
+    config[section][key] = values.get(`${section}.${key}`);
+  }
+  return config as Config;
+}
+
+function suggest(word: string, candidates: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean "${best}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}

@@ -1,0 +1,202 @@
+/**
+ * Option kinds of the configuration schema. Each knows how to parse the text an INI file
+ * or an environment variable holds, and how to describe itself (for docs, the
+ * Configurator's forms and the JSON Schema).
+ */
+
+export type OptionKind = 'string' | 'integer' | 'boolean' | 'enum' | 'list' | 'duration' | 'size' | 'path' | 'url';
+
+export interface OptionSpec<T> {
+  readonly kind: OptionKind;
+  readonly description: string;
+  /** Absent means the option has no default (it may still be optional). */
+  readonly default?: T;
+  readonly required?: boolean;
+  /** Allowed values (enum) or allowed items (list). */
+  readonly values?: readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+  /** Never printed in logs or `config explain` output (tokens, passwords). */
+  readonly secret?: boolean;
+  /** Parses the raw text; throws an Error whose message explains what was expected. */
+  parse(raw: string): T;
+  /** Formats a value back into the text form (for generated files and docs). */
+  format(value: T): string;
+}
+
+interface Common<T> {
+  description: string;
+  default?: T;
+  required?: boolean;
+  secret?: boolean;
+}
+
+export function string(options: Common<string> & { pattern?: RegExp; patternHint?: string }): OptionSpec<string> {
+  return {
+    kind: 'string',
+    ...options,
+    parse(raw) {
+      if (options.pattern && !options.pattern.test(raw)) throw new Error(`expected ${options.patternHint ?? options.pattern.source}, got "${raw}"`);
+      return raw;
+    },
+    format: (v) => v,
+  };
+}
+
+export function path(options: Common<string>): OptionSpec<string> {
+  return {
+    kind: 'path',
+    ...options,
+    parse(raw) {
+      if (raw.includes('\0')) throw new Error('a path cannot contain a NUL byte');
+      if (raw === '') throw new Error('expected a path, got an empty value');
+      return raw;
+    },
+    format: (v) => v,
+  };
+}
+
+export function url(options: Common<string> & { protocols: readonly string[] }): OptionSpec<string> {
+  return {
+    kind: 'url',
+    ...options,
+    values: options.protocols,
+    parse(raw) {
+      let parsed: URL;
+      try {
+        parsed = new URL(raw);
+      } catch {
+        throw new Error(`expected a URL (${options.protocols.join(', ')}), got "${raw}"`);
+      }
+      const scheme = parsed.protocol.replace(/:$/, '');
+      if (!options.protocols.includes(scheme)) throw new Error(`expected a ${options.protocols.join(' or ')} URL, got "${scheme}:"`);
+      return raw;
+    },
+    format: (v) => v,
+  };
+}
+
+export function integer(options: Common<number> & { min?: number; max?: number }): OptionSpec<number> {
+  return {
+    kind: 'integer',
+    ...options,
+    parse(raw) {
+      if (!/^[+-]?\d+$/.test(raw)) throw new Error(`expected an integer, got "${raw}"`);
+      const value = Number(raw);
+      checkRange(value, options.min, options.max, String);
+      return value;
+    },
+    format: String,
+  };
+}
+
+export function boolean(options: Common<boolean>): OptionSpec<boolean> {
+  return {
+    kind: 'boolean',
+    ...options,
+    parse(raw) {
+      const lower = raw.toLowerCase();
+      if (['true', 'yes', 'on', '1'].includes(lower)) return true;
+      if (['false', 'no', 'off', '0'].includes(lower)) return false;
+      throw new Error(`expected true or false, got "${raw}"`);
+    },
+    format: (v) => (v ? 'true' : 'false'),
+  };
+}
+
+export function oneOf<const V extends string>(values: readonly V[], options: Common<V>): OptionSpec<V> {
+  return {
+    kind: 'enum',
+    ...options,
+    values,
+    parse(raw) {
+      if (!(values as readonly string[]).includes(raw)) throw new Error(`expected one of ${values.join(', ')}, got "${raw}"`);
+      return raw as V;
+    },
+    format: (v) => v,
+  };
+}
+
+/** Comma-separated list; with `values`, each item must be one of them. */
+export function list(options: Common<string[]> & { values?: readonly string[]; unique?: boolean }): OptionSpec<string[]> {
+  return {
+    kind: 'list',
+    ...options,
+    parse(raw) {
+      const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (options.values) {
+        const bad = items.filter((item) => !options.values!.includes(item));
+        if (bad.length > 0) throw new Error(`unknown value${bad.length > 1 ? 's' : ''} ${bad.map((b) => `"${b}"`).join(', ')} (allowed: ${options.values.join(', ')})`);
+      }
+      if (options.unique) {
+        const dup = items.find((item, i) => items.indexOf(item) !== i);
+        if (dup !== undefined) throw new Error(`"${dup}" is listed twice`);
+      }
+      return items;
+    },
+    format: (v) => v.join(', '),
+  };
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Durations are written `250ms`, `30s`, `5m`, `2h`, `7d`; parsed to milliseconds. */
+export function duration(options: Common<number> & { min?: number; max?: number }): OptionSpec<number> {
+  return {
+    kind: 'duration',
+    ...options,
+    parse(raw) {
+      const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(raw);
+      if (!match) throw new Error(`expected a duration such as 500ms, 30s, 5m, 2h or 7d, got "${raw}"`);
+      const value = Math.round(Number(match[1]) * DURATION_UNITS[match[2]]);
+      checkRange(value, options.min, options.max, formatDuration);
+      return value;
+    },
+    format: formatDuration,
+  };
+}
+
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const factor = DURATION_UNITS[unit];
+    if (ms >= factor && ms % factor === 0) return `${ms / factor}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** Sizes are written `512KB`, `20MB`, `1GB` (binary multiples) or a plain byte count. */
+export function size(options: Common<number> & { min?: number; max?: number }): OptionSpec<number> {
+  return {
+    kind: 'size',
+    ...options,
+    parse(raw) {
+      const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw);
+      const unit = (match?.[2] || 'b').toLowerCase();
+      if (!match || SIZE_UNITS[unit] === undefined) throw new Error(`expected a size such as 512KB, 20MB or 1GB, got "${raw}"`);
+      const value = Math.round(Number(match[1]) * SIZE_UNITS[unit]);
+      checkRange(value, options.min, options.max, formatSize);
+      return value;
+    },
+    format: formatSize,
+  };
+}
+
+export function formatSize(bytes: number): string {
+  for (const unit of ['GB', 'MB', 'KB'] as const) {
+    const factor = SIZE_UNITS[unit.toLowerCase()];
+    if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return `${bytes}B`;
+}
+
+function checkRange(value: number, min: number | undefined, max: number | undefined, show: (n: number) => string): void {
+  if (min !== undefined && value < min) throw new Error(`must be at least ${show(min)}, got ${show(value)}`);
+  if (max !== undefined && value > max) throw new Error(`must be at most ${show(max)}, got ${show(value)}`);
+}
+
+/** Marks an option without a default: its value in the loaded config may be `undefined`. */
+export function optional<T>(spec: OptionSpec<T>): OptionSpec<T | undefined> {
+  return spec as OptionSpec<T | undefined>;
+}

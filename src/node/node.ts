@@ -1,0 +1,118 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { resolvePaths, type ResolvedPaths } from '../config/resolve.js';
+import { FsRawCrashStore } from '../adapters/fs-raw-crash-store.js';
+import { FsProcessedCrashStore } from '../adapters/fs-processed-crash-store.js';
+import { SqliteQueue } from '../adapters/sqlite-queue.js';
+import { SqliteCrashIndex } from '../adapters/sqlite-crash-index.js';
+import type { RawCrashStore } from '../ports/raw-crash-store.js';
+import type { ProcessedCrashStore } from '../ports/processed-crash-store.js';
+import type { ProcessingQueue } from '../ports/queue.js';
+import type { CrashIndex } from '../ports/crash-index.js';
+import { collectorPlugin } from '../roles/collector/plugin.js';
+import { webPlugin } from '../roles/web/plugin.js';
+import { ProcessorWorker } from '../roles/processor/worker.js';
+import { defaultRuleset } from '../roles/processor/rules.js';
+import { healthPlugin, type HealthCheck } from './health.js';
+import { createEngineStackwalker } from './engine-stackwalker.js';
+
+/** The adapters a node built from its configuration; roles receive them as ports. */
+export interface Adapters {
+  rawCrashStore: RawCrashStore;
+  processedCrashStore: ProcessedCrashStore;
+  queue: ProcessingQueue;
+  crashIndex: CrashIndex;
+}
+
+export interface RunningNode {
+  url: string;
+  paths: ResolvedPaths;
+  app: FastifyInstance;
+  worker?: ProcessorWorker;
+  /** Stops taking work, lets in-flight requests and crashes finish, closes storage. */
+  close(): Promise<void>;
+}
+
+async function buildAdapters(config: Config, paths: ResolvedPaths): Promise<Adapters> {
+  return {
+    rawCrashStore: await FsRawCrashStore.open(paths.raw, { fsync: config.storage.fsync }),
+    processedCrashStore: await FsProcessedCrashStore.open(paths.processed),
+    queue: SqliteQueue.open(paths.queue, { visibilityTimeoutMs: config.queue.visibility_timeout }),
+    crashIndex: SqliteCrashIndex.open(paths.database),
+  };
+}
+
+/**
+ * Builds and starts one node: adapters from the config, a Fastify server with the HTTP
+ * roles the config names mounted as plugins, and the processor worker if named.
+ */
+export async function startNode(config: Config, options: { cwd: string; log: Logger }): Promise<RunningNode> {
+  const { log } = options;
+  const paths = resolvePaths(config, options.cwd);
+  const adapters = await buildAdapters(config, paths);
+  const roles = new Set(config.node.roles);
+
+  const app = Fastify({
+    loggerInstance: log,
+    disableRequestLogging: true,
+    // Crash reporters retry on connection errors; keep-alive connections idle at shutdown
+    // are closed so that `close()` does not wait for them.
+    forceCloseConnections: 'idle',
+    // Request timeouts guard against clients that stop sending mid-body.
+    requestTimeout: 120_000,
+    bodyLimit: config.collector.max_request_size,
+  });
+
+  const checks: HealthCheck[] = [
+    { name: 'raw_crash_store', check: () => adapters.rawCrashStore.check() },
+    { name: 'processed_crash_store', check: () => adapters.processedCrashStore.check() },
+    { name: 'queue', check: () => adapters.queue.check() },
+    { name: 'crash_index', check: () => adapters.crashIndex.check() },
+  ];
+  await app.register(healthPlugin, { checks });
+
+  if (roles.has('collector')) {
+    await app.register(collectorPlugin, {
+      rawCrashStore: adapters.rawCrashStore,
+      queue: adapters.queue,
+      limits: { maxRequestSize: config.collector.max_request_size, maxAnnotations: 500, maxAnnotationSize: 1024 * 1024, maxDumps: 20 },
+    });
+  }
+  if (roles.has('web')) await app.register(webPlugin, adapters);
+
+  let worker: ProcessorWorker | undefined;
+  if (roles.has('processor')) {
+    const stackwalk = createEngineStackwalker({ symbolPaths: paths.symbols, cacheBytes: config.symbols.cache_size });
+    worker = new ProcessorWorker({
+      ...adapters,
+      rules: defaultRuleset(stackwalk),
+      concurrency: config.processor.concurrency,
+      pollIntervalMs: config.processor.poll_interval,
+      log: log.child({ role: 'processor' }),
+    });
+  }
+
+  const address = await app.listen({ host: config.web.host, port: config.web.port });
+  const port = (app.server.address() as { port: number }).port;
+  const url = config.web.public_url ?? `http://${formatHost(config.web.host)}:${port}`;
+  worker?.start();
+  log.info({ url, roles: [...roles], dataDir: paths.dataDir, address }, 'mayday node started');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await Promise.all([app.close(), worker?.stop()]);
+      await adapters.queue.close();
+      await adapters.crashIndex.close();
+      log.info('mayday node stopped');
+    })();
+    return closing;
+  };
+  return { url, paths, app, worker, close };
+}
+
+function formatHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

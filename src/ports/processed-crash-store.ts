@@ -1,0 +1,9 @@
+/** A processed crash: Socorro's processed crash document (see src/roles/processor). */
+export type ProcessedCrash = Record<string, unknown> & { uuid: string };
+
+export interface ProcessedCrashStore {
+  /** Writes or replaces the processed crash atomically (reprocessing overwrites). */
+  save(crash: ProcessedCrash): Promise<void>;
+  get(crashId: string): Promise<ProcessedCrash | undefined>;
+  check(): Promise<void>;
+}

@@ -1,0 +1,42 @@
+/**
+ * The processing queue: crash ids waiting for a processor, at least once. A taken item is
+ * invisible to other takers until it is acknowledged (gone for good), released (back at
+ * once, or after a delay), or its visibility timeout passes (its taker is presumed dead).
+ * Three queues as in Socorro, taken in this order: a user is waiting for `priority`
+ * crashes; `standard` comes from the collector; `reprocessing` is bulk work.
+ */
+export const QUEUE_NAMES = ['priority', 'standard', 'reprocessing'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+export interface QueueItem {
+  crashId: string;
+  queue: QueueName;
+  /** How many times this item has been handed out, this time included. */
+  attempts: number;
+  /** When the crash id entered the queue (ms since epoch). */
+  enqueuedAt: number;
+  /** Identifies this hand-out; acknowledging an item handed out again since is a no-op. */
+  lease: string;
+}
+
+export interface QueueStats {
+  queue: QueueName;
+  waiting: number;
+  inFlight: number;
+  /** ms since epoch of the oldest waiting item, if any. */
+  oldestEnqueuedAt?: number;
+}
+
+export interface ProcessingQueue {
+  /** Durable when it resolves. Enqueuing an id already waiting in that queue is a no-op. */
+  enqueue(crashId: string, queue?: QueueName): Promise<void>;
+  take(): Promise<QueueItem | undefined>;
+  ack(item: QueueItem): Promise<void>;
+  /** Gives an item back, visible again after `delayMs`. */
+  release(item: QueueItem, delayMs?: number): Promise<void>;
+  /** Resolves when work may be available, after `timeoutMs` at the latest, or on abort. */
+  waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  stats(): Promise<QueueStats[]>;
+  check(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,53 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The raw crash as the collector stores it: the annotations the client sent (normalised
+ * names), the collector's metadata about the submission, and the names of its dumps.
+ * Antenna's raw crash, with annotations kept apart from metadata so no annotation can
+ * overwrite it.
+ */
+export interface RawCrash {
+  uuid: string;
+  /** ISO 8601, UTC. */
+  submitted_timestamp: string;
+  annotations: Record<string, string>;
+  metadata: RawCrashMetadata;
+}
+
+export interface RawCrashMetadata {
+  /** Things the collector noticed about the submission (e.g. a dump that is not a minidump). */
+  collector_notes: string[];
+  /** Dump name -> { size, sha256 }. */
+  dumps: Record<string, DumpInfo>;
+  /** `multipart` with or without gzip, as received. */
+  payload: string;
+  payload_compressed: boolean;
+  user_agent: string;
+  throttle_result: 'accept' | 'defer';
+  throttle_rule: string;
+}
+
+export interface DumpInfo {
+  size: number;
+  sha256: string;
+}
+
+/** A raw crash being received: dumps are streamed in as they arrive, then committed whole. */
+export interface RawCrashWriter {
+  /** Streams one dump to storage; rejects when the stream errors or storage fails. */
+  addDump(name: string, data: Readable): Promise<DumpInfo>;
+  /** Makes the crash visible and durable, atomically: before this returns nothing of it is visible. */
+  commit(crash: RawCrash): Promise<void>;
+  /** Discards everything written so far. Safe to call after a failure, and more than once. */
+  abort(): Promise<void>;
+}
+
+export interface RawCrashStore {
+  begin(crashId: string): Promise<RawCrashWriter>;
+  get(crashId: string): Promise<RawCrash | undefined>;
+  getDump(crashId: string, name: string): Promise<Buffer | undefined>;
+  /** Crash ids stored on one day (`YYYYMMDD`), for sweepers and reprocessing. */
+  listDay(day: string): AsyncIterable<string>;
+  /** Throws when the store cannot be read and written (for `/__heartbeat__`). */
+  check(): Promise<void>;
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { envTarget, envVariableName, formatFinding, loadConfig } from '../../src/config/load.js';
+import { configJsonSchema } from '../../src/config/json-schema.js';
+import { listOptions } from '../../src/config/schema.js';
+import { resolvePaths } from '../../src/config/resolve.js';
+
+describe('configuration loading', () => {
+  it('gives every option its default without a file', () => {
+    const { config, findings } = loadConfig({});
+    expect(findings).toEqual([]);
+    expect(config?.web.port).toBe(8000);
+    expect(config?.node.roles).toEqual(['collector', 'processor', 'web']);
+    expect(config?.queue.visibility_timeout).toBe(300_000);
+    expect(config?.web.public_url).toBeUndefined();
+  });
+
+  it('parses typed values from the file', () => {
+    const text = '[web]\nport = 9000\n[queue]\nvisibility_timeout = 45s\n[collector]\nmax_request_size = 2MB\n[node]\nroles = collector, web\n';
+    const { config, findings, origins } = loadConfig({ file: { name: 'node.ini', text } });
+    expect(findings).toEqual([]);
+    expect(config?.web.port).toBe(9000);
+    expect(config?.queue.visibility_timeout).toBe(45_000);
+    expect(config?.collector.max_request_size).toBe(2 * 1024 * 1024);
+    expect(config?.node.roles).toEqual(['collector', 'web']);
+    expect(origins.get('web.port')).toEqual({ kind: 'file', file: 'node.ini', line: 2 });
+  });
+
+  it('lists every error as file:line, with suggestions for typos', () => {
+    const text = '[web]\nport = eighty\nhots = 0.0.0.0\n[qeue]\npath = x\n[node]\nroles = collector, brewer\n[queue]\nvisibility_timeout = 10\n';
+    const { config, findings } = loadConfig({ file: { name: 'bad.ini', text } });
+    expect(config).toBeUndefined();
+    expect(findings.map(formatFinding)).toEqual([
+      'bad.ini:4: error: unknown section [qeue] (did you mean "queue"?)',
+      'bad.ini:2: error: web.port: expected an integer, got "eighty"',
+      'bad.ini:3: error: unknown option web.hots (did you mean "host"?)',
+      'bad.ini:7: error: node.roles: unknown value "brewer" (allowed: collector, processor, web)',
+      'bad.ini:9: error: queue.visibility_timeout: expected a duration such as 500ms, 30s, 5m, 2h or 7d, got "10"',
+    ]);
+  });
+
+  it('checks ranges', () => {
+    const { findings } = loadConfig({ file: { name: 'f.ini', text: '[web]\nport = 70000\n' } });
+    expect(findings[0].message).toBe('web.port: must be at most 65535, got 70000');
+  });
+
+  it('lets MAYDAY_<SECTION>_<KEY> override the file, and command-line overrides win over both', () => {
+    const file = { name: 'f.ini', text: '[web]\nport = 9000\n[queue]\nvisibility_timeout = 1m\n' };
+    const env = { MAYDAY_WEB_PORT: '9100', MAYDAY_QUEUE_VISIBILITY_TIMEOUT: '2m', PATH: '/bin' };
+    const { config, origins } = loadConfig({ file, env, overrides: { 'web.port': '9200' } });
+    expect(config?.web.port).toBe(9200);
+    expect(config?.queue.visibility_timeout).toBe(120_000);
+    expect(origins.get('queue.visibility_timeout')).toEqual({ kind: 'env', variable: 'MAYDAY_QUEUE_VISIBILITY_TIMEOUT' });
+  });
+
+  it('reports bad environment values and warns about unknown MAYDAY_ variables', () => {
+    const { config, findings } = loadConfig({ env: { MAYDAY_WEB_PORT: 'x', MAYDAY_WEB_PROT: '1' } });
+    expect(config).toBeUndefined();
+    expect(findings.map(formatFinding)).toEqual([
+      'environment: error: web.port: expected an integer, got "x"',
+      'environment: warning: MAYDAY_WEB_PROT names no option (expected MAYDAY_<SECTION>_<KEY>)',
+    ]);
+  });
+
+  it('maps environment names both ways', () => {
+    expect(envVariableName('queue', 'visibility_timeout')).toBe('MAYDAY_QUEUE_VISIBILITY_TIMEOUT');
+    expect(envTarget('MAYDAY_QUEUE_VISIBILITY_TIMEOUT')).toEqual({ section: 'queue', key: 'visibility_timeout' });
+    expect(envTarget('MAYDAY_NOPE')).toBeUndefined();
+  });
+
+  it('resolves relative storage paths against the data directory', () => {
+    const { config } = loadConfig({ overrides: { 'node.data_dir': 'data', 'database.path': '/abs/db.sqlite' } });
+    const paths = resolvePaths(config!, '/srv');
+    expect(paths).toMatchObject({ dataDir: '/srv/data', raw: '/srv/data/raw', queue: '/srv/data/queue.sqlite', database: '/abs/db.sqlite', symbols: ['/srv/data/symbols'] });
+  });
+
+  it('is introspectable: every option documented and present in the JSON Schema', () => {
+    const schema = configJsonSchema() as { properties: Record<string, { properties: Record<string, { description: string; default?: string }> }> };
+    for (const { section, key, spec } of listOptions()) {
+      expect(spec.description.length, `${section}.${key}`).toBeGreaterThan(10);
+      expect(schema.properties[section].properties[key].description).toBe(spec.description);
+      if (spec.default !== undefined) expect(schema.properties[section].properties[key].default).toBe(spec.format(spec.default));
+    }
+    expect(schema.properties.web.properties.port.default).toBe('8000');
+  });
+});
