@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { resolvePaths, type ResolvedPaths } from '../config/resolve.js';
@@ -28,7 +29,7 @@ export interface Adapters {
 export interface RunningNode {
   url: string;
   paths: ResolvedPaths;
-  app: FastifyInstance;
+  app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>;
   worker?: ProcessorWorker;
   /** Stops taking work, lets in-flight requests and crashes finish, closes storage. */
   close(): Promise<void>;
@@ -55,7 +56,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
 
   const app = Fastify({
     loggerInstance: log,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Crash reporters retry on connection errors; keep-alive connections idle at shutdown
     // are closed so that `close()` does not wait for them.
     forceCloseConnections: 'idle',

@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import { createGunzip } from 'node:zlib';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { DumpInfo, RawCrashWriter } from '../../ports/raw-crash-store.js';
 
 /**
@@ -175,15 +175,13 @@ function byteLimit(limit: number, onExceeded: () => void): Transform {
   });
 }
 
-function signatureSniffer(): { tap: PassThrough; isMinidump: () => boolean } {
-  const head: Buffer[] = [];
-  let headLength = 0;
-  const tap = new PassThrough();
-  tap.on('data', (chunk: Buffer) => {
-    if (headLength < 4) {
-      head.push(chunk.subarray(0, 4 - headLength));
-      headLength += Math.min(chunk.length, 4 - headLength);
-    }
+function signatureSniffer(): { tap: Transform; isMinidump: () => boolean } {
+  let head = Buffer.alloc(0);
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
+      callback(null, chunk);
+    },
   });
-  return { tap, isMinidump: () => Buffer.concat(head).toString('latin1') === 'MDMP' };
+  return { tap, isMinidump: () => head.toString('latin1') === 'MDMP' };
 }

@@ -57,14 +57,25 @@ export class DumpBuilder {
   private readonly body = new Writer();
   private readonly streams: Array<{ type: number; rva: number; size: number }> = [];
   timestamp = 0x5f000000;
+
+  /**
+   * @param reservedEntries directory entries to reserve right after the header; when the
+   * streams fit, the directory goes there (so truncating the file loses later streams
+   * only) instead of at the end.
+   */
+  constructor(private readonly reservedEntries = 0) {}
+
+  private get bodyStart(): number {
+    return 32 + this.reservedEntries * 12;
+  }
   version = 0xa793;
   signature = 0x504d444d;
 
   /** Appends raw bytes (4-byte aligned) and returns their RVA. */
   data(bytes: Uint8Array | Writer): number {
     const data = bytes instanceof Writer ? bytes.build() : bytes;
-    while ((32 + this.body.length) % 4 !== 0) this.body.u8(0);
-    const rva = 32 + this.body.length;
+    while ((this.bodyStart + this.body.length) % 4 !== 0) this.body.u8(0);
+    const rva = this.bodyStart + this.body.length;
     this.body.raw(data);
     return rva;
   }
@@ -96,7 +107,7 @@ export class DumpBuilder {
   }
 
   build(): Uint8Array {
-    const dirRva = this.data(new Uint8Array(0));
+    const dirRva = this.streams.length <= this.reservedEntries ? 32 : this.data(new Uint8Array(0));
     const dir = new Writer();
     for (const s of this.streams) dir.u32(s.type).u32(s.size).u32(s.rva);
     const header = new Writer()
@@ -107,9 +118,9 @@ export class DumpBuilder {
       .u32(0)
       .u32(this.timestamp)
       .u64(0);
-    const out = new Uint8Array(32 + this.body.length + dir.length);
+    const out = new Uint8Array(Math.max(this.bodyStart + this.body.length, dirRva + dir.length));
     out.set(header.build(), 0);
-    out.set(this.body.build(), 32);
+    out.set(this.body.build(), this.bodyStart);
     out.set(dir.build(), dirRva);
     return out;
   }

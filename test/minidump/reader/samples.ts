@@ -21,8 +21,8 @@ import {
 export const LINUX_BUILD_ID = [0x67, 0x21, 0x6f, 0x97, 0xf8, 0xc7, 0xf5, 0xbc, 0xcd, 0x91, 0xfb, 0xc5, 0xae, 0xf2, 0x99, 0x11, 0x78, 0x38, 0xc1, 0x80];
 
 /** A Linux amd64 SIGSEGV dump with two threads, modules, memory and /proc streams. */
-export function sampleLinuxDump(): Uint8Array {
-  const b = new DumpBuilder();
+export function sampleLinuxDump(directoryFirst = false): Uint8Array {
+  const b = new DumpBuilder(directoryFirst ? 16 : 0);
   b.stream(7, systemInfo(b, { arch: 9, platform: 0x8201, level: 25, revision: 0x1101, major: 0, minor: 0, build: 0, csd: 'Linux 6.1.0 #1 SMP x86_64' }));
   b.stream(
     3,

@@ -1,0 +1,82 @@
+/**
+ * `mayday stackwalk DUMP... [--symbols-path DIR ...] [--json] [--pretty] [--machine-readable]`
+ *
+ * Walks and symbolizes minidumps like Breakpad's `minidump_stackwalk`: plain output is
+ * Breakpad's human layout, `--machine-readable` its `-m` pipe layout, `--json` the
+ * `json_dump` document (one line per dump, in argument order; `--pretty` indents). All
+ * dumps share one symbol cache, so a module's symbols are parsed once per run.
+ * A dump that cannot be read is reported on stderr with its file name and makes the exit
+ * code 1; the other dumps are still processed.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { fsSymbolLoader } from '../../adapters/fs-symbol-supplier.js';
+import { toHumanReadable, toJsonDump, toMachineReadable } from '../../minidump/output/index.js';
+import { MemoizedSymbols, processMinidump } from '../../minidump/process/index.js';
+import { readMinidump } from '../../minidump/reader/index.js';
+import { SymbolCache } from '../../minidump/symbols/index.js';
+
+export interface StackwalkOptions {
+  readonly symbolsPath: string[];
+  readonly json?: boolean;
+  readonly pretty?: boolean;
+  readonly machineReadable?: boolean;
+}
+
+/** Symbols kept in memory for one run (parsed symbol files can be large). */
+const SYMBOL_BUDGET_BYTES = 1024 * 1024 * 1024;
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Runs the command; answers the exit code. Output goes through the given writers. */
+export async function runStackwalk(
+  dumps: readonly string[],
+  options: StackwalkOptions,
+  out: (text: string) => void,
+  err: (text: string) => void,
+): Promise<number> {
+  const cache = new SymbolCache({
+    loader: fsSymbolLoader(options.symbolsPath),
+    budgetBytes: SYMBOL_BUDGET_BYTES,
+    onLoadError: (module, error) => err(`symbols for ${module.debugFile} ${module.debugId}: ${String(error)}\n`),
+  });
+  const symbolSource = new MemoizedSymbols(cache);
+  let exitCode = 0;
+  for (const file of dumps) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(file));
+    } catch (error) {
+      err(`${file}: ${(error as Error).message}\n`);
+      exitCode = 1;
+      continue;
+    }
+    const dump = readMinidump(bytes);
+    const state = await processMinidump(dump, cache, { symbolSource });
+    if (state.fatal) {
+      err(`${file}: ${state.fatal}\n`);
+      exitCode = 1;
+    }
+    if (options.json) out(`${JSON.stringify(toJsonDump(state), null, options.pretty ? 2 : undefined)}\n`);
+    else if (options.machineReadable) out(toMachineReadable(state));
+    else out(toHumanReadable(state));
+  }
+  return exitCode;
+}
+
+export function registerStackwalk(program: Command): void {
+  program
+    .command('stackwalk')
+    .description('walk and symbolize minidumps (Breakpad minidump_stackwalk compatible output)')
+    .argument('<dumps...>', 'minidump files')
+    .option('--symbols-path <dir>', 'Breakpad symbol store (NAME/ID/NAME.sym); repeatable', collect, [])
+    .option('--json', 'print the json_dump document (one line per dump)')
+    .option('--pretty', 'indent the JSON')
+    .option('-m, --machine-readable', "print Breakpad's pipe-separated format")
+    .action(async (dumps: string[], options: StackwalkOptions) => {
+      const code = await runStackwalk(dumps, options, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+      if (code !== 0) process.exitCode = code;
+    });
+}
