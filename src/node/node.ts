@@ -103,7 +103,14 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      await Promise.all([app.close(), worker?.stop()]);
+      // In-flight requests get `web.shutdown_timeout` to finish; then their connections
+      // are cut (a client that never finishes its body must not hold shutdown forever).
+      const forceClose = setTimeout(() => app.server.closeAllConnections(), config.web.shutdown_timeout);
+      try {
+        await Promise.all([app.close(), worker?.stop()]);
+      } finally {
+        clearTimeout(forceClose);
+      }
       await adapters.queue.close();
       await adapters.crashIndex.close();
       log.info('mayday node stopped');

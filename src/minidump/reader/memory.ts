@@ -9,6 +9,9 @@ const U64_MAX = (1n << 64n) - 1n;
 /**
  * The bytes of a `MINIDUMP_MEMORY_DESCRIPTOR` (or a thread's stack), clipped to the
  * file. Answers `undefined` (after reporting) when nothing of it is in the file.
+ * `emptyIsNormal` is for thread stacks: a writer that could not capture a stack (a
+ * stack overflow, typically) records size 0, which is a fact about the crash rather
+ * than damage to the dump.
  */
 export function memoryBytes(
   file: Bytes,
@@ -17,9 +20,10 @@ export function memoryBytes(
   rva: number,
   where: string,
   problems: Problems,
+  emptyIsNormal = false,
 ): MemoryRegion | undefined {
   if (size === 0) {
-    problems.report(where, `memory at ${hexAddr(base)} has size 0`);
+    if (!emptyIsNormal) problems.report(where, `memory at ${hexAddr(base)} has size 0`);
     return undefined;
   }
   if (BigInt(size) > U64_MAX - base) {

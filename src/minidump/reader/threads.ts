@@ -47,7 +47,7 @@ export function readThreadList(
       stackStart,
       stackSize,
       stackRva,
-      stack: memoryBytes(file, stackStart, stackSize, stackRva, `${label} stack`, problems),
+      stack: memoryBytes(file, stackStart, stackSize, stackRva, `${label} stack`, problems, true),
       context: readContext(file, { size: contextSize, rva: contextRva }, systemArch, `${label} context`, problems),
       name: names.get(threadId),
     });

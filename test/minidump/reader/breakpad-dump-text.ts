@@ -78,7 +78,8 @@ export function parseDumpText(text: string): DumpText {
         result.streamCount = f('stream_count');
         break;
       case 'MDRawDirectory':
-        result.directory.push({ type: f('stream_type'), size: f('location.data_size'), rva: f('location.rva') });
+        // minidump_dump prints data_size with %d, so sizes of 2 GiB and more show negative.
+        result.directory.push({ type: f('stream_type'), size: BigInt.asUintN(32, f('location.data_size')), rva: f('location.rva') });
         break;
       case 'MDRawThread':
         result.threads.push({ id: f('thread_id'), stackStart: f('stack.start_of_memory_range'), stackSize: f('stack.memory.data_size') });
