@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../common/errors.js';
 import { versionInfo } from '../common/version.js';
 import { registerStart } from './commands/start.js';
+import { registerStackwalk } from './commands/stackwalk.js';
 
 /** The `mayday` command. Each sub-command lives in `commands/` and registers itself here. */
 export async function main(argv: string[]): Promise<void> {
@@ -11,6 +12,7 @@ export async function main(argv: string[]): Promise<void> {
     .showHelpAfterError()
     .exitOverride();
   registerStart(program);
+  registerStackwalk(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

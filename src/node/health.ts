@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { Registry } from 'prom-client';
 import { versionInfo } from '../common/version.js';
 
 /** A named dependency check for `/__heartbeat__`; it throws when the dependency is unusable. */
@@ -10,12 +11,14 @@ export interface HealthCheck {
 const CHECK_TIMEOUT_MS = 5000;
 
 /**
- * Dockerflow's endpoints, on every node: `/__lbheartbeat__` says the process answers (for
+ * `/metrics` serves the node's Prometheus registry. Dockerflow's endpoints, on every node: `/__lbheartbeat__` says the process answers (for
  * load balancers, no dependency checks), `/__heartbeat__` checks each storage and queue
  * the node uses (500 if any fails), `/__version__` says what is running.
  */
-export const healthPlugin: FastifyPluginAsync<{ checks: HealthCheck[] }> = async (app, { checks }) => {
+export const healthPlugin: FastifyPluginAsync<{ checks: HealthCheck[]; metrics: Registry }> = async (app, { checks, metrics }) => {
   app.get('/__lbheartbeat__', async () => ({}));
+
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
   app.get('/__version__', async () => versionInfo());
 

@@ -16,6 +16,7 @@ import { webPlugin } from '../roles/web/plugin.js';
 import { ProcessorWorker } from '../roles/processor/worker.js';
 import { defaultRuleset } from '../roles/processor/rules.js';
 import { healthPlugin, type HealthCheck } from './health.js';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createEngineStackwalker } from './engine-stackwalker.js';
 
 /** The adapters a node built from its configuration; roles receive them as ports. */
@@ -28,6 +29,7 @@ export interface Adapters {
 
 export interface RunningNode {
   url: string;
+  metrics: Registry;
   paths: ResolvedPaths;
   app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>;
   worker?: ProcessorWorker;
@@ -71,7 +73,9 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     { name: 'queue', check: () => adapters.queue.check() },
     { name: 'crash_index', check: () => adapters.crashIndex.check() },
   ];
-  await app.register(healthPlugin, { checks });
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'mayday_' });
+  await app.register(healthPlugin, { checks, metrics });
 
   if (roles.has('collector')) {
     await app.register(collectorPlugin, {
@@ -117,7 +121,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     })();
     return closing;
   };
-  return { url, paths, app, worker, close };
+  return { url, metrics, paths, app, worker, close };
 }
 
 function formatHost(host: string): string {

@@ -1,0 +1,53 @@
+/**
+ * Fuzzes the minidump reader: `npx tsx scripts/fuzz-minidump.ts [--inputs N] [--seed S]`.
+ * Seeds are the hand-built samples plus every dump in fixtures/corpus/dumps. Failing
+ * inputs are written to test-artifacts/fuzz-minidump/ for replay. Exits 1 on failure.
+ */
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fuzzMinidumpReader } from '../test/minidump/reader/fuzz-harness.js';
+import { sampleLinuxDump, sampleWindowsDump } from '../test/minidump/reader/samples.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const value = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isFinite(value) || value < 0) throw new Error(`bad value for ${name}`);
+  return value;
+}
+
+const inputs = arg('--inputs', 100_000);
+const seed = arg('--seed', Date.now() % 2 ** 31);
+const dumps = join(root, 'fixtures/corpus/dumps');
+const seeds = [
+  sampleLinuxDump(),
+  sampleLinuxDump(true),
+  sampleWindowsDump(),
+  ...readdirSync(dumps)
+    .filter((f) => f.endsWith('.dmp'))
+    .map((f) => new Uint8Array(readFileSync(join(dumps, f)))),
+];
+
+console.log(`fuzzing the minidump reader: ${inputs} inputs, seed ${seed}, ${seeds.length} seed dumps`);
+const report = await fuzzMinidumpReader({
+  inputs,
+  seed,
+  seeds,
+  onProgress: (done) => console.log(`  ${done} inputs`),
+});
+console.log(
+  `done: ${report.inputs} inputs in ${(report.millis / 1000).toFixed(1)} s ` +
+    `(slowest ${report.slowestMillis.toFixed(1)} ms, ${report.withErrors} with reported errors), ${report.failures.length} failures`,
+);
+if (report.failures.length > 0) {
+  const out = join(root, 'test-artifacts/fuzz-minidump');
+  mkdirSync(out, { recursive: true });
+  for (const f of report.failures.slice(0, 20)) {
+    writeFileSync(join(out, `failure-${seed}-${f.index}.dmp`), f.input);
+    console.log(`  #${f.index}: ${f.reason.split('\n')[0]}`);
+  }
+  console.log(`failing inputs written to ${out}`);
+  process.exit(1);
+}
