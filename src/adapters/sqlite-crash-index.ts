@@ -50,7 +50,7 @@ export class SqliteCrashIndex implements CrashIndex {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string): SqliteCrashIndex {
-    return new SqliteCrashIndex(openSqlite(path, MIGRATIONS));
+    return new SqliteCrashIndex(openSqlite(path, 'crash_index', MIGRATIONS));
   }
 
   async upsert(crash: IndexedCrash): Promise<void> {
@@ -88,7 +88,7 @@ export class SqliteCrashIndex implements CrashIndex {
   }
 
   async schemaVersion(): Promise<number> {
-    return schemaVersionOf(this.db);
+    return schemaVersionOf(this.db, 'crash_index');
   }
 
   async check(): Promise<void> {

@@ -7,6 +7,9 @@ import { dirname } from 'node:path';
  * never block the writer), full fsync on commit (an acknowledged crash must survive power
  * loss), a busy timeout (several processes of one machine may share a file), and the
  * versioned migrations of the caller applied in order at start.
+ *
+ * Several components may keep tables in one database file (the crash index, the symbols
+ * tables, accounts): each has its own numbered migrations, recorded per component.
  */
 export interface Migration {
   version: number;
@@ -14,43 +17,50 @@ export interface Migration {
   sql: string;
 }
 
-export function openSqlite(path: string, migrations: readonly Migration[]): Database.Database {
+export function openSqlite(path: string, component: string, migrations: readonly Migration[]): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
-  migrate(db, migrations);
+  migrate(db, component, migrations);
   return db;
 }
 
-export function migrate(db: Database.Database, migrations: readonly Migration[]): void {
+export function migrate(db: Database.Database, component: string, migrations: readonly Migration[]): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY,
+    component TEXT NOT NULL,
+    version INTEGER NOT NULL,
     description TEXT NOT NULL,
-    applied_at TEXT NOT NULL
+    applied_at TEXT NOT NULL,
+    PRIMARY KEY (component, version)
   )`);
-  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations WHERE component = ?').pluck().all(component) as number[]);
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   const newest = sorted.at(-1)?.version ?? 0;
   const unknown = [...applied].filter((v) => v > newest);
   if (unknown.length > 0) {
-    throw new Error(`database schema version ${Math.max(...unknown)} is newer than this Mayday knows (${newest}); upgrade Mayday`);
+    throw new Error(`${component} schema version ${Math.max(...unknown)} in the database is newer than this Mayday knows (${newest}); upgrade Mayday`);
   }
   for (const migration of sorted) {
     if (applied.has(migration.version)) continue;
     // BEGIN IMMEDIATE takes the write lock first, so two processes starting together
     // cannot both apply the same migration.
     db.transaction(() => {
-      const again = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version);
+      const again = db.prepare('SELECT 1 FROM schema_migrations WHERE component = ? AND version = ?').get(component, migration.version);
       if (again) return;
       db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.description, new Date().toISOString());
+      db.prepare('INSERT INTO schema_migrations (component, version, description, applied_at) VALUES (?, ?, ?, ?)').run(
+        component,
+        migration.version,
+        migration.description,
+        new Date().toISOString(),
+      );
     }).immediate();
   }
 }
 
-export function schemaVersionOf(db: Database.Database): number {
-  return (db.prepare('SELECT COALESCE(MAX(version), 0) FROM schema_migrations').pluck().get() as number) ?? 0;
+export function schemaVersionOf(db: Database.Database, component: string): number {
+  return (db.prepare('SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?').pluck().get(component) as number) ?? 0;
 }

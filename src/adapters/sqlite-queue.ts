@@ -49,7 +49,7 @@ export class SqliteQueue implements ProcessingQueue {
   }
 
   static open(path: string, options: { visibilityTimeoutMs: number }): SqliteQueue {
-    const queue = new SqliteQueue(openSqlite(path, MIGRATIONS), options.visibilityTimeoutMs);
+    const queue = new SqliteQueue(openSqlite(path, 'queue', MIGRATIONS), options.visibilityTimeoutMs);
     queue.releaseLeasesOfDeadProcesses();
     return queue;
   }

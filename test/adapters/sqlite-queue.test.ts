@@ -103,7 +103,7 @@ describe('SQLite processing queue', () => {
     const path = tempPath();
     SqliteQueue.open(path, { visibilityTimeoutMs: 1000 }).close();
     const db = new Database(path);
-    db.prepare("INSERT INTO schema_migrations VALUES (99, 'future', 'x')").run();
+    db.prepare("INSERT INTO schema_migrations VALUES ('queue', 99, 'future', 'x')").run();
     db.close();
     expect(() => SqliteQueue.open(path, { visibilityTimeoutMs: 1000 })).toThrow(/newer than this Mayday knows/);
   });

@@ -9,8 +9,16 @@
 export class Bytes {
   private readonly view: DataView;
 
+  /**
+   * Bytes of strings that may still be decoded from this buffer. Many records may point
+   * at the same long string (or at overlapping ones); this budget keeps the total
+   * decoding work linear in the file size however hostile the RVAs are.
+   */
+  stringBudget: number;
+
   constructor(readonly data: Uint8Array) {
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.stringBudget = 8 * data.byteLength + (1 << 20);
   }
 
   get length(): number {

@@ -18,6 +18,7 @@ export function readCrashpadInfo(stream: Bytes, file: Bytes, problems: Problems)
     problems.report(WHERE, `stream is ${stream.length} bytes, expected ${Size.CRASHPAD_INFO}`);
     if (stream.length < 52) return undefined;
   }
+  budget = new Budget(Math.max(1024, file.length >> 2));
   const simpleAnnotations = readDictionary(file, stream.u32(36)!, stream.u32(40)!, 'simple annotations', problems);
   const moduleList = readModuleInfoList(file, stream.u32(44)!, stream.u32(48)!, problems);
   return {
@@ -30,25 +31,44 @@ export function readCrashpadInfo(stream: Bytes, file: Bytes, problems: Problems)
   };
 }
 
-/** How many `entrySize` entries after a u32 count fit in the file at `rva`. */
-function countAt(file: Bytes, rva: number, entrySize: number, what: string, problems: Problems): number {
+/**
+ * Work budget shared by all lists of one Crashpad stream. Each list is capped by its own
+ * size, but many module entries may point at the same large list; the budget (one
+ * entry per 4 bytes of file) keeps the total work linear in the file size.
+ */
+class Budget {
+  constructor(private left: number) {}
+  take(wanted: number, what: string, problems: Problems): number {
+    const granted = Math.min(wanted, this.left);
+    if (granted < wanted) problems.report(WHERE, `${what}: stopped reading, annotation entries exceed the file's size`);
+    this.left -= granted;
+    return granted;
+  }
+}
+
+let budget = new Budget(0);
+
+/**
+ * How many `entrySize` entries after a u32 count can be read at `rva`: capped by the
+ * list's declared size, by the bytes in the file and by the stream's work budget.
+ */
+function countAt(file: Bytes, size: number, rva: number, entrySize: number, what: string, problems: Problems): number {
   const count = file.u32(rva);
   if (count === undefined) {
     problems.report(WHERE, `${what}: count at 0x${rva.toString(16)} is outside the file`);
     return 0;
   }
-  const fits = Math.floor(Math.max(0, file.length - rva - 4) / entrySize);
+  const fits = Math.min(Math.floor(Math.max(0, file.length - rva - 4) / entrySize), Math.floor(Math.max(0, size - 4) / entrySize));
   if (count > fits) {
-    problems.report(WHERE, `${what}: declares ${count} entries but the file holds ${fits}`);
-    return fits;
+    problems.report(WHERE, `${what}: declares ${count} entries but its ${size} bytes hold ${fits}`);
   }
-  return count;
+  return budget.take(Math.min(count, fits), what, problems);
 }
 
 function readDictionary(file: Bytes, size: number, rva: number, what: string, problems: Problems): Map<string, string> {
   const dict = new Map<string, string>();
   if (size === 0) return dict;
-  const count = countAt(file, rva, 8, what, problems);
+  const count = countAt(file, size, rva, 8, what, problems);
   for (let i = 0; i < count; i++) {
     const key = readUtf8String(file, file.u32(rva + 4 + i * 8)!);
     const value = readUtf8String(file, file.u32(rva + 8 + i * 8)!);
@@ -65,7 +85,7 @@ function readDictionary(file: Bytes, size: number, rva: number, what: string, pr
 function readStringList(file: Bytes, size: number, rva: number, what: string, problems: Problems): string[] {
   const list: string[] = [];
   if (size === 0) return list;
-  const count = countAt(file, rva, 4, what, problems);
+  const count = countAt(file, size, rva, 4, what, problems);
   for (let i = 0; i < count; i++) {
     const s = readUtf8String(file, file.u32(rva + 4 + i * 4)!);
     if ('error' in s) problems.report(WHERE, `${what} entry ${i}: ${s.error}`);
@@ -77,7 +97,7 @@ function readStringList(file: Bytes, size: number, rva: number, what: string, pr
 function readAnnotationObjects(file: Bytes, size: number, rva: number, what: string, problems: Problems): CrashpadAnnotation[] {
   const list: CrashpadAnnotation[] = [];
   if (size === 0) return list;
-  const count = countAt(file, rva, 12, what, problems);
+  const count = countAt(file, size, rva, 12, what, problems);
   for (let i = 0; i < count; i++) {
     const at = rva + 4 + i * 12;
     const name = readUtf8String(file, file.u32(at)!);
@@ -96,7 +116,7 @@ function readAnnotationObjects(file: Bytes, size: number, rva: number, what: str
 function readModuleInfoList(file: Bytes, size: number, rva: number, problems: Problems): CrashpadModuleInfo[] {
   const modules: CrashpadModuleInfo[] = [];
   if (size === 0) return modules;
-  const count = countAt(file, rva, 12, 'module list', problems);
+  const count = countAt(file, size, rva, 12, 'module list', problems);
   for (let i = 0; i < count; i++) {
     const at = rva + 4 + i * 12;
     const moduleIndex = file.u32(at)!;

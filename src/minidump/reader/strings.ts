@@ -3,6 +3,20 @@ import type { Bytes } from './bytes.js';
 /** Outcome of reading one string that the dump refers to by RVA. */
 export type StringResult = { readonly value: string } | { readonly error: string };
 
+/**
+ * Longest string we decode: Windows paths are at most 32767 UTF-16 units; anything
+ * longer is damage, not a name.
+ */
+const MAX_STRING_BYTES = 65536;
+
+/** Checks a string's length against the cap and the file's decoding budget. */
+function admit(bytes: Bytes, rva: number, length: number): string | undefined {
+  if (length > MAX_STRING_BYTES) return `string at 0x${rva.toString(16)} is ${length} bytes, longer than ${MAX_STRING_BYTES}`;
+  if (length > bytes.stringBudget) return `string at 0x${rva.toString(16)} not decoded: strings exceed the file's size many times over`;
+  bytes.stringBudget -= length;
+  return undefined;
+}
+
 const utf16 = new TextDecoder('utf-16le', { fatal: false });
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -16,6 +30,8 @@ export function readMinidumpString(bytes: Bytes, rva: number): StringResult {
   const length = bytes.u32(rva);
   if (length === undefined) return { error: `string length at 0x${rva.toString(16)} is outside the file` };
   if (length % 2 !== 0) return { error: `string at 0x${rva.toString(16)} has odd byte length ${length}` };
+  const refused = admit(bytes, rva, length);
+  if (refused) return { error: refused };
   const data = bytes.slice(rva + 4, length);
   if (data === undefined) {
     return { error: `string at 0x${rva.toString(16)} (${length} bytes) runs past the end of the file` };
@@ -30,6 +46,8 @@ export function readMinidumpString(bytes: Bytes, rva: number): StringResult {
 export function readUtf8String(bytes: Bytes, rva: number): StringResult {
   const length = bytes.u32(rva);
   if (length === undefined) return { error: `UTF-8 string length at 0x${rva.toString(16)} is outside the file` };
+  const refused = admit(bytes, rva, length);
+  if (refused) return { error: refused };
   const data = bytes.slice(rva + 4, length);
   if (data === undefined) {
     return { error: `UTF-8 string at 0x${rva.toString(16)} (${length} bytes) runs past the end of the file` };

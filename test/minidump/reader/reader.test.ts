@@ -447,10 +447,10 @@ describe('other streams', () => {
     const listRva = b.data(new Writer().u32(1).u32(b.utf8('abort() called')));
     const valueRva = b.data(new Writer().u32(3).raw([1, 2, 3]));
     const objects = b.data(new Writer().u32(1).u32(b.utf8('obj')).u16(0x8001).u16(0).u32(valueRva));
-    const moduleInfo = b.data(new Writer().u32(1).u32(8).u32(listRva).u32(8).u32(moduleDict).u32(16).u32(objects));
+    const moduleInfo = b.data(new Writer().u32(1).u32(8).u32(listRva).u32(20).u32(moduleDict).u32(16).u32(objects));
     const moduleList = b.data(new Writer().u32(1).u32(2).u32(28).u32(moduleInfo));
     const reportId = Array.from({ length: 16 }, (_, i) => i);
-    b.stream(0x43500001, new Writer().u32(1).raw(reportId).zeros(16).u32(8).u32(processDict).u32(16).u32(moduleList).u32(0).u64(0xffn));
+    b.stream(0x43500001, new Writer().u32(1).raw(reportId).zeros(16).u32(20).u32(processDict).u32(16).u32(moduleList).u32(0).u64(0xffn));
     const info = readMinidump(b.build()).crashpadInfo!;
     expect(info.reportId).toBe('03020100-0504-0706-0809-0a0b0c0d0e0f');
     expect([...info.simpleAnnotations]).toEqual([
@@ -495,6 +495,16 @@ describe('robustness', () => {
       expect(dump.errors.length).toBeGreaterThan(0);
       expect(dump.errors.join()).not.toMatch(/internal error/);
     }
+  });
+
+  it('refuses absurdly long strings and bounds total string decoding', () => {
+    const b = new DumpBuilder();
+    b.stream(7, systemInfo(b, { arch: 9, platform: 2 }));
+    const longName = 'x'.repeat(40000); // 80000 bytes of UTF-16
+    b.stream(4, moduleList(b, [{ base: 0x1000n, size: 0x1000, name: longName }]));
+    const dump = readMinidump(b.build());
+    expect(dump.modules[0].codeFile).toBe('');
+    expect(dump.errors.join()).toMatch(/longer than 65536/);
   });
 
   it('keeps the streams before a truncation point', () => {
