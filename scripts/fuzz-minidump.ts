@@ -1,5 +1,7 @@
 /**
- * Fuzzes the minidump reader: `npx tsx scripts/fuzz-minidump.ts [--inputs N] [--seed S]`.
+ * Fuzzes the minidump reader and the stack walker (every input is read, then walked and
+ * symbolicated with the corpus symbols, then rendered as the JSON document):
+ * `npx tsx scripts/fuzz-minidump.ts [--inputs N] [--seed S] [--reader-only]`.
  * Seeds are the hand-built samples plus every dump in fixtures/corpus/dumps. Failing
  * inputs are written to test-artifacts/fuzz-minidump/ for replay. Exits 1 on failure.
  */
@@ -8,6 +10,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fuzzMinidumpReader } from '../test/minidump/reader/fuzz-harness.js';
 import { sampleLinuxDump, sampleWindowsDump } from '../test/minidump/reader/samples.js';
+import { processMinidump } from '../src/minidump/process/index.js';
+import { toJsonDump } from '../src/minidump/output/index.js';
+import { SymbolCache } from '../src/minidump/symbols/index.js';
+import { fsSymbolLoader } from '../src/adapters/fs-symbol-supplier.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,11 +36,21 @@ const seeds = [
     .map((f) => new Uint8Array(readFileSync(join(dumps, f)))),
 ];
 
-console.log(`fuzzing the minidump reader: ${inputs} inputs, seed ${seed}, ${seeds.length} seed dumps`);
+const readerOnly = process.argv.includes('--reader-only');
+// One warm cache for the whole run, as a processor has: the walker's symbol lookups run
+// for real (CFI, frame pointers, scanning) on every mutated stack.
+const symbols = new SymbolCache({ loader: fsSymbolLoader([join(root, 'fixtures/corpus/symbols')]), budgetBytes: 256 * 1024 * 1024 });
+
+console.log(`fuzzing the minidump ${readerOnly ? 'reader' : 'reader and stack walker'}: ${inputs} inputs, seed ${seed}, ${seeds.length} seed dumps`);
 const report = await fuzzMinidumpReader({
   inputs,
   seed,
   seeds,
+  perInput: readerOnly
+    ? undefined
+    : async (dump) => {
+        JSON.stringify(toJsonDump(await processMinidump(dump, symbols)));
+      },
   onProgress: (done) => console.log(`  ${done} inputs`),
 });
 console.log(
