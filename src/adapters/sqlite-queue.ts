@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
-import { QUEUE_NAMES, type ProcessingQueue, type QueueItem, type QueueName, type QueueStats } from '../ports/queue.js';
+import { QUEUE_NAMES, type DeadLetter, type ProcessingQueue, type QueueItem, type QueueName, type QueueStats } from '../ports/queue.js';
 import { openSqlite, type Migration } from './sqlite-database.js';
 import { processIsAlive } from './fs-durable.js';
 
@@ -24,6 +24,22 @@ const MIGRATIONS: Migration[] = [
         UNIQUE (queue, crash_id)
       );
       CREATE INDEX queue_items_ready ON queue_items (queue, visible_at, id);
+    `,
+  },
+  {
+    version: 2,
+    description: 'rulesets and dead letters',
+    sql: `
+      ALTER TABLE queue_items ADD COLUMN ruleset TEXT;
+      CREATE TABLE dead_letters (
+        crash_id TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        failed_at INTEGER NOT NULL,
+        ruleset TEXT,
+        PRIMARY KEY (queue, crash_id)
+      );
     `,
   },
 ];
@@ -54,14 +70,14 @@ export class SqliteQueue implements ProcessingQueue {
     return queue;
   }
 
-  async enqueue(crashId: string, queue: QueueName = 'standard'): Promise<void> {
+  async enqueue(crashId: string, queue: QueueName = 'standard', options: { ruleset?: string } = {}): Promise<void> {
     const now = Date.now();
     this.db
       .prepare(
-        `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at) VALUES (?, ?, ?, ?)
+        `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (queue, crash_id) DO NOTHING`,
       )
-      .run(crashId, queue, now, now);
+      .run(crashId, queue, now, now, options.ruleset ?? null);
     this.events.emit('work');
   }
 
@@ -75,13 +91,54 @@ export class SqliteQueue implements ProcessingQueue {
            SELECT id FROM queue_items WHERE visible_at <= ?
            ORDER BY CASE queue WHEN 'priority' THEN 0 WHEN 'standard' THEN 1 ELSE 2 END, visible_at, id LIMIT 1
          )
-         RETURNING crash_id, queue, attempts, enqueued_at`,
+         RETURNING crash_id, queue, attempts, enqueued_at, ruleset`,
       )
       .get(now + this.visibilityTimeoutMs, lease, this.host, process.pid, now) as
-      | { crash_id: string; queue: QueueName; attempts: number; enqueued_at: number }
+      | { crash_id: string; queue: QueueName; attempts: number; enqueued_at: number; ruleset: string | null }
       | undefined;
     if (!row) return undefined;
-    return { crashId: row.crash_id, queue: row.queue, attempts: row.attempts, enqueuedAt: row.enqueued_at, lease };
+    return { crashId: row.crash_id, queue: row.queue, attempts: row.attempts, enqueuedAt: row.enqueued_at, lease, ...(row.ruleset ? { ruleset: row.ruleset } : {}) };
+  }
+
+  async deadLetter(item: QueueItem, error: string): Promise<void> {
+    this.db.transaction(() => {
+      const removed = this.db.prepare('DELETE FROM queue_items WHERE queue = ? AND crash_id = ? AND lease = ?').run(item.queue, item.crashId, item.lease);
+      if (removed.changes === 0) return; // handed out again meanwhile: that taker decides
+      this.db
+        .prepare(
+          `INSERT INTO dead_letters (crash_id, queue, attempts, error, failed_at, ruleset) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (queue, crash_id) DO UPDATE SET attempts = excluded.attempts, error = excluded.error, failed_at = excluded.failed_at`,
+        )
+        .run(item.crashId, item.queue, item.attempts, error, Date.now(), item.ruleset ?? null);
+    })();
+  }
+
+  async deadLetters(limit: number): Promise<DeadLetter[]> {
+    const rows = this.db.prepare('SELECT * FROM dead_letters ORDER BY failed_at DESC LIMIT ?').all(limit) as {
+      crash_id: string;
+      queue: QueueName;
+      attempts: number;
+      error: string;
+      failed_at: number;
+      ruleset: string | null;
+    }[];
+    return rows.map((r) => ({ crashId: r.crash_id, queue: r.queue, attempts: r.attempts, error: r.error, failedAt: r.failed_at, ...(r.ruleset ? { ruleset: r.ruleset } : {}) }));
+  }
+
+  async retryDeadLetter(crashId: string): Promise<boolean> {
+    const now = Date.now();
+    const moved = this.db.transaction(() => {
+      const rows = this.db.prepare('SELECT queue, ruleset FROM dead_letters WHERE crash_id = ?').all(crashId) as { queue: QueueName; ruleset: string | null }[];
+      for (const row of rows) {
+        this.db
+          .prepare(`INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?) ON CONFLICT (queue, crash_id) DO NOTHING`)
+          .run(crashId, row.queue, now, now, row.ruleset);
+      }
+      this.db.prepare('DELETE FROM dead_letters WHERE crash_id = ?').run(crashId);
+      return rows.length > 0;
+    })();
+    if (moved) this.events.emit('work');
+    return moved;
   }
 
   async ack(item: QueueItem): Promise<void> {

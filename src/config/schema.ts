@@ -43,6 +43,9 @@ export const SCHEMA = {
   processor: {
     concurrency: integer({ description: 'Crashes processed at the same time by this node.', default: 1, min: 1, max: 64 }),
     poll_interval: duration({ description: 'How often an idle processor asks the queue for work (in-process submissions wake it at once).', default: 1000, min: 10 }),
+    time_limit: duration({ description: 'Longest time one crash may take; a crash over it is saved as failed with a note and not retried.', default: 60_000, min: 100 }),
+    max_attempts: integer({ description: 'Attempts at a crash whose processing keeps failing (storage errors) before it goes to the dead letters.', default: 5, min: 1, max: 100 }),
+    ruleset: oneOf(['default'] as const, { description: 'Ruleset for crashes from the collector (reprocessing may ask for another, such as "signature").', default: 'default' }),
   },
   symbols: {
     paths: list({ description: 'Directories of Breakpad symbols in the DEBUG_FILE/DEBUG_ID/DEBUG_FILE.sym layout, searched in order.', default: ['symbols'] }),

@@ -4,6 +4,7 @@ import { toJsonDump } from '../minidump/output/index.js';
 import { SymbolCache } from '../minidump/symbols/index.js';
 import { fsSymbolLoader } from '../adapters/fs-symbol-supplier.js';
 import type { Stackwalker } from '../roles/processor/rule.js';
+import { Gauge, type Registry } from 'prom-client';
 
 /**
  * The processor's stackwalker: Mayday's own engine, in process, with one symbol cache
@@ -11,12 +12,31 @@ import type { Stackwalker } from '../roles/processor/rule.js';
  */
 export function createEngineStackwalker(options: { symbolPaths: readonly string[]; cacheBytes: number }): Stackwalker & { cache: SymbolCache } {
   const cache = new SymbolCache({ loader: fsSymbolLoader(options.symbolPaths), budgetBytes: options.cacheBytes });
-  const stackwalk = async (bytes: Uint8Array) => {
+  const stackwalk = async (bytes: Uint8Array, walkOptions: { deadline?: number } = {}) => {
     const dump = readMinidump(bytes);
-    const state = await processMinidump(dump, cache);
+    const state = await processMinidump(dump, cache, { deadline: walkOptions.deadline });
     const errors = [...state.errors];
     if (state.fatal && !errors.includes(state.fatal)) errors.unshift(state.fatal);
     return { jsonDump: toJsonDump(state), errors };
   };
   return Object.assign(stackwalk, { cache });
+}
+
+/** Symbol cache hits, misses and size as Prometheus gauges, read when scraped. */
+export function registerSymbolCacheMetrics(registry: Registry, cache: SymbolCache): void {
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+  gauge('mayday_symbol_cache_hits', 'Symbol lookups answered from the cache since start.', () => cache.stats.hits);
+  gauge('mayday_symbol_cache_misses', 'Symbol lookups that loaded a file since start.', () => cache.stats.misses);
+  gauge('mayday_symbol_cache_evictions', 'Parsed symbol files evicted from the cache since start.', () => cache.stats.evictions);
+  gauge('mayday_symbol_cache_entries', 'Modules held in the symbol cache.', () => cache.stats.entries);
+  gauge('mayday_symbol_cache_bytes', 'Estimated memory held by the symbol cache.', () => cache.stats.bytes);
 }

@@ -14,10 +14,11 @@ import type { CrashIndex } from '../ports/crash-index.js';
 import { collectorPlugin } from '../roles/collector/plugin.js';
 import { webPlugin } from '../roles/web/plugin.js';
 import { ProcessorWorker } from '../roles/processor/worker.js';
-import { defaultRuleset } from '../roles/processor/rules.js';
+import { rulesets } from '../roles/processor/rules.js';
+import { ProcessorMetrics } from '../roles/processor/metrics.js';
 import { healthPlugin, type HealthCheck } from './health.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createEngineStackwalker } from './engine-stackwalker.js';
+import { createEngineStackwalker, registerSymbolCacheMetrics } from './engine-stackwalker.js';
 
 /** The adapters a node built from its configuration; roles receive them as ports. */
 export interface Adapters {
@@ -89,11 +90,16 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   let worker: ProcessorWorker | undefined;
   if (roles.has('processor')) {
     const stackwalk = createEngineStackwalker({ symbolPaths: paths.symbols, cacheBytes: config.symbols.cache_size });
+    registerSymbolCacheMetrics(metrics, stackwalk.cache);
     worker = new ProcessorWorker({
       ...adapters,
-      rules: defaultRuleset(stackwalk),
+      rulesets: rulesets(stackwalk),
+      defaultRuleset: config.processor.ruleset,
       concurrency: config.processor.concurrency,
       pollIntervalMs: config.processor.poll_interval,
+      timeLimitMs: config.processor.time_limit,
+      maxAttempts: config.processor.max_attempts,
+      metrics: new ProcessorMetrics(metrics),
       log: log.child({ role: 'processor' }),
     });
   }

@@ -17,6 +17,19 @@ export interface QueueItem {
   enqueuedAt: number;
   /** Identifies this hand-out; acknowledging an item handed out again since is a no-op. */
   lease: string;
+  /** The ruleset to process with (reprocessing may ask for one); the processor's default if absent. */
+  ruleset?: string;
+}
+
+/** An item that failed too often to be retried; kept for an operator to inspect and retry. */
+export interface DeadLetter {
+  crashId: string;
+  queue: QueueName;
+  attempts: number;
+  error: string;
+  /** ms since epoch. */
+  failedAt: number;
+  ruleset?: string;
 }
 
 export interface QueueStats {
@@ -29,11 +42,16 @@ export interface QueueStats {
 
 export interface ProcessingQueue {
   /** Durable when it resolves. Enqueuing an id already waiting in that queue is a no-op. */
-  enqueue(crashId: string, queue?: QueueName): Promise<void>;
+  enqueue(crashId: string, queue?: QueueName, options?: { ruleset?: string }): Promise<void>;
   take(): Promise<QueueItem | undefined>;
   ack(item: QueueItem): Promise<void>;
   /** Gives an item back, visible again after `delayMs`. */
   release(item: QueueItem, delayMs?: number): Promise<void>;
+  /** Removes a taken item from the queue into the dead-letter list. */
+  deadLetter(item: QueueItem, error: string): Promise<void>;
+  deadLetters(limit: number): Promise<DeadLetter[]>;
+  /** Puts a dead letter back on its queue; false if there is none for that id. */
+  retryDeadLetter(crashId: string): Promise<boolean>;
   /** Resolves when work may be available, after `timeoutMs` at the latest, or on abort. */
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   stats(): Promise<QueueStats[]>;

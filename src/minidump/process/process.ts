@@ -113,6 +113,10 @@ export async function processMinidump(dump: Minidump, supplier: SymbolSupplier, 
       // Without stack memory Breakpad produces the context frame only.
       const limits = region ? options : { ...options, maxFrames: 1 };
       const result = await walkStack(context, env, limits);
+      if (result.timedOut) {
+        errors.push(`time limit exceeded while walking thread ${thread.threadId}`);
+        fatal ??= 'time limit exceeded';
+      }
       walked = result.frames;
       truncated = region ? result.truncated : false;
     } else if (!context) {

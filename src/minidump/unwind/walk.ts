@@ -19,6 +19,12 @@ export interface WalkLimits {
    * `max_frames_scanned`, default 1024 here as in rust-minidump).
    */
   readonly maxScannedFrames?: number;
+  /**
+   * Time (`performance.now()` scale) after which the walk stops where it is and reports
+   * `timedOut`. Checked between frames: a processor's per-crash time limit must be
+   * cooperative because the walk runs on the processor's own thread.
+   */
+  readonly deadline?: number;
 }
 
 export interface SymbolizedFrame extends WalkedFrame {
@@ -28,8 +34,10 @@ export interface SymbolizedFrame extends WalkedFrame {
 
 export interface WalkResult {
   readonly frames: SymbolizedFrame[];
-  /** True when `maxFrames` cut the walk short. */
+  /** True when `maxFrames` (or the deadline) cut the walk short. */
   readonly truncated: boolean;
+  /** True when the deadline cut the walk short. */
+  readonly timedOut?: boolean;
 }
 
 export const DEFAULT_MAX_FRAMES = 1024;
@@ -75,6 +83,7 @@ export async function walkStack(context: CpuContext, env: WalkEnv, limits: WalkL
   let scanned = 0;
   let frame: SymbolizedFrame | undefined = unwinder.contextFrame(context, env);
   while (frame) {
+    if (limits.deadline !== undefined && performance.now() > limits.deadline) return { frames, truncated: true, timedOut: true };
     await symbolizeFrame(env, frame);
     if (frame.trust === 'scan' || frame.trust === 'cfi_scan' || frame.trust === 'none') scanned++;
     frames.push(frame);

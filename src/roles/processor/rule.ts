@@ -8,10 +8,16 @@ import type { RawCrash } from '../../ports/raw-crash-store.js';
 export interface ProcessingContext {
   crashId: string;
   raw: RawCrash;
+  /** The raw crash's annotations, cleaned by the first rules (the stored raw crash is never changed). */
+  annotations: Record<string, string>;
   /** Dump name -> bytes. */
   dumps: ReadonlyMap<string, Uint8Array>;
+  /** The processed crash being built; for rulesets that refine a crash, a copy of the previous version. */
   processed: Record<string, unknown>;
   notes: string[];
+  startedAt: Date;
+  /** `performance.now()` time after which long rules should stop (the per-crash time limit). */
+  deadline?: number;
 }
 
 export interface Rule {
@@ -25,7 +31,7 @@ export interface Rule {
  * rust-minidump's `minidump-stackwalk --json`). The in-process engine is one; an external
  * command would be another.
  */
-export type Stackwalker = (dump: Uint8Array) => Promise<StackwalkResult>;
+export type Stackwalker = (dump: Uint8Array, options?: { deadline?: number }) => Promise<StackwalkResult>;
 
 export interface StackwalkResult {
   jsonDump: Record<string, unknown>;
@@ -33,13 +39,26 @@ export interface StackwalkResult {
   errors: string[];
 }
 
-export async function runRules(rules: readonly Rule[], context: ProcessingContext): Promise<void> {
+export interface RuleTiming {
+  rule: string;
+  seconds: number;
+  failed: boolean;
+}
+
+/** Runs the rules in order; returns how long each took (for metrics) and whether any threw. */
+export async function runRules(rules: readonly Rule[], context: ProcessingContext): Promise<RuleTiming[]> {
+  const timings: RuleTiming[] = [];
   for (const rule of rules) {
+    const started = performance.now();
+    let failed = false;
     try {
       if (rule.applies && !rule.applies(context)) continue;
       await rule.act(context);
     } catch (error) {
+      failed = true;
       context.notes.push(`rule ${rule.name} failed: ${(error as Error).message}`);
     }
+    timings.push({ rule: rule.name, seconds: (performance.now() - started) / 1000, failed });
   }
+  return timings;
 }

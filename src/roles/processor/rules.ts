@@ -1,58 +1,10 @@
-import type { ProcessingContext, Rule, Stackwalker } from './rule.js';
+import type { Rule, Stackwalker } from './rule.js';
+import { annotationFieldsRule, cleanAnnotationsRule, collectorNotesRule, processTypeRule, submissionFactsRule } from './rules/annotations.js';
+import { crashTimesRule, identifiersRule } from './rules/identity.js';
+import { crashingThreadInfoRule, modulesInStackRule, stackwalkRule, topmostFilenamesRule, truncateStacksRule } from './rules/stack.js';
+import { osPrettyVersionRule } from './rules/system.js';
 
-/** The main dump's field name, as Breakpad clients send it. */
-export const MAIN_DUMP = 'upload_file_minidump';
-
-/** Identifiers and dates: what every processed crash carries. */
-export const identifiersRule: Rule = {
-  name: 'identifiers',
-  act({ crashId, raw, processed }) {
-    processed.uuid = crashId;
-    processed.crash_id = crashId;
-    processed.submitted_timestamp = raw.submitted_timestamp;
-    processed.date_processed = new Date().toISOString();
-  },
-};
-
-/** Product fields from the (collector-normalised) annotations. */
-export const productRule: Rule = {
-  name: 'product',
-  act({ raw, processed, notes }) {
-    const a = raw.annotations;
-    processed.product = nonEmpty(a.ProductName);
-    processed.version = nonEmpty(a.Version);
-    processed.release_channel = nonEmpty(a.ReleaseChannel);
-    processed.build = nonEmpty(a.BuildID);
-    if (!processed.product) notes.push('no ProductName annotation');
-  },
-};
-
-/** Collector notes (e.g. a main dump that is not a minidump) carried into processor notes. */
-export const collectorNotesRule: Rule = {
-  name: 'collector notes',
-  act({ raw, notes }) {
-    for (const note of raw.metadata.collector_notes) notes.push(`collector: ${note}`);
-  },
-};
-
-/** Stackwalks the main dump and lifts system and crash fields out of the document. */
-export function stackwalkRule(stackwalk: Stackwalker): Rule {
-  return {
-    name: 'stackwalk',
-    applies({ dumps, notes }) {
-      if (dumps.has(MAIN_DUMP)) return true;
-      notes.push('no minidump in the submission');
-      return false;
-    },
-    async act({ dumps, processed, notes }) {
-      const result = await stackwalk(dumps.get(MAIN_DUMP)!);
-      processed.json_dump = result.jsonDump;
-      processed.mdsw_status_string = result.errors.length === 0 ? 'OK' : result.errors[0];
-      for (const error of result.errors) notes.push(`stackwalk: ${error}`);
-      Object.assign(processed, fieldsFromJsonDump(result.jsonDump));
-    },
-  };
-}
+export { MAIN_DUMP } from './rules/annotations.js';
 
 /**
  * Until Socorro-style signature generation lands (signature lists, prefix and irrelevant
@@ -70,31 +22,44 @@ export const provisionalSignatureRule: Rule = {
   },
 };
 
+/** The rules every crash goes through on first processing, in order. */
 export function defaultRuleset(stackwalk: Stackwalker): Rule[] {
-  return [identifiersRule, productRule, collectorNotesRule, stackwalkRule(stackwalk), provisionalSignatureRule];
+  return [
+    identifiersRule,
+    cleanAnnotationsRule,
+    submissionFactsRule,
+    annotationFieldsRule,
+    processTypeRule,
+    crashTimesRule,
+    collectorNotesRule,
+    stackwalkRule(stackwalk),
+    crashingThreadInfoRule,
+    truncateStacksRule,
+    osPrettyVersionRule,
+    modulesInStackRule,
+    topmostFilenamesRule,
+    provisionalSignatureRule,
+  ];
 }
 
-interface JsonDumpFields {
-  system_info?: { os?: string; os_ver?: string; cpu_arch?: string; cpu_info?: string; cpu_count?: number };
-  crash_info?: { type?: string | null; address?: string | null; crashing_thread?: number | null };
+/**
+ * Named rulesets, for reprocessing: `default` redoes everything from the raw crash;
+ * `signature` starts from the stored processed crash and only regenerates the signature
+ * (after the signature lists changed, say), which is much cheaper than a stackwalk.
+ */
+export interface Ruleset {
+  readonly name: string;
+  readonly rules: readonly Rule[];
+  /** Whether the rules refine the stored processed crash instead of starting afresh. */
+  readonly fromProcessed: boolean;
 }
 
-function fieldsFromJsonDump(jsonDump: Record<string, unknown>): Record<string, unknown> {
-  const { system_info: system, crash_info: crash } = jsonDump as JsonDumpFields;
-  return {
-    os_name: system?.os ?? null,
-    os_version: system?.os_ver ?? null,
-    cpu_arch: system?.cpu_arch ?? null,
-    cpu_info: system?.cpu_info ?? null,
-    cpu_count: system?.cpu_count ?? null,
-    reason: crash?.type ?? null,
-    address: crash?.address ?? null,
-    crashing_thread: crash?.crashing_thread ?? null,
-  };
+export function rulesets(stackwalk: Stackwalker): Map<string, Ruleset> {
+  const all = defaultRuleset(stackwalk);
+  const signatureRule = all.find((rule) => /signature/i.test(rule.name));
+  if (!signatureRule) throw new Error('internal: the default ruleset has no signature rule');
+  return new Map([
+    ['default', { name: 'default', rules: all, fromProcessed: false }],
+    ['signature', { name: 'signature', rules: [identifiersRule, signatureRule], fromProcessed: true }],
+  ]);
 }
-
-function nonEmpty(value: string | undefined): string | null {
-  return value === undefined || value.trim() === '' ? null : value;
-}
-
-export type { ProcessingContext };

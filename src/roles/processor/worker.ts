@@ -3,34 +3,51 @@ import type { CrashIndex } from '../../ports/crash-index.js';
 import type { ProcessedCrash, ProcessedCrashStore } from '../../ports/processed-crash-store.js';
 import type { ProcessingQueue, QueueItem } from '../../ports/queue.js';
 import type { RawCrashStore } from '../../ports/raw-crash-store.js';
-import { runRules, type ProcessingContext, type Rule } from './rule.js';
+import { runRules, type ProcessingContext } from './rule.js';
+import type { Ruleset } from './rules.js';
+import type { ProcessorMetrics } from './metrics.js';
 
 export interface WorkerOptions {
   queue: ProcessingQueue;
   rawCrashStore: RawCrashStore;
   processedCrashStore: ProcessedCrashStore;
   crashIndex: CrashIndex;
-  rules: readonly Rule[];
+  rulesets: ReadonlyMap<string, Ruleset>;
+  /** Ruleset for items that do not name one. */
+  defaultRuleset: string;
   concurrency: number;
   pollIntervalMs: number;
+  /** Per-crash time limit; a crash over it is saved as failed, with a note, and not retried. */
+  timeLimitMs: number;
+  /** Attempts after which a crash that keeps failing (storage errors) goes to the dead letters. */
+  maxAttempts: number;
+  metrics?: ProcessorMetrics;
   log: Logger;
 }
 
 /** Storage errors are retried after this delay, doubled per attempt, up to a minute. */
 const RETRY_BASE_MS = 1000;
 
+export type Outcome = 'processed' | 'failed' | 'missing';
+
 /**
- * The processor role: takes crash ids from the queue, runs the rules, saves and indexes
+ * The processor role: takes crash ids from the queue, runs a ruleset, saves and indexes
  * the result, then acknowledges. At least once: a crash is acknowledged only after it is
- * saved and indexed, and saving/indexing the same crash again replaces it.
+ * saved and indexed, and saving/indexing the same crash again replaces it, so a crash
+ * handed out twice (after a crash of the processor) ends up once in the index.
  */
 export class ProcessorWorker {
   private readonly stopping = new AbortController();
   private loops: Promise<void>[] = [];
-  processed = 0;
-  failed = 0;
+  /** Counters since start, for the status page and tests. */
+  readonly counts = { processed: 0, failed: 0, retried: 0, deadLettered: 0 };
+  /** Crashes being processed now (crash id -> start time), for the dashboard. */
+  readonly inFlight = new Map<string, number>();
+  lastCompleted: { crashId: string; at: number } | undefined;
 
-  constructor(private readonly options: WorkerOptions) {}
+  constructor(private readonly options: WorkerOptions) {
+    if (!options.rulesets.has(options.defaultRuleset)) throw new Error(`unknown ruleset ${options.defaultRuleset}`);
+  }
 
   start(): void {
     for (let slot = 0; slot < this.options.concurrency; slot++) this.loops.push(this.loop(slot));
@@ -60,38 +77,84 @@ export class ProcessorWorker {
   }
 
   private async handle(item: QueueItem): Promise<void> {
-    const { queue, log } = this.options;
+    const { queue, log, metrics, maxAttempts } = this.options;
     const started = performance.now();
+    metrics?.queueWaitSeconds.observe({ queue: item.queue }, Math.max(0, Date.now() - item.enqueuedAt) / 1000);
+    this.inFlight.set(item.crashId, Date.now());
     try {
-      const outcome = await this.processOne(item.crashId);
+      const outcome = await this.processOne(item.crashId, item.ruleset);
       await queue.ack(item);
+      metrics?.crashes.inc({ outcome, queue: item.queue });
+      metrics?.processingSeconds.observe({ queue: item.queue }, (performance.now() - started) / 1000);
       if (outcome === 'missing') {
         log.error({ crashId: item.crashId }, 'queued crash has no raw crash; dropped from the queue');
         return;
       }
-      this.processed++;
-      log.info({ crashId: item.crashId, queue: item.queue, ms: Math.round(performance.now() - started) }, 'crash processed');
+      if (outcome === 'failed') this.counts.failed++;
+      else this.counts.processed++;
+      this.lastCompleted = { crashId: item.crashId, at: Date.now() };
+      log.info({ crashId: item.crashId, queue: item.queue, outcome, ms: Math.round(performance.now() - started) }, 'crash processed');
     } catch (error) {
-      this.failed++;
+      const message = (error as Error).message;
+      if (item.attempts >= maxAttempts) {
+        this.counts.deadLettered++;
+        metrics?.crashes.inc({ outcome: 'dead_lettered', queue: item.queue });
+        log.error({ err: error, crashId: item.crashId, attempts: item.attempts }, 'processing keeps failing; moved to the dead letters');
+        await queue.deadLetter(item, message).catch((e: unknown) => log.error({ err: e }, 'dead-lettering a crash failed'));
+        return;
+      }
+      this.counts.retried++;
+      metrics?.crashes.inc({ outcome: 'retried', queue: item.queue });
       const delay = Math.min(60_000, RETRY_BASE_MS * 2 ** Math.max(0, item.attempts - 1));
       log.error({ err: error, crashId: item.crashId, attempts: item.attempts, retryInMs: delay }, 'processing failed; will retry');
       await queue.release(item, delay).catch((releaseError: unknown) => log.error({ err: releaseError }, 'releasing a crash failed'));
+    } finally {
+      this.inFlight.delete(item.crashId);
     }
   }
 
   /** Processes one crash; storage errors propagate (and are retried), rule errors become notes. */
-  async processOne(crashId: string): Promise<'done' | 'missing'> {
-    const { rawCrashStore, processedCrashStore, crashIndex, rules } = this.options;
+  async processOne(crashId: string, rulesetName?: string): Promise<Outcome> {
+    const { rawCrashStore, processedCrashStore, crashIndex, rulesets, metrics } = this.options;
     const raw = await rawCrashStore.get(crashId);
     if (!raw) return 'missing';
+    let ruleset = rulesets.get(rulesetName ?? this.options.defaultRuleset) ?? rulesets.get(this.options.defaultRuleset)!;
+    const previous = ruleset.fromProcessed ? await processedCrashStore.get(crashId) : undefined;
+    // A refining ruleset needs an earlier version; a crash never processed gets the full one.
+    if (ruleset.fromProcessed && !previous) ruleset = rulesets.get(this.options.defaultRuleset)!;
     const dumps = new Map<string, Uint8Array>();
-    for (const name of Object.keys(raw.metadata.dumps)) {
-      const bytes = await rawCrashStore.getDump(crashId, name);
-      if (bytes) dumps.set(name, bytes);
+    if (!ruleset.fromProcessed) {
+      for (const name of Object.keys(raw.metadata.dumps)) {
+        const bytes = await rawCrashStore.getDump(crashId, name);
+        if (bytes) dumps.set(name, bytes);
+      }
     }
-    const context: ProcessingContext = { crashId, raw, dumps, processed: {}, notes: [] };
-    await runRules(rules, context);
-    const processed: ProcessedCrash = { ...context.processed, uuid: crashId, processor_notes: context.notes.join('; '), success: true };
+    const startedAt = new Date();
+    const deadline = performance.now() + this.options.timeLimitMs;
+    const context: ProcessingContext = {
+      crashId,
+      raw,
+      annotations: { ...raw.annotations },
+      dumps,
+      processed: previous ? structuredClone(previous) : {},
+      notes: [],
+      startedAt,
+      deadline,
+    };
+    const timings = await runRules(ruleset.rules, context);
+    for (const timing of timings) metrics?.ruleSeconds.observe({ rule: timing.rule }, timing.seconds);
+    const timedOut = performance.now() > deadline;
+    if (timedOut) context.notes.push(`processing exceeded the time limit of ${this.options.timeLimitMs} ms; the result is partial`);
+    const success = !timedOut && timings.every((t) => !t.failed);
+
+    const processed: ProcessedCrash = {
+      ...context.processed,
+      uuid: crashId,
+      processor_notes: context.notes.join('; '),
+      success,
+      ruleset: ruleset.name,
+      completed_datetime: new Date().toISOString(),
+    };
     await processedCrashStore.save(processed);
     await crashIndex.upsert({
       crashId,
@@ -108,7 +171,7 @@ export class ProcessorWorker {
       signature: str(processed.signature),
       hasErrors: context.notes.length > 0,
     });
-    return 'done';
+    return timedOut ? 'failed' : 'processed';
   }
 }
 
