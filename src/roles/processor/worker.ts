@@ -21,12 +21,12 @@ export interface WorkerOptions {
   timeLimitMs: number;
   /** Attempts after which a crash that keeps failing (storage errors) goes to the dead letters. */
   maxAttempts: number;
+  /** First retry delay after a failure; doubled per attempt, up to a minute (default 1 s). */
+  retryBaseMs?: number;
   metrics?: ProcessorMetrics;
   log: Logger;
 }
 
-/** Storage errors are retried after this delay, doubled per attempt, up to a minute. */
-const RETRY_BASE_MS = 1000;
 
 export type Outcome = 'processed' | 'failed' | 'missing';
 
@@ -105,7 +105,7 @@ export class ProcessorWorker {
       }
       this.counts.retried++;
       metrics?.crashes.inc({ outcome: 'retried', queue: item.queue });
-      const delay = Math.min(60_000, RETRY_BASE_MS * 2 ** Math.max(0, item.attempts - 1));
+      const delay = Math.min(60_000, (this.options.retryBaseMs ?? 1000) * 2 ** Math.max(0, item.attempts - 1));
       log.error({ err: error, crashId: item.crashId, attempts: item.attempts, retryInMs: delay }, 'processing failed; will retry');
       await queue.release(item, delay).catch((releaseError: unknown) => log.error({ err: releaseError }, 'releasing a crash failed'));
     } finally {
