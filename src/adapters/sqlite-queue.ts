@@ -72,12 +72,23 @@ export class SqliteQueue implements ProcessingQueue {
 
   async enqueue(crashId: string, queue: QueueName = 'standard', options: { ruleset?: string } = {}): Promise<void> {
     const now = Date.now();
-    this.db
-      .prepare(
-        `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (queue, crash_id) DO NOTHING`,
-      )
-      .run(crashId, queue, now, now, options.ruleset ?? null);
+    this.db.transaction(() => {
+      // A priority request moves the crash ahead rather than queueing it twice: its
+      // waiting standard entry keeps its age (for queue-wait metrics) and is removed.
+      let enqueuedAt = now;
+      if (queue === 'priority') {
+        const waiting = this.db
+          .prepare("DELETE FROM queue_items WHERE queue = 'standard' AND crash_id = ? AND (lease IS NULL OR visible_at <= ?) RETURNING enqueued_at")
+          .get(crashId, now) as { enqueued_at: number } | undefined;
+        if (waiting) enqueuedAt = waiting.enqueued_at;
+      }
+      this.db
+        .prepare(
+          `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (queue, crash_id) DO NOTHING`,
+        )
+        .run(crashId, queue, enqueuedAt, now, options.ruleset ?? null);
+    })();
     this.events.emit('work');
   }
 

@@ -29,6 +29,19 @@ describe('SQLite processing queue', () => {
     await queue.close();
   });
 
+  it('moves a waiting crash to the priority queue instead of queueing it twice', async () => {
+    const queue = SqliteQueue.open(tempPath(), { visibilityTimeoutMs: 60_000 });
+    await queue.enqueue('a');
+    await queue.enqueue('b');
+    await queue.enqueue('b', 'priority');
+    const stats = await queue.stats();
+    expect(stats.map((s) => [s.queue, s.waiting])).toEqual([['priority', 1], ['standard', 1], ['reprocessing', 0]]);
+    expect((await queue.take())?.crashId).toBe('b');
+    expect((await queue.take())?.crashId).toBe('a');
+    expect(await queue.take()).toBeUndefined();
+    await queue.close();
+  });
+
   it('ignores an id already waiting in the same queue', async () => {
     const queue = SqliteQueue.open(tempPath(), { visibilityTimeoutMs: 60_000 });
     await queue.enqueue('a');

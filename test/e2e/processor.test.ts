@@ -1,0 +1,138 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CORPUS, corpusDumps } from '../support/corpus.js';
+import { eventually, startMayday, type MaydayProcess } from '../support/mayday-process.js';
+
+/** The processor as deployed: separate processes sharing the embedded stores. */
+
+const dumps = corpusDumps();
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function dataDirWithSymbols(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mayday-e2e-processor-'));
+  dirs.push(dir);
+  cpSync(join(CORPUS, 'symbols'), join(dir, 'symbols'), { recursive: true });
+  return dir;
+}
+
+function nodeConfig(dataDir: string, name: string, roles: string): string {
+  const path = join(dataDir, `${name}.ini`);
+  writeFileSync(path, `[node]\nname = ${name}\nroles = ${roles}\ndata_dir = ${dataDir}\n[web]\nport = 0\n[processor]\npoll_interval = 50ms\n`);
+  return path;
+}
+
+async function submit(url: string, dumpPath: string, version = '1.0'): Promise<string> {
+  const form = new FormData();
+  form.append('ProductName', 'Example');
+  form.append('Version', version);
+  form.append('upload_file_minidump', new Blob([readFileSync(dumpPath)]), 'crash.dmp');
+  const answer = await (await fetch(`${url}/submit`, { method: 'POST', body: form })).text();
+  return answer.trim().replace('CrashID=bp-', '');
+}
+
+function indexed(dataDir: string): { crash_id: string; processed_at: number; signature: string }[] {
+  const db = new Database(join(dataDir, 'mayday.sqlite'), { readonly: true });
+  try {
+    return db.prepare('SELECT crash_id, processed_at, signature FROM crashes').all() as { crash_id: string; processed_at: number; signature: string }[];
+  } finally {
+    db.close();
+  }
+}
+
+async function stop(node: MaydayProcess): Promise<void> {
+  node.child.kill('SIGINT');
+  await node.exited;
+}
+
+describe('processor, end to end', () => {
+  it('processes every corpus crash with its symbols: symbolicated, signed and indexed', async () => {
+    const dataDir = dataDirWithSymbols();
+    const node = await startMayday(['start', '--data-dir', dataDir, '--port', '0']);
+    try {
+      const ids = await Promise.all(dumps.map((d) => submit(node.url, d.path)));
+      const crashes = await Promise.all(
+        ids.map((id) =>
+          eventually(async () => {
+            const r = await fetch(`${node.url}/api/ProcessedCrash/?crash_id=${id}`);
+            return r.status === 200 ? ((await r.json()) as Record<string, unknown>) : undefined;
+          }, 10_000, `crash ${id}`),
+        ),
+      );
+      for (const [i, crash] of crashes.entries()) {
+        expect(crash.success, dumps[i].name).toBe(true);
+        expect(crash.signature, dumps[i].name).toMatch(/\S/);
+        expect(String(crash.signature)).not.toMatch(/^EMPTY/);
+      }
+      const nullDeref = crashes[dumps.findIndex((d) => d.name === 'example-app-null')];
+      expect(String(nullDeref.signature)).toMatch(/^crash_null_deref/);
+      expect(nullDeref.topmost_filenames).toContain('/srv/example-app/crasher.cc');
+      expect(indexed(dataDir).map((r) => r.crash_id).sort()).toEqual([...ids].sort());
+    } finally {
+      await stop(node);
+    }
+  });
+
+  it('shows a crash opened before processing as pending, and processes it first through the priority queue', async () => {
+    const dataDir = dataDirWithSymbols();
+    // Collector and web only: crashes wait in the queue.
+    const front = await startMayday(['run', '--config', nodeConfig(dataDir, 'front', 'collector, web')]);
+    let processor: MaydayProcess | undefined;
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i++) ids.push(await submit(front.url, dumps[i % dumps.length].path));
+      const wanted = ids[24 + dumps.findIndex((d) => d.name === 'example-app-null')];
+      const page = await (await fetch(`${front.url}/report/index/${wanted}`)).text();
+      expect(page).toContain('pending');
+      expect(page).toContain('http-equiv="refresh"');
+
+      processor = await startMayday(['run', '--config', nodeConfig(dataDir, 'processor', 'processor')]);
+      await eventually(async () => (indexed(dataDir).length === ids.length ? true : undefined), 20_000, 'all crashes processed');
+      const order = indexed(dataDir).sort((a, b) => a.processed_at - b.processed_at).map((r) => r.crash_id);
+      expect(order[0]).toBe(wanted);
+      const report = await (await fetch(`${front.url}/report/index/${wanted}`)).text();
+      expect(report).not.toContain('pending');
+      expect(report).toContain('crash_null_deref');
+    } finally {
+      if (processor) await stop(processor);
+      await stop(front);
+    }
+  });
+
+  it('loses nothing and indexes each crash exactly once when the processor is killed mid-batch', async () => {
+    const dataDir = dataDirWithSymbols();
+    const front = await startMayday(['run', '--config', nodeConfig(dataDir, 'front', 'collector, web')]);
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 120; i++) ids.push(await submit(front.url, dumps[i % dumps.length].path));
+    } finally {
+      await stop(front);
+    }
+    const config = nodeConfig(dataDir, 'processor', 'processor');
+    const first = await startMayday(['run', '--config', config]);
+    await eventually(async () => (indexed(dataDir).length >= 20 ? true : undefined), 20_000, 'part of the batch');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const before = indexed(dataDir).length;
+    expect(before).toBeLessThan(ids.length);
+
+    const second = await startMayday(['run', '--config', config]);
+    try {
+      await eventually(async () => (indexed(dataDir).length === ids.length ? true : undefined), 30_000, 'the rest of the batch');
+    } finally {
+      await stop(second);
+    }
+    const rows = indexed(dataDir);
+    expect(rows.map((r) => r.crash_id).sort()).toEqual([...ids].sort());
+    const processedFiles = readdirSync(join(dataDir, 'processed')).flatMap((day) => readdirSync(join(dataDir, 'processed', day)));
+    expect(processedFiles.filter((f) => f.endsWith('.json')).sort()).toEqual(ids.map((id) => `${id}.json`).sort());
+    const queue = new Database(join(dataDir, 'queue.sqlite'), { readonly: true });
+    expect(queue.prepare('SELECT COUNT(*) FROM queue_items').pluck().get()).toBe(0);
+    queue.close();
+  });
+});
