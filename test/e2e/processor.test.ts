@@ -86,7 +86,7 @@ describe('processor, end to end', () => {
     try {
       const ids: string[] = [];
       for (let i = 0; i < 30; i++) ids.push(await submit(front.url, dumps[i % dumps.length].path));
-      const wanted = ids[24 + dumps.findIndex((d) => d.name === 'example-app-null')];
+      const wanted = ids[12 + dumps.findIndex((d) => d.name === 'example-app-null')];
       const page = await (await fetch(`${front.url}/report/index/${wanted}`)).text();
       expect(page).toContain('pending');
       expect(page).toContain('http-equiv="refresh"');
