@@ -15,12 +15,14 @@ export const SCHEMA = {
     name: string({ description: 'Name of this node, shown in logs and on the Operations Dashboard.', default: 'mayday', pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, patternHint: 'letters, digits, "_", "." and "-"' }),
     roles: list({ description: 'The roles this node runs.', default: [...ROLES], values: ROLES, unique: true }),
     data_dir: path({ description: 'Directory for embedded storage (raw and processed crashes, SQLite databases). Relative paths elsewhere in the file are resolved against it.', default: './var' }),
+    heartbeat_interval: duration({ description: 'How often this node reports itself and its counters to the node registry (read by /status and the Dashboard). A node silent for three intervals is taken for gone.', default: 10_000, min: 100 }),
   },
   web: {
     host: string({ description: 'Address the HTTP server listens on. Use 0.0.0.0 to accept crash reports from other machines.', default: '127.0.0.1' }),
     port: integer({ description: 'TCP port of the HTTP server (collector and web app share it).', default: 8000, min: 0, max: 65535 }),
     public_url: optional(url({ description: 'URL at which users and clients reach this node; used in printed instructions. Defaults to http://HOST:PORT.', protocols: ['http', 'https'] })),
     shutdown_timeout: duration({ description: 'How long shutdown waits for in-flight requests before closing connections.', default: 10_000, min: 0 }),
+    status_sample_interval: duration({ description: 'How often the web role records a point of the processing status history (/status graphs).', default: 60_000, min: 100 }),
   },
   collector: {
     max_request_size: size({ description: 'Largest accepted submission body (compressed or not); larger ones get 413.', default: 25 * 1024 * 1024, min: 1024 }),

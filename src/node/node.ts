@@ -17,6 +17,9 @@ import { ProcessorWorker } from '../roles/processor/worker.js';
 import { rulesets } from '../roles/processor/rules.js';
 import { ProcessorMetrics } from '../roles/processor/metrics.js';
 import { healthPlugin, type HealthCheck } from './health.js';
+import { Heartbeat } from './heartbeat.js';
+import { SqliteNodeRegistry } from '../adapters/sqlite-node-registry.js';
+import { statusPlugin } from '../roles/web/status.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createEngineStackwalker, registerSymbolCacheMetrics } from './engine-stackwalker.js';
 
@@ -85,7 +88,17 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       limits: { maxRequestSize: config.collector.max_request_size, maxAnnotations: 500, maxAnnotationSize: 1024 * 1024, maxDumps: 20 },
     });
   }
-  if (roles.has('web')) await app.register(webPlugin, adapters);
+  const registry = SqliteNodeRegistry.open(paths.database);
+  if (roles.has('web')) {
+    await app.register(webPlugin, adapters);
+    await app.register(statusPlugin, {
+      queue: adapters.queue,
+      crashIndex: adapters.crashIndex,
+      registry,
+      sampleIntervalMs: config.web.status_sample_interval,
+      nodeTimeoutMs: 3 * config.node.heartbeat_interval,
+    });
+  }
 
   let worker: ProcessorWorker | undefined;
   if (roles.has('processor')) {
@@ -108,6 +121,8 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   const port = (app.server.address() as { port: number }).port;
   const url = config.web.public_url ?? `http://${formatHost(config.web.host)}:${port}`;
   worker?.start();
+  const heartbeat = new Heartbeat({ registry, name: config.node.name, roles: [...roles], url, intervalMs: config.node.heartbeat_interval, worker, log });
+  await heartbeat.start();
   log.info({ url, roles: [...roles], dataDir: paths.dataDir, address }, 'mayday node started');
 
   let closing: Promise<void> | undefined;
@@ -121,8 +136,10 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       } finally {
         clearTimeout(forceClose);
       }
+      await heartbeat.stop();
       await adapters.queue.close();
       await adapters.crashIndex.close();
+      await registry.close();
       log.info('mayday node stopped');
     })();
     return closing;

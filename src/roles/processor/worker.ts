@@ -41,6 +41,8 @@ export class ProcessorWorker {
   private loops: Promise<void>[] = [];
   /** Counters since start, for the status page and tests. */
   readonly counts = { processed: 0, failed: 0, retried: 0, deadLettered: 0 };
+  /** Sums since start, for means on the status page: seconds from submission to indexed, and waiting in the queue. */
+  readonly sums = { submissionToProcessedSeconds: 0, firstProcessed: 0, queueWaitSeconds: 0, taken: 0 };
   /** Crashes being processed now (crash id -> start time), for the dashboard. */
   readonly inFlight = new Map<string, number>();
   lastCompleted: { crashId: string; at: number } | undefined;
@@ -79,11 +81,19 @@ export class ProcessorWorker {
   private async handle(item: QueueItem): Promise<void> {
     const { queue, log, metrics, maxAttempts } = this.options;
     const started = performance.now();
-    metrics?.queueWaitSeconds.observe({ queue: item.queue }, Math.max(0, Date.now() - item.enqueuedAt) / 1000);
+    const waited = Math.max(0, Date.now() - item.enqueuedAt) / 1000;
+    metrics?.queueWaitSeconds.observe({ queue: item.queue }, waited);
+    this.sums.queueWaitSeconds += waited;
+    this.sums.taken++;
     this.inFlight.set(item.crashId, Date.now());
     try {
-      const outcome = await this.processOne(item.crashId, item.ruleset);
+      const { outcome, submittedAt } = await this.processCrash(item.crashId, item.ruleset);
       await queue.ack(item);
+      // Time to process is a first-processing figure: reprocessing old crashes would swamp it.
+      if (submittedAt !== undefined && item.queue !== 'reprocessing') {
+        this.sums.submissionToProcessedSeconds += (Date.now() - submittedAt) / 1000;
+        this.sums.firstProcessed++;
+      }
       metrics?.crashes.inc({ outcome, queue: item.queue });
       metrics?.processingSeconds.observe({ queue: item.queue }, (performance.now() - started) / 1000);
       if (outcome === 'missing') {
@@ -115,9 +125,13 @@ export class ProcessorWorker {
 
   /** Processes one crash; storage errors propagate (and are retried), rule errors become notes. */
   async processOne(crashId: string, rulesetName?: string): Promise<Outcome> {
+    return (await this.processCrash(crashId, rulesetName)).outcome;
+  }
+
+  private async processCrash(crashId: string, rulesetName?: string): Promise<{ outcome: Outcome; submittedAt?: number }> {
     const { rawCrashStore, processedCrashStore, crashIndex, rulesets, metrics } = this.options;
     const raw = await rawCrashStore.get(crashId);
-    if (!raw) return 'missing';
+    if (!raw) return { outcome: 'missing' };
     let ruleset = rulesets.get(rulesetName ?? this.options.defaultRuleset) ?? rulesets.get(this.options.defaultRuleset)!;
     const previous = ruleset.fromProcessed ? await processedCrashStore.get(crashId) : undefined;
     // A refining ruleset needs an earlier version; a crash never processed gets the full one.
@@ -171,7 +185,7 @@ export class ProcessorWorker {
       signature: str(processed.signature),
       hasErrors: context.notes.length > 0,
     });
-    return timedOut ? 'failed' : 'processed';
+    return { outcome: timedOut ? 'failed' : 'processed', submittedAt: Date.parse(raw.submitted_timestamp) };
   }
 }
 

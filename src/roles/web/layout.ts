@@ -29,6 +29,13 @@ table.kv th { width:200px; text-transform:none; font-size:13px; letter-spacing:0
 .crash-reason { color:var(--accent); font-weight:600; }
 pre { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px; overflow:auto; }
 .pager { margin-top:12px; display:flex; gap:12px; }
+.stats { display:grid; grid-template-columns:repeat(auto-fit, minmax(200px, 1fr)); gap:16px; }
+.stat .big { font-size:28px; font-weight:600; margin-top:4px; }
+.charts { display:grid; grid-template-columns:repeat(auto-fit, minmax(380px, 1fr)); gap:16px; margin-top:16px; }
+.charts h2 { margin-top:0; }
+.legend { display:flex; gap:14px; font-size:12px; color:var(--muted); margin-top:4px; }
+.legend i { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:5px; vertical-align:-1px; }
+.chart-empty { padding:24px; text-align:center; }
 `;
 
 export function page(title: string, body: Html, options: { refreshSeconds?: number } = {}): string {
@@ -42,7 +49,7 @@ ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.re
 <style>${raw(STYLE)}</style>
 </head>
 <body>
-<header><a class="brand" href="/"><span class="dot"></span>Mayday</a><nav><a href="/">Latest crashes</a><a href="/__heartbeat__">Health</a></nav></header>
+<header><a class="brand" href="/"><span class="dot"></span>Mayday</a><nav><a href="/">Latest crashes</a><a href="/status">Status</a></nav></header>
 <main>${body}</main>
 </body>
 </html>`.text;

@@ -1,0 +1,48 @@
+/**
+ * Where every running node says it is alive and what it is doing, and where status
+ * samples are kept over time: read by `/status` and the Operations Dashboard.
+ */
+export interface NodeReport {
+  /** Unique per process: `name@host:pid`. */
+  id: string;
+  name: string;
+  host: string;
+  pid: number;
+  roles: string[];
+  version: string;
+  url: string;
+  /** ms since epoch. */
+  startedAt: number;
+  lastSeen: number;
+  /** Counters and gauges of the node: processed, failed, in_flight, rss_bytes, ... */
+  stats: Record<string, number>;
+  /** A processor's most recently completed crash. */
+  lastCompletedCrash?: string;
+}
+
+/** One point of the status history: queue depths and processing figures at a time. */
+export interface StatusSample {
+  /** ms since epoch, rounded down to the sampling interval. */
+  at: number;
+  waiting: Record<string, number>;
+  /** Crashes indexed during the interval before `at`. */
+  processed: number;
+  /** Mean seconds from submission to processed for those crashes (null if none). */
+  meanTimeToProcess: number | null;
+  processorsWorking: number;
+  /** Each processor's running totals at `at`; the next sample's figures are differences from these. */
+  totals: Record<string, { processed: number; firstProcessed: number; seconds: number }>;
+}
+
+export interface NodeRegistry {
+  report(node: NodeReport): Promise<void>;
+  /** Nodes seen within `withinMs`. */
+  nodes(withinMs: number): Promise<NodeReport[]>;
+  /** Removes a node (on clean shutdown). */
+  forget(id: string): Promise<void>;
+  /** Records a sample; a second sample for the same `at` is ignored. */
+  recordSample(sample: StatusSample): Promise<void>;
+  samples(sinceMs: number): Promise<StatusSample[]>;
+  /** The most recent sample, if any. */
+  lastSample(): Promise<StatusSample | undefined>;
+}

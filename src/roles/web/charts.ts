@@ -1,0 +1,59 @@
+import { html, type Html } from './html.js';
+
+export interface Series {
+  name: string;
+  color: string;
+  points: { x: number; y: number }[];
+}
+
+const PALETTE = ['#1f5fbf', '#c62f3b', '#1e7b4a', '#9a6700', '#6e40c9', '#0b7285'];
+
+export function color(index: number): string {
+  return PALETTE[index % PALETTE.length];
+}
+
+/**
+ * A server-rendered SVG line chart with time on the x axis: readable without JavaScript,
+ * linkable, and cheap. Values are drawn as lines with a light area under the first one.
+ */
+export function timeChart(series: Series[], options: { width?: number; height?: number; yLabel?: string; id?: string } = {}): Html {
+  const width = options.width ?? 560;
+  const height = options.height ?? 180;
+  const pad = { left: 44, right: 12, top: 12, bottom: 26 };
+  const all = series.flatMap((s) => s.points);
+  if (all.length < 2) return html`<div class="chart-empty muted">Not enough data yet: a point is added every sampling interval.</div>`;
+  const xMin = Math.min(...all.map((p) => p.x));
+  const xMax = Math.max(...all.map((p) => p.x));
+  const yMax = niceCeiling(Math.max(1, ...all.map((p) => p.y)));
+  const sx = (x: number): number => pad.left + ((x - xMin) / Math.max(1, xMax - xMin)) * (width - pad.left - pad.right);
+  const sy = (y: number): number => height - pad.bottom - (y / yMax) * (height - pad.top - pad.bottom);
+  const path = (points: { x: number; y: number }[]): string => points.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
+  const first = series[0]?.points ?? [];
+  const area = first.length > 1 ? `${path(first)} L${sx(first.at(-1)!.x).toFixed(1)},${sy(0)} L${sx(first[0].x).toFixed(1)},${sy(0)} Z` : '';
+  const ticks = [0, yMax / 2, yMax];
+  const timeTicks = [xMin, (xMin + xMax) / 2, xMax];
+  return html`<svg class="chart" ${options.id ? html`id="${options.id}"` : ''} viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${series.map((s) => s.name).join(', ')}">
+    ${ticks.map((t) => html`<line x1="${pad.left}" x2="${width - pad.right}" y1="${sy(t)}" y2="${sy(t)}" stroke="#e3e7ee"/><text x="${pad.left - 6}" y="${sy(t) + 4}" text-anchor="end" font-size="10" fill="#5d6778">${formatNumber(t)}</text>`)}
+    ${timeTicks.map((t, i) => html`<text x="${sx(t)}" y="${height - 8}" text-anchor="${i === 0 ? 'start' : i === 2 ? 'end' : 'middle'}" font-size="10" fill="#5d6778">${formatTime(t, xMax - xMin)}</text>`)}
+    ${area ? html`<path d="${area}" fill="${series[0].color}" opacity="0.08"/>` : ''}
+    ${series.map((s) => html`<path d="${path(s.points)}" fill="none" stroke="${s.color}" stroke-width="1.8"/>`)}
+  </svg>
+  <div class="legend">${series.map((s) => html`<span><i style="background:${s.color}"></i>${s.name}</span>`)}</div>`;
+}
+
+function niceCeiling(value: number): number {
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  return 10 * magnitude;
+}
+
+function formatNumber(n: number): string {
+  if (n >= 1_000_000) return `${(n / 1_000_000).toFixed(1)}M`;
+  if (n >= 1000) return `${(n / 1000).toFixed(1)}k`;
+  return Number.isInteger(n) ? String(n) : n.toFixed(1);
+}
+
+function formatTime(ms: number, span: number): string {
+  const iso = new Date(ms).toISOString();
+  return span > 2 * 86_400_000 ? iso.slice(5, 10) : iso.slice(11, 16);
+}
