@@ -20,6 +20,11 @@ describe('processing status page', () => {
   });
 
   it('reports queues, processors, means, the last completed crash and a history', async () => {
+    // Once the history has seen the processor, what it does next shows in the history.
+    await eventually(async () => {
+      const s = (await (await fetch(`${node.url}/status/json`)).json()) as { history: { processorsWorking: number }[] };
+      return s.history.some((h) => h.processorsWorking === 1) ? true : undefined;
+    }, 10_000, 'a sample that includes the processor');
     const ids: string[] = [];
     for (const dump of corpusDumps().slice(0, 6)) {
       const form = new FormData();
