@@ -3,6 +3,7 @@ import { UserError } from '../common/errors.js';
 import { versionInfo } from '../common/version.js';
 import { registerStart } from './commands/start.js';
 import { registerStackwalk } from './commands/stackwalk.js';
+import { registerReprocess } from './commands/reprocess.js';
 
 /** The `mayday` command. Each sub-command lives in `commands/` and registers itself here. */
 export async function main(argv: string[]): Promise<void> {
@@ -13,6 +14,7 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride();
   registerStart(program);
   registerStackwalk(program);
+  registerReprocess(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CORPUS, corpusDumps } from '../support/corpus.js';
-import { eventually, startMayday, type MaydayProcess } from '../support/mayday-process.js';
+import { eventually, runMayday, startMayday, type MaydayProcess } from '../support/mayday-process.js';
 
 /** The processor as deployed: separate processes sharing the embedded stores. */
 
@@ -134,5 +134,33 @@ describe('processor, end to end', () => {
     const queue = new Database(join(dataDir, 'queue.sqlite'), { readonly: true });
     expect(queue.prepare('SELECT COUNT(*) FROM queue_items').pluck().get()).toBe(0);
     queue.close();
+  });
+
+  it('reprocesses crashes named on the command line, with the ruleset asked for, while the node runs', async () => {
+    const dataDir = dataDirWithSymbols();
+    const node = await startMayday(['run', '--config', nodeConfig(dataDir, 'all', 'collector, processor, web')]);
+    try {
+      const id = await submit(node.url, dumps[0].path);
+      const processedWith = async (ruleset: string) => {
+        const r = await fetch(`${node.url}/api/ProcessedCrash/?crash_id=${id}`);
+        const crash = r.status === 200 ? ((await r.json()) as { ruleset: string; date_processed: string }) : undefined;
+        return crash?.ruleset === ruleset ? crash : undefined;
+      };
+      const first = await eventually(() => processedWith('default'), 10_000, 'first processing');
+      const result = await runMayday(['reprocess', '--crash-id', `bp-${id}`, '--ruleset', 'signature', '--data-dir', dataDir]);
+      expect(result.stdout).toBe('queued 1 crash for reprocessing with the signature ruleset\n');
+      expect(result.code).toBe(0);
+      const second = await eventually(() => processedWith('signature'), 10_000, 'reprocessing');
+      expect(second.date_processed > first.date_processed).toBe(true);
+
+      const bad = await runMayday(['reprocess', '--crash-id', '00000000-0000-0000-0000-000000261128', '--data-dir', dataDir]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('not found (no raw crash): 00000000-0000-0000-0000-000000261128');
+      const wrong = await runMayday(['reprocess', '--crash-id', 'nope', '--data-dir', dataDir]);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toContain('"nope" is not a crash id');
+    } finally {
+      await stop(node);
+    }
   });
 });
