@@ -3,7 +3,11 @@ import { UserError } from '../common/errors.js';
 import { versionInfo } from '../common/version.js';
 import { registerStart } from './commands/start.js';
 import { registerStackwalk } from './commands/stackwalk.js';
+import { registerSubmit } from './commands/submit.js';
+import { registerSymbols } from './commands/symbols.js';
+import { registerTokens } from './commands/tokens.js';
 import { registerReprocess } from './commands/reprocess.js';
+import { registerSignature } from './commands/signature.js';
 
 /** The `mayday` command. Each sub-command lives in `commands/` and registers itself here. */
 export async function main(argv: string[]): Promise<void> {
@@ -14,7 +18,11 @@ export async function main(argv: string[]): Promise<void> {
     .exitOverride();
   registerStart(program);
   registerStackwalk(program);
+  registerSubmit(program);
+  registerSymbols(program);
+  registerTokens(program);
   registerReprocess(program);
+  registerSignature(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

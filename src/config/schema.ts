@@ -1,4 +1,4 @@
-import { boolean, duration, integer, list, oneOf, optional, path, size, string, url, type OptionSpec } from './option-types.js';
+import { boolean, duration, integer, list, oneOf, optional, path, regex, rules, size, string, url, type OptionSpec } from './option-types.js';
 
 /**
  * Every option of every Mayday node, declared once. The loader, `config validate`,
@@ -25,7 +25,33 @@ export const SCHEMA = {
     status_sample_interval: duration({ description: 'How often the web role records a point of the processing status history (/status graphs).', default: 60_000, min: 100 }),
   },
   collector: {
-    max_request_size: size({ description: 'Largest accepted submission body (compressed or not); larger ones get 413.', default: 25 * 1024 * 1024, min: 1024 }),
+    max_request_size: size({ description: 'Largest accepted submission body, compressed as sent and again after gzip decompression (so a gzip bomb is cut off); larger ones get 413.', default: 25 * 1024 * 1024, min: 1024 }),
+    max_annotations: integer({ description: 'Most annotations one submission may carry (form fields plus the keys of a JSON "extra" field); more get 413.', default: 500, min: 1, max: 100_000 }),
+    max_annotation_size: size({ description: 'Largest value of one annotation (the whole "extra" field counts as one); a larger one gets 413.', default: 1024 * 1024, min: 64 }),
+    max_dumps: integer({ description: 'Most dump (file) parts one submission may carry; more get 413.', default: 20, min: 1, max: 1000 }),
+    body_timeout: duration({ description: 'A client that sends no byte of its body for this long is answered 408 and its partial crash removed.', default: 30_000, min: 100 }),
+    sweep_interval: duration({ description: 'How often crashes that were stored but could not be queued (queue errors) are queued again; also done at start-up.', default: 30_000, min: 100 }),
+  },
+  throttle: {
+    products: list({ description: 'Products accepted (ProductName, after normalisation); crashes of others are rejected as unsupported_product. Empty accepts every product.', default: [] }),
+    honour_throttleable: boolean({ description: 'A crash with the annotation Throttleable=0 is accepted before any rule is tried (the product list still applies).', default: true }),
+    rules: rules({
+      description:
+        'Ordered throttle rules, one [throttle.rules.NAME] section each, tried in file order; the first that matches decides. A rule matches when all of its conditions hold. With none matching, a crash is accepted.',
+      default: [],
+      ruleFields: {
+        fields: {
+          action: oneOf(['accept', 'defer', 'reject'] as const, { description: 'What a match does: accept (store and queue), defer (store, do not queue), reject (answer Discarded=NAME, store nothing).', required: true }),
+          product: list({ description: 'Matches when ProductName is one of these.' }),
+          version: regex({ description: 'Matches when Version matches this regular expression (anchor it with ^ and $ for a whole match).' }),
+          channel: list({ description: 'Matches when ReleaseChannel is one of these.' }),
+          sample: integer({ description: 'Percentage of matching crashes the action applies to; the others go on to the next rules.', min: 0, max: 100 }),
+        },
+        families: {
+          annotation: regex({ description: 'annotation.NAME = REGEX matches when annotation NAME is present and matches REGEX.' }),
+        },
+      },
+    }),
   },
   storage: {
     backend: oneOf(['fs'] as const, { description: 'Where raw and processed crashes are kept: "fs" is the local filesystem.', default: 'fs' }),
@@ -47,11 +73,27 @@ export const SCHEMA = {
     poll_interval: duration({ description: 'How often an idle processor asks the queue for work (in-process submissions wake it at once).', default: 1000, min: 10 }),
     time_limit: duration({ description: 'Longest time one crash may take; a crash over it is saved as failed with a note and not retried.', default: 60_000, min: 100 }),
     max_attempts: integer({ description: 'Attempts at a crash whose processing keeps failing (storage errors) before it goes to the dead letters.', default: 5, min: 1, max: 100 }),
+    signature_lists: optional(path({ description: 'Directory of signature lists (sentinel.txt, irrelevant.txt, prefix.txt, line-number.txt) replacing the built-in ones file by file; see docs/signatures.md. A list with a bad regular expression stops start-up.' })),
     ruleset: oneOf(['default'] as const, { description: 'Ruleset for crashes from the collector (reprocessing may ask for another, such as "signature").', default: 'default' }),
   },
   symbols: {
-    paths: list({ description: 'Directories of Breakpad symbols in the DEBUG_FILE/DEBUG_ID/DEBUG_FILE.sym layout, searched in order.', default: ['symbols'] }),
+    store: oneOf(['fs', 's3'] as const, { description: 'Where uploaded symbols are kept and searched first: "fs" is the first directory of `paths`; "s3" is an S3-compatible bucket (`s3_*` options).', default: 'fs' }),
+    paths: list({ description: 'Directories of Breakpad symbols in the DEBUG_FILE/DEBUG_ID/DEBUG_FILE.sym layout, searched in order after the store. With store = fs, uploads go to the first one.', default: ['symbols'] }),
+    upstream_urls: list({ description: 'Breakpad symbol servers (same URL layout) searched in order after the local directories, e.g. https://symbols.mozilla.org/.', default: [] }),
+    upstream_cache_path: path({ description: 'Directory where files fetched from upstream symbol servers are cached (and misses remembered).', default: 'symbols-cache' }),
+    upstream_timeout: duration({ description: 'Longest time one request to an upstream symbol server may take; a timeout is retried by the next lookup, not remembered as a miss.', default: 30_000, min: 100 }),
+    negative_cache_ttl: duration({ description: 'How long "no symbols for this module" is remembered (in memory, and on disk for upstream servers) before looking again.', default: 3_600_000, min: 0 }),
     cache_size: size({ description: 'Memory budget of the parsed-symbol cache.', default: 512 * 1024 * 1024, min: 1024 * 1024 }),
+    max_upload_size: size({ description: 'Largest symbol upload request body (a zip or a sym_upload form); larger ones get 413.', default: 2 * 1024 ** 3, min: 1024 }),
+    max_upload_uncompressed: size({ description: 'Largest total size of the files one upload expands to (guards against zip bombs); over it gets 413.', default: 8 * 1024 ** 3, min: 1024 }),
+    max_upload_files: integer({ description: 'Most .sym files in one upload.', default: 20_000, min: 1 }),
+    s3_bucket: optional(string({ description: 'Bucket of the symbol store when store = s3.' })),
+    s3_prefix: string({ description: 'Key prefix inside the bucket, e.g. "symbols/".', default: '' }),
+    s3_endpoint: optional(url({ description: 'Endpoint of an S3-compatible server (MinIO, Ceph); AWS when unset.', protocols: ['http', 'https'] })),
+    s3_region: string({ description: 'Region of the bucket.', default: 'us-east-1' }),
+    s3_access_key_id: optional(string({ description: 'Access key id; when unset the AWS SDK\'s default credential chain (environment, profile, instance role) is used.', secret: true })),
+    s3_secret_access_key: optional(string({ description: 'Secret access key matching s3_access_key_id.', secret: true })),
+    s3_force_path_style: boolean({ description: 'Address the bucket as ENDPOINT/BUCKET (most self-hosted servers need this) instead of BUCKET.ENDPOINT.', default: true }),
   },
   log: {
     level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, { description: 'Lowest level of log lines written (JSON, to standard output).', default: 'info' }),

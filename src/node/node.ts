@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { resolvePaths, type ResolvedPaths } from '../config/resolve.js';
@@ -12,9 +13,17 @@ import type { ProcessedCrashStore } from '../ports/processed-crash-store.js';
 import type { ProcessingQueue } from '../ports/queue.js';
 import type { CrashIndex } from '../ports/crash-index.js';
 import { collectorPlugin } from '../roles/collector/plugin.js';
+import { CollectorMetrics } from '../roles/collector/metrics.js';
+import { throttleRulesFromConfig } from '../roles/collector/throttler.js';
+import { FsPendingCrashes } from '../adapters/fs-pending-crashes.js';
+import { join } from 'node:path';
 import { webPlugin } from '../roles/web/plugin.js';
+import { searchApiPlugin } from '../roles/web/search-api.js';
 import { ProcessorWorker } from '../roles/processor/worker.js';
 import { rulesets } from '../roles/processor/rules.js';
+import type { Stackwalker } from '../roles/processor/rule.js';
+import { SignatureListError } from '../signature/index.js';
+import { UserError } from '../common/errors.js';
 import { ProcessorMetrics } from '../roles/processor/metrics.js';
 import { healthPlugin, type HealthCheck } from './health.js';
 import { Heartbeat } from './heartbeat.js';
@@ -22,6 +31,12 @@ import { SqliteNodeRegistry } from '../adapters/sqlite-node-registry.js';
 import { statusPlugin } from '../roles/web/status.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createEngineStackwalker, registerSymbolCacheMetrics } from './engine-stackwalker.js';
+import { buildSymbolSources, buildSymbolStore, chainSources, symbolStagingDir } from './symbol-sources.js';
+import { SqliteMissingSymbolsLog } from '../adapters/sqlite-missing-symbols.js';
+import { SqliteTokenStore } from '../auth/token-store.js';
+import { redactTokenRewriteUrl, requestAuthPlugin } from '../auth/request-auth.js';
+import { symbolsPlugin } from '../roles/symbols/plugin.js';
+import { withMissingSymbolsRule } from '../roles/processor/missing-symbols-rule.js';
 
 /** The adapters a node built from its configuration; roles receive them as ports. */
 export interface Adapters {
@@ -69,7 +84,15 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     // Request timeouts guard against clients that stop sending mid-body.
     requestTimeout: 120_000,
     bodyLimit: config.collector.max_request_size,
+    // API tokens may come as `?token=` (sym_upload): blank them before anything logs a URL.
+    rewriteUrl: redactTokenRewriteUrl,
   });
+
+  // Symbols: the store (uploads), the missing-symbols log and API tokens (web role).
+  const symbolStore = buildSymbolStore(config, paths);
+  const missingSymbols = SqliteMissingSymbolsLog.open(paths.database);
+  const tokens = roles.has('web') ? SqliteTokenStore.open(paths.database) : undefined;
+  let invalidateSymbols: ((key: { debugFile: string; debugId: string }) => void) | undefined;
 
   const checks: HealthCheck[] = [
     { name: 'raw_crash_store', check: () => adapters.rawCrashStore.check() },
@@ -79,18 +102,41 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   ];
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'mayday_' });
+  checks.push({ name: 'symbol_store', check: () => symbolStore.check() });
   await app.register(healthPlugin, { checks, metrics });
+  if (tokens) await app.register(requestAuthPlugin, { tokens });
 
   if (roles.has('collector')) {
+    const { collector, throttle } = config;
     await app.register(collectorPlugin, {
       rawCrashStore: adapters.rawCrashStore,
       queue: adapters.queue,
-      limits: { maxRequestSize: config.collector.max_request_size, maxAnnotations: 500, maxAnnotationSize: 1024 * 1024, maxDumps: 20 },
+      // Crashes stored while the queue failed wait here for the collector's sweeper.
+      pending: await FsPendingCrashes.open(join(paths.raw, '.pending'), { fsync: config.storage.fsync }),
+      sweepIntervalMs: collector.sweep_interval,
+      limits: {
+        maxRequestSize: collector.max_request_size,
+        maxAnnotations: collector.max_annotations,
+        maxAnnotationSize: collector.max_annotation_size,
+        maxDumps: collector.max_dumps,
+        bodyTimeoutMs: collector.body_timeout,
+      },
+      throttle: { products: throttle.products, honourThrottleable: throttle.honour_throttleable, rules: throttleRulesFromConfig(throttle.rules) },
+      metrics: new CollectorMetrics(metrics),
     });
   }
   const registry = SqliteNodeRegistry.open(paths.database);
   if (roles.has('web')) {
+    await app.register(symbolsPlugin, {
+      store: symbolStore,
+      missingSymbols,
+      queue: adapters.queue,
+      stagingDir: symbolStagingDir(config, paths),
+      limits: { maxUploadBytes: config.symbols.max_upload_size, maxUncompressedBytes: config.symbols.max_upload_uncompressed, maxFiles: config.symbols.max_upload_files },
+      onStored: (key) => invalidateSymbols?.(key),
+    });
     await app.register(webPlugin, adapters);
+    await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex });
     await app.register(statusPlugin, {
       queue: adapters.queue,
       crashIndex: adapters.crashIndex,
@@ -102,11 +148,17 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
 
   let worker: ProcessorWorker | undefined;
   if (roles.has('processor')) {
-    const stackwalk = createEngineStackwalker({ symbolPaths: paths.symbols, cacheBytes: config.symbols.cache_size });
+    const stackwalk = createEngineStackwalker({
+      loader: chainSources(buildSymbolSources(config, paths, symbolStore)),
+      cacheBytes: config.symbols.cache_size,
+      negativeTtlMs: config.symbols.negative_cache_ttl,
+      onLoadError: (module, err) => log.warn({ err, debugFile: module.debugFile, debugId: module.debugId }, 'loading symbols failed'),
+    });
+    invalidateSymbols = (key) => stackwalk.cache.invalidate(key.debugFile, key.debugId);
     registerSymbolCacheMetrics(metrics, stackwalk.cache);
     worker = new ProcessorWorker({
       ...adapters,
-      rulesets: rulesets(stackwalk),
+      rulesets: withMissingSymbolsRule(buildRulesets(stackwalk, config.processor.signature_lists && resolve(paths.dataDir, config.processor.signature_lists)), missingSymbols),
       defaultRuleset: config.processor.ruleset,
       concurrency: config.processor.concurrency,
       pollIntervalMs: config.processor.poll_interval,
@@ -139,12 +191,24 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       await heartbeat.stop();
       await adapters.queue.close();
       await adapters.crashIndex.close();
+      await missingSymbols.close();
+      tokens?.close();
       await registry.close();
       log.info('mayday node stopped');
     })();
     return closing;
   };
   return { url, metrics, paths, app, worker, close };
+}
+
+/** Bad signature lists are an operator's mistake: reported with file and line, not a stack trace. */
+function buildRulesets(stackwalk: Stackwalker, signatureListsDir: string | undefined): ReturnType<typeof rulesets> {
+  try {
+    return rulesets(stackwalk, { signatureListsDir });
+  } catch (error) {
+    if (error instanceof SignatureListError) throw new UserError(error.message);
+    throw error;
+  }
 }
 
 function formatHost(host: string): string {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -219,6 +219,19 @@ describe('configuration errors', () => {
     expect(result.stderr).toContain(`${config}:2: error: web.port: expected an integer, got "eighty"`);
     expect(result.stderr).toContain(`${config}:3: error: unknown section [qeue] (did you mean "queue"?)`);
     expect(result.stderr).toContain(`${config}:6: error: node.roles: unknown value "brewer"`);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('stop start-up on a signature list with a bad regular expression, naming file and line', async () => {
+    const dir = freshDataDir();
+    const lists = join(dir, 'lists');
+    mkdirSync(lists);
+    writeFileSync(join(lists, 'irrelevant.txt'), '# my list\nfine_frame\nbroken(\n');
+    const config = join(dir, 'node.ini');
+    writeFileSync(config, `[processor]\nsignature_lists = ${lists}\n`);
+    const result = await runMayday(['start', '--data-dir', dir, '--port', '0', '--config', config]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${join(lists, 'irrelevant.txt')}:3:`);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 

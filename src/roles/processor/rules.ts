@@ -3,27 +3,17 @@ import { annotationFieldsRule, cleanAnnotationsRule, collectorNotesRule, process
 import { crashTimesRule, identifiersRule } from './rules/identity.js';
 import { crashingThreadInfoRule, modulesInStackRule, stackwalkRule, topmostFilenamesRule, truncateStacksRule } from './rules/stack.js';
 import { osPrettyVersionRule } from './rules/system.js';
+import { loadSignatureLists, signatureRule } from './signature-rule.js';
 
 export { MAIN_DUMP } from './rules/annotations.js';
 
-/**
- * Until Socorro-style signature generation lands (signature lists, prefix and irrelevant
- * frames), the signature is the crashing thread's top frame, normalised minimally.
- */
-export const provisionalSignatureRule: Rule = {
-  name: 'signature',
-  act({ processed }) {
-    const dump = processed.json_dump as { threads?: { frames?: { function?: string | null; module?: string | null; module_offset?: string | null; offset?: string }[] }[] } | undefined;
-    const thread = typeof processed.crashing_thread === 'number' ? dump?.threads?.[processed.crashing_thread] : undefined;
-    const top = thread?.frames?.[0];
-    if (!dump) processed.signature = 'EMPTY: no crashing thread identified';
-    else if (!top) processed.signature = 'EMPTY: no frame data available';
-    else processed.signature = top.function?.replace(/\(.*$/, '') || (top.module ? `${top.module}@${top.module_offset ?? ''}` : `@${top.offset ?? '0x0'}`);
-  },
-};
+export interface RulesetOptions {
+  /** A directory of signature lists overriding the defaults file by file (`processor.signature_lists`). */
+  signatureListsDir?: string;
+}
 
 /** The rules every crash goes through on first processing, in order. */
-export function defaultRuleset(stackwalk: Stackwalker): Rule[] {
+export function defaultRuleset(stackwalk: Stackwalker, options: RulesetOptions = {}): Rule[] {
   return [
     identifiersRule,
     cleanAnnotationsRule,
@@ -38,7 +28,7 @@ export function defaultRuleset(stackwalk: Stackwalker): Rule[] {
     osPrettyVersionRule,
     modulesInStackRule,
     topmostFilenamesRule,
-    provisionalSignatureRule,
+    signatureRule(loadSignatureLists(options.signatureListsDir)),
   ];
 }
 
@@ -54,12 +44,12 @@ export interface Ruleset {
   readonly fromProcessed: boolean;
 }
 
-export function rulesets(stackwalk: Stackwalker): Map<string, Ruleset> {
-  const all = defaultRuleset(stackwalk);
-  const signatureRule = all.find((rule) => /signature/i.test(rule.name));
-  if (!signatureRule) throw new Error('internal: the default ruleset has no signature rule');
+export function rulesets(stackwalk: Stackwalker, options: RulesetOptions = {}): Map<string, Ruleset> {
+  const all = defaultRuleset(stackwalk, options);
+  const signature = all.find((rule) => rule.name === 'signature');
+  if (!signature) throw new Error('internal: the default ruleset has no signature rule');
   return new Map([
     ['default', { name: 'default', rules: all, fromProcessed: false }],
-    ['signature', { name: 'signature', rules: [identifiersRule, signatureRule], fromProcessed: true }],
+    ['signature', { name: 'signature', rules: [identifiersRule, signature], fromProcessed: true }],
   ]);
 }
