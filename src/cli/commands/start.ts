@@ -6,6 +6,8 @@ import { startNode, type RunningNode } from '../../node/node.js';
 import { loadNodeConfig } from '../load-node-config.js';
 import { versionInfo } from '../../common/version.js';
 import type { Config } from '../../config/schema.js';
+import { resolvePaths } from '../../config/resolve.js';
+import { installDemoSymbols, submitDemoCrashes } from '../demo.js';
 
 const SAMPLE_DUMP = fileURLToPath(new URL('../../../fixtures/corpus/dumps/example-app-null.dmp', import.meta.url));
 
@@ -16,12 +18,25 @@ export function registerStart(program: Command): void {
     .option('--data-dir <dir>', 'where crashes and databases are kept (default ./var)')
     .option('--port <n>', 'HTTP port (default 8000; 0 picks a free one)')
     .option('--config <file>', 'an INI configuration file')
-    .action(async (options: { dataDir?: string; port?: string; config?: string }) => {
+    .option('--demo', 'on a fresh data directory, submit the project\'s sample crashes (with their symbols) so that the pages have something to show')
+    .action(async (options: { dataDir?: string; port?: string; config?: string; demo?: boolean }) => {
       const overrides: Record<string, string> = {};
       if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
       if (options.port !== undefined) overrides['web.port'] = options.port;
       const config = loadNodeConfig(options.config, overrides);
-      await runUntilSignalled(config, true);
+      const paths = resolvePaths(config, process.cwd());
+      // Fresh means no crash index yet: a demo never mixes into real data.
+      const fresh = !existsSync(paths.database);
+      if (options.demo && fresh) installDemoSymbols(paths.symbols[0]);
+      const node = await runUntilSignalled(config, true);
+      if (options.demo) {
+        if (!fresh) {
+          process.stderr.write(`  --demo: ${paths.dataDir} already holds data; no sample crashes were added.\n`);
+        } else {
+          const accepted = await submitDemoCrashes(node.url);
+          process.stderr.write(`  --demo: submitted ${accepted} sample crashes through the collector; they are being processed now.\n\n`);
+        }
+      }
     });
 
   program
@@ -34,11 +49,12 @@ export function registerStart(program: Command): void {
     });
 }
 
-async function runUntilSignalled(config: Config, banner: boolean): Promise<void> {
+async function runUntilSignalled(config: Config, banner: boolean): Promise<RunningNode> {
   const log = pino({ level: config.log.level, base: { node: config.node.name } });
   const node = await startNode(config, { cwd: process.cwd(), log });
   if (banner) printBanner(node, config);
   handleSignals(node, log);
+  return node;
 }
 
 function printBanner(node: RunningNode, config: Config): void {
