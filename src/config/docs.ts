@@ -1,5 +1,6 @@
 import { envVariableName } from './load.js';
 import { listOptions } from './schema.js';
+import type { RuleFields } from './option-types.js';
 
 /** `docs/configuration.md`, generated from the option schema so the two cannot drift. */
 export function configurationReference(): string {
@@ -17,8 +18,10 @@ export function configurationReference(): string {
     'Errors are reported as `file:line: error: message`, all of them at once, and stop start-up.',
   ];
   let section = '';
+  const ruleTables: string[][] = [];
   for (const { section: name, key, spec } of listOptions()) {
     if (name !== section) {
+      for (const table of ruleTables.splice(0)) out.push(...table);
       section = name;
       out.push('', `## [${name}]`, '', '| option | type | default | environment | description |', '|---|---|---|---|---|');
     }
@@ -26,6 +29,31 @@ export function configurationReference(): string {
     const range = spec.min !== undefined || spec.max !== undefined ? ` (${spec.min ?? ''}..${spec.max ?? ''})` : '';
     const fallback = spec.default === undefined ? '—' : `\`${spec.format(spec.default)}\``;
     out.push(`| \`${key}\` | ${type}${range} | ${fallback} | \`${envVariableName(name, key)}\` | ${spec.description} |`);
+    if (spec.ruleFields) ruleTables.push(ruleFieldsTable(name, key, spec.ruleFields));
   }
+  for (const table of ruleTables) out.push(...table);
   return out.join('\n') + '\n';
+}
+
+/** The fields of a `rules` option's sections, with an example of one rule. */
+function ruleFieldsTable(section: string, key: string, spec: RuleFields): string[] {
+  const out = [
+    '',
+    `### [${section}.${key}.NAME]`,
+    '',
+    `Each rule of \`${section}.${key}\` is a section of its own, named \`[${section}.${key}.NAME]\`; rules are tried in the order of their sections.`,
+    `In the environment (\`${envVariableName(section, key)}\`) the whole list is one JSON array: \`[{"name": "NAME", "FIELD": "VALUE", ...}]\`.`,
+    '',
+    '| field | type | required | description |',
+    '|---|---|---|---|',
+  ];
+  for (const [name, field] of Object.entries(spec.fields)) {
+    const type = field.values ? `${field.kind}: ${field.values.join(' \\| ')}` : field.kind;
+    const range = field.min !== undefined || field.max !== undefined ? ` (${field.min ?? ''}..${field.max ?? ''})` : '';
+    out.push(`| \`${name}\` | ${type}${range} | ${field.required ? 'yes' : 'no'} | ${field.description} |`);
+  }
+  for (const [family, field] of Object.entries(spec.families ?? {})) {
+    out.push(`| \`${family}.NAME\` | ${field.kind} | no | ${field.description} |`);
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
-import { parseIni } from './ini.js';
+import { parseIni, type IniDocument } from './ini.js';
+import { RULE_NAME, parseRule, type NamedRule } from './option-types.js';
 import { SCHEMA, findOption, listOptions, type Config } from './schema.js';
 
 /**
@@ -64,13 +65,19 @@ export function loadConfig(input: LoadInput): LoadResult {
     const { name, text } = input.file;
     const doc = parseIni(text);
     for (const problem of doc.problems) findings.push({ source: name, line: problem.line, severity: 'error', message: problem.message });
+    const ruleSections = collectRuleSections(doc, name, findings);
+    for (const [id, list] of ruleSections) {
+      values.set(id, list.rules);
+      origins.set(id, { kind: 'file', file: name, line: list.line });
+    }
     for (const section of doc.sections) {
+      if (ruleSectionTarget(section.name)) continue;
       if (!(section.name in SCHEMA)) {
         findings.push({ source: name, line: section.line, severity: 'error', message: `unknown section [${section.name}]${suggest(section.name, Object.keys(SCHEMA))}` });
       }
     }
     for (const entry of doc.entries) {
-      if (!(entry.section in SCHEMA)) continue;
+      if (!(entry.section in SCHEMA)) continue; // unknown sections and rule sections are handled above
       if (!findOption(entry.section, entry.key)) {
         const known = Object.keys(SCHEMA[entry.section as keyof typeof SCHEMA]);
         findings.push({ source: name, line: entry.line, severity: 'error', message: `unknown option ${entry.section}.${entry.key}${suggest(entry.key, known)}` });
@@ -104,6 +111,42 @@ export function loadConfig(input: LoadInput): LoadResult {
 
   const hasErrors = findings.some((f) => f.severity === 'error');
   return { config: hasErrors ? undefined : build(values), findings, origins };
+}
+
+/**
+ * A section `[SECTION.KEY.NAME]` where `SECTION.KEY` is a `rules` option is one named rule
+ * of that option (see `rules()` in option-types).
+ */
+function ruleSectionTarget(sectionName: string): { option: string; rule: string } | undefined {
+  const match = /^([^.]+)\.([^.]+)\.(.+)$/.exec(sectionName);
+  if (!match) return undefined;
+  return findOption(match[1], match[2])?.kind === 'rules' ? { option: `${match[1]}.${match[2]}`, rule: match[3] } : undefined;
+}
+
+/** Every rules option set in the file, its rules in the order of their sections. */
+function collectRuleSections(doc: IniDocument, file: string, findings: ConfigFinding[]): Map<string, { line: number; rules: NamedRule[] }> {
+  const out = new Map<string, { line: number; rules: NamedRule[] }>();
+  for (const section of doc.sections) {
+    const target = ruleSectionTarget(section.name);
+    if (!target) continue;
+    const [sectionName, key] = target.option.split('.');
+    const spec = findOption(sectionName, key)!;
+    if (!RULE_NAME.test(target.rule)) {
+      findings.push({ source: file, line: section.line, severity: 'error', message: `rule name "${target.rule}" in [${section.name}]: use letters, digits, "_" and "-"` });
+      continue;
+    }
+    const entries = doc.entries.filter((e) => e.section === section.name);
+    const { rule, problems } = parseRule(target.rule, entries, spec.ruleFields!);
+    for (const problem of problems) {
+      const line = entries.find((e) => e.key === problem.key)?.line ?? section.line;
+      findings.push({ source: file, line, severity: 'error', message: `[${section.name}]: ${problem.message}` });
+    }
+    rule.line = section.line;
+    const list = out.get(target.option) ?? { line: section.line, rules: [] };
+    list.rules.push(rule);
+    out.set(target.option, list);
+  }
+  return out;
 }
 
 /** `MAYDAY_QUEUE_VISIBILITY_TIMEOUT` -> queue.visibility_timeout (section names hold no `_`). */

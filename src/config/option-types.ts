@@ -4,7 +4,7 @@
  * Configurator's forms and the JSON Schema).
  */
 
-export type OptionKind = 'string' | 'integer' | 'boolean' | 'enum' | 'list' | 'duration' | 'size' | 'path' | 'url';
+export type OptionKind = 'string' | 'integer' | 'boolean' | 'enum' | 'list' | 'duration' | 'size' | 'path' | 'url' | 'regex' | 'rules';
 
 export interface OptionSpec<T> {
   readonly kind: OptionKind;
@@ -22,6 +22,8 @@ export interface OptionSpec<T> {
   parse(raw: string): T;
   /** Formats a value back into the text form (for generated files and docs). */
   format(value: T): string;
+  /** For `rules` options: the fields each named rule may set (see `rules()`). */
+  readonly ruleFields?: RuleFields;
 }
 
 interface Common<T> {
@@ -199,4 +201,127 @@ function checkRange(value: number, min: number | undefined, max: number | undefi
 /** Marks an option without a default: its value in the loaded config may be `undefined`. */
 export function optional<T>(spec: OptionSpec<T>): OptionSpec<T | undefined> {
   return spec as OptionSpec<T | undefined>;
+}
+
+/** A regular expression, checked when the file is loaded (so a typo stops start-up, not a request). */
+export function regex(options: Common<string>): OptionSpec<string> {
+  return {
+    kind: 'regex',
+    ...options,
+    parse(raw) {
+      try {
+        new RegExp(raw, 'u');
+      } catch (error) {
+        throw new Error(`expected a regular expression: ${(error as Error).message}`);
+      }
+      return raw;
+    },
+    format: (v) => v,
+  };
+}
+
+/**
+ * The fields a named rule may set: `fields` by exact key, and `families` by prefix, for
+ * keys such as `annotation.ProcessType` whose second half is free (it names an annotation).
+ */
+export interface RuleFields {
+  readonly fields: Readonly<Record<string, OptionSpec<unknown>>>;
+  readonly families?: Readonly<Record<string, OptionSpec<unknown>>>;
+}
+
+/**
+ * One rule of an ordered list of named rules, as written in the file:
+ *
+ * ```ini
+ * [throttle.rules.old_versions]
+ * version = ^0\.
+ * action = reject
+ * ```
+ *
+ * `fields` holds parsed values by key; `families` holds prefixed keys by prefix, then by
+ * the rest of the key (`families.annotation.ProcessType`).
+ */
+export interface NamedRule {
+  name: string;
+  fields: Record<string, unknown>;
+  families: Record<string, Record<string, unknown>>;
+  /** Where the rule's section starts, when it came from a file. */
+  line?: number;
+}
+
+export const RULE_NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * An ordered list of named rules. INI has no lists of tables, so each rule is its own
+ * section `[SECTION.KEY.NAME]` and the file's order of sections is the rules' order (the
+ * loader collects them). In the environment, where there are no sections, the whole list
+ * is one JSON array of objects with a `name` and string values:
+ * `[{"name": "old", "version": "^0\\.", "action": "reject"}]`.
+ */
+export function rules(options: Common<NamedRule[]> & { ruleFields: RuleFields }): OptionSpec<NamedRule[]> {
+  return {
+    kind: 'rules',
+    ...options,
+    parse(raw) {
+      let items: unknown;
+      try {
+        items = JSON.parse(raw);
+      } catch {
+        throw new Error('expected a JSON array of rules (in a file, write one [section.key.NAME] section per rule)');
+      }
+      if (!Array.isArray(items)) throw new Error('expected a JSON array of rules');
+      return items.map((item, index) => {
+        if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new Error(`rule ${index + 1} is not an object`);
+        const { name, ...rest } = item as Record<string, unknown>;
+        if (typeof name !== 'string' || !RULE_NAME.test(name)) throw new Error(`rule ${index + 1} needs a "name" of letters, digits, "_" and "-"`);
+        const entries = Object.entries(rest).map(([key, value]) => ({ key, value: String(value) }));
+        const { rule, problems } = parseRule(name, entries, options.ruleFields);
+        if (problems.length > 0) throw new Error(`rule ${name}: ${problems[0].message}`);
+        return rule;
+      });
+    },
+    format: (value) => JSON.stringify(value.map((rule) => ({ name: rule.name, ...formatRuleFields(rule, options.ruleFields) }))),
+  };
+}
+
+/** Parses one rule's `key = value` entries; every problem is returned with its key. */
+export function parseRule(
+  name: string,
+  entries: ReadonlyArray<{ key: string; value: string }>,
+  spec: RuleFields,
+): { rule: NamedRule; problems: { key: string; message: string }[] } {
+  const rule: NamedRule = { name, fields: {}, families: {} };
+  const problems: { key: string; message: string }[] = [];
+  for (const { key, value } of entries) {
+    const dot = key.indexOf('.');
+    const family = dot > 0 ? spec.families?.[key.slice(0, dot)] : undefined;
+    const field = spec.fields[key] ?? family;
+    if (!field) {
+      const known = [...Object.keys(spec.fields), ...Object.keys(spec.families ?? {}).map((f) => `${f}.NAME`)];
+      problems.push({ key, message: `unknown rule field "${key}" (allowed: ${known.join(', ')})` });
+      continue;
+    }
+    try {
+      const parsed = field.parse(value);
+      if (spec.fields[key]) rule.fields[key] = parsed;
+      else (rule.families[key.slice(0, dot)] ??= {})[key.slice(dot + 1)] = parsed;
+    } catch (error) {
+      problems.push({ key, message: `${key}: ${(error as Error).message}` });
+    }
+  }
+  for (const [key, field] of Object.entries(spec.fields)) {
+    if (field.required && rule.fields[key] === undefined && !problems.some((p) => p.key === key)) {
+      problems.push({ key, message: `${key} is required: ${field.description}` });
+    }
+  }
+  return { rule, problems };
+}
+
+function formatRuleFields(rule: NamedRule, spec: RuleFields): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(rule.fields)) out[key] = spec.fields[key].format(value);
+  for (const [family, values] of Object.entries(rule.families)) {
+    for (const [rest, value] of Object.entries(values)) out[`${family}.${rest}`] = spec.families![family].format(value);
+  }
+  return out;
 }

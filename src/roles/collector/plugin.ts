@@ -1,74 +1,118 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { IncomingMessage } from 'node:http';
-import { createCrashId } from '../../common/crash-id.js';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { RawCrashStore } from '../../ports/raw-crash-store.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
-import { receiveSubmission, SubmissionRefused, type SubmissionLimits } from './submission.js';
+import type { PendingCrashes } from '../../ports/pending-crashes.js';
+import { receiveSubmission, StorageFailed, type SubmissionLimits } from './submission.js';
+import { SubmissionRefused } from './refusal.js';
+import { Throttler, type ThrottleConfig } from './throttler.js';
+import { CollectorMetrics } from './metrics.js';
+import { PendingSweeper } from './sweeper.js';
+
+export { SubmissionRefused } from './refusal.js';
+export type { SubmissionLimits } from './submission.js';
 
 export interface CollectorOptions {
   rawCrashStore: RawCrashStore;
   queue: ProcessingQueue;
   limits: SubmissionLimits;
+  /** Where crashes stored during a queue failure wait for the sweeper. */
+  pending: PendingCrashes;
+  /** How often the sweeper runs (it also runs once when the plugin starts). */
+  sweepIntervalMs: number;
+  throttle?: ThrottleConfig;
+  /** The node's metrics; a private set is made when absent. */
+  metrics?: CollectorMetrics;
 }
 
+const ACCEPT_EVERYTHING: ThrottleConfig = { products: [], honourThrottleable: true, rules: [] };
+
 /**
- * The collector role: `POST /submit`. A crash id is answered only after the raw crash is
- * committed to storage and its id is on the queue, so an answered crash is never lost.
+ * The collector role: `POST /submit`, Breakpad/Crashpad's protocol, in Antenna's manner.
+ * `CrashID=bp-<id>` is answered only once the raw crash is committed and its id queued,
+ * or, when the queue fails, durably recorded as pending (the sweeper queues it later), so
+ * an answered crash is never lost.
  */
 export const collectorPlugin: FastifyPluginAsync<CollectorOptions> = async (app: FastifyInstance, options) => {
+  const throttler = new Throttler(options.throttle ?? ACCEPT_EVERYTHING);
+  const metrics = options.metrics ?? new CollectorMetrics();
+  const sweeper = new PendingSweeper({
+    pending: options.pending,
+    queue: options.queue,
+    intervalMs: options.sweepIntervalMs,
+    log: app.log.child({ role: 'collector' }),
+    onQueued: (n) => metrics.pendingQueued.inc(n),
+  });
+  await sweeper.sweep();
+  sweeper.start();
+  app.addHook('onClose', async () => sweeper.stop());
+
   // The body is streamed by the handler itself (to disk, with its own limits), so every
   // content type reaches it untouched; refusals then follow Antenna's wording.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
+  const refuse = (reply: FastifyReply, error: SubmissionRefused, bodyUnread: boolean): FastifyReply => {
+    metrics.refused(error.reason);
+    // A refused body may be partly unread: the connection is closed after the answer
+    // rather than reading the rest of a (possibly huge) body.
+    if (bodyUnread || error.statusCode === 408 || error.statusCode === 413) reply.header('connection', 'close');
+    return reply.code(error.statusCode).type('text/plain').send(`Discarded=${error.reason}\n${error.message}\n`);
+  };
+
   app.post('/submit', async (request, reply) => {
     const submittedAt = new Date();
-    const crashId = createCrashId(submittedAt);
-    const writer = await options.rawCrashStore.begin(crashId);
-    let received;
+    metrics.receivedOne();
+    metrics.inFlight.inc();
     try {
-      received = await receiveSubmission(request.headers, request.raw as IncomingMessage, writer, options.limits);
-    } catch (error) {
-      await writer.abort();
-      if (error instanceof SubmissionRefused) {
-        request.log.info({ reason: error.reason, detail: error.message }, 'submission refused');
-        return reply.code(error.statusCode).type('text/plain').send(`Discarded=${error.reason}\n${error.message}\n`);
+      let result;
+      try {
+        result = await receiveSubmission(
+          { headers: request.headers, body: request.raw, submittedAt },
+          { store: options.rawCrashStore, throttler, limits: options.limits, onBytes: (n) => metrics.addBytes(n) },
+        );
+      } catch (error) {
+        if (error instanceof SubmissionRefused) {
+          request.log.info({ reason: error.reason, detail: error.message }, 'submission refused');
+          const unread = !request.raw.readableEnded;
+          if (unread) request.raw.resume();
+          return refuse(reply, error, unread);
+        }
+        metrics.error('storage');
+        request.log.error({ err: error instanceof StorageFailed ? error.cause : error }, 'storing a submission failed');
+        if (!request.raw.readableEnded) request.raw.resume();
+        return reply.code(500).header('connection', 'close').type('text/plain').send('Error=storage_failed\n');
       }
-      request.log.error({ err: error }, 'storing a submission failed');
-      return reply.code(500).type('text/plain').send('Error=storage_failed\n');
-    }
 
-    try {
-      await writer.commit({
-        uuid: crashId,
-        submitted_timestamp: submittedAt.toISOString(),
-        annotations: received.annotations,
-        metadata: {
-          collector_notes: received.notes,
-          dumps: received.dumps,
-          payload: 'multipart',
-          payload_compressed: received.compressed,
-          user_agent: request.headers['user-agent'] ?? '',
-          throttle_result: 'accept',
-          throttle_rule: 'accept_everything',
-        },
-      });
-    } catch (error) {
-      await writer.abort();
-      request.log.error({ err: error, crashId }, 'committing a raw crash failed');
-      return reply.code(500).type('text/plain').send('Error=storage_failed\n');
-    }
+      if (result.outcome === 'rejected') {
+        metrics.outcome('reject', result.decision.rule);
+        request.log.info({ rule: result.decision.rule }, 'crash rejected by the throttler');
+        return reply.type('text/plain').send(`Discarded=${result.decision.rule}\n`);
+      }
 
-    try {
-      await options.queue.enqueue(crashId, 'standard');
-    } catch (error) {
-      // The raw crash is saved; answering 500 makes the client retry, which at worst
-      // stores it twice, never loses it.
-      request.log.error({ err: error, crashId }, 'queueing a crash failed');
-      return reply.code(500).type('text/plain').send('Error=queue_failed\n');
+      const { crash, decision } = result;
+      const crashId = crash.uuid;
+      if (decision.result === 'accept') {
+        try {
+          await options.queue.enqueue(crashId, 'standard');
+        } catch (error) {
+          metrics.error('queue');
+          request.log.warn({ err: error, crashId }, 'queueing a crash failed; recording it as pending');
+          try {
+            await options.pending.add({ crashId, queue: 'standard' });
+          } catch (journalError) {
+            // Stored but neither queued nor journalled: the client must retry (a duplicate
+            // at worst), since nothing would ever queue this copy.
+            request.log.error({ err: journalError, crashId }, 'recording a pending crash failed');
+            return reply.code(500).type('text/plain').send('Error=queue_failed\n');
+          }
+        }
+      }
+      metrics.saveSeconds.observe((performance.now() - result.bodyEndedAt) / 1000);
+      metrics.outcome(decision.result, decision.rule);
+      request.log.info({ crashId, throttle: decision, product: crash.annotations.ProductName, dumps: Object.keys(crash.metadata.dumps) }, 'crash stored');
+      return reply.type('text/plain').send(`CrashID=bp-${crashId}\n`);
+    } finally {
+      metrics.inFlight.dec();
     }
-
-    request.log.info({ crashId, product: received.annotations.ProductName, dumps: Object.keys(received.dumps) }, 'crash accepted');
-    return reply.type('text/plain').send(`CrashID=bp-${crashId}\n`);
   });
 };

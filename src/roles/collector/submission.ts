@@ -1,12 +1,30 @@
-import busboy from 'busboy';
-import { createGunzip } from 'node:zlib';
-import { Transform, type Readable } from 'node:stream';
-import type { DumpInfo, RawCrashWriter } from '../../ports/raw-crash-store.js';
+import { Readable } from 'node:stream';
+import { createCrashId, THROTTLE_ACCEPT, THROTTLE_DEFER } from '../../common/crash-id.js';
+import type { DumpInfo, RawCrash, RawCrashStore, RawCrashWriter } from '../../ports/raw-crash-store.js';
+import { AnnotationCollector } from './annotations.js';
+import { checkFraming, gunzip, idleTimeout, limitBytes } from './body.js';
+import { parseMultipartType } from './content-type.js';
+import { DumpSink } from './dump-sink.js';
+import { MAIN_DUMP, sanitizeDumpName } from './dump-names.js';
+import { normaliseFieldNames } from './field-names.js';
+import { readMultipart, type PartHeaders } from './multipart.js';
+import { protectedAnnotationNames } from './protected-annotations.js';
+import { SubmissionRefused, malformed, tooLarge } from './refusal.js';
+import { sampleDraws, type SampleDraw, type ThrottleDecision, type Throttler } from './throttler.js';
 
 /**
- * Reads one crash submission (Breakpad/Crashpad `multipart/form-data`) from a request body
- * stream: annotations into memory (bounded), dumps streamed straight into the raw crash
- * writer so that memory does not grow with dump size.
+ * Receives one crash submission, streaming: annotations into memory (bounded), dumps
+ * straight into the raw crash store (memory does not grow with dump size), then the
+ * throttle decision and the commit. What the client sees is decided by the caller.
+ *
+ * The crash id carries the throttle result digit, and the store needs the id before the
+ * first dump byte is written. So the writer is begun when the first dump part starts, with
+ * the decision on the annotations received so far (real clients send every annotation
+ * before their dumps, so this is the final one). The final decision is made at the end on
+ * all annotations, so the order of parts never changes it; if it differs in its digit (a
+ * client sent annotations after a dump that changed the outcome), the crash is stored
+ * again under the right id and the provisional copy is kept as `superseded` (deferred,
+ * never queued), since the store cannot rename a crash.
  */
 
 export interface SubmissionLimits {
@@ -15,173 +33,225 @@ export interface SubmissionLimits {
   maxAnnotations: number;
   maxAnnotationSize: number;
   maxDumps: number;
+  /** Longest silence from the client while its body is read. */
+  bodyTimeoutMs: number;
 }
 
-export interface ReceivedSubmission {
-  annotations: Record<string, string>;
-  dumps: Record<string, DumpInfo>;
-  notes: string[];
-  compressed: boolean;
+export interface SubmissionRequest {
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+  submittedAt: Date;
 }
 
-/** A refusal in Antenna's style: the client sees `Discarded=<reason>`. */
-export class SubmissionRefused extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
+export interface SubmissionContext {
+  store: RawCrashStore;
+  throttler: Throttler;
+  limits: SubmissionLimits;
+  /** Called with each chunk's size as it is received (metrics). */
+  onBytes?: (n: number) => void;
+  /** For tests: the sampling draws. */
+  draw?: SampleDraw;
+}
+
+export type SubmissionOutcome =
+  | { outcome: 'rejected'; decision: ThrottleDecision }
+  | { outcome: 'stored'; decision: ThrottleDecision; crash: RawCrash; bodyEndedAt: number };
+
+/** Storage failed (500): the client may retry. */
+export class StorageFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`storage failed: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'StorageFailed';
   }
 }
 
-const MAIN_DUMP = 'upload_file_minidump';
+/** Whether a part is a dump: it has a file name, is binary, or has a Breakpad dump field name. */
+function isDumpPart(part: PartHeaders): boolean {
+  return part.filename !== undefined || part.contentType === 'application/octet-stream' || (part.name ?? '').startsWith('upload_file_');
+}
 
-export async function receiveSubmission(
-  headers: { 'content-type'?: string; 'content-encoding'?: string; 'content-length'?: string },
-  body: Readable,
-  writer: RawCrashWriter,
-  limits: SubmissionLimits,
-): Promise<ReceivedSubmission> {
-  const contentType = headers['content-type'];
-  if (!contentType) throw new SubmissionRefused(400, 'malformed_no_content_type', 'the request has no Content-Type');
-  if (!/^multipart\/(form-data|mixed)\b/i.test(contentType.trim())) {
-    throw new SubmissionRefused(400, 'malformed_wrong_content_type', `expected multipart/form-data, got ${contentType.split(';')[0]}`);
-  }
-  if (!/;\s*boundary=/i.test(contentType)) throw new SubmissionRefused(400, 'malformed_no_boundary', 'the Content-Type has no boundary');
-  const declaredLength = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
-  if (declaredLength !== undefined && declaredLength > limits.maxRequestSize) {
-    body.resume();
-    throw new SubmissionRefused(413, 'too_large', `the body (${declaredLength} bytes) exceeds the limit of ${limits.maxRequestSize} bytes`);
+function header(headers: SubmissionRequest['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export async function receiveSubmission(request: SubmissionRequest, context: SubmissionContext): Promise<SubmissionOutcome> {
+  const { limits, store, throttler } = context;
+  const type = parseMultipartType(header(request.headers, 'content-type'));
+  const framing = checkFraming(
+    { 'content-length': header(request.headers, 'content-length'), 'content-encoding': header(request.headers, 'content-encoding'), 'transfer-encoding': header(request.headers, 'transfer-encoding') },
+    limits.maxRequestSize,
+  );
+
+  let payloadSize = 0;
+  let body: AsyncIterable<Buffer> = limitBytes(
+    idleTimeout(request.body, limits.bodyTimeoutMs),
+    limits.maxRequestSize,
+    () => tooLarge('too_large', `the body exceeds the limit of ${limits.maxRequestSize} bytes`),
+    (n) => {
+      payloadSize += n;
+      context.onBytes?.(n);
+    },
+  );
+  if (framing.compressed) {
+    body = limitBytes(gunzip(body), limits.maxRequestSize, () => tooLarge('too_large', `the decompressed body exceeds the limit of ${limits.maxRequestSize} bytes`));
   }
 
-  const encoding = (headers['content-encoding'] ?? '').trim().toLowerCase();
-  const compressed = encoding === 'gzip' || encoding === 'x-gzip';
-  if (encoding !== '' && encoding !== 'identity' && !compressed) {
-    body.resume();
-    throw new SubmissionRefused(400, 'malformed_bad_encoding', `unsupported Content-Encoding ${encoding}`);
-  }
-
-  const annotations: Record<string, string> = {};
-  const dumps: Record<string, DumpInfo> = {};
+  const annotations = new AnnotationCollector(limits);
+  const draw = context.draw ?? sampleDraws();
   const notes: string[] = [];
-  const pending: Promise<void>[] = [];
-  let annotationCount = 0;
-  let dumpCount = 0;
+  const dumps: Record<string, DumpInfo> = {};
+  const notMinidumps: string[] = [];
+  let crashId: string | undefined;
+  let writer: RawCrashWriter | undefined;
+  let sink: DumpSink | undefined;
+  let field: { name: string; chunks: Buffer[]; size: number; extra: boolean } | undefined;
+  let skipping = false;
+  let dumpParts = 0;
 
-  return new Promise<ReceivedSubmission>((resolve, reject) => {
-    let settled = false;
-    const fail = (error: Error): void => {
-      if (settled) return;
-      settled = true;
-      body.unpipe();
-      body.resume();
-      reject(error);
-    };
-
-    let parser: busboy.Busboy;
+  const begin = async (digit: number): Promise<void> => {
+    crashId = createCrashId(request.submittedAt, digit);
     try {
-      parser = busboy({
-        headers: { 'content-type': contentType },
-        limits: { fieldSize: limits.maxAnnotationSize, fields: limits.maxAnnotations, files: limits.maxDumps, parts: limits.maxAnnotations + limits.maxDumps },
-      });
+      writer = await store.begin(crashId);
     } catch (error) {
-      reject(new SubmissionRefused(400, 'malformed_bad_content_type', `bad multipart Content-Type: ${(error as Error).message}`));
-      return;
+      throw new StorageFailed(error);
     }
+  };
+  const provisionalDigit = (): number => {
+    const { annotations: current } = normaliseFieldNames(annotations.finish().annotations);
+    return throttler.decide(current, draw).result === 'defer' ? THROTTLE_DEFER : THROTTLE_ACCEPT;
+  };
 
-    parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) return fail(new SubmissionRefused(413, 'annotation_too_large', `annotation ${name} exceeds ${limits.maxAnnotationSize} bytes`));
-      annotationCount++;
-      annotations[name] = value;
-    });
-    parser.on('file', (fieldName, stream) => {
-      dumpCount++;
-      const name = sanitizeDumpName(fieldName);
-      if (name === undefined || dumps[name] !== undefined) {
-        stream.resume();
-        return fail(new SubmissionRefused(400, 'malformed_bad_dump_name', `invalid or repeated dump name "${fieldName}"`));
-      }
-      const sniff = signatureSniffer();
-      const done = writer.addDump(name, stream.pipe(sniff.tap)).then((info) => {
-        dumps[name] = info;
-        if (name === MAIN_DUMP && info.size > 0 && !sniff.isMinidump()) notes.push(`${name} is not a minidump (no MDMP signature)`);
-        if (info.size === 0) notes.push(`${name} is empty`);
-      });
-      done.catch(() => undefined);
-      pending.push(done);
-      stream.on('limit', () => fail(new SubmissionRefused(413, 'too_large', 'a dump exceeds the size limit')));
-    });
-    parser.on('fieldsLimit', () => fail(new SubmissionRefused(413, 'too_many_annotations', `more than ${limits.maxAnnotations} annotations`)));
-    parser.on('filesLimit', () => fail(new SubmissionRefused(413, 'too_many_dumps', `more than ${limits.maxDumps} dumps`)));
-    parser.on('partsLimit', () => fail(new SubmissionRefused(413, 'too_many_parts', 'too many multipart parts')));
-    parser.on('error', (error: Error) => fail(new SubmissionRefused(400, 'malformed_multipart', `malformed multipart body: ${error.message}`)));
-    parser.on('close', () => {
-      Promise.all(pending).then(
-        () => {
-          if (settled) return;
-          settled = true;
-          if (annotationCount === 0) {
-            reject(new SubmissionRefused(400, 'malformed_no_annotations', 'the submission has no annotations'));
-            return;
+  try {
+    for await (const event of readMultipart(body, type.boundary)) {
+      switch (event.kind) {
+        case 'part': {
+          const { part } = event;
+          skipping = false;
+          if (part.name === 'extra' || (part.name === undefined && part.filename === 'extra.json')) {
+            field = { name: 'extra', chunks: [], size: 0, extra: true };
+          } else if (isDumpPart(part)) {
+            const name = part.name === undefined ? undefined : sanitizeDumpName(part.name);
+            if (name === undefined) throw malformed('bad_dump_name', `invalid or reserved dump name "${part.name ?? ''}"`);
+            if (dumps[name] !== undefined || sink?.name === name) throw malformed('duplicate_dump', `the dump ${name} is sent twice`);
+            if (++dumpParts > limits.maxDumps) throw tooLarge('too_many_dumps', `more than ${limits.maxDumps} dumps`);
+            if (!writer) await begin(provisionalDigit());
+            sink = new DumpSink(name, writer!);
+          } else if (part.name === undefined || part.name === '') {
+            annotations.note('a part without a name was ignored');
+            skipping = true;
+          } else {
+            field = { name: part.name, chunks: [], size: 0, extra: false };
           }
-          resolve({ annotations, dumps, notes, compressed });
-        },
-        (error: Error) => fail(error),
-      );
-    });
-
-    const counter = byteLimit(limits.maxRequestSize, () => fail(new SubmissionRefused(413, 'too_large', `the body exceeds the limit of ${limits.maxRequestSize} bytes`)));
-    body.on('error', (error) => fail(new SubmissionRefused(400, 'malformed_body', `the body could not be read: ${error.message}`)));
-    body.on('aborted', () => fail(new SubmissionRefused(400, 'incomplete', 'the client closed the connection before the body ended')));
-    if (compressed) {
-      const gunzip = createGunzip();
-      gunzip.on('error', (error) => fail(new SubmissionRefused(400, 'malformed_bad_gzip', `the gzip body is corrupt: ${error.message}`)));
-      const decompressedCounter = byteLimit(limits.maxRequestSize, () =>
-        fail(new SubmissionRefused(413, 'too_large', `the decompressed body exceeds the limit of ${limits.maxRequestSize} bytes`)),
-      );
-      body.pipe(counter).pipe(gunzip).pipe(decompressedCounter).pipe(parser);
-    } else {
-      body.pipe(counter).pipe(parser);
-    }
-  });
-}
-
-/**
- * Dump names become file names, so they are kept to a safe alphabet. Breakpad's main dump
- * is `upload_file_minidump`; others (`upload_file_minidump_browser`, ...) are kept by name.
- */
-export function sanitizeDumpName(fieldName: string): string | undefined {
-  const name = fieldName.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 100);
-  if (name === '' || name === 'raw_crash' || name === 'dump_names') return undefined;
-  return name;
-}
-
-function byteLimit(limit: number, onExceeded: () => void): Transform {
-  let seen = 0;
-  let tripped = false;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      seen += chunk.length;
-      if (seen > limit) {
-        if (!tripped) {
-          tripped = true;
-          onExceeded();
+          break;
         }
-        return callback();
+        case 'data':
+          if (sink) await sink.write(event.chunk);
+          else if (field) {
+            field.size += event.chunk.length;
+            annotations.checkSize(field.name, field.size);
+            field.chunks.push(Buffer.from(event.chunk));
+          } else if (!skipping) throw malformed('multipart', 'data outside a part');
+          break;
+        case 'end':
+          if (sink) {
+            const current = sink;
+            sink = undefined;
+            let info: DumpInfo;
+            try {
+              info = await current.end();
+            } catch (error) {
+              throw new StorageFailed(error);
+            }
+            dumps[current.name] = info;
+            if (info.size === 0) notes.push(`${current.name} is empty`);
+            else if (!current.isMinidump) notMinidumps.push(current.name);
+          } else if (field) {
+            const value = Buffer.concat(field.chunks, field.size);
+            if (field.extra) annotations.addExtra(value);
+            else annotations.addField(field.name, value);
+            field = undefined;
+          }
+          break;
+        case 'unterminated':
+          notes.push('the multipart body has no closing delimiter');
+          break;
       }
-      callback(null, chunk);
-    },
-  });
-}
+    }
+  } catch (error) {
+    await sink?.cancel();
+    await writer?.abort().catch(() => undefined);
+    if (error instanceof SubmissionRefused) throw error;
+    if (error instanceof StorageFailed) throw error;
+    // Anything else came from a dump write: storage failed under us.
+    if (sink !== undefined || writer !== undefined) throw new StorageFailed(error);
+    throw error;
+  }
+  const bodyEndedAt = performance.now();
 
-function signatureSniffer(): { tap: Transform; isMinidump: () => boolean } {
-  let head = Buffer.alloc(0);
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      if (head.length < 4) head = Buffer.concat([head, chunk.subarray(0, 4 - head.length)]);
-      callback(null, chunk);
+  const abortAndThrow = async (error: Error): Promise<never> => {
+    await writer?.abort().catch(() => undefined);
+    throw error;
+  };
+  if (payloadSize === 0) return abortAndThrow(malformed('empty_body', 'the request body is empty'));
+  if (annotations.count === 0) return abortAndThrow(malformed('no_annotations', 'the submission has no annotations'));
+
+  const collected = annotations.finish();
+  const normalised = normaliseFieldNames(collected.annotations);
+  const decision = throttler.decide(normalised.annotations, draw);
+  if (decision.result === 'reject') {
+    await writer?.abort().catch(() => undefined);
+    return { outcome: 'rejected', decision };
+  }
+
+  const digit = decision.result === 'defer' ? THROTTLE_DEFER : THROTTLE_ACCEPT;
+  for (const name of notMinidumps) notes.push(`${name} is not a minidump (no MDMP signature)`);
+  if (!dumps[MAIN_DUMP]) notes.push(`no ${MAIN_DUMP} in the submission`);
+
+  const crashFor = (id: string, result: ThrottleDecision, extraNotes: string[] = []): RawCrash => ({
+    uuid: id,
+    submitted_timestamp: request.submittedAt.toISOString(),
+    annotations: normalised.annotations,
+    metadata: {
+      collector_notes: [...collected.notes, ...notes, ...extraNotes],
+      dumps,
+      payload: 'multipart',
+      payload_compressed: framing.compressed,
+      payload_size: payloadSize,
+      user_agent: header(request.headers, 'user-agent') ?? '',
+      throttle_result: result.result === 'defer' ? 'defer' : 'accept',
+      throttle_rule: result.rule,
+      protected_annotations: protectedAnnotationNames(normalised.annotations),
+      annotation_sources: normalised.sources,
+      ...(Object.keys(collected.duplicates).length > 0 ? { duplicate_annotations: collected.duplicates } : {}),
+      ...(Object.keys(collected.invalidUtf8).length > 0 ? { invalid_utf8_annotations: collected.invalidUtf8 } : {}),
     },
   });
-  return { tap, isMinidump: () => head.toString('latin1') === 'MDMP' };
+
+  let crash: RawCrash;
+  try {
+    if (!writer) await begin(digit);
+    else if (Number(crashId!.at(-7)) !== digit) await restoreUnderNewId(digit);
+    crash = crashFor(crashId!, decision);
+    await writer!.commit(crash);
+  } catch (error) {
+    await writer?.abort().catch(() => undefined);
+    if (error instanceof StorageFailed) throw error;
+    throw new StorageFailed(error);
+  }
+  return { outcome: 'stored', decision, crash, bodyEndedAt };
+
+  /** The store cannot rename a crash: commit the provisional copy as superseded, copy its dumps. */
+  async function restoreUnderNewId(finalDigit: number): Promise<void> {
+    const provisionalId = crashId!;
+    const provisionalWriter = writer!;
+    await begin(finalDigit);
+    const note = `superseded by ${crashId!}: annotations sent after a dump changed the throttle result`;
+    await provisionalWriter.commit(crashFor(provisionalId, { result: 'defer', rule: 'superseded' }, [note]));
+    for (const name of Object.keys(dumps)) {
+      const data = await store.getDump(provisionalId, name);
+      if (data === undefined) throw new Error(`dump ${name} of ${provisionalId} cannot be read back`);
+      dumps[name] = await writer!.addDump(name, Readable.from([data]));
+    }
+  }
 }
