@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { partitionOfCrashId } from '../common/crash-id.js';
 import type { DumpInfo, RawCrash, RawCrashStore, RawCrashWriter } from '../ports/raw-crash-store.js';
-import { fsyncDirectory, removeOrphanedTemporaries, temporaryName, writeFileDurably } from './fs-durable.js';
+import { fsyncDirectory, removeOrphanedTemporaries, temporaryName } from './fs-durable.js';
 
 /**
  * Raw crashes on the local filesystem, one directory per crash:
@@ -97,8 +97,16 @@ class FsRawCrashWriter implements RawCrashWriter {
 
   async commit(crash: RawCrash): Promise<void> {
     if (this.finished) throw new Error('raw crash already committed or aborted');
-    await writeFileDurably(join(this.incoming, 'raw_crash.json'), JSON.stringify(crash), this.durable);
-    if (this.durable) await fsyncDirectory(join(this.incoming, 'dumps'));
+    // Written in place: the incoming directory is invisible until the rename below, which
+    // is what makes the crash appear whole.
+    const handle = await open(join(this.incoming, 'raw_crash.json'), 'wx');
+    try {
+      await handle.writeFile(JSON.stringify(crash));
+      if (this.durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (this.durable) await Promise.all([fsyncDirectory(join(this.incoming, 'dumps')), fsyncDirectory(this.incoming)]);
     const day = join(this.destination, '..');
     await mkdir(day, { recursive: true });
     await rename(this.incoming, this.destination);

@@ -70,25 +70,50 @@ export class SqliteQueue implements ProcessingQueue {
     return queue;
   }
 
-  async enqueue(crashId: string, queue: QueueName = 'standard', options: { ruleset?: string } = {}): Promise<void> {
+  /**
+   * Durable when it resolves. Enqueues that arrive while others are pending are written
+   * in one transaction (group commit): with `synchronous = FULL` every commit is an fsync
+   * that blocks the event loop, so under load one fsync covers many crashes.
+   */
+  enqueue(crashId: string, queue: QueueName = 'standard', options: { ruleset?: string } = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ crashId, queue, ruleset: options.ruleset ?? null, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flushEnqueues());
+    });
+  }
+
+  private readonly pending: { crashId: string; queue: QueueName; ruleset: string | null; resolve: () => void; reject: (error: unknown) => void }[] = [];
+
+  private flushEnqueues(): void {
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
     const now = Date.now();
-    this.db.transaction(() => {
-      // A priority request moves the crash ahead rather than queueing it twice: its
-      // waiting standard entry keeps its age (for queue-wait metrics) and is removed.
-      let enqueuedAt = now;
-      if (queue === 'priority') {
-        const waiting = this.db
-          .prepare("DELETE FROM queue_items WHERE queue = 'standard' AND crash_id = ? AND (lease IS NULL OR visible_at <= ?) RETURNING enqueued_at")
-          .get(crashId, now) as { enqueued_at: number } | undefined;
-        if (waiting) enqueuedAt = waiting.enqueued_at;
-      }
-      this.db
-        .prepare(
-          `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (queue, crash_id) DO NOTHING`,
-        )
-        .run(crashId, queue, enqueuedAt, now, options.ruleset ?? null);
-    })();
+    try {
+      if (!this.db.open) throw new Error('the queue is closed');
+      const promote = this.db.prepare(
+        "DELETE FROM queue_items WHERE queue = 'standard' AND crash_id = ? AND (lease IS NULL OR visible_at <= ?) RETURNING enqueued_at",
+      );
+      const insert = this.db.prepare(
+        `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (queue, crash_id) DO NOTHING`,
+      );
+      this.db.transaction(() => {
+        for (const item of batch) {
+          // A priority request moves the crash ahead rather than queueing it twice: its
+          // waiting standard entry keeps its age (for queue-wait metrics) and is removed.
+          let enqueuedAt = now;
+          if (item.queue === 'priority') {
+            const waiting = promote.get(item.crashId, now) as { enqueued_at: number } | undefined;
+            if (waiting) enqueuedAt = waiting.enqueued_at;
+          }
+          insert.run(item.crashId, item.queue, enqueuedAt, now, item.ruleset);
+        }
+      })();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    for (const item of batch) item.resolve();
     this.events.emit('work');
   }
 
@@ -200,6 +225,7 @@ export class SqliteQueue implements ProcessingQueue {
   }
 
   async close(): Promise<void> {
+    this.flushEnqueues();
     this.events.emit('work');
     if (this.db.open) this.db.close();
   }

@@ -25,6 +25,16 @@ export interface RawCrashMetadata {
   user_agent: string;
   throttle_result: 'accept' | 'defer';
   throttle_rule: string;
+  /** Annotations holding personal data (URL, Email, comments, ...), for the web app to redact. */
+  protected_annotations?: string[];
+  /** Canonical annotation name -> the name the client sent its value under (`ProductName: "_productName"`). */
+  annotation_sources?: Record<string, string>;
+  /** Names sent more than once with different values -> every value, sorted (the smallest is the annotation). */
+  duplicate_annotations?: Record<string, string[]>;
+  /** Names whose value was not valid UTF-8 -> the bytes as sent, base64. */
+  invalid_utf8_annotations?: Record<string, string>;
+  /** Bytes of the request body as received (compressed, if it was). */
+  payload_size?: number;
 }
 
 export interface DumpInfo {

@@ -42,6 +42,17 @@ describe('SQLite processing queue', () => {
     await queue.close();
   });
 
+  it('commits concurrent enqueues together, and all of them are durable', async () => {
+    const path = tempPath();
+    const queue = SqliteQueue.open(path, { visibilityTimeoutMs: 60_000 });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => queue.enqueue(`c${i}`)));
+    await queue.close();
+    const reopened = SqliteQueue.open(path, { visibilityTimeoutMs: 60_000 });
+    expect((await reopened.stats()).find((s) => s.queue === 'standard')?.waiting).toBe(200);
+    await reopened.close();
+    await expect(reopened.enqueue('late')).rejects.toThrow(/closed/);
+  });
+
   it('ignores an id already waiting in the same queue', async () => {
     const queue = SqliteQueue.open(tempPath(), { visibilityTimeoutMs: 60_000 });
     await queue.enqueue('a');
