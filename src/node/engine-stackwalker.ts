@@ -1,7 +1,7 @@
 import { readMinidump } from '../minidump/reader/index.js';
 import { processMinidump } from '../minidump/process/index.js';
 import { toJsonDump } from '../minidump/output/index.js';
-import { SymbolCache } from '../minidump/symbols/index.js';
+import { SymbolCache, type SymbolLoader } from '../minidump/symbols/index.js';
 import { fsSymbolLoader } from '../adapters/fs-symbol-supplier.js';
 import type { Stackwalker } from '../roles/processor/rule.js';
 import { Gauge, type Registry } from 'prom-client';
@@ -9,9 +9,21 @@ import { Gauge, type Registry } from 'prom-client';
 /**
  * The processor's stackwalker: Mayday's own engine, in process, with one symbol cache
  * shared by every crash this node processes (warm symbols are what make it fast).
+ *
+ * Symbols come from `loader` (the node chains its configured sources: store, extra
+ * directories, upstream servers) or, for tools and tests, from plain `symbolPaths`.
+ * Misses are remembered for `negativeTtlMs` (default: for ever); an upload in this
+ * process calls `cache.invalidate` so that the next crash sees the new file at once.
  */
-export function createEngineStackwalker(options: { symbolPaths: readonly string[]; cacheBytes: number }): Stackwalker & { cache: SymbolCache } {
-  const cache = new SymbolCache({ loader: fsSymbolLoader(options.symbolPaths), budgetBytes: options.cacheBytes });
+export function createEngineStackwalker(options: {
+  symbolPaths?: readonly string[];
+  loader?: SymbolLoader;
+  cacheBytes: number;
+  negativeTtlMs?: number;
+  onLoadError?: (module: { debugFile: string; debugId: string }, error: unknown) => void;
+}): Stackwalker & { cache: SymbolCache } {
+  const loader = options.loader ?? fsSymbolLoader(options.symbolPaths ?? []);
+  const cache = new SymbolCache({ loader, budgetBytes: options.cacheBytes, negativeTtlMs: options.negativeTtlMs, onLoadError: options.onLoadError });
   const stackwalk = async (bytes: Uint8Array, walkOptions: { deadline?: number } = {}) => {
     const dump = readMinidump(bytes);
     const state = await processMinidump(dump, cache, { deadline: walkOptions.deadline });

@@ -1,0 +1,105 @@
+/**
+ * `mayday tokens create|list|revoke`: API tokens, managed on the node's own database
+ * (found from `--data-dir` or `--config`, as `mayday start` finds it). The token text is
+ * printed once, by `create`; only its hash is stored.
+ */
+import type { Command } from 'commander';
+
+import { SqliteTokenStore, parsePermissions, type TokenInfo } from '../../auth/token-store.js';
+import { UserError } from '../../common/errors.js';
+import { resolvePaths } from '../../config/resolve.js';
+import { loadNodeConfig } from '../load-node-config.js';
+
+interface WhereOptions {
+  dataDir?: string;
+  config?: string;
+}
+
+const DAY_MS = 86_400_000;
+
+function openStore(options: WhereOptions): SqliteTokenStore {
+  const overrides: Record<string, string> = {};
+  if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
+  const config = loadNodeConfig(options.config, overrides);
+  return SqliteTokenStore.open(resolvePaths(config, process.cwd()).database);
+}
+
+function withWhere(command: Command): Command {
+  return command.option('--data-dir <dir>', 'data directory of the node (default ./var)').option('--config <file>', "the node's INI configuration file");
+}
+
+function formatTime(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+export function formatTokenTable(tokens: readonly TokenInfo[]): string {
+  const rows = [['ID', 'USER', 'PREFIX', 'PERMISSIONS', 'CREATED', 'EXPIRES', 'LAST USED', 'STATE', 'DESCRIPTION']];
+  const now = Date.now();
+  for (const t of tokens) {
+    const state = t.revokedAt !== null ? 'revoked' : t.expiresAt !== null && t.expiresAt <= now ? 'expired' : 'active';
+    rows.push([String(t.id), t.user, `${t.prefix}...`, t.permissions.join(','), formatTime(t.createdAt), formatTime(t.expiresAt), formatTime(t.lastUsedAt), state, t.description ?? '']);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function registerTokens(program: Command): void {
+  const tokens = program.command('tokens').description('manage API tokens (symbol uploads, reprocessing, protected data)');
+
+  withWhere(
+    tokens
+      .command('create')
+      .description('create an API token and print it (it is shown only this once)')
+      .requiredOption('--permissions <list>', 'comma-separated: upload_symbols, reprocess, view_protected, download_dumps, admin')
+      .option('--user <name>', 'the user the token belongs to (created if new)', 'admin')
+      .option('--expires <days>', 'days until the token expires (default: never)')
+      .option('--description <text>', 'what the token is for, shown by `tokens list`'),
+  ).action((options: WhereOptions & { permissions: string; user: string; expires?: string; description?: string }) => {
+    let permissions;
+    try {
+      permissions = parsePermissions(options.permissions);
+    } catch (error) {
+      throw new UserError(`mayday tokens create: ${(error as Error).message}`);
+    }
+    let expiresInMs: number | undefined;
+    if (options.expires !== undefined) {
+      const days = Number(options.expires);
+      if (!(days > 0) || !Number.isFinite(days)) throw new UserError(`mayday tokens create: --expires wants a number of days, got "${options.expires}"`);
+      expiresInMs = days * DAY_MS;
+    }
+    const store = openStore(options);
+    try {
+      const { token, info } = store.create({ user: options.user, permissions, expiresInMs, description: options.description });
+      process.stdout.write(`${token}\n`);
+      process.stderr.write(
+        `token ${info.id} for ${info.user}: ${info.permissions.join(', ')}; ${info.expiresAt === null ? 'never expires' : `expires ${formatTime(info.expiresAt)}`}. Store it now: it cannot be shown again.\n`,
+      );
+    } catch (error) {
+      throw new UserError(`mayday tokens create: ${(error as Error).message}`);
+    } finally {
+      store.close();
+    }
+  });
+
+  withWhere(tokens.command('list').description('list API tokens (never their secret)').option('--user <name>', "only this user's tokens")).action(
+    (options: WhereOptions & { user?: string }) => {
+      const store = openStore(options);
+      try {
+        process.stdout.write(formatTokenTable(store.list({ user: options.user })));
+      } finally {
+        store.close();
+      }
+    },
+  );
+
+  withWhere(tokens.command('revoke').description('revoke an API token by its id (from `tokens list`)').argument('<id>')).action((id: string, options: WhereOptions) => {
+    if (!/^\d+$/.test(id)) throw new UserError(`mayday tokens revoke: "${id}" is not a token id (a number from \`mayday tokens list\`)`);
+    const store = openStore(options);
+    try {
+      if (!store.revoke(Number(id))) throw new UserError(`mayday tokens revoke: no active token ${id}`);
+      process.stderr.write(`token ${id} revoked\n`);
+    } finally {
+      store.close();
+    }
+  });
+}
