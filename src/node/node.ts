@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { webPlugin } from '../roles/web/plugin.js';
 import { searchApiPlugin } from '../roles/web/search-api.js';
 import { ProcessorWorker } from '../roles/processor/worker.js';
-import { rulesets } from '../roles/processor/rules.js';
+import { rulesets, type RulesetOptions } from '../roles/processor/rules.js';
 import type { Stackwalker } from '../roles/processor/rule.js';
 import { SignatureListError } from '../signature/index.js';
 import { UserError } from '../common/errors.js';
@@ -36,7 +36,6 @@ import { SqliteMissingSymbolsLog } from '../adapters/sqlite-missing-symbols.js';
 import { SqliteTokenStore } from '../auth/token-store.js';
 import { redactTokenRewriteUrl, requestAuthPlugin } from '../auth/request-auth.js';
 import { symbolsPlugin } from '../roles/symbols/plugin.js';
-import { withMissingSymbolsRule } from '../roles/processor/missing-symbols-rule.js';
 
 /** The adapters a node built from its configuration; roles receive them as ports. */
 export interface Adapters {
@@ -82,7 +81,9 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     // are closed so that `close()` does not wait for them.
     forceCloseConnections: 'idle',
     // Request timeouts guard against clients that stop sending mid-body.
-    requestTimeout: 120_000,
+    // Generous, for symbol uploads of hundreds of MB over slow links; the collector has its
+    // own idle timeout (`collector.body_timeout`) for clients that stop sending.
+    requestTimeout: 600_000,
     bodyLimit: config.collector.max_request_size,
     // API tokens may come as `?token=` (sym_upload): blank them before anything logs a URL.
     rewriteUrl: redactTokenRewriteUrl,
@@ -158,7 +159,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     registerSymbolCacheMetrics(metrics, stackwalk.cache);
     worker = new ProcessorWorker({
       ...adapters,
-      rulesets: withMissingSymbolsRule(buildRulesets(stackwalk, config.processor.signature_lists && resolve(paths.dataDir, config.processor.signature_lists)), missingSymbols),
+      rulesets: buildRulesets(stackwalk, { signatureListsDir: config.processor.signature_lists && resolve(paths.dataDir, config.processor.signature_lists), missingSymbolsLog: missingSymbols }),
       defaultRuleset: config.processor.ruleset,
       concurrency: config.processor.concurrency,
       pollIntervalMs: config.processor.poll_interval,
@@ -202,9 +203,9 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
 }
 
 /** Bad signature lists are an operator's mistake: reported with file and line, not a stack trace. */
-function buildRulesets(stackwalk: Stackwalker, signatureListsDir: string | undefined): ReturnType<typeof rulesets> {
+function buildRulesets(stackwalk: Stackwalker, options: RulesetOptions): ReturnType<typeof rulesets> {
   try {
-    return rulesets(stackwalk, { signatureListsDir });
+    return rulesets(stackwalk, options);
   } catch (error) {
     if (error instanceof SignatureListError) throw new UserError(error.message);
     throw error;

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { SqliteMissingSymbolsLog } from '../../src/adapters/sqlite-missing-symbols.js';
 import type { RawCrash } from '../../src/ports/raw-crash-store.js';
-import { missingSymbolsRule, withMissingSymbolsRule } from '../../src/roles/processor/missing-symbols-rule.js';
+import { missingSymbolsRule } from '../../src/roles/processor/missing-symbols-rule.js';
+import { rulesets } from '../../src/roles/processor/rules.js';
 import type { ProcessingContext, Rule } from '../../src/roles/processor/rule.js';
 import { csvField } from '../../src/roles/symbols/missing-symbols-report.js';
 import { ID, startSymbolsApp, type SymbolsApp } from './support.js';
@@ -60,10 +61,12 @@ describe('missingSymbolsRule', () => {
 
   it('joins only the rulesets that stackwalk', () => {
     const log = SqliteMissingSymbolsLog.open(':memory:');
-    const r: Rule = { name: 'x', act() {} };
-    const sets = withMissingSymbolsRule(new Map([['default', { rules: [r], fromProcessed: false }], ['signature', { rules: [r], fromProcessed: true }]]), log);
-    expect(sets.get('default')!.rules.map((x) => x.name)).toEqual(['x', 'missing symbols']);
-    expect(sets.get('signature')!.rules.map((x) => x.name)).toEqual(['x']);
+    const sets = rulesets(async () => ({ jsonDump: {}, errors: [] }), { missingSymbolsLog: log });
+    const names = (set: string) => sets.get(set)!.rules.map((x) => x.name);
+    expect(names('default')).toContain('missing symbols');
+    expect(names('default').indexOf('missing symbols')).toBeGreaterThan(names('default').indexOf('stackwalk'));
+    expect(names('signature')).not.toContain('missing symbols');
+    expect(rulesets(async () => ({ jsonDump: {}, errors: [] })).get('default')!.rules.map((x) => x.name)).not.toContain('missing symbols');
     void log.close();
   });
 });

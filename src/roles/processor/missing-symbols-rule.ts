@@ -47,14 +47,3 @@ export function missingSymbolsRule(log: MissingSymbolsLog): Rule {
   };
 }
 
-/**
- * Adds `missingSymbolsRule` to the end of the rulesets that stackwalk (those that start
- * afresh, `fromProcessed: false`), until it joins `defaultRuleset` itself.
- */
-export function withMissingSymbolsRule<R extends { readonly rules: readonly Rule[]; readonly fromProcessed: boolean }>(
-  rulesets: Map<string, R>,
-  log: MissingSymbolsLog,
-): Map<string, R> {
-  const rule = missingSymbolsRule(log);
-  return new Map([...rulesets].map(([name, set]) => [name, set.fromProcessed || set.rules.some((r) => r.name === rule.name) ? set : { ...set, rules: [...set.rules, rule] }]));
-}

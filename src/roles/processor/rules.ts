@@ -4,12 +4,16 @@ import { crashTimesRule, identifiersRule } from './rules/identity.js';
 import { crashingThreadInfoRule, modulesInStackRule, stackwalkRule, topmostFilenamesRule, truncateStacksRule } from './rules/stack.js';
 import { osPrettyVersionRule } from './rules/system.js';
 import { loadSignatureLists, signatureRule } from './signature-rule.js';
+import { missingSymbolsRule } from './missing-symbols-rule.js';
+import type { MissingSymbolsLog } from '../../ports/symbol-store.js';
 
 export { MAIN_DUMP } from './rules/annotations.js';
 
 export interface RulesetOptions {
   /** A directory of signature lists overriding the defaults file by file (`processor.signature_lists`). */
   signatureListsDir?: string;
+  /** Where modules with missing symbols are recorded (the missing-symbols report); none if absent. */
+  missingSymbolsLog?: MissingSymbolsLog;
 }
 
 /** The rules every crash goes through on first processing, in order. */
@@ -28,6 +32,7 @@ export function defaultRuleset(stackwalk: Stackwalker, options: RulesetOptions =
     osPrettyVersionRule,
     modulesInStackRule,
     topmostFilenamesRule,
+    ...(options.missingSymbolsLog ? [missingSymbolsRule(options.missingSymbolsLog)] : []),
     signatureRule(loadSignatureLists(options.signatureListsDir)),
   ];
 }
