@@ -18,6 +18,8 @@ import { throttleRulesFromConfig } from '../roles/collector/throttler.js';
 import { FsPendingCrashes } from '../adapters/fs-pending-crashes.js';
 import { join } from 'node:path';
 import { webPlugin } from '../roles/web/plugin.js';
+import { reprocessingApiPlugin } from '../roles/web/reprocessing-api.js';
+import { RULESET_NAMES } from '../schema/rulesets.js';
 import { searchApiPlugin } from '../roles/web/search-api.js';
 import { ProcessorWorker } from '../roles/processor/worker.js';
 import { rulesets, type RulesetOptions } from '../roles/processor/rules.js';
@@ -137,6 +139,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       onStored: (key) => invalidateSymbols?.(key),
     });
     await app.register(webPlugin, adapters);
+    await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, rulesets: RULESET_NAMES });
     await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex });
     await app.register(statusPlugin, {
       queue: adapters.queue,

@@ -163,4 +163,37 @@ describe('processor, end to end', () => {
       await stop(node);
     }
   });
+
+  it('reprocesses through Socorro\'s Reprocessing API for a token with the reprocess permission', async () => {
+    const dataDir = dataDirWithSymbols();
+    const node = await startMayday(['run', '--config', nodeConfig(dataDir, 'all', 'collector, processor, web')]);
+    try {
+      const id = await submit(node.url, dumps[0].path);
+      await eventually(async () => ((await fetch(`${node.url}/api/ProcessedCrash/?crash_id=${id}`)).status === 200 ? true : undefined), 10_000, 'processing');
+      const token = async (permissions: string) => (await runMayday(['tokens', 'create', '--permissions', permissions, '--data-dir', dataDir])).stdout.trim().split('\n').at(-1)!.trim();
+      const reprocessor = await token('reprocess');
+      const uploader = await token('upload_symbols');
+      const post = (body: string, auth?: string) =>
+        fetch(`${node.url}/api/Reprocessing/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { 'auth-token': auth } : {}) }, body });
+
+      expect((await post(`crash_ids=${id}`)).status).toBe(401);
+      expect((await post(`crash_ids=${id}`, uploader)).status).toBe(403);
+      expect((await post('crash_ids=nope', reprocessor)).status).toBe(400);
+      expect((await post(`crash_ids=${id}&ruleset=nonsense`, reprocessor)).status).toBe(400);
+      const unknown = await post('crash_ids=00000000-0000-0000-0000-000000261128', reprocessor);
+      expect(unknown.status).toBe(404);
+      const ok = await post(`crash_ids=bp-${id}&ruleset=signature`, reprocessor);
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toBe(true);
+      await eventually(async () => {
+        const crash = (await (await fetch(`${node.url}/api/ProcessedCrash/?crash_id=${id}`)).json()) as { ruleset: string };
+        return crash.ruleset === 'signature' ? true : undefined;
+      }, 10_000, 'reprocessing through the API');
+      const letters = await fetch(`${node.url}/api/DeadLetters/`, { headers: { 'auth-token': reprocessor } });
+      expect(await letters.json()).toEqual({ total: 0, hits: [] });
+      expect((await fetch(`${node.url}/api/DeadLetters/`)).status).toBe(401);
+    } finally {
+      await stop(node);
+    }
+  });
 });

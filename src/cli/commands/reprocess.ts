@@ -6,8 +6,9 @@ import { UserError } from '../../common/errors.js';
 import { resolvePaths } from '../../config/resolve.js';
 import { loadNodeConfig } from '../load-node-config.js';
 import { progress } from '../progress.js';
+import { RULESET_NAMES } from '../../schema/rulesets.js';
 
-const RULESETS = ['default', 'signature'];
+const RULESETS: readonly string[] = RULESET_NAMES;
 
 export function registerReprocess(program: Command): void {
   program

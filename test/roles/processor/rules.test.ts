@@ -15,6 +15,7 @@ import {
 } from '../../../src/roles/processor/rules/stack.js';
 import { osPrettyVersionRule, prettyOsVersion } from '../../../src/roles/processor/rules/system.js';
 import { defaultRuleset, rulesets } from '../../../src/roles/processor/rules.js';
+import { RULESET_NAMES } from '../../../src/schema/rulesets.js';
 import { createEngineStackwalker } from '../../../src/node/engine-stackwalker.js';
 import { CORPUS } from '../../support/corpus.js';
 
@@ -202,7 +203,7 @@ describe('rulesets', () => {
 
   it('offer a signature-only ruleset that refines the stored crash', () => {
     const sets = rulesets(async () => ({ jsonDump: {}, errors: [] }));
-    expect([...sets.keys()]).toEqual(['default', 'signature']);
+    expect([...sets.keys()]).toEqual([...RULESET_NAMES]);
     expect(sets.get('signature')!.fromProcessed).toBe(true);
     expect(sets.get('signature')!.rules.map((r) => r.name)).toContain(sets.get('default')!.rules.at(-1)!.name);
   });
