@@ -73,3 +73,44 @@ export async function removeOrphanedTemporaries(dir: string): Promise<number> {
   }
   return removed;
 }
+
+/**
+ * Flushes a directory, sharing flushes between concurrent callers (group commit): a
+ * caller whose change came after the flush in progress started waits for the next one,
+ * which covers every change made until it starts. Under load one fsync of a busy
+ * directory (today's raw crashes) serves many crashes.
+ */
+export class DirectoryFlusher {
+  private readonly state = new Map<string, { running: Promise<void>; next?: Promise<void> }>();
+
+  flush(dir: string): Promise<void> {
+    const current = this.state.get(dir);
+    if (!current) return this.start(dir);
+    current.next ??= current.running.then(
+      () => this.start(dir),
+      () => this.start(dir),
+    );
+    return current.next;
+  }
+
+  private start(dir: string): Promise<void> {
+    const running = fsyncDirectory(dir).finally(() => {
+      const entry = this.state.get(dir);
+      if (entry && entry.running === running) {
+        if (entry.next) {
+          // The queued flush replaces this one when it starts (see `flush`).
+        } else {
+          this.state.delete(dir);
+        }
+      }
+    });
+    const entry = this.state.get(dir);
+    if (entry) {
+      entry.running = running;
+      entry.next = undefined;
+    } else {
+      this.state.set(dir, { running });
+    }
+    return running;
+  }
+}

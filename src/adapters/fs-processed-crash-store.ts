@@ -26,6 +26,15 @@ export class FsProcessedCrashStore implements ProcessedCrashStore {
     }
   }
 
+  async exists(crashId: string): Promise<boolean> {
+    try {
+      await access(this.pathOf(crashId), constants.F_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async check(): Promise<void> {
     await access(this.root, constants.R_OK | constants.W_OK);
   }

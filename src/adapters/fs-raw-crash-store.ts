@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { partitionOfCrashId } from '../common/crash-id.js';
 import type { DumpInfo, RawCrash, RawCrashStore, RawCrashWriter } from '../ports/raw-crash-store.js';
-import { fsyncDirectory, removeOrphanedTemporaries, temporaryName } from './fs-durable.js';
+import { DirectoryFlusher, fsyncDirectory, removeOrphanedTemporaries, temporaryName } from './fs-durable.js';
 
 /**
  * Raw crashes on the local filesystem, one directory per crash:
@@ -14,6 +14,10 @@ import { fsyncDirectory, removeOrphanedTemporaries, temporaryName } from './fs-d
  * leftovers of a process that died mid-request are removed on open.
  */
 export class FsRawCrashStore implements RawCrashStore {
+  /** Day directories known to exist, so that each commit need not create its day. */
+  private readonly days = new Set<string>();
+  private readonly flusher = new DirectoryFlusher();
+
   private constructor(
     private readonly root: string,
     private readonly durable: boolean,
@@ -28,7 +32,7 @@ export class FsRawCrashStore implements RawCrashStore {
   async begin(crashId: string): Promise<RawCrashWriter> {
     const incoming = temporaryName(join(this.root, '.incoming', crashId));
     await mkdir(join(incoming, 'dumps'), { recursive: true });
-    return new FsRawCrashWriter(incoming, this.crashDir(crashId), this.durable);
+    return new FsRawCrashWriter(incoming, this.crashDir(crashId), this.durable, this);
   }
 
   async get(crashId: string): Promise<RawCrash | undefined> {
@@ -57,6 +61,22 @@ export class FsRawCrashStore implements RawCrashStore {
     await access(join(this.root, '.incoming'), constants.R_OK | constants.W_OK);
   }
 
+  /** Creates a day directory once per process. */
+  async ensureDay(day: string): Promise<void> {
+    if (this.days.has(day)) return;
+    await mkdir(day, { recursive: true });
+    if (this.durable) await fsyncDirectory(this.root);
+    this.days.add(day);
+  }
+
+  forgetDay(day: string): void {
+    this.days.delete(day);
+  }
+
+  flushDirectory(dir: string): Promise<void> {
+    return this.flusher.flush(dir);
+  }
+
   private crashDir(crashId: string): string {
     if (!/^[0-9a-f-]{36}$/.test(crashId)) throw new Error(`not a crash id: ${crashId}`);
     return join(this.root, partitionOfCrashId(crashId), crashId);
@@ -70,6 +90,7 @@ class FsRawCrashWriter implements RawCrashWriter {
     private readonly incoming: string,
     private readonly destination: string,
     private readonly durable: boolean,
+    private readonly store: FsRawCrashStore,
   ) {}
 
   async addDump(name: string, data: Readable): Promise<DumpInfo> {
@@ -108,9 +129,17 @@ class FsRawCrashWriter implements RawCrashWriter {
     }
     if (this.durable) await Promise.all([fsyncDirectory(join(this.incoming, 'dumps')), fsyncDirectory(this.incoming)]);
     const day = join(this.destination, '..');
-    await mkdir(day, { recursive: true });
-    await rename(this.incoming, this.destination);
-    if (this.durable) await fsyncDirectory(day);
+    await this.store.ensureDay(day);
+    try {
+      await rename(this.incoming, this.destination);
+    } catch (error) {
+      // The day directory went away since it was created (retention cleaning up): again.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.store.forgetDay(day);
+      await this.store.ensureDay(day);
+      await rename(this.incoming, this.destination);
+    }
+    if (this.durable) await this.store.flushDirectory(day);
     this.finished = true;
   }
 

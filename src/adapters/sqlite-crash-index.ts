@@ -1,5 +1,22 @@
 import type Database from 'better-sqlite3';
-import type { CrashIndex, CrashListQuery, IndexedCrash } from '../ports/crash-index.js';
+import type {
+  AggregateSource,
+  CrashIndex,
+  CrashListQuery,
+  IndexedCrash,
+  ProductVersion,
+  SearchQuery,
+  SearchResult,
+  SignatureQuery,
+  SignatureSummary,
+  TopCrashersQuery,
+  TopCrashersResult,
+} from '../ports/crash-index.js';
+import type { ProcessedCrash } from '../ports/processed-crash-store.js';
+import type { FieldSpec } from '../schema/processed-crash.js';
+import { COLUMN_FIELDS, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, toIndexRow, type DailyKey, type IndexRow } from './crash-index-layout.js';
+import * as queries from './crash-index-queries.js';
+import type { Row, SqlDialect } from './crash-index-queries.js';
 import { openSqlite, schemaVersionOf, type Migration } from './sqlite-database.js';
 
 const MIGRATIONS: Migration[] = [
@@ -27,49 +44,117 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX crashes_signature ON crashes (signature, submitted_at DESC);
     `,
   },
+  {
+    version: 2,
+    description: 'search: more indexed columns, JSON document for the other searchable fields, daily counts per signature',
+    // Crashes indexed before this migration get NULL in the new columns until reprocessed;
+    // their daily counts are rebuilt from what the rows have.
+    sql: `
+      ALTER TABLE crashes ADD COLUMN build_id TEXT;
+      ALTER TABLE crashes ADD COLUMN process_type TEXT;
+      ALTER TABLE crashes ADD COLUMN os_pretty_version TEXT;
+      ALTER TABLE crashes ADD COLUMN cpu_count INTEGER;
+      ALTER TABLE crashes ADD COLUMN report_type TEXT;
+      ALTER TABLE crashes ADD COLUMN uptime INTEGER;
+      ALTER TABLE crashes ADD COLUMN install_age INTEGER;
+      ALTER TABLE crashes ADD COLUMN success INTEGER;
+      ALTER TABLE crashes ADD COLUMN doc TEXT NOT NULL DEFAULT '{}';
+      CREATE TABLE signature_daily (
+        product TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        signature TEXT NOT NULL,
+        version TEXT NOT NULL,
+        os_name TEXT NOT NULL,
+        process_type TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (product, day, signature, version, os_name, process_type)
+      ) WITHOUT ROWID;
+      CREATE INDEX signature_daily_signature ON signature_daily (signature, day, count);
+      CREATE INDEX signature_daily_day ON signature_daily (day, count);
+      INSERT INTO signature_daily (product, day, signature, version, os_name, process_type, count)
+        SELECT COALESCE(product, ''), submitted_at / 86400000, COALESCE(signature, ''), COALESCE(version, ''), COALESCE(os_name, ''), '', COUNT(*)
+        FROM crashes GROUP BY 1, 2, 3, 4, 5;
+    `,
+  },
 ];
 
-interface Row {
-  crash_id: string;
-  submitted_at: number;
-  processed_at: number;
-  product: string | null;
-  version: string | null;
-  release_channel: string | null;
-  os_name: string | null;
-  os_version: string | null;
-  cpu_arch: string | null;
-  reason: string | null;
-  address: string | null;
-  signature: string | null;
-  has_errors: number;
-}
+const KEY_COLUMNS = 'submitted_at, product, version, os_name, process_type, signature';
+
+/**
+ * SQLite's dialect for the shared queries. SQLite has neither a regular expression nor an
+ * ends-with function built in: the adapter registers both (JavaScript's RegExp, whole-value).
+ */
+export const SQLITE_DIALECT: SqlDialect = {
+  name: 'sqlite',
+  placeholder: () => '?',
+  docValue: (spec: FieldSpec) => `json_extract(crashes.doc, '$."${spec.name}"')`,
+  listElements: (spec: FieldSpec) => `json_each(crashes.doc, '$."${spec.name}"') AS je`,
+  listValue: 'je.value',
+  contains: (expr, p) => `instr(${expr}, ${p}) > 0`,
+  startsWith: (expr, p) => `instr(${expr}, ${p}) = 1`,
+  endsWith: (expr, p) => `mayday_ends_with(${expr}, ${p})`,
+  regex: (expr, p) => `mayday_regex(${expr}, ${p})`,
+  // SQLite sorts NULLs as the smallest value; Mayday's order has them largest.
+  order: (expr, descending, nullable) => `${expr} ${descending ? 'DESC' : 'ASC'}${nullable ? (descending ? ' NULLS FIRST' : ' NULLS LAST') : ''}`,
+};
 
 /** The crash index in an embedded SQLite database. */
 export class SqliteCrashIndex implements CrashIndex {
-  private constructor(private readonly db: Database.Database) {}
+  private readonly insertRow: Database.Statement;
+  private readonly previousKey: Database.Statement;
+  private readonly addDaily: Database.Statement;
+  private readonly dropEmptyDaily: Database.Statement;
+  private readonly run: queries.RunQuery;
+
+  private constructor(private readonly db: Database.Database) {
+    // Crash ids are random, so index writes land all over the B-trees: SQLite's default
+    // 2 MB page cache makes each insert into a large index read pages from disk. 64 MB
+    // keeps the upper levels and the daily counts in memory (per connection).
+    db.pragma('cache_size = -65536');
+    registerFunctions(db);
+    const columns = [...COLUMN_FIELDS.map((f) => f.column!), 'has_errors', 'doc'];
+    const updates = columns.filter((c) => c !== 'crash_id').map((c) => `${c} = excluded.${c}`);
+    this.insertRow = db.prepare(
+      `INSERT INTO crashes (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (crash_id) DO UPDATE SET ${updates.join(', ')}`,
+    );
+    this.previousKey = db.prepare(`SELECT ${KEY_COLUMNS} FROM crashes WHERE crash_id = ?`);
+    this.addDaily = db.prepare(
+      `INSERT INTO signature_daily (product, day, signature, version, os_name, process_type, count) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (product, day, signature, version, os_name, process_type) DO UPDATE SET count = count + excluded.count`,
+    );
+    this.dropEmptyDaily = db.prepare(
+      'DELETE FROM signature_daily WHERE product = ? AND day = ? AND signature = ? AND version = ? AND os_name = ? AND process_type = ? AND count <= 0',
+    );
+    this.run = async (sql, params) => db.prepare(sql).all(...params) as Row[];
+  }
 
   static open(path: string): SqliteCrashIndex {
     return new SqliteCrashIndex(openSqlite(path, 'crash_index', MIGRATIONS));
   }
 
-  async upsert(crash: IndexedCrash): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO crashes (crash_id, submitted_at, processed_at, product, version, release_channel, os_name, os_version, cpu_arch, reason, address, signature, has_errors)
-         VALUES (@crashId, @submittedAt, @processedAt, @product, @version, @releaseChannel, @osName, @osVersion, @cpuArch, @reason, @address, @signature, @hasErrors)
-         ON CONFLICT (crash_id) DO UPDATE SET
-           submitted_at = excluded.submitted_at, processed_at = excluded.processed_at, product = excluded.product,
-           version = excluded.version, release_channel = excluded.release_channel, os_name = excluded.os_name,
-           os_version = excluded.os_version, cpu_arch = excluded.cpu_arch, reason = excluded.reason,
-           address = excluded.address, signature = excluded.signature, has_errors = excluded.has_errors`,
-      )
-      .run({ ...crash, hasErrors: crash.hasErrors ? 1 : 0 });
+  async upsert(crash: ProcessedCrash): Promise<void> {
+    await this.upsertMany([crash]);
+  }
+
+  async upsertMany(crashes: readonly ProcessedCrash[]): Promise<void> {
+    const rows = lastPerCrash(crashes).map(toIndexRow);
+    this.db.transaction(() => {
+      const previous: DailyKey[] = [];
+      for (const row of rows) {
+        const old = this.previousKey.get(row.crashId) as Row | undefined;
+        if (old) previous.push(dailyKeyOfRow(old));
+        this.insertRow.run(...rowValues(row));
+      }
+      for (const { key, delta } of dailyDeltas(previous, rows.map((r) => r.daily))) {
+        this.addDaily.run(key.product, key.day, key.signature, key.version, key.os_name, key.process_type, delta);
+        if (delta < 0) this.dropEmptyDaily.run(key.product, key.day, key.signature, key.version, key.os_name, key.process_type);
+      }
+    }).immediate();
   }
 
   async get(crashId: string): Promise<IndexedCrash | undefined> {
     const row = this.db.prepare('SELECT * FROM crashes WHERE crash_id = ?').get(crashId) as Row | undefined;
-    return row && fromRow(row);
+    return row && indexedCrashOfRow(row);
   }
 
   async latest(query: CrashListQuery): Promise<IndexedCrash[]> {
@@ -80,15 +165,49 @@ export class SqliteCrashIndex implements CrashIndex {
             .prepare('SELECT * FROM crashes WHERE product = ? ORDER BY submitted_at DESC, crash_id LIMIT ? OFFSET ?')
             .all(query.product, query.limit, query.offset ?? 0)
     ) as Row[];
-    return rows.map(fromRow);
+    return rows.map(indexedCrashOfRow);
   }
 
   async count(): Promise<number> {
     return this.db.prepare('SELECT COUNT(*) FROM crashes').pluck().get() as number;
   }
 
+  async search(query: SearchQuery): Promise<SearchResult> {
+    return queries.search(SQLITE_DIALECT, this.run, query);
+  }
+
+  async topCrashers(query: TopCrashersQuery, source: AggregateSource = 'daily'): Promise<TopCrashersResult> {
+    return queries.topCrashers(SQLITE_DIALECT, this.run, query, source);
+  }
+
+  async signatureSummary(query: SignatureQuery, source: AggregateSource = 'daily'): Promise<SignatureSummary> {
+    return queries.signatureSummary(SQLITE_DIALECT, this.run, query, source);
+  }
+
+  async productVersions(): Promise<ProductVersion[]> {
+    return queries.productVersions(this.run);
+  }
+
   async schemaVersion(): Promise<number> {
     return schemaVersionOf(this.db, 'crash_index');
+  }
+
+  /** The crashes table's columns (for the test that schema and adapters agree). */
+  async columnNames(): Promise<string[]> {
+    return (this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('crashes') as string[]).sort();
+  }
+
+  /** Refreshes the planner's statistics (after a bulk load). */
+  async analyze(): Promise<void> {
+    this.db.exec('ANALYZE');
+  }
+
+  /** Bytes on disk (main file; the WAL is checkpointed first). */
+  async sizeBytes(): Promise<number> {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const size = this.db.pragma('page_size', { simple: true }) as number;
+    return pages * size;
   }
 
   async check(): Promise<void> {
@@ -100,20 +219,24 @@ export class SqliteCrashIndex implements CrashIndex {
   }
 }
 
-function fromRow(row: Row): IndexedCrash {
-  return {
-    crashId: row.crash_id,
-    submittedAt: row.submitted_at,
-    processedAt: row.processed_at,
-    product: row.product,
-    version: row.version,
-    releaseChannel: row.release_channel,
-    osName: row.os_name,
-    osVersion: row.os_version,
-    cpuArch: row.cpu_arch,
-    reason: row.reason,
-    address: row.address,
-    signature: row.signature,
-    hasErrors: row.has_errors === 1,
-  };
+function rowValues(row: IndexRow): unknown[] {
+  return [...COLUMN_FIELDS.map((f) => row.columns[f.column!] ?? null), row.hasErrors ? 1 : 0, JSON.stringify(row.doc)];
+}
+
+function registerFunctions(db: Database.Database): void {
+  const compiled = new Map<string, RegExp>();
+  db.function('mayday_regex', { deterministic: true }, (value: unknown, pattern: unknown) => {
+    if (value === null || pattern === null) return null;
+    let re = compiled.get(String(pattern));
+    if (!re) {
+      re = new RegExp(`^(?:${String(pattern)})$`, 'u');
+      if (compiled.size > 100) compiled.clear();
+      compiled.set(String(pattern), re);
+    }
+    return re.test(String(value)) ? 1 : 0;
+  });
+  db.function('mayday_ends_with', { deterministic: true }, (value: unknown, suffix: unknown) => {
+    if (value === null || suffix === null) return null;
+    return String(value).endsWith(String(suffix)) ? 1 : 0;
+  });
 }

@@ -42,6 +42,11 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'lookup by crash id',
+    sql: `CREATE INDEX queue_items_crash ON queue_items (crash_id);`,
+  },
 ];
 
 /** Socorro's order: users wait on priority, the collector feeds standard, bulk jobs last. */
@@ -64,8 +69,15 @@ export class SqliteQueue implements ProcessingQueue {
     this.events.setMaxListeners(0);
   }
 
-  static open(path: string, options: { visibilityTimeoutMs: number }): SqliteQueue {
-    const queue = new SqliteQueue(openSqlite(path, 'queue', MIGRATIONS), options.visibilityTimeoutMs);
+  /**
+   * `fsync: false` keeps WAL commits in the OS cache until a checkpoint: they survive the
+   * process being killed, not a power failure (the raw crash store and the verify job
+   * cover that case).
+   */
+  static open(path: string, options: { visibilityTimeoutMs: number; fsync?: boolean }): SqliteQueue {
+    const db = openSqlite(path, 'queue', MIGRATIONS);
+    if (options.fsync === false) db.pragma('synchronous = NORMAL');
+    const queue = new SqliteQueue(db, options.visibilityTimeoutMs);
     queue.releaseLeasesOfDeadProcesses();
     return queue;
   }
@@ -84,19 +96,27 @@ export class SqliteQueue implements ProcessingQueue {
 
   private readonly pending: { crashId: string; queue: QueueName; ruleset: string | null; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
+  private prepared: { promote: Database.Statement; insert: Database.Statement } | undefined;
+
+  /** Prepared once: preparing is a measurable part of an enqueue's cost under load. */
+  private statements(): { promote: Database.Statement; insert: Database.Statement } {
+    this.prepared ??= {
+      promote: this.db.prepare("DELETE FROM queue_items WHERE queue = 'standard' AND crash_id = ? AND (lease IS NULL OR visible_at <= ?) RETURNING enqueued_at"),
+      insert: this.db.prepare(
+        `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (queue, crash_id) DO NOTHING`,
+      ),
+    };
+    return this.prepared;
+  }
+
   private flushEnqueues(): void {
     const batch = this.pending.splice(0);
     if (batch.length === 0) return;
     const now = Date.now();
     try {
       if (!this.db.open) throw new Error('the queue is closed');
-      const promote = this.db.prepare(
-        "DELETE FROM queue_items WHERE queue = 'standard' AND crash_id = ? AND (lease IS NULL OR visible_at <= ?) RETURNING enqueued_at",
-      );
-      const insert = this.db.prepare(
-        `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (queue, crash_id) DO NOTHING`,
-      );
+      const { promote, insert } = this.statements();
       this.db.transaction(() => {
         for (const item of batch) {
           // A priority request moves the crash ahead rather than queueing it twice: its
@@ -115,6 +135,10 @@ export class SqliteQueue implements ProcessingQueue {
     }
     for (const item of batch) item.resolve();
     this.events.emit('work');
+  }
+
+  async has(crashId: string): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM queue_items WHERE crash_id = ? LIMIT 1').get(crashId) !== undefined;
   }
 
   async take(): Promise<QueueItem | undefined> {

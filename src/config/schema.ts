@@ -62,6 +62,7 @@ export const SCHEMA = {
   queue: {
     backend: oneOf(['sqlite'] as const, { description: 'Processing queue back end: "sqlite" is an embedded durable queue.', default: 'sqlite' }),
     path: path({ description: 'SQLite file of the embedded queue.', default: 'queue.sqlite' }),
+    fsync: boolean({ description: 'Flush the queue database to disk on every commit. Off by default: an accepted crash is made durable by the raw crash store before the client is answered, and a queue entry lost to a power failure is put back by the processor\'s verify-processed job; the queue then costs the collector no fsync per crash.', default: false }),
     visibility_timeout: duration({ description: 'A crash taken by a processor and not acknowledged within this time is handed out again.', default: 5 * 60_000, min: 1000 }),
   },
   database: {
@@ -74,6 +75,8 @@ export const SCHEMA = {
     time_limit: duration({ description: 'Longest time one crash may take; a crash over it is saved as failed with a note and not retried.', default: 60_000, min: 100 }),
     max_attempts: integer({ description: 'Attempts at a crash whose processing keeps failing (storage errors) before it goes to the dead letters.', default: 5, min: 1, max: 100 }),
     signature_lists: optional(path({ description: 'Directory of signature lists (sentinel.txt, irrelevant.txt, prefix.txt, line-number.txt) replacing the built-in ones file by file; see docs/signatures.md. A list with a bad regular expression stops start-up.' })),
+    verify_interval: duration({ description: 'How often the processor checks that every accepted crash of the last days is processed or queued (and queues those that are not). Also run at start.', default: 600_000, min: 1000 }),
+    verify_days: integer({ description: 'How many days back (today included) the verify-processed check looks.', default: 2, min: 1, max: 90 }),
     ruleset: oneOf(['default'] as const, { description: 'Ruleset for crashes from the collector (reprocessing may ask for another, such as "signature").', default: 'default' }),
   },
   symbols: {

@@ -19,6 +19,7 @@ import { FsPendingCrashes } from '../adapters/fs-pending-crashes.js';
 import { join } from 'node:path';
 import { webPlugin } from '../roles/web/plugin.js';
 import { reprocessingApiPlugin } from '../roles/web/reprocessing-api.js';
+import { verifyProcessed } from '../roles/processor/verify-processed.js';
 import { RULESET_NAMES } from '../schema/rulesets.js';
 import { searchApiPlugin } from '../roles/web/search-api.js';
 import { ProcessorWorker } from '../roles/processor/worker.js';
@@ -61,7 +62,7 @@ async function buildAdapters(config: Config, paths: ResolvedPaths): Promise<Adap
   return {
     rawCrashStore: await FsRawCrashStore.open(paths.raw, { fsync: config.storage.fsync }),
     processedCrashStore: await FsProcessedCrashStore.open(paths.processed),
-    queue: SqliteQueue.open(paths.queue, { visibilityTimeoutMs: config.queue.visibility_timeout }),
+    queue: SqliteQueue.open(paths.queue, { visibilityTimeoutMs: config.queue.visibility_timeout, fsync: config.queue.fsync }),
     crashIndex: SqliteCrashIndex.open(paths.database),
   };
 }
@@ -177,6 +178,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   const port = (app.server.address() as { port: number }).port;
   const url = config.web.public_url ?? `http://${formatHost(config.web.host)}:${port}`;
   worker?.start();
+  const verifier = worker ? startVerifyProcessed(config, adapters, log) : undefined;
   const heartbeat = new Heartbeat({ registry, name: config.node.name, roles: [...roles], url, intervalMs: config.node.heartbeat_interval, worker, log });
   await heartbeat.start();
   log.info({ url, roles: [...roles], dataDir: paths.dataDir, address }, 'mayday node started');
@@ -192,6 +194,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       } finally {
         clearTimeout(forceClose);
       }
+      if (verifier) clearInterval(verifier);
       await heartbeat.stop();
       await adapters.queue.close();
       await adapters.crashIndex.close();
@@ -203,6 +206,19 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     return closing;
   };
   return { url, metrics, paths, app, worker, close };
+}
+
+/** Runs verify-processed now (so a restart after a power failure catches up) and periodically. */
+function startVerifyProcessed(config: Config, adapters: Adapters, log: Logger): NodeJS.Timeout {
+  const run = (): void => {
+    verifyProcessed({ ...adapters, days: config.processor.verify_days, minimumAgeMs: 60_000, log }).catch((error: unknown) =>
+      log.error({ err: error }, 'verify-processed failed'),
+    );
+  };
+  run();
+  const timer = setInterval(run, config.processor.verify_interval);
+  timer.unref();
+  return timer;
 }
 
 /** Bad signature lists are an operator's mistake: reported with file and line, not a stack trace. */

@@ -1,6 +1,14 @@
+import type { ProcessedCrash } from './processed-crash-store.js';
+
 /**
  * The crash index: the searchable summary of every processed crash, for lists, search and
  * aggregations. The full processed crash lives in the processed crash store.
+ *
+ * What the index keeps is derived from the processed crash schema
+ * (`src/schema/processed-crash.ts`): searchable fields with a `column` get an indexed
+ * column, other searchable fields go into a JSON document, and every crash also counts in
+ * pre-aggregated daily totals per signature, product, version, platform (`os_name`) and
+ * process type, so that top crashers and signature charts never scan raw rows.
  */
 export interface IndexedCrash {
   crashId: string;
@@ -16,7 +24,7 @@ export interface IndexedCrash {
   reason: string | null;
   address: string | null;
   signature: string | null;
-  /** Whether processing hit errors (parse errors, missing dump, ...). */
+  /** Whether processing hit errors (parse errors, missing dump, ...): processor notes are not empty. */
   hasErrors: boolean;
 }
 
@@ -26,14 +34,210 @@ export interface CrashListQuery {
   product?: string;
 }
 
+/**
+ * Socorro's Super Search operators. `has` ("has one of the terms", Socorro's empty
+ * operator) and `is` (`=`) both match whole values exactly here; string matching is
+ * case-sensitive on every back end. `regex` must match the whole value (as Elasticsearch's
+ * `regexp` does). For list fields an operator matches when any element matches.
+ */
+export type SearchOperator =
+  | 'has'
+  | 'is'
+  | 'contains'
+  | 'starts_with'
+  | 'ends_with'
+  | 'regex'
+  | 'missing'
+  | 'true'
+  | 'gt'
+  | 'gte'
+  | 'lt'
+  | 'lte';
+
+export const RANGE_OPERATORS: ReadonlySet<SearchOperator> = new Set(['gt', 'gte', 'lt', 'lte']);
+
+export interface SearchFilter {
+  /** A searchable processed-crash field name. */
+  field: string;
+  operator: SearchOperator;
+  /** Already typed: dates as ms since epoch, integers as numbers, booleans as booleans. Several values mean any of them. */
+  values: readonly (string | number | boolean)[];
+  /** Socorro's `!` prefix: crashes the filter does not match, including those without the field. */
+  negated: boolean;
+}
+
+export interface SearchSort {
+  field: string;
+  descending: boolean;
+}
+
+/** One level of terms counts; `sub` nests one more level per bucket (Socorro's `_aggs.<field>` and `_histogram.<field>=<sub>`). */
+export interface TermsAggregation {
+  kind: 'terms';
+  field: string;
+  size: number;
+  sub?: readonly Aggregation[];
+}
+
+/** Counts per interval of a date or integer field; buckets come in ascending order, empty ones included between the first and last. */
+export interface HistogramAggregation {
+  kind: 'histogram';
+  field: string;
+  /** ms for dates (a week starts on Monday, 00:00 UTC), a plain number for integers. */
+  interval: number;
+  sub?: readonly Aggregation[];
+}
+
+/** The number of distinct values (Socorro's `_cardinality.<field>`). */
+export interface CardinalityAggregation {
+  kind: 'cardinality';
+  field: string;
+}
+
+export type Aggregation = TermsAggregation | HistogramAggregation | CardinalityAggregation;
+
+/**
+ * A search over the index. Filters on different fields must all match; filters on the
+ * same field: the range ones must all match, and at least one of the others must.
+ */
+export interface SearchQuery {
+  filters: readonly SearchFilter[];
+  /** Fields returned for each hit (searchable fields only). */
+  columns: readonly string[];
+  /** Ties are broken by crash id so that pages are stable. Default: newest first. */
+  sort: readonly SearchSort[];
+  limit: number;
+  offset: number;
+  /** Keyed by the name they are answered under (Socorro: the field name, `histogram_<field>`, `cardinality_<field>`). */
+  aggregations: Readonly<Record<string, Aggregation>>;
+  /**
+   * Whether protected fields may be named anywhere in the query. The web layer decides
+   * from the viewer's permissions and refuses first; the index refuses again, so a
+   * protected field cannot leak through a caller that forgot.
+   */
+  allowProtected: boolean;
+}
+
+export interface FacetBucket {
+  /** Dates come back as ISO 8601 strings, the start of the bucket for histograms. */
+  term: string | number | boolean | null;
+  count: number;
+  facets?: Record<string, FacetResult>;
+}
+
+export type FacetResult = FacetBucket[] | { value: number };
+
+export interface SearchResult {
+  /** One object per crash with the requested columns; dates as ISO 8601 strings, missing values as null. */
+  hits: Record<string, unknown>[];
+  total: number;
+  facets: Record<string, FacetResult>;
+}
+
+/** A half-open range of UTC days [from, to), in ms since epoch; both ends are rounded down to midnight UTC. */
+export interface DayRange {
+  from: number;
+  to: number;
+}
+
+/** Where aggregate queries read from: the pre-aggregated daily counts (default) or the raw rows (for benchmarks and checks). */
+export type AggregateSource = 'daily' | 'raw';
+
+export interface TopCrashersQuery {
+  product?: string;
+  versions?: readonly string[];
+  /** `os_name` values. */
+  platforms?: readonly string[];
+  processTypes?: readonly string[];
+  range: DayRange;
+  limit: number;
+}
+
+export interface TopCrasher {
+  /** 1-based. */
+  rank: number;
+  /** Rank over the previous period of the same length; null when the signature did not crash then. */
+  previousRank: number | null;
+  signature: string | null;
+  count: number;
+  /** Fraction of all crashes matching the query in the range (0..1). */
+  share: number;
+  previousCount: number;
+  previousShare: number;
+  /** Count per `os_name` (null platforms under ""). */
+  platforms: Record<string, number>;
+  /** Midnight UTC of the first day the signature crashed, any product. */
+  firstSeen: number;
+  /** First seen inside the range. */
+  isNew: boolean;
+}
+
+export interface TopCrashersResult {
+  total: number;
+  previousTotal: number;
+  crashers: TopCrasher[];
+}
+
+export interface SignatureQuery {
+  signature: string;
+  range: DayRange;
+  product?: string;
+  /** Fields to count by; `product`, `version`, `os_name` and `process_type` come from the daily counts, others from the signature's rows. */
+  facets: readonly string[];
+  facetsSize: number;
+  allowProtected: boolean;
+}
+
+export interface SignatureSummary {
+  total: number;
+  /** Midnight UTC of the first and last day the signature crashed (any time, any product); null if never. */
+  firstSeen: number | null;
+  lastSeen: number | null;
+  /** Crashes per day over the range, every day present (zeros included), ascending. */
+  perDay: { day: number; count: number }[];
+  facets: Record<string, FacetBucket[]>;
+}
+
+export interface ProductVersion {
+  product: string;
+  version: string | null;
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
 export interface CrashIndex {
-  /** Insert or replace: indexing the same crash twice leaves one row. */
-  upsert(crash: IndexedCrash): Promise<void>;
+  /**
+   * Insert or replace the processed crash: indexing the same crash twice leaves one row, and
+   * its daily counts move with it (a reprocessed crash whose signature changed stops
+   * counting for the old signature).
+   */
+  upsert(crash: ProcessedCrash): Promise<void>;
+  /** The bulk path (loading, benchmarks): same result as `upsert` on each, in far fewer round trips. */
+  upsertMany(crashes: readonly ProcessedCrash[]): Promise<void>;
   get(crashId: string): Promise<IndexedCrash | undefined>;
   latest(query: CrashListQuery): Promise<IndexedCrash[]>;
   count(): Promise<number>;
+  /** Socorro's Super Search over the index; throws `SearchError` for a query it cannot answer. */
+  search(query: SearchQuery): Promise<SearchResult>;
+  topCrashers(query: TopCrashersQuery, source?: AggregateSource): Promise<TopCrashersResult>;
+  signatureSummary(query: SignatureQuery, source?: AggregateSource): Promise<SignatureSummary>;
+  /** Every product and version seen, with counts, newest first (from the daily counts). */
+  productVersions(): Promise<ProductVersion[]>;
   /** The schema version after migrations (shown by `/status` and `/__version__`). */
   schemaVersion(): Promise<number>;
   check(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A query the index cannot answer: unknown or unsearchable field, wrong operator for the type, protected field not allowed. */
+export class SearchError extends Error {
+  constructor(
+    message: string,
+    /** `forbidden` for a protected field without permission. */
+    readonly kind: 'bad_argument' | 'forbidden' = 'bad_argument',
+  ) {
+    super(message);
+    this.name = 'SearchError';
+  }
 }

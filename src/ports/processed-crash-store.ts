@@ -5,5 +5,7 @@ export interface ProcessedCrashStore {
   /** Writes or replaces the processed crash atomically (reprocessing overwrites). */
   save(crash: ProcessedCrash): Promise<void>;
   get(crashId: string): Promise<ProcessedCrash | undefined>;
+  /** Whether a processed version exists (cheaper than `get`). */
+  exists(crashId: string): Promise<boolean>;
   check(): Promise<void>;
 }

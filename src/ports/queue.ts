@@ -44,6 +44,8 @@ export interface ProcessingQueue {
   /** Durable when it resolves. Enqueuing an id already waiting in that queue is a no-op. */
   enqueue(crashId: string, queue?: QueueName, options?: { ruleset?: string }): Promise<void>;
   take(): Promise<QueueItem | undefined>;
+  /** Whether the crash is waiting or being processed in any queue. */
+  has(crashId: string): Promise<boolean>;
   ack(item: QueueItem): Promise<void>;
   /** Gives an item back, visible again after `delayMs`. */
   release(item: QueueItem, delayMs?: number): Promise<void>;

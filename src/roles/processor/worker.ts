@@ -170,25 +170,8 @@ export class ProcessorWorker {
       completed_datetime: new Date().toISOString(),
     };
     await processedCrashStore.save(processed);
-    await crashIndex.upsert({
-      crashId,
-      submittedAt: Date.parse(raw.submitted_timestamp),
-      processedAt: Date.now(),
-      product: str(processed.product),
-      version: str(processed.version),
-      releaseChannel: str(processed.release_channel),
-      osName: str(processed.os_name),
-      osVersion: str(processed.os_version),
-      cpuArch: str(processed.cpu_arch),
-      reason: str(processed.reason),
-      address: str(processed.address),
-      signature: str(processed.signature),
-      hasErrors: context.notes.length > 0,
-    });
+    await crashIndex.upsert(processed);
     return { outcome: timedOut ? 'failed' : 'processed', submittedAt: Date.parse(raw.submitted_timestamp) };
   }
 }
 
-function str(value: unknown): string | null {
-  return value === undefined || value === null ? null : String(value);
-}

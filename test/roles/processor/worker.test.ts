@@ -102,6 +102,7 @@ describe('processor worker', () => {
         throw new Error('disk full');
       },
       get: (id) => setup.processedCrashStore.get(id),
+      exists: (id) => setup.processedCrashStore.exists(id),
       check: async () => undefined,
     };
     const id = await setup.submit();

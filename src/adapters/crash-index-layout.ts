@@ -1,0 +1,207 @@
+import type { ProcessedCrash } from '../ports/processed-crash-store.js';
+import type { IndexedCrash } from '../ports/crash-index.js';
+import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../schema/processed-crash.js';
+
+/**
+ * What every crash index adapter stores for a processed crash, derived from the processed
+ * crash schema so that SQLite and PostgreSQL keep exactly the same thing:
+ *
+ * - one column per searchable field that declares a `column` (the common fields);
+ * - `has_errors` (processor notes not empty), for the crash list;
+ * - `doc`: a JSON object with the other searchable fields (lists, free text, protected
+ *   data), so adding one is a schema edit, not a migration;
+ * - one count in the daily aggregates, keyed by day, product, version, platform, process
+ *   type and signature.
+ *
+ * Values are stored in a form both databases compare the same way: dates as ms since
+ * epoch, booleans as 0/1, lists de-duplicated (so counting rows per element counts
+ * crashes), empty lists as absent.
+ */
+
+export const DAY_MS = 86_400_000;
+
+export const SEARCHABLE_FIELDS: readonly FieldSpec[] = PROCESSED_CRASH_FIELDS.filter((f) => f.searchable);
+export const COLUMN_FIELDS: readonly FieldSpec[] = SEARCHABLE_FIELDS.filter((f) => f.column !== undefined);
+export const DOC_FIELDS: readonly FieldSpec[] = SEARCHABLE_FIELDS.filter((f) => f.column === undefined);
+const SEARCHABLE_BY_NAME = new Map(SEARCHABLE_FIELDS.map((f) => [f.name, f]));
+
+/** Columns that always have a value (the rest are nullable, which matters for sort order). */
+export const NOT_NULL_COLUMNS: ReadonlySet<string> = new Set(['crash_id', 'submitted_at', 'processed_at']);
+
+/** The dimensions of the daily aggregates besides day and signature; `os_name` is the platform. */
+export const DAILY_DIMENSIONS = ['product', 'version', 'os_name', 'process_type'] as const;
+export type DailyDimension = (typeof DAILY_DIMENSIONS)[number];
+
+export function searchableField(name: string): FieldSpec | undefined {
+  return SEARCHABLE_BY_NAME.get(name);
+}
+
+export type StoredValue = string | number | null;
+
+export interface DailyKey {
+  day: number;
+  product: string;
+  version: string;
+  os_name: string;
+  process_type: string;
+  signature: string;
+}
+
+export interface IndexRow {
+  crashId: string;
+  /** Column name -> stored value, for every COLUMN_FIELDS column. */
+  columns: Record<string, StoredValue>;
+  hasErrors: boolean;
+  doc: Record<string, unknown>;
+  daily: DailyKey;
+}
+
+/** Converts a processed crash's value to what the index stores for the field (null: absent). */
+export function toStored(spec: FieldSpec, value: unknown): StoredValue | string[] {
+  if (value === undefined || value === null) return null;
+  switch (spec.type) {
+    case 'keyword':
+    case 'text':
+      return typeof value === 'object' ? JSON.stringify(value) : String(value);
+    case 'integer': {
+      const n = typeof value === 'number' ? value : Number(value);
+      return Number.isFinite(n) ? Math.trunc(n) : null;
+    }
+    case 'number': {
+      const n = typeof value === 'number' ? value : Number(value);
+      return Number.isFinite(n) ? n : null;
+    }
+    case 'date': {
+      const ms = typeof value === 'number' ? value : Date.parse(String(value));
+      return Number.isFinite(ms) ? Math.trunc(ms) : null;
+    }
+    case 'boolean':
+      return value === true || value === 1 || value === 'true' ? 1 : value === false || value === 0 || value === 'false' ? 0 : null;
+    case 'list': {
+      if (!Array.isArray(value)) return null;
+      const unique = [...new Set(value.filter((v) => v !== null && v !== undefined).map(String))];
+      return unique.length > 0 ? unique : null;
+    }
+    case 'object':
+      return null;
+  }
+}
+
+/** Converts a stored value back to the API's form: dates as ISO 8601, booleans as booleans. */
+export function fromStored(spec: FieldSpec, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  switch (spec.type) {
+    case 'date':
+      return new Date(Number(value)).toISOString();
+    case 'boolean':
+      return value === 1 || value === true || value === '1';
+    case 'integer':
+    case 'number':
+      return Number(value);
+    default:
+      return value;
+  }
+}
+
+/** Derives what the index stores from a processed crash. */
+export function toIndexRow(crash: ProcessedCrash): IndexRow {
+  const columns: Record<string, StoredValue> = {};
+  for (const spec of COLUMN_FIELDS) columns[spec.column!] = toStored(spec, crash[spec.name]) as StoredValue;
+  columns.crash_id = crash.uuid;
+  // A crash always has a place in time: processed crashes without a submission time (old
+  // or hand-made ones) fall back to their processing time.
+  columns.processed_at ??= Date.now();
+  columns.submitted_at ??= columns.processed_at;
+  const doc: Record<string, unknown> = {};
+  for (const spec of DOC_FIELDS) {
+    const stored = toStored(spec, crash[spec.name]);
+    if (stored !== null) doc[spec.name] = stored;
+  }
+  const notes = crash.processor_notes;
+  const key = (column: string): string => {
+    const value = columns[column];
+    return value === null || value === undefined ? '' : String(value);
+  };
+  return {
+    crashId: crash.uuid,
+    columns,
+    hasErrors: typeof notes === 'string' ? notes.length > 0 : Array.isArray(notes) && notes.length > 0,
+    doc,
+    daily: {
+      day: Math.floor(Number(columns.submitted_at) / DAY_MS),
+      product: key('product'),
+      version: key('version'),
+      os_name: key('os_name'),
+      process_type: key('process_type'),
+      signature: key('signature'),
+    },
+  };
+}
+
+/** Same crash id twice in one batch: the last one wins (as sequential upserts would). */
+export function lastPerCrash(crashes: readonly ProcessedCrash[]): ProcessedCrash[] {
+  const byId = new Map<string, ProcessedCrash>();
+  for (const crash of crashes) {
+    byId.delete(crash.uuid);
+    byId.set(crash.uuid, crash);
+  }
+  return [...byId.values()];
+}
+
+export function dailyKeyString(key: DailyKey): string {
+  return JSON.stringify([key.product, key.day, key.signature, key.version, key.os_name, key.process_type]);
+}
+
+/**
+ * Net change of the daily counts for a batch: -1 for each replaced crash's old key, +1 for
+ * each new key. Sorted by key so that concurrent writers lock aggregate rows in the same
+ * order (no deadlocks on PostgreSQL).
+ */
+export function dailyDeltas(previous: readonly DailyKey[], next: readonly DailyKey[]): { key: DailyKey; delta: number }[] {
+  const deltas = new Map<string, { key: DailyKey; delta: number }>();
+  const add = (key: DailyKey, delta: number): void => {
+    const id = dailyKeyString(key);
+    const entry = deltas.get(id);
+    if (entry) entry.delta += delta;
+    else deltas.set(id, { key, delta });
+  };
+  for (const key of previous) add(key, -1);
+  for (const key of next) add(key, +1);
+  return [...deltas.entries()]
+    .filter(([, entry]) => entry.delta !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, entry]) => entry);
+}
+
+/** The daily key of an already stored row (its columns as the database returns them). */
+export function dailyKeyOfRow(row: Record<string, unknown>): DailyKey {
+  const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+  return {
+    day: Math.floor(Number(row.submitted_at) / DAY_MS),
+    product: text(row.product),
+    version: text(row.version),
+    os_name: text(row.os_name),
+    process_type: text(row.process_type),
+    signature: text(row.signature),
+  };
+}
+
+/** The crash list's summary of a stored row. */
+export function indexedCrashOfRow(row: Record<string, unknown>): IndexedCrash {
+  const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+  return {
+    crashId: String(row.crash_id),
+    submittedAt: Number(row.submitted_at),
+    processedAt: Number(row.processed_at),
+    product: text(row.product),
+    version: text(row.version),
+    releaseChannel: text(row.release_channel),
+    osName: text(row.os_name),
+    osVersion: text(row.os_version),
+    cpuArch: text(row.cpu_arch),
+    reason: text(row.reason),
+    address: text(row.address),
+    signature: text(row.signature),
+    hasErrors: Number(row.has_errors) === 1,
+  };
+}

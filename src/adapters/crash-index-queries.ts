@@ -1,0 +1,495 @@
+import {
+  RANGE_OPERATORS,
+  SearchError,
+  type AggregateSource,
+  type Aggregation,
+  type DayRange,
+  type FacetBucket,
+  type FacetResult,
+  type ProductVersion,
+  type SearchFilter,
+  type SearchQuery,
+  type SearchResult,
+  type SignatureQuery,
+  type SignatureSummary,
+  type TopCrasher,
+  type TopCrashersQuery,
+  type TopCrashersResult,
+} from '../ports/crash-index.js';
+import type { FieldSpec } from '../schema/processed-crash.js';
+import { DAILY_DIMENSIONS, DAY_MS, NOT_NULL_COLUMNS, fromStored, searchableField } from './crash-index-layout.js';
+
+/**
+ * The crash index's read queries, written once for both SQL databases. An adapter supplies
+ * a `SqlDialect` (placeholders, JSON access, string matching) and a function that runs a
+ * statement; everything that decides *what* a search means lives here, so SQLite and
+ * PostgreSQL answer every query identically (the shared contract tests hold them to it).
+ *
+ * Semantics worth knowing:
+ * - Strings compare byte-wise (SQLite's BINARY, PostgreSQL's "C" collation) and
+ *   case-sensitively; NULLs sort as the largest value.
+ * - A negated filter also matches crashes without the field (as Elasticsearch's `not`).
+ * - Terms aggregations skip crashes without the field and order by count, then term.
+ */
+
+export interface SqlDialect {
+  readonly name: 'sqlite' | 'postgresql';
+  /** The n-th (1-based) statement parameter. */
+  placeholder(index: number): string;
+  /** The typed scalar value of a doc (JSON) field. */
+  docValue(spec: FieldSpec): string;
+  /** A FROM item with one row per element of a list field, its value in `listValue`. */
+  listElements(spec: FieldSpec): string;
+  readonly listValue: string;
+  /** `p` is a placeholder; dialects may use it more than once (PostgreSQL) or not (SQLite). */
+  contains(expr: string, p: string): string;
+  startsWith(expr: string, p: string): string;
+  endsWith(expr: string, p: string): string;
+  /** Whole-value regular expression match. */
+  regex(expr: string, p: string): string;
+  /** An ORDER BY term where NULLs sort as the largest value. */
+  order(expr: string, descending: boolean, nullable: boolean): string;
+}
+
+export type Row = Record<string, unknown>;
+export type RunQuery = (sql: string, params: unknown[]) => Promise<Row[]>;
+
+/** Collects statement parameters and hands out their placeholders. */
+export class Params {
+  readonly values: unknown[] = [];
+  constructor(private readonly dialect: SqlDialect) {}
+  add(value: unknown): string {
+    this.values.push(value);
+    return this.dialect.placeholder(this.values.length);
+  }
+  list(values: readonly unknown[]): string {
+    return values.map((v) => this.add(v)).join(', ');
+  }
+}
+
+/** A WHERE condition that binds its values when the statement is built. */
+type Condition = (p: Params) => string;
+
+const TEXT_OPERATORS = new Set(['has', 'is', 'contains', 'starts_with', 'ends_with', 'regex', 'missing']);
+const NUMBER_OPERATORS = new Set(['has', 'is', 'gt', 'gte', 'lt', 'lte', 'missing']);
+const BOOLEAN_OPERATORS = new Set(['has', 'is', 'true', 'missing']);
+
+function allowedOperators(spec: FieldSpec): ReadonlySet<string> {
+  switch (spec.type) {
+    case 'integer':
+    case 'number':
+    case 'date':
+      return NUMBER_OPERATORS;
+    case 'boolean':
+      return BOOLEAN_OPERATORS;
+    default:
+      return TEXT_OPERATORS;
+  }
+}
+
+/** Resolves a field name the query uses, refusing unknown, unsearchable and (without permission) protected fields. */
+export function resolveField(name: string, allowProtected: boolean): FieldSpec {
+  const spec = searchableField(name);
+  if (!spec) throw new SearchError(`unknown or unsearchable field "${name}"`);
+  if (spec.protected && !allowProtected) throw new SearchError(`field "${name}" is protected`, 'forbidden');
+  return spec;
+}
+
+/** The SQL expression of a scalar field (not a list). */
+function scalarExpr(d: SqlDialect, spec: FieldSpec): string {
+  return spec.column ? `crashes.${spec.column}` : d.docValue(spec);
+}
+
+function isNullable(spec: FieldSpec): boolean {
+  return !(spec.column && NOT_NULL_COLUMNS.has(spec.column));
+}
+
+function checkValues(spec: FieldSpec, filter: SearchFilter): void {
+  const { operator, values } = filter;
+  if (operator === 'missing' || operator === 'true') return;
+  if (values.length === 0) throw new SearchError(`no value for ${operator} on "${spec.name}"`);
+  const expected = spec.type === 'integer' || spec.type === 'number' || spec.type === 'date' ? 'number' : spec.type === 'boolean' ? 'boolean' : 'string';
+  for (const value of values) {
+    if (typeof value !== expected || (expected === 'number' && !Number.isFinite(value))) {
+      throw new SearchError(`"${spec.name}" needs ${expected} values, got ${JSON.stringify(value)}`);
+    }
+    if (operator === 'regex') {
+      try {
+        new RegExp(String(value), 'u');
+      } catch {
+        throw new SearchError(`"${String(value)}" is not a valid regular expression`);
+      }
+    }
+  }
+}
+
+/** The positive condition of one filter on an expression (a column, a doc value or a list element). */
+function valueCondition(d: SqlDialect, filter: SearchFilter, expr: string, p: Params): string {
+  const values = filter.operator === 'true' ? [true] : filter.values;
+  const stored = values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+  const any = (each: (placeholder: string) => string): string => `(${stored.map((v) => each(p.add(v))).join(' OR ')})`;
+  switch (filter.operator) {
+    case 'has':
+    case 'is':
+    case 'true':
+      return stored.length === 1 ? `${expr} = ${p.add(stored[0])}` : `${expr} IN (${p.list(stored)})`;
+    case 'contains':
+      return any((ph) => d.contains(expr, ph));
+    case 'starts_with':
+      return any((ph) => d.startsWith(expr, ph));
+    case 'ends_with':
+      return any((ph) => d.endsWith(expr, ph));
+    case 'regex':
+      return any((ph) => d.regex(expr, ph));
+    case 'gt':
+      return stored.map((v) => `${expr} > ${p.add(v)}`).join(' AND ');
+    case 'gte':
+      return stored.map((v) => `${expr} >= ${p.add(v)}`).join(' AND ');
+    case 'lt':
+      return stored.map((v) => `${expr} < ${p.add(v)}`).join(' AND ');
+    case 'lte':
+      return stored.map((v) => `${expr} <= ${p.add(v)}`).join(' AND ');
+    case 'missing':
+      return `${expr} IS NULL`;
+  }
+}
+
+function filterCondition(d: SqlDialect, filter: SearchFilter, allowProtected: boolean): Condition {
+  const spec = resolveField(filter.field, allowProtected);
+  if (!allowedOperators(spec).has(filter.operator)) throw new SearchError(`operator ${filter.operator} does not apply to ${spec.type} field "${spec.name}"`);
+  checkValues(spec, filter);
+  return (p) => {
+    let positive: string;
+    if (spec.type === 'list') {
+      const from = `SELECT 1 FROM ${d.listElements(spec)}`;
+      positive = filter.operator === 'missing' ? `NOT EXISTS (${from})` : `EXISTS (${from} WHERE ${valueCondition(d, filter, d.listValue, p)})`;
+    } else {
+      positive = valueCondition(d, filter, scalarExpr(d, spec), p);
+    }
+    // IS NOT TRUE rather than NOT: a crash without the field does not match the positive
+    // condition (NULL), so it matches the negated one.
+    return filter.negated ? `(${positive}) IS NOT TRUE` : `(${positive})`;
+  };
+}
+
+/** Filters on one field: all range filters and at least one of the others; fields ANDed together. */
+export function whereOf(d: SqlDialect, query: Pick<SearchQuery, 'filters' | 'allowProtected'>): Condition[] {
+  const byField = new Map<string, SearchFilter[]>();
+  for (const filter of query.filters) byField.set(filter.field, [...(byField.get(filter.field) ?? []), filter]);
+  const conditions: Condition[] = [];
+  for (const filters of byField.values()) {
+    const ranges = filters.filter((f) => RANGE_OPERATORS.has(f.operator) && !f.negated).map((f) => filterCondition(d, f, query.allowProtected));
+    const others = filters.filter((f) => !(RANGE_OPERATORS.has(f.operator) && !f.negated)).map((f) => filterCondition(d, f, query.allowProtected));
+    conditions.push(...ranges);
+    if (others.length > 0) conditions.push((p) => `(${others.map((c) => c(p)).join(' OR ')})`);
+  }
+  return conditions;
+}
+
+function whereSql(conditions: readonly Condition[], p: Params): string {
+  return conditions.length === 0 ? '' : `WHERE ${conditions.map((c) => c(p)).join(' AND ')}`;
+}
+
+function limitNumber(value: number, name: string, max: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new SearchError(`${name} must be an integer from 0 to ${max}`);
+  return value;
+}
+
+/** Socorro's Super Search: hits, total and aggregations of one query. */
+export async function search(d: SqlDialect, run: RunQuery, query: SearchQuery): Promise<SearchResult> {
+  const conditions = whereOf(d, query);
+  const columns = query.columns.map((name) => resolveField(name, query.allowProtected));
+  const sorts = query.sort.map((s) => {
+    const spec = resolveField(s.field, query.allowProtected);
+    if (spec.type === 'list') throw new SearchError(`cannot sort on list field "${spec.name}"`);
+    return d.order(scalarExpr(d, spec), s.descending, isNullable(spec));
+  });
+  if (sorts.length === 0) sorts.push(d.order('crashes.submitted_at', true, false));
+  const limit = limitNumber(query.limit, '_results_number', 1000);
+  const offset = limitNumber(query.offset, '_results_offset', 1_000_000);
+  // Validate every aggregation before running anything.
+  for (const aggregation of Object.values(query.aggregations)) checkAggregation(aggregation, query.allowProtected);
+
+  const countParams = new Params(d);
+  const countSql = `SELECT COUNT(*) AS n FROM crashes ${whereSql(conditions, countParams)}`;
+  const total = Number((await run(countSql, countParams.values))[0]?.n ?? 0);
+
+  let hits: Record<string, unknown>[] = [];
+  if (limit > 0 && columns.length > 0 && offset < total) {
+    const selected = new Set(['crashes.crash_id']);
+    const needsDoc = columns.some((c) => !c.column);
+    for (const spec of columns) if (spec.column) selected.add(`crashes.${spec.column}`);
+    if (needsDoc) selected.add('crashes.doc');
+    const p = new Params(d);
+    const sql = `SELECT ${[...selected].join(', ')} FROM crashes ${whereSql(conditions, p)} ORDER BY ${[...sorts, 'crashes.crash_id ASC'].join(', ')} LIMIT ${limit} OFFSET ${offset}`;
+    const rows = await run(sql, p.values);
+    hits = rows.map((row) => {
+      const doc = needsDoc ? parseDoc(row.doc) : {};
+      const hit: Record<string, unknown> = {};
+      for (const spec of columns) hit[spec.name] = fromStored(spec, spec.column ? row[spec.column] : doc[spec.name]);
+      return hit;
+    });
+  }
+
+  const facets: Record<string, FacetResult> = {};
+  for (const [name, aggregation] of Object.entries(query.aggregations)) {
+    facets[name] = await runAggregation(d, run, aggregation, conditions, total);
+  }
+  return { hits, total, facets };
+}
+
+function parseDoc(value: unknown): Record<string, unknown> {
+  if (typeof value === 'string') return JSON.parse(value) as Record<string, unknown>;
+  return (value ?? {}) as Record<string, unknown>;
+}
+
+function checkAggregation(aggregation: Aggregation, allowProtected: boolean): void {
+  const spec = resolveField(aggregation.field, allowProtected);
+  if (aggregation.kind === 'histogram') {
+    if (spec.type !== 'date' && spec.type !== 'integer') throw new SearchError(`histograms need a date or integer field, not "${spec.name}"`);
+    if (!Number.isInteger(aggregation.interval) || aggregation.interval <= 0) throw new SearchError(`histogram interval must be a positive integer`);
+  }
+  if (aggregation.kind === 'terms') limitNumber(aggregation.size, '_facets_size', 10_000);
+  if (aggregation.kind !== 'cardinality') for (const sub of aggregation.sub ?? []) checkAggregation(sub, allowProtected);
+}
+
+/** Elasticsearch's week buckets start on Monday; 1970-01-01 was a Thursday. */
+const WEEK_OFFSET_MS = -3 * DAY_MS;
+const MAX_HISTOGRAM_BUCKETS = 10_000;
+
+async function runAggregation(d: SqlDialect, run: RunQuery, aggregation: Aggregation, conditions: readonly Condition[], total: number): Promise<FacetResult> {
+  const spec = searchableField(aggregation.field)!;
+  const list = spec.type === 'list';
+  const valueExpr = list ? d.listValue : scalarExpr(d, spec);
+  const from = list ? `crashes CROSS JOIN ${d.listElements(spec)}` : 'crashes';
+  const p = new Params(d);
+  const where = whereSql(conditions, p);
+  if (aggregation.kind === 'cardinality') {
+    const rows = await run(`SELECT COUNT(DISTINCT ${valueExpr}) AS n FROM ${from} ${where}`, p.values);
+    return { value: Number(rows[0]?.n ?? 0) };
+  }
+  if (total === 0) return [];
+  // Each bucket with the stored value it stands for (what a nested aggregation filters on).
+  let buckets: { bucket: FacetBucket; key: number | string }[];
+  let bucketCondition: (key: number | string) => Condition;
+  if (aggregation.kind === 'terms') {
+    const notNull = `${valueExpr} IS NOT NULL`;
+    const sql = `SELECT ${valueExpr} AS term, COUNT(*) AS n FROM ${from} ${where ? `${where} AND ${notNull}` : `WHERE ${notNull}`} GROUP BY ${valueExpr} ORDER BY n DESC, term ASC LIMIT ${aggregation.size}`;
+    const rows = await run(sql, p.values);
+    buckets = rows.map((row) => ({ bucket: { term: fromStored(spec, row.term) as FacetBucket['term'], count: Number(row.n) }, key: row.term as number | string }));
+    bucketCondition = (key) => (q) =>
+      list ? `EXISTS (SELECT 1 FROM ${d.listElements(spec)} WHERE ${d.listValue} = ${q.add(key)})` : `${valueExpr} = ${q.add(key)}`;
+  } else {
+    const interval = aggregation.interval;
+    const offset = spec.type === 'date' && interval === 7 * DAY_MS ? WEEK_OFFSET_MS : 0;
+    // Integer division truncates in both databases; values before the epoch are not expected.
+    const bucketExpr = `((${valueExpr} - (${offset})) / ${interval}) * ${interval} + (${offset})`;
+    const sql = `SELECT ${bucketExpr} AS bucket, COUNT(*) AS n FROM crashes ${where ? `${where} AND ${valueExpr} IS NOT NULL` : `WHERE ${valueExpr} IS NOT NULL`} GROUP BY ${bucketExpr} ORDER BY bucket ASC`;
+    const rows = await run(sql, p.values);
+    const counts = new Map(rows.map((row) => [Number(row.bucket), Number(row.n)]));
+    const starts = [...counts.keys()];
+    const keys: number[] = [];
+    if (starts.length > 0) {
+      const first = starts[0]!;
+      const last = starts[starts.length - 1]!;
+      // Empty buckets between the first and the last are answered too (Elasticsearch's
+      // date_histogram does), unless there would be absurdly many.
+      if ((last - first) / interval < MAX_HISTOGRAM_BUCKETS) for (let k = first; k <= last; k += interval) keys.push(k);
+      else keys.push(...starts);
+    }
+    buckets = keys.map((k) => ({ bucket: { term: fromStored(spec, k) as FacetBucket['term'], count: counts.get(k) ?? 0 }, key: k }));
+    bucketCondition = (start) => (q) => `${valueExpr} >= ${q.add(start)} AND ${valueExpr} < ${q.add(Number(start) + interval)}`;
+  }
+  for (const { bucket, key } of buckets) {
+    if (!aggregation.sub || aggregation.sub.length === 0 || bucket.count === 0) continue;
+    bucket.facets = {};
+    for (const sub of aggregation.sub) {
+      bucket.facets[subName(sub)] = await runAggregation(d, run, sub, [...conditions, bucketCondition(key)], bucket.count);
+    }
+  }
+  return buckets.map((b) => b.bucket);
+}
+
+/** The name a nested aggregation is answered under, as Socorro names them. */
+export function subName(aggregation: Aggregation): string {
+  if (aggregation.kind === 'histogram') return `histogram_${aggregation.field}`;
+  if (aggregation.kind === 'cardinality') return `cardinality_${aggregation.field}`;
+  return aggregation.field;
+}
+
+// ---------------------------------------------------------------------------------------
+// Top crashers and signature pages: from the daily counts, or the same answer from raw rows.
+
+function days(range: DayRange): { from: number; to: number } {
+  const from = Math.floor(range.from / DAY_MS);
+  const to = Math.floor(range.to / DAY_MS);
+  if (!Number.isFinite(from) || !Number.isFinite(to) || to < from) throw new SearchError('the date range must be finite and not reversed');
+  return { from, to };
+}
+
+interface Slice {
+  product?: string;
+  versions?: readonly string[];
+  platforms?: readonly string[];
+  processTypes?: readonly string[];
+  signature?: string;
+}
+
+/** The WHERE clause of a slice over the daily counts (source daily) or the raw rows. */
+function sliceWhere(p: Params, source: AggregateSource, range: { from: number; to: number }, slice: Slice): string {
+  const parts: string[] = [];
+  if (source === 'daily') parts.push(`day >= ${p.add(range.from)}`, `day < ${p.add(range.to)}`);
+  else parts.push(`submitted_at >= ${p.add(range.from * DAY_MS)}`, `submitted_at < ${p.add(range.to * DAY_MS)}`);
+  // The daily counts keep a missing value as "" (a key column cannot be NULL); the raw rows
+  // are compared the same way so both sources agree.
+  const column = (name: string): string => (source === 'daily' ? name : `COALESCE(${name}, '')`);
+  if (slice.product !== undefined) parts.push(`product = ${p.add(slice.product)}`);
+  if (slice.signature !== undefined) parts.push(`signature = ${p.add(slice.signature)}`);
+  const any = (name: string, values: readonly string[] | undefined): void => {
+    if (values && values.length > 0) parts.push(`${column(name)} IN (${p.list(values)})`);
+  };
+  any('version', slice.versions);
+  any('os_name', slice.platforms);
+  any('process_type', slice.processTypes);
+  return `WHERE ${parts.join(' AND ')}`;
+}
+
+interface Ranked {
+  signature: string;
+  count: number;
+  platforms: Record<string, number>;
+}
+
+async function rankSignatures(d: SqlDialect, run: RunQuery, source: AggregateSource, range: { from: number; to: number }, slice: Slice): Promise<{ total: number; ranked: Ranked[] }> {
+  const p = new Params(d);
+  const sql =
+    source === 'daily'
+      ? `SELECT signature, os_name, SUM(count) AS n FROM signature_daily ${sliceWhere(p, source, range, slice)} GROUP BY signature, os_name`
+      : `SELECT COALESCE(signature, '') AS signature, COALESCE(os_name, '') AS os_name, COUNT(*) AS n FROM crashes ${sliceWhere(p, source, range, slice)} GROUP BY COALESCE(signature, ''), COALESCE(os_name, '')`;
+  const bySignature = new Map<string, Ranked>();
+  let total = 0;
+  for (const row of await run(sql, p.values)) {
+    const signature = String(row.signature);
+    const n = Number(row.n);
+    total += n;
+    let entry = bySignature.get(signature);
+    if (!entry) bySignature.set(signature, (entry = { signature, count: 0, platforms: {} }));
+    entry.count += n;
+    const platform = String(row.os_name);
+    entry.platforms[platform] = (entry.platforms[platform] ?? 0) + n;
+  }
+  const ranked = [...bySignature.values()].sort((a, b) => b.count - a.count || (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
+  return { total, ranked };
+}
+
+async function firstSeenDays(d: SqlDialect, run: RunQuery, source: AggregateSource, signatures: readonly string[]): Promise<Map<string, number>> {
+  const firstSeen = new Map<string, number>();
+  const named = signatures.filter((s) => s !== '');
+  for (let i = 0; i < named.length; i += 500) {
+    const chunk = named.slice(i, i + 500);
+    const p = new Params(d);
+    const sql =
+      source === 'daily'
+        ? `SELECT signature, MIN(day) AS first FROM signature_daily WHERE signature IN (${p.list(chunk)}) GROUP BY signature`
+        : `SELECT signature, MIN(submitted_at) / ${DAY_MS} AS first FROM crashes WHERE signature IN (${p.list(chunk)}) GROUP BY signature`;
+    for (const row of await run(sql, p.values)) firstSeen.set(String(row.signature), Math.floor(Number(row.first)));
+  }
+  if (signatures.includes('')) {
+    const sql =
+      source === 'daily'
+        ? `SELECT MIN(day) AS first FROM signature_daily WHERE signature = ''`
+        : `SELECT MIN(submitted_at) / ${DAY_MS} AS first FROM crashes WHERE signature IS NULL OR signature = ''`;
+    const first = (await run(sql, []))[0]?.first;
+    if (first !== null && first !== undefined) firstSeen.set('', Math.floor(Number(first)));
+  }
+  return firstSeen;
+}
+
+export async function topCrashers(d: SqlDialect, run: RunQuery, query: TopCrashersQuery, source: AggregateSource): Promise<TopCrashersResult> {
+  const range = days(query.range);
+  const length = range.to - range.from;
+  const previousRange = { from: range.from - length, to: range.from };
+  const [current, previous] = [await rankSignatures(d, run, source, range, query), await rankSignatures(d, run, source, previousRange, query)];
+  const top = current.ranked.slice(0, limitNumber(query.limit, 'limit', 10_000));
+  const previousRanks = new Map(previous.ranked.map((r, i) => [r.signature, { rank: i + 1, count: r.count }]));
+  const firstSeen = await firstSeenDays(d, run, source, top.map((r) => r.signature));
+  const crashers: TopCrasher[] = top.map((r, i) => {
+    const before = previousRanks.get(r.signature);
+    const first = firstSeen.get(r.signature) ?? range.from;
+    return {
+      rank: i + 1,
+      previousRank: before?.rank ?? null,
+      signature: r.signature === '' ? null : r.signature,
+      count: r.count,
+      share: current.total > 0 ? r.count / current.total : 0,
+      previousCount: before?.count ?? 0,
+      previousShare: previous.total > 0 ? (before?.count ?? 0) / previous.total : 0,
+      platforms: r.platforms,
+      firstSeen: first * DAY_MS,
+      isNew: first >= range.from,
+    };
+  });
+  return { total: current.total, previousTotal: previous.total, crashers };
+}
+
+const DAILY_FACETS: ReadonlySet<string> = new Set<string>(DAILY_DIMENSIONS);
+
+export async function signatureSummary(d: SqlDialect, run: RunQuery, query: SignatureQuery, source: AggregateSource): Promise<SignatureSummary> {
+  const range = days(query.range);
+  const slice: Slice = { signature: query.signature, product: query.product };
+  const specs = query.facets.map((name) => resolveField(name, query.allowProtected));
+  const size = limitNumber(query.facetsSize, 'facetsSize', 10_000);
+
+  const p = new Params(d);
+  const perDaySql =
+    source === 'daily'
+      ? `SELECT day, SUM(count) AS n FROM signature_daily ${sliceWhere(p, source, range, slice)} GROUP BY day`
+      : `SELECT submitted_at / ${DAY_MS} AS day, COUNT(*) AS n FROM crashes ${sliceWhere(p, source, range, slice)} GROUP BY submitted_at / ${DAY_MS}`;
+  const counts = new Map((await run(perDaySql, p.values)).map((row) => [Math.floor(Number(row.day)), Number(row.n)]));
+  const perDay: { day: number; count: number }[] = [];
+  for (let day = range.from; day < range.to; day++) perDay.push({ day: day * DAY_MS, count: counts.get(day) ?? 0 });
+  const total = perDay.reduce((sum, entry) => sum + entry.count, 0);
+
+  const seenParams = new Params(d);
+  const seenSql =
+    source === 'daily'
+      ? `SELECT MIN(day) AS first, MAX(day) AS last FROM signature_daily WHERE signature = ${seenParams.add(query.signature)}`
+      : `SELECT MIN(submitted_at) / ${DAY_MS} AS first, MAX(submitted_at) / ${DAY_MS} AS last FROM crashes WHERE signature = ${seenParams.add(query.signature)}`;
+  const seen = (await run(seenSql, seenParams.values))[0] ?? {};
+  const dayOf = (v: unknown): number | null => (v === null || v === undefined ? null : Math.floor(Number(v)) * DAY_MS);
+
+  const facets: Record<string, FacetBucket[]> = {};
+  const rawConditions = whereOf(d, {
+    allowProtected: query.allowProtected,
+    filters: [
+      { field: 'signature', operator: 'is', values: [query.signature], negated: false },
+      { field: 'submitted_timestamp', operator: 'gte', values: [range.from * DAY_MS], negated: false },
+      { field: 'submitted_timestamp', operator: 'lt', values: [range.to * DAY_MS], negated: false },
+      ...(query.product !== undefined ? [{ field: 'product', operator: 'is' as const, values: [query.product], negated: false }] : []),
+    ],
+  });
+  for (const spec of specs) {
+    if (source === 'daily' && DAILY_FACETS.has(spec.name)) {
+      const fp = new Params(d);
+      const sql = `SELECT ${spec.name} AS term, SUM(count) AS n FROM signature_daily ${sliceWhere(fp, source, range, slice)} AND ${spec.name} <> '' GROUP BY ${spec.name} ORDER BY n DESC, term ASC LIMIT ${size}`;
+      facets[spec.name] = (await run(sql, fp.values)).map((row) => ({ term: String(row.term), count: Number(row.n) }));
+    } else {
+      facets[spec.name] = (await runAggregation(d, run, { kind: 'terms', field: spec.name, size }, rawConditions, total)) as FacetBucket[];
+    }
+  }
+  return { total, firstSeen: dayOf(seen.first), lastSeen: dayOf(seen.last), perDay, facets };
+}
+
+export async function productVersions(run: RunQuery): Promise<ProductVersion[]> {
+  const rows = await run(
+    `SELECT product, version, SUM(count) AS n, MIN(day) AS first, MAX(day) AS last FROM signature_daily WHERE product <> '' GROUP BY product, version ORDER BY last DESC, product ASC, version DESC`,
+    [],
+  );
+  return rows.map((row) => ({
+    product: String(row.product),
+    version: row.version === '' || row.version === null ? null : String(row.version),
+    count: Number(row.n),
+    firstSeen: Number(row.first) * DAY_MS,
+    lastSeen: Number(row.last) * DAY_MS,
+  }));
+}

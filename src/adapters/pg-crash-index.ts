@@ -1,0 +1,316 @@
+import pg from 'pg';
+import type {
+  AggregateSource,
+  CrashIndex,
+  CrashListQuery,
+  IndexedCrash,
+  ProductVersion,
+  SearchQuery,
+  SearchResult,
+  SignatureQuery,
+  SignatureSummary,
+  TopCrashersQuery,
+  TopCrashersResult,
+} from '../ports/crash-index.js';
+import { SearchError } from '../ports/crash-index.js';
+import type { ProcessedCrash } from '../ports/processed-crash-store.js';
+import type { FieldSpec } from '../schema/processed-crash.js';
+import { COLUMN_FIELDS, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, toIndexRow } from './crash-index-layout.js';
+import * as queries from './crash-index-queries.js';
+import type { Row, SqlDialect } from './crash-index-queries.js';
+
+/**
+ * The crash index on PostgreSQL, for deployments where several nodes share one database.
+ * Same tables and semantics as the SQLite adapter (the shared contract tests check it):
+ * text columns use the "C" collation so that sorting and comparisons are byte-wise as in
+ * SQLite, booleans are stored as 0/1 and dates as ms since epoch, so the shared queries
+ * need no per-database casts beyond the dialect.
+ */
+
+interface PgMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+const MIGRATIONS: PgMigration[] = [
+  {
+    version: 1,
+    description: 'crashes table with indexed columns and JSON document; daily counts per signature',
+    sql: `
+      CREATE TABLE crashes (
+        crash_id TEXT COLLATE "C" PRIMARY KEY,
+        submitted_at BIGINT NOT NULL,
+        processed_at BIGINT NOT NULL,
+        product TEXT COLLATE "C",
+        version TEXT COLLATE "C",
+        release_channel TEXT COLLATE "C",
+        os_name TEXT COLLATE "C",
+        os_version TEXT COLLATE "C",
+        cpu_arch TEXT COLLATE "C",
+        reason TEXT COLLATE "C",
+        address TEXT COLLATE "C",
+        signature TEXT COLLATE "C",
+        has_errors SMALLINT NOT NULL DEFAULT 0,
+        build_id TEXT COLLATE "C",
+        process_type TEXT COLLATE "C",
+        os_pretty_version TEXT COLLATE "C",
+        cpu_count BIGINT,
+        report_type TEXT COLLATE "C",
+        uptime BIGINT,
+        install_age BIGINT,
+        success SMALLINT,
+        doc JSONB NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX crashes_submitted ON crashes (submitted_at);
+      CREATE INDEX crashes_product_submitted ON crashes (product, submitted_at);
+      CREATE INDEX crashes_signature ON crashes (signature, submitted_at);
+      CREATE TABLE signature_daily (
+        product TEXT COLLATE "C" NOT NULL,
+        day INTEGER NOT NULL,
+        signature TEXT COLLATE "C" NOT NULL,
+        version TEXT COLLATE "C" NOT NULL,
+        os_name TEXT COLLATE "C" NOT NULL,
+        process_type TEXT COLLATE "C" NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (product, day, signature, version, os_name, process_type) INCLUDE (count)
+      );
+      CREATE INDEX signature_daily_signature ON signature_daily (signature, day) INCLUDE (product, version, os_name, process_type, count);
+      CREATE INDEX signature_daily_day ON signature_daily (day) INCLUDE (signature, product, version, os_name, process_type, count);
+    `,
+  },
+];
+
+export const PG_DIALECT: SqlDialect = {
+  name: 'postgresql',
+  placeholder: (n) => `$${n}`,
+  docValue: (spec: FieldSpec) => {
+    const text = `(crashes.doc->>'${spec.name}')`;
+    switch (spec.type) {
+      case 'integer':
+      case 'date':
+      case 'boolean':
+        return `${text}::bigint`;
+      case 'number':
+        return `${text}::double precision`;
+      default:
+        return `${text} COLLATE "C"`;
+    }
+  },
+  listElements: (spec: FieldSpec) => `jsonb_array_elements_text(crashes.doc->'${spec.name}') AS je(value)`,
+  listValue: `(je.value COLLATE "C")`,
+  contains: (expr, p) => `strpos(${expr}, ${p}) > 0`,
+  startsWith: (expr, p) => `starts_with(${expr}, ${p})`,
+  endsWith: (expr, p) => `right(${expr}, length(${p})) = ${p}`,
+  regex: (expr, p) => `${expr} ~ ('^(?:' || ${p} || ')$')`,
+  // PostgreSQL already sorts NULLs as the largest value.
+  order: (expr, descending) => `${expr} ${descending ? 'DESC' : 'ASC'}`,
+};
+
+/** COUNT(*) and SUM() come back as int8/numeric: numbers here, as with SQLite (counts stay far below 2^53). */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  }) as typeof pg.types.getTypeParser,
+};
+
+export interface PgCrashIndexOptions {
+  connectionString: string;
+  /** The schema holding Mayday's tables (created if missing); default: the connection's search_path. */
+  schema?: string;
+  poolSize?: number;
+}
+
+/** Lock buckets for writers of the same crash ids (two processors given the same crash). */
+const LOCK_BUCKETS = 256;
+const LOCK_NAMESPACE = 0x6d61;
+
+export class PgCrashIndex implements CrashIndex {
+  private readonly run: queries.RunQuery;
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.run = async (sql, params) => {
+      try {
+        return (await pool.query(sql, params)).rows as Row[];
+      } catch (error) {
+        // PostgreSQL's regular expressions are not JavaScript's: a pattern JS accepted may still fail here.
+        if ((error as { code?: string }).code === '2201B') throw new SearchError(`invalid regular expression: ${(error as Error).message}`);
+        throw error;
+      }
+    };
+  }
+
+  static async open(options: PgCrashIndexOptions): Promise<PgCrashIndex> {
+    if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`invalid schema name "${options.schema}"`);
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 4,
+      types: TYPES,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    try {
+      if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
+      await migrate(pool, 'crash_index', MIGRATIONS);
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return new PgCrashIndex(pool);
+  }
+
+  async upsert(crash: ProcessedCrash): Promise<void> {
+    await this.upsertMany([crash]);
+  }
+
+  async upsertMany(crashes: readonly ProcessedCrash[]): Promise<void> {
+    const rows = lastPerCrash(crashes).map(toIndexRow);
+    if (rows.length === 0) return;
+    const ids = rows.map((r) => r.crashId);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Writers of the same crash serialise here, so the old daily key read below is the
+      // one their write replaces (buckets, sorted: a bounded number of locks, no deadlock).
+      await client.query(
+        `SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, b) FROM (SELECT DISTINCT abs(hashtext(id)) % ${LOCK_BUCKETS} AS b FROM unnest($1::text[]) AS id) AS buckets ORDER BY b`,
+        [ids],
+      );
+      const previous = (
+        await client.query(`SELECT submitted_at, product, version, os_name, process_type, signature FROM crashes WHERE crash_id = ANY($1::text[])`, [ids])
+      ).rows.map((row: Row) => dailyKeyOfRow(row));
+
+      const columns = COLUMN_FIELDS.map((f) => f.column!);
+      const arrays: unknown[][] = [...columns.map((c) => rows.map((r) => r.columns[c] ?? null)), rows.map((r) => (r.hasErrors ? 1 : 0)), rows.map((r) => JSON.stringify(r.doc))];
+      const types = [...COLUMN_FIELDS.map((f) => (f.type === 'keyword' || f.type === 'text' ? 'text' : f.type === 'number' ? 'float8' : 'int8')), 'int2', 'jsonb'];
+      const names = [...columns, 'has_errors', 'doc'];
+      const updates = names.filter((c) => c !== 'crash_id').map((c) => `${c} = excluded.${c}`);
+      await client.query(
+        `INSERT INTO crashes (${names.join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+         ON CONFLICT (crash_id) DO UPDATE SET ${updates.join(', ')}`,
+        arrays,
+      );
+
+      const deltas = dailyDeltas(previous, rows.map((r) => r.daily));
+      if (deltas.length > 0) {
+        const k = deltas.map((d) => d.key);
+        await client.query(
+          `INSERT INTO signature_daily (product, day, signature, version, os_name, process_type, count)
+           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
+           ON CONFLICT (product, day, signature, version, os_name, process_type) DO UPDATE SET count = signature_daily.count + excluded.count`,
+          [k.map((x) => x.product), k.map((x) => x.day), k.map((x) => x.signature), k.map((x) => x.version), k.map((x) => x.os_name), k.map((x) => x.process_type), deltas.map((d) => d.delta)],
+        );
+        if (deltas.some((d) => d.delta < 0)) await client.query('DELETE FROM signature_daily WHERE count <= 0 AND day = ANY($1::int[])', [[...new Set(k.map((x) => x.day))]]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async get(crashId: string): Promise<IndexedCrash | undefined> {
+    const rows = await this.run('SELECT * FROM crashes WHERE crash_id = $1', [crashId]);
+    return rows[0] && indexedCrashOfRow(rows[0]);
+  }
+
+  async latest(query: CrashListQuery): Promise<IndexedCrash[]> {
+    const rows =
+      query.product === undefined
+        ? await this.run('SELECT * FROM crashes ORDER BY submitted_at DESC, crash_id LIMIT $1 OFFSET $2', [query.limit, query.offset ?? 0])
+        : await this.run('SELECT * FROM crashes WHERE product = $1 ORDER BY submitted_at DESC, crash_id LIMIT $2 OFFSET $3', [query.product, query.limit, query.offset ?? 0]);
+    return rows.map(indexedCrashOfRow);
+  }
+
+  async count(): Promise<number> {
+    return Number((await this.run('SELECT COUNT(*) AS n FROM crashes', []))[0]!.n);
+  }
+
+  async search(query: SearchQuery): Promise<SearchResult> {
+    return queries.search(PG_DIALECT, this.run, query);
+  }
+
+  async topCrashers(query: TopCrashersQuery, source: AggregateSource = 'daily'): Promise<TopCrashersResult> {
+    return queries.topCrashers(PG_DIALECT, this.run, query, source);
+  }
+
+  async signatureSummary(query: SignatureQuery, source: AggregateSource = 'daily'): Promise<SignatureSummary> {
+    return queries.signatureSummary(PG_DIALECT, this.run, query, source);
+  }
+
+  async productVersions(): Promise<ProductVersion[]> {
+    return queries.productVersions(this.run);
+  }
+
+  async schemaVersion(): Promise<number> {
+    const rows = await this.run(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations WHERE component = 'crash_index'`, []);
+    return Number(rows[0]!.v);
+  }
+
+  async columnNames(): Promise<string[]> {
+    const rows = await this.run(`SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'crashes'`, []);
+    return rows.map((r) => String(r.name)).sort();
+  }
+
+  /** Refreshes statistics and the visibility map (index-only scans) after a bulk load. */
+  async analyze(): Promise<void> {
+    await this.pool.query('VACUUM ANALYZE crashes');
+    await this.pool.query('VACUUM ANALYZE signature_daily');
+  }
+
+  async sizeBytes(): Promise<number> {
+    const rows = await this.run(
+      `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'`,
+      [],
+    );
+    return Number(rows[0]!.n);
+  }
+
+  async check(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/**
+ * Versioned migrations per component, recorded in `schema_migrations` as the SQLite helper
+ * does; an advisory lock makes nodes starting together apply each migration once.
+ */
+async function migrate(pool: pg.Pool, component: string, migrations: readonly PgMigration[]): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, -1)`);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      component TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at TEXT NOT NULL,
+      PRIMARY KEY (component, version))`);
+    const applied = new Set((await client.query('SELECT version FROM schema_migrations WHERE component = $1', [component])).rows.map((r: Row) => Number(r.version)));
+    const sorted = [...migrations].sort((a, b) => a.version - b.version);
+    const newest = sorted.at(-1)?.version ?? 0;
+    const unknown = [...applied].filter((v) => v > newest);
+    if (unknown.length > 0) {
+      throw new Error(`${component} schema version ${Math.max(...unknown)} in the database is newer than this Mayday knows (${newest}); upgrade Mayday`);
+    }
+    for (const migration of sorted) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (component, version, description, applied_at) VALUES ($1, $2, $3, $4)', [
+        component,
+        migration.version,
+        migration.description,
+        new Date().toISOString(),
+      ]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

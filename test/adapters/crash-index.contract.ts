@@ -1,0 +1,343 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CrashIndex, FacetBucket, SearchFilter, SearchQuery } from '../../src/ports/crash-index.js';
+import { SearchError } from '../../src/ports/crash-index.js';
+import type { ProcessedCrash } from '../../src/ports/processed-crash-store.js';
+import { COLUMN_FIELDS, DAY_MS } from '../../src/adapters/crash-index-layout.js';
+import { syntheticCrashes } from '../../bench/search-data.js';
+
+/**
+ * The crash index contract: every adapter (SQLite, PostgreSQL) must pass exactly these
+ * tests, so that search, top crashers and signature pages mean the same on both. Expected
+ * values are computed from the generated crashes in JavaScript, never written down.
+ */
+
+export interface ContractSubject {
+  index: CrashIndex & { columnNames(): Promise<string[]> };
+  /** Closes and removes what the subject created. */
+  dispose(): Promise<void>;
+}
+
+const END = Date.UTC(2025, 0, 15);
+const DAYS = 21;
+
+function crash(uuid: string, fields: Record<string, unknown>): ProcessedCrash {
+  return { uuid, submitted_timestamp: new Date(END - DAY_MS).toISOString(), date_processed: new Date(END - DAY_MS + 1000).toISOString(), ...fields };
+}
+
+function query(overrides: Partial<SearchQuery>): SearchQuery {
+  return { filters: [], columns: ['uuid'], sort: [], limit: 100, offset: 0, aggregations: {}, allowProtected: false, ...overrides };
+}
+
+function filter(field: string, operator: SearchFilter['operator'], values: SearchFilter['values'] = [], negated = false): SearchFilter {
+  return { field, operator, values, negated };
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string | null | undefined): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const k = key(item);
+    if (k === null || k === undefined) continue;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return counts;
+}
+
+function sortedFacet(counts: Map<string, number>, size: number): { term: string; count: number }[] {
+  return [...counts.entries()]
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, size)
+    .map(([term, count]) => ({ term, count }));
+}
+
+export function crashIndexContract(name: string, open: () => Promise<ContractSubject>, skip: string | false = false): void {
+  describe.skipIf(skip !== false)(`crash index contract: ${name}${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    let subject: ContractSubject;
+    let index: ContractSubject['index'];
+    const generated = [...syntheticCrashes({ count: 600, days: DAYS, end: END, signatures: 40, seed: 7 })];
+
+    beforeAll(async () => {
+      subject = await open();
+      index = subject.index;
+      await index.upsertMany(generated);
+    });
+    afterAll(async () => {
+      await subject?.dispose();
+    });
+
+    it('has a column for every schema field that declares one', async () => {
+      const columns = new Set(await index.columnNames());
+      for (const spec of COLUMN_FIELDS) expect(columns.has(spec.column!), `${spec.name} -> ${spec.column}`).toBe(true);
+      expect(columns.has('doc')).toBe(true);
+    });
+
+    it('indexes a processed crash and reads its summary back', async () => {
+      const sample = generated[3]!;
+      const got = await index.get(sample.uuid);
+      expect(got).toMatchObject({
+        crashId: sample.uuid,
+        submittedAt: Date.parse(String(sample.submitted_timestamp)),
+        product: sample.product,
+        version: sample.version,
+        osName: sample.os_name,
+        signature: sample.signature,
+        hasErrors: sample.processor_notes !== '',
+      });
+      expect(await index.count()).toBe(generated.length);
+      const latest = await index.latest({ limit: 5 });
+      const newest = [...generated].sort((a, b) => Date.parse(String(b.submitted_timestamp)) - Date.parse(String(a.submitted_timestamp)))[0]!;
+      expect(latest[0]!.crashId).toBe(newest.uuid);
+      const lumen = await index.latest({ limit: 3, product: 'Quill' });
+      expect(lumen.every((c) => c.product === 'Quill')).toBe(true);
+    });
+
+    it('keeps one row per crash and moves its daily count when reprocessing changes it', async () => {
+      const id = 'aaaaaaaa-0000-4000-8000-000000250114';
+      await index.upsert(crash(id, { product: 'Moved', version: '1.0', signature: 'old_signature', os_name: 'Linux' }));
+      await index.upsert(crash(id, { product: 'Moved', version: '1.0', signature: 'old_signature', os_name: 'Linux' }));
+      const range = { from: END - 3 * DAY_MS, to: END };
+      let top = await index.topCrashers({ product: 'Moved', range, limit: 10 });
+      expect(top.crashers.map((c) => [c.signature, c.count])).toEqual([['old_signature', 1]]);
+      await index.upsert(crash(id, { product: 'Moved', version: '1.0', signature: 'new_signature', os_name: 'Linux' }));
+      top = await index.topCrashers({ product: 'Moved', range, limit: 10 });
+      expect(top.crashers.map((c) => [c.signature, c.count])).toEqual([['new_signature', 1]]);
+      expect((await index.search(query({ filters: [filter('product', 'is', ['Moved'])] }))).total).toBe(1);
+      expect((await index.topCrashers({ product: 'Moved', range, limit: 10 }, 'raw')).crashers.map((c) => c.signature)).toEqual(['new_signature']);
+    });
+
+    it('bulk upserts like single upserts, the last of duplicates winning', async () => {
+      const a = 'bbbbbbbb-0000-4000-8000-000000250114';
+      await index.upsertMany([
+        crash(a, { product: 'Bulk', signature: 'first' }),
+        crash(a, { product: 'Bulk', signature: 'second' }),
+      ]);
+      const result = await index.search(query({ filters: [filter('product', 'is', ['Bulk'])], columns: ['uuid', 'signature'] }));
+      expect(result.hits).toEqual([{ uuid: a, signature: 'second' }]);
+      const top = await index.topCrashers({ product: 'Bulk', range: { from: END - 2 * DAY_MS, to: END }, limit: 5 });
+      expect(top.total).toBe(1);
+    });
+
+    describe('search operators', () => {
+      const ids = {
+        one: 'cccccccc-0000-4000-8000-000000000001',
+        two: 'cccccccc-0000-4000-8000-000000000002',
+        three: 'cccccccc-0000-4000-8000-000000000003',
+      };
+      beforeAll(async () => {
+        await index.upsertMany([
+          crash(ids.one, { product: 'Ops', signature: 'Foo::bar', uptime: 10, modules_in_stack: ['libfoo.so', 'libc.so'], email: 'a@example.com', abort_message: 'assert x' }),
+          crash(ids.two, { product: 'Ops', signature: 'foo::Baz', uptime: 200, modules_in_stack: ['libbar.so'], success: false }),
+          crash(ids.three, { product: 'Ops', signature: null, uptime: null, success: true }),
+        ]);
+      });
+      const ops = async (...filters: SearchFilter[]): Promise<string[]> =>
+        (await index.search(query({ filters: [filter('product', 'is', ['Ops']), ...filters], sort: [{ field: 'uuid', descending: false }] }))).hits.map(
+          (h) => String(h.uuid),
+        );
+
+      it('matches exactly, case-sensitively, any of several values', async () => {
+        expect(await ops(filter('signature', 'is', ['Foo::bar']))).toEqual([ids.one]);
+        expect(await ops(filter('signature', 'has', ['foo::bar']))).toEqual([]);
+        expect(await ops(filter('signature', 'has', ['Foo::bar', 'foo::Baz']))).toEqual([ids.one, ids.two]);
+      });
+      it('contains, starts with, ends with, regex (whole value)', async () => {
+        expect(await ops(filter('signature', 'contains', ['::']))).toEqual([ids.one, ids.two]);
+        expect(await ops(filter('signature', 'starts_with', ['foo']))).toEqual([ids.two]);
+        expect(await ops(filter('signature', 'starts_with', ['oo']))).toEqual([]);
+        expect(await ops(filter('signature', 'ends_with', ['Foo']))).toEqual([]);
+        expect(await ops(filter('signature', 'ends_with', ['bar']))).toEqual([ids.one]);
+        expect(await ops(filter('signature', 'regex', ['[Ff]oo::.a.']))).toEqual([ids.one, ids.two]);
+        expect(await ops(filter('signature', 'regex', ['oo']))).toEqual([]);
+      });
+      it('missing and exists', async () => {
+        expect(await ops(filter('signature', 'missing'))).toEqual([ids.three]);
+        expect(await ops(filter('signature', 'missing', [], true))).toEqual([ids.one, ids.two]);
+        expect(await ops(filter('modules_in_stack', 'missing'))).toEqual([ids.three]);
+      });
+      it('negation includes crashes without the field', async () => {
+        expect(await ops(filter('signature', 'is', ['Foo::bar'], true))).toEqual([ids.two, ids.three]);
+        expect(await ops(filter('uptime', 'gt', [50], true))).toEqual([ids.one, ids.three]);
+      });
+      it('ranges on integers and dates; all ranges on one field must hold', async () => {
+        expect(await ops(filter('uptime', 'gte', [10]), filter('uptime', 'lt', [200]))).toEqual([ids.one]);
+        expect(await ops(filter('uptime', 'lte', [200]))).toEqual([ids.one, ids.two]);
+        expect(await ops(filter('submitted_timestamp', 'gte', [END - DAY_MS]), filter('submitted_timestamp', 'lt', [END - DAY_MS + 1]))).toEqual([
+          ids.one,
+          ids.two,
+          ids.three,
+        ]);
+      });
+      it('booleans and fields kept in the JSON document', async () => {
+        expect(await ops(filter('success', 'true'))).toEqual([ids.three]);
+        expect(await ops(filter('success', 'true', [], true))).toEqual([ids.one, ids.two]);
+        expect(await ops(filter('abort_message', 'contains', ['assert']))).toEqual([ids.one]);
+      });
+      it('list fields match when any element does', async () => {
+        expect(await ops(filter('modules_in_stack', 'is', ['libc.so']))).toEqual([ids.one]);
+        expect(await ops(filter('modules_in_stack', 'starts_with', ['libb']))).toEqual([ids.two]);
+      });
+      it('ORs several non-range filters on one field', async () => {
+        expect(await ops(filter('signature', 'starts_with', ['Foo']), filter('signature', 'missing'))).toEqual([ids.one, ids.three]);
+      });
+      it('returns typed columns, from columns and document alike', async () => {
+        const result = await index.search(
+          query({ filters: [filter('uuid', 'is', [ids.one])], columns: ['uuid', 'uptime', 'submitted_timestamp', 'modules_in_stack', 'success', 'email'], allowProtected: true }),
+        );
+        expect(result.hits).toEqual([
+          { uuid: ids.one, uptime: 10, submitted_timestamp: new Date(END - DAY_MS).toISOString(), modules_in_stack: ['libfoo.so', 'libc.so'], success: null, email: 'a@example.com' },
+        ]);
+      });
+      it('refuses protected fields unless allowed, anywhere in the query', async () => {
+        const forbidden = [
+          query({ filters: [filter('email', 'is', ['a@example.com'])] }),
+          query({ columns: ['uuid', 'email'] }),
+          query({ sort: [{ field: 'email', descending: false }] }),
+          query({ aggregations: { email: { kind: 'terms', field: 'email', size: 5 } } }),
+          query({ aggregations: { signature: { kind: 'terms', field: 'signature', size: 5, sub: [{ kind: 'terms', field: 'email', size: 5 }] } } }),
+        ];
+        for (const q of forbidden) await expect(index.search(q)).rejects.toMatchObject({ name: 'SearchError', kind: 'forbidden' });
+        const allowed = await index.search(query({ filters: [filter('email', 'is', ['a@example.com'])], allowProtected: true }));
+        expect(allowed.hits.map((h) => h.uuid)).toEqual([ids.one]);
+      });
+      it('refuses unknown fields, wrong operators and bad values', async () => {
+        await expect(index.search(query({ filters: [filter('no_such_field', 'is', ['x'])] }))).rejects.toBeInstanceOf(SearchError);
+        await expect(index.search(query({ filters: [filter('json_dump', 'is', ['x'])] }))).rejects.toBeInstanceOf(SearchError);
+        await expect(index.search(query({ filters: [filter('uptime', 'contains', ['1'])] }))).rejects.toBeInstanceOf(SearchError);
+        await expect(index.search(query({ filters: [filter('uptime', 'gt', ['ten'])] }))).rejects.toBeInstanceOf(SearchError);
+        await expect(index.search(query({ filters: [filter('signature', 'regex', ['(unclosed'])] }))).rejects.toBeInstanceOf(SearchError);
+        await expect(index.search(query({ sort: [{ field: 'modules_in_stack', descending: false }] }))).rejects.toBeInstanceOf(SearchError);
+      });
+    });
+
+    describe('hits, sort, pagination and facets', () => {
+      const inProduct = (p: string) => generated.filter((c) => c.product === p);
+
+      it('counts, sorts (nulls last ascending) and pages', async () => {
+        const q = query({ filters: [filter('product', 'is', ['Lumen'])], columns: ['uuid', 'uptime'], sort: [{ field: 'uptime', descending: true }], limit: 7, offset: 5 });
+        const result = await index.search(q);
+        const expected = inProduct('Lumen')
+          .map((c) => ({ uuid: c.uuid, uptime: c.uptime as number }))
+          .sort((a, b) => b.uptime - a.uptime || (a.uuid < b.uuid ? -1 : 1))
+          .slice(5, 12);
+        expect(result.total).toBe(inProduct('Lumen').length);
+        expect(result.hits).toEqual(expected);
+        const opsAsc = await index.search(query({ filters: [filter('product', 'is', ['Ops'])], sort: [{ field: 'uptime', descending: false }] }));
+        expect(opsAsc.hits.map((h) => h.uuid).at(-1)).toBe('cccccccc-0000-4000-8000-000000000003');
+        const opsDesc = await index.search(query({ filters: [filter('product', 'is', ['Ops'])], sort: [{ field: 'uptime', descending: true }] }));
+        expect(opsDesc.hits.map((h) => h.uuid)[0]).toBe('cccccccc-0000-4000-8000-000000000003');
+      });
+
+      it('default order is newest first', async () => {
+        const result = await index.search(query({ filters: [filter('product', 'is', ['Harbor'])], columns: ['uuid', 'submitted_timestamp'] }));
+        const times = result.hits.map((h) => Date.parse(String(h.submitted_timestamp)));
+        expect(times).toEqual([...times].sort((a, b) => b - a));
+      });
+
+      it('terms facets: by count then term, missing values skipped', async () => {
+        const result = await index.search(
+          query({ filters: [filter('product', 'is', ['Lumen'])], aggregations: { signature: { kind: 'terms', field: 'signature', size: 5 }, cpu_arch: { kind: 'terms', field: 'cpu_arch', size: 50 } } }),
+        );
+        expect(result.facets.signature).toEqual(sortedFacet(countBy(inProduct('Lumen'), (c) => c.signature as string), 5));
+        expect(result.facets.cpu_arch).toEqual(sortedFacet(countBy(inProduct('Lumen'), (c) => c.cpu_arch as string), 50));
+      });
+
+      it('facets on list fields count crashes per element', async () => {
+        const result = await index.search(query({ filters: [filter('product', 'is', ['Quill'])], aggregations: { modules_in_stack: { kind: 'terms', field: 'modules_in_stack', size: 100 } } }));
+        const counts = new Map<string, number>();
+        for (const c of inProduct('Quill')) for (const m of new Set(c.modules_in_stack as string[])) counts.set(m, (counts.get(m) ?? 0) + 1);
+        expect(result.facets.modules_in_stack).toEqual(sortedFacet(counts, 100));
+      });
+
+      it('nested terms, date histograms with nested facets, cardinality', async () => {
+        const result = await index.search(
+          query({
+            filters: [filter('product', 'is', ['Harbor'])],
+            aggregations: {
+              os_name: { kind: 'terms', field: 'os_name', size: 10, sub: [{ kind: 'terms', field: 'process_type', size: 10 }] },
+              histogram_submitted_timestamp: { kind: 'histogram', field: 'submitted_timestamp', interval: DAY_MS, sub: [{ kind: 'terms', field: 'os_name', size: 10 }] },
+              cardinality_signature: { kind: 'cardinality', field: 'signature' },
+            },
+          }),
+        );
+        const harbor = inProduct('Harbor');
+        const os = result.facets.os_name as FacetBucket[];
+        expect(os.map((b) => ({ term: b.term, count: b.count }))).toEqual(sortedFacet(countBy(harbor, (c) => c.os_name as string), 10));
+        for (const bucket of os) {
+          expect(bucket.facets?.process_type).toEqual(sortedFacet(countBy(harbor.filter((c) => c.os_name === bucket.term), (c) => c.process_type as string), 10));
+        }
+        const byDay = countBy(harbor, (c) => new Date(Math.floor(Date.parse(String(c.submitted_timestamp)) / DAY_MS) * DAY_MS).toISOString());
+        const histogram = result.facets.histogram_submitted_timestamp as FacetBucket[];
+        expect(histogram.filter((b) => b.count > 0).map((b) => [b.term, b.count])).toEqual([...byDay.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+        // Gaps are filled, so consecutive buckets are one interval apart.
+        for (let i = 1; i < histogram.length; i++) expect(Date.parse(String(histogram[i]!.term)) - Date.parse(String(histogram[i - 1]!.term))).toBe(DAY_MS);
+        const first = histogram.find((b) => b.count > 0)!;
+        const firstOs = sortedFacet(countBy(harbor.filter((c) => new Date(Math.floor(Date.parse(String(c.submitted_timestamp)) / DAY_MS) * DAY_MS).toISOString() === first.term), (c) => c.os_name as string), 10);
+        expect(first.facets?.os_name).toEqual(firstOs);
+        expect(result.facets.cardinality_signature).toEqual({ value: new Set(harbor.map((c) => c.signature)).size });
+      });
+    });
+
+    describe('top crashers and signature pages', () => {
+      const range = { from: END - 7 * DAY_MS, to: END };
+      const inRange = (c: ProcessedCrash, from: number, to: number): boolean => {
+        const t = Date.parse(String(c.submitted_timestamp));
+        return t >= from && t < to;
+      };
+
+      it('ranks signatures by count with shares, previous ranks, platforms and new markers', async () => {
+        const result = await index.topCrashers({ product: 'Lumen', range, limit: 10 });
+        const current = generated.filter((c) => c.product === 'Lumen' && inRange(c, range.from, range.to));
+        const previous = generated.filter((c) => c.product === 'Lumen' && inRange(c, range.from - 7 * DAY_MS, range.from));
+        const expected = sortedFacet(countBy(current, (c) => c.signature as string), 10);
+        expect(result.total).toBe(current.length);
+        expect(result.previousTotal).toBe(previous.length);
+        expect(result.crashers.map((c) => ({ term: c.signature, count: c.count }))).toEqual(expected);
+        const previousRanking = sortedFacet(countBy(previous, (c) => c.signature as string), 1000).map((e) => e.term);
+        for (const crasher of result.crashers) {
+          expect(crasher.share).toBeCloseTo(crasher.count / current.length, 10);
+          const rank = previousRanking.indexOf(crasher.signature!);
+          expect(crasher.previousRank).toBe(rank === -1 ? null : rank + 1);
+          const platforms = Object.fromEntries(countBy(current.filter((c) => c.signature === crasher.signature), (c) => c.os_name as string));
+          expect(crasher.platforms).toEqual(platforms);
+          const first = Math.min(...generated.filter((c) => c.signature === crasher.signature).map((c) => Date.parse(String(c.submitted_timestamp))));
+          expect(crasher.firstSeen).toBe(Math.floor(first / DAY_MS) * DAY_MS);
+          expect(crasher.isNew).toBe(crasher.firstSeen >= range.from);
+        }
+      });
+
+      it('gives the same answers from the daily counts and from raw rows', async () => {
+        const queries = [
+          { product: 'Lumen', range, limit: 20 },
+          { product: 'LumenMobile', versions: ['61.0', '62.0'], platforms: ['Windows NT'], processTypes: ['content', 'parent'], range, limit: 20 },
+          { range: { from: END - 14 * DAY_MS, to: END }, limit: 50 },
+        ];
+        for (const q of queries) expect(await index.topCrashers(q, 'daily')).toEqual(await index.topCrashers(q, 'raw'));
+        const signature = generated[0]!.signature as string;
+        const sq = { signature, range: { from: END - 14 * DAY_MS, to: END }, facets: ['version', 'os_name', 'process_type', 'product', 'cpu_arch'], facetsSize: 10, allowProtected: false };
+        expect(await index.signatureSummary(sq, 'daily')).toEqual(await index.signatureSummary(sq, 'raw'));
+      });
+
+      it('signature summary: per-day counts, first and last seen, facets', async () => {
+        const signature = generated[0]!.signature as string;
+        const sRange = { from: END - 14 * DAY_MS, to: END };
+        const summary = await index.signatureSummary({ signature, range: sRange, product: 'Lumen', facets: ['version', 'cpu_arch', 'modules_in_stack'], facetsSize: 5, allowProtected: false });
+        const rows = generated.filter((c) => c.signature === signature && c.product === 'Lumen' && inRange(c, sRange.from, sRange.to));
+        expect(summary.total).toBe(rows.length);
+        expect(summary.perDay).toHaveLength(14);
+        expect(summary.perDay.reduce((s, d) => s + d.count, 0)).toBe(rows.length);
+        expect(summary.facets.version).toEqual(sortedFacet(countBy(rows, (c) => c.version as string), 5));
+        expect(summary.facets.cpu_arch).toEqual(sortedFacet(countBy(rows, (c) => c.cpu_arch as string), 5));
+        const all = generated.filter((c) => c.signature === signature).map((c) => Date.parse(String(c.submitted_timestamp)));
+        expect(summary.firstSeen).toBe(Math.floor(Math.min(...all) / DAY_MS) * DAY_MS);
+        expect(summary.lastSeen).toBe(Math.floor(Math.max(...all) / DAY_MS) * DAY_MS);
+        await expect(index.signatureSummary({ signature, range: sRange, facets: ['email'], facetsSize: 5, allowProtected: false })).rejects.toMatchObject({ kind: 'forbidden' });
+      });
+
+      it('lists products and versions with counts', async () => {
+        const versions = await index.productVersions();
+        const quill = versions.filter((v) => v.product === 'Quill');
+        const expected = countBy(generated.filter((c) => c.product === 'Quill'), (c) => c.version as string);
+        expect(new Map(quill.map((v) => [v.version!, v.count]))).toEqual(expected);
+      });
+    });
+  });
+}

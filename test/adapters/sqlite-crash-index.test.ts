@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { SqliteCrashIndex } from '../../src/adapters/sqlite-crash-index.js';
+import { crashIndexContract } from './crash-index.contract.js';
+
+crashIndexContract('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mayday-crash-index-'));
+  const index = SqliteCrashIndex.open(join(dir, 'index.sqlite'));
+  return {
+    index,
+    dispose: async () => {
+      await index.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SQLite crash index migrations', () => {
+  it('migrates a version 1 index, keeping its crashes and rebuilding their daily counts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mayday-crash-index-'));
+    try {
+      const path = join(dir, 'index.sqlite');
+      // A database as version 1 left it.
+      const db = new Database(path);
+      db.exec(`CREATE TABLE schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version));
+        INSERT INTO schema_migrations VALUES ('crash_index', 1, 'crashes table', '2025-01-01');
+        CREATE TABLE crashes (crash_id TEXT PRIMARY KEY, submitted_at INTEGER NOT NULL, processed_at INTEGER NOT NULL, product TEXT, version TEXT, release_channel TEXT, os_name TEXT, os_version TEXT, cpu_arch TEXT, reason TEXT, address TEXT, signature TEXT, has_errors INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;`);
+      const day = Date.UTC(2025, 0, 10);
+      const insert = db.prepare('INSERT INTO crashes (crash_id, submitted_at, processed_at, product, signature, os_name) VALUES (?, ?, ?, ?, ?, ?)');
+      insert.run('id-1', day + 10, day + 20, 'Old', 'sig_a', 'Linux');
+      insert.run('id-2', day + 30, day + 40, 'Old', 'sig_a', 'Linux');
+      insert.run('id-3', day + 50, day + 60, 'Old', 'sig_b', 'Linux');
+      db.close();
+
+      const index = SqliteCrashIndex.open(path);
+      expect(await index.schemaVersion()).toBe(2);
+      expect(await index.count()).toBe(3);
+      const top = await index.topCrashers({ product: 'Old', range: { from: day, to: day + 86_400_000 }, limit: 5 });
+      expect(top.crashers.map((c) => [c.signature, c.count])).toEqual([
+        ['sig_a', 2],
+        ['sig_b', 1],
+      ]);
+      await index.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
