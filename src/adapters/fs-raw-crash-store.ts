@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, access, constants } from 'node:fs/promises';
+import { access, constants, mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { partitionOfCrashId } from '../common/crash-id.js';
@@ -7,12 +7,27 @@ import type { DumpInfo, RawCrash, RawCrashStore, RawCrashWriter } from '../ports
 import { DirectoryFlusher, fsyncDirectory, removeOrphanedTemporaries, temporaryName } from './fs-durable.js';
 
 /**
- * Raw crashes on the local filesystem, one directory per crash:
- * `ROOT/YYYYMMDD/<crash id>/raw_crash.json` and `.../dumps/<dump name>`.
- * A crash is received into `ROOT/.incoming/<crash id>.<pid>.<rand>.tmp/` and renamed
- * into its day's directory on commit, so a crash is either wholly there or not at all;
- * leftovers of a process that died mid-request are removed on open.
+ * Raw crashes on the local filesystem, one file per crash: `ROOT/YYYYMMDD/<crash id>.crash`.
+ *
+ * A crash file holds its dumps one after the other as they were received, then a JSON
+ * trailer (the raw crash and where each dump lies), then the trailer's length and a magic
+ * number. One file per crash is what keeps the collector fast and safe: dumps are streamed
+ * straight into it, a single fsync makes all of it durable, and a rename from
+ * `ROOT/.incoming/` makes it appear whole (a reader sees all of a crash or nothing). The
+ * day directory's own flush, which makes the rename durable, is shared between concurrent
+ * crashes. Files of a process that died mid-request are removed on open.
+ *
+ * `mayday raw-crash`-style tooling is not needed to look inside: the trailer is plain JSON
+ * at the end of the file (`tail -c 65536 FILE`), and the dumps are byte ranges.
  */
+export const CRASH_FILE_MAGIC = Buffer.from('MAYDAYC1', 'latin1');
+const FOOTER_SIZE = 8 + CRASH_FILE_MAGIC.length;
+
+interface Trailer {
+  raw_crash: RawCrash;
+  dumps: Record<string, { offset: number; size: number }>;
+}
+
 export class FsRawCrashStore implements RawCrashStore {
   /** Day directories known to exist, so that each commit need not create its day. */
   private readonly days = new Set<string>();
@@ -30,19 +45,24 @@ export class FsRawCrashStore implements RawCrashStore {
   }
 
   async begin(crashId: string): Promise<RawCrashWriter> {
+    const destination = this.crashFile(crashId);
     const incoming = temporaryName(join(this.root, '.incoming', crashId));
-    await mkdir(join(incoming, 'dumps'), { recursive: true });
-    return new FsRawCrashWriter(incoming, this.crashDir(crashId), this.durable, this);
+    return new FsRawCrashWriter(await open(incoming, 'wx'), incoming, destination, this.durable, this);
   }
 
   async get(crashId: string): Promise<RawCrash | undefined> {
-    const text = await readIfExists(join(this.crashDir(crashId), 'raw_crash.json'));
-    return text === undefined ? undefined : (JSON.parse(text.toString('utf8')) as RawCrash);
+    return (await this.trailer(crashId))?.trailer.raw_crash;
   }
 
   async getDump(crashId: string, name: string): Promise<Buffer | undefined> {
-    if (!isSafeName(name)) return undefined;
-    return readIfExists(join(this.crashDir(crashId), 'dumps', name));
+    const found = await this.trailer(crashId, async (handle, trailer) => {
+      const range = Object.hasOwn(trailer.dumps, name) ? trailer.dumps[name] : undefined;
+      if (!range) return undefined;
+      const bytes = Buffer.alloc(range.size);
+      await readFully(handle, bytes, range.offset);
+      return bytes;
+    });
+    return found?.extra;
   }
 
   async *listDay(day: string): AsyncIterable<string> {
@@ -53,7 +73,7 @@ export class FsRawCrashStore implements RawCrashStore {
     } catch {
       return;
     }
-    for (const name of names.sort()) if (!name.endsWith('.tmp')) yield name;
+    for (const name of names.sort()) if (name.endsWith('.crash')) yield name.slice(0, -'.crash'.length);
   }
 
   async check(): Promise<void> {
@@ -77,57 +97,97 @@ export class FsRawCrashStore implements RawCrashStore {
     return this.flusher.flush(dir);
   }
 
-  private crashDir(crashId: string): string {
+  /** Opens a crash file and reads its trailer; `then` may read more while it is open. */
+  private async trailer<T>(crashId: string, then?: (handle: FileHandle, trailer: Trailer) => Promise<T>): Promise<{ trailer: Trailer; extra?: T } | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.crashFile(crashId), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size < FOOTER_SIZE) throw new Error(`crash file of ${crashId} is truncated`);
+      const footer = Buffer.alloc(FOOTER_SIZE);
+      await readFully(handle, footer, size - FOOTER_SIZE);
+      if (!footer.subarray(8).equals(CRASH_FILE_MAGIC)) throw new Error(`crash file of ${crashId} has no Mayday trailer`);
+      const length = Number(footer.readBigUInt64LE(0));
+      if (length > size - FOOTER_SIZE) throw new Error(`crash file of ${crashId} has a bad trailer length`);
+      const text = Buffer.alloc(length);
+      await readFully(handle, text, size - FOOTER_SIZE - length);
+      const trailer = JSON.parse(text.toString('utf8')) as Trailer;
+      return { trailer, extra: then ? await then(handle, trailer) : undefined };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private crashFile(crashId: string): string {
     if (!/^[0-9a-f-]{36}$/.test(crashId)) throw new Error(`not a crash id: ${crashId}`);
-    return join(this.root, partitionOfCrashId(crashId), crashId);
+    return join(this.root, partitionOfCrashId(crashId), `${crashId}.crash`);
   }
 }
 
 class FsRawCrashWriter implements RawCrashWriter {
   private finished = false;
+  private offset = 0;
+  private readonly dumps: Trailer['dumps'] = {};
+  /** Dumps are appended one at a time, in the order they were handed in. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
+    private readonly handle: FileHandle,
     private readonly incoming: string,
     private readonly destination: string,
     private readonly durable: boolean,
     private readonly store: FsRawCrashStore,
   ) {}
 
-  async addDump(name: string, data: Readable): Promise<DumpInfo> {
-    if (!isSafeName(name)) throw new Error(`unsafe dump name: ${name}`);
+  addDump(name: string, data: Readable): Promise<DumpInfo> {
+    if (!isSafeName(name)) return Promise.reject(new Error(`unsafe dump name: ${name}`));
+    const written = this.tail.then(() => this.append(name, data));
+    this.tail = written.catch(() => undefined);
+    return written;
+  }
+
+  private async append(name: string, data: Readable): Promise<DumpInfo> {
+    if (this.finished) throw new Error('raw crash already committed or aborted');
+    if (Object.hasOwn(this.dumps, name)) throw new Error(`dump ${name} was already added`);
     const hash = createHash('sha256');
-    let size = 0;
-    const handle = await open(join(this.incoming, 'dumps', name), 'wx');
-    try {
-      // Written chunk by chunk through the handle (not a write stream) so that the same
-      // handle can be flushed before it is closed; awaiting each write is the backpressure.
-      for await (const chunk of data) {
-        const buffer = chunk as Buffer;
-        hash.update(buffer);
-        size += buffer.length;
-        for (let offset = 0; offset < buffer.length; ) {
-          offset += (await handle.write(buffer, offset, buffer.length - offset)).bytesWritten;
-        }
-      }
-      if (this.durable) await handle.sync();
-    } finally {
-      await handle.close();
+    const start = this.offset;
+    // Awaiting each write is the backpressure on the client's upload.
+    for await (const chunk of data) {
+      const buffer = chunk as Buffer;
+      hash.update(buffer);
+      await this.write(buffer);
     }
-    return { size, sha256: hash.digest('hex') };
+    this.dumps[name] = { offset: start, size: this.offset - start };
+    return { size: this.offset - start, sha256: hash.digest('hex') };
+  }
+
+  private async write(buffer: Buffer): Promise<void> {
+    for (let done = 0; done < buffer.length; ) {
+      const { bytesWritten } = await this.handle.write(buffer, done, buffer.length - done, this.offset);
+      done += bytesWritten;
+      this.offset += bytesWritten;
+    }
   }
 
   async commit(crash: RawCrash): Promise<void> {
+    await this.tail;
     if (this.finished) throw new Error('raw crash already committed or aborted');
-    // Written in place: the incoming directory is invisible until the rename below, which
-    // is what makes the crash appear whole.
-    const handle = await open(join(this.incoming, 'raw_crash.json'), 'wx');
+    this.finished = true;
     try {
-      await handle.writeFile(JSON.stringify(crash));
-      if (this.durable) await handle.sync();
+      const trailer = Buffer.from(JSON.stringify({ raw_crash: crash, dumps: this.dumps } satisfies Trailer), 'utf8');
+      const footer = Buffer.alloc(FOOTER_SIZE);
+      footer.writeBigUInt64LE(BigInt(trailer.length), 0);
+      CRASH_FILE_MAGIC.copy(footer, 8);
+      await this.write(Buffer.concat([trailer, footer]));
+      if (this.durable) await this.handle.sync();
     } finally {
-      await handle.close();
+      await this.handle.close();
     }
-    if (this.durable) await Promise.all([fsyncDirectory(join(this.incoming, 'dumps')), fsyncDirectory(this.incoming)]);
     const day = join(this.destination, '..');
     await this.store.ensureDay(day);
     try {
@@ -140,13 +200,15 @@ class FsRawCrashWriter implements RawCrashWriter {
       await rename(this.incoming, this.destination);
     }
     if (this.durable) await this.store.flushDirectory(day);
-    this.finished = true;
   }
 
+  /** Not waiting for a dump still streaming in: a stalled client must not hold the abort. */
   async abort(): Promise<void> {
-    if (this.finished) return;
-    this.finished = true;
-    await rm(this.incoming, { recursive: true, force: true });
+    if (!this.finished) {
+      this.finished = true;
+      await this.handle.close().catch(() => undefined);
+    }
+    await rm(this.incoming, { force: true });
   }
 }
 
@@ -155,11 +217,10 @@ function isSafeName(name: string): boolean {
   return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(name) && !name.includes('..');
 }
 
-async function readIfExists(path: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+async function readFully(handle: FileHandle, into: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < into.length; ) {
+    const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
+    if (bytesRead === 0) throw new Error('unexpected end of crash file');
+    done += bytesRead;
   }
 }

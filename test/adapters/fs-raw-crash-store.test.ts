@@ -40,10 +40,41 @@ describe('filesystem raw crash store', () => {
     await writer.commit(rawCrash(id));
     expect((await store.get(id))?.annotations.ProductName).toBe('Example');
     expect(await store.getDump(id, 'upload_file_minidump')).toEqual(bytes);
-    expect(existsSync(join(root, '20261128', id, 'raw_crash.json'))).toBe(true);
+    expect(existsSync(join(root, '20261128', `${id}.crash`))).toBe(true);
     const listed: string[] = [];
     for await (const listedId of store.listDay('20261128')) listed.push(listedId);
     expect(listed).toEqual([id]);
+  });
+
+  it('keeps several dumps apart, in the order given, with their checksums', async () => {
+    const store = await FsRawCrashStore.open(tempDir());
+    const id = createCrashId();
+    const writer = await store.begin(id);
+    const main = Buffer.from('MDMP-main'.repeat(10_000));
+    const browser = Buffer.from('MDMP-browser');
+    // Handed in without waiting, as a multipart parser may: they must not interleave.
+    const [a, b] = await Promise.all([
+      writer.addDump('upload_file_minidump', Readable.from([main.subarray(0, 1000), main.subarray(1000)])),
+      writer.addDump('upload_file_minidump_browser', Readable.from([browser])),
+    ]);
+    await expect(writer.addDump('upload_file_minidump', Readable.from([browser]))).rejects.toThrow(/already added/);
+    await writer.commit(rawCrash(id));
+    expect(a.sha256).toBe(createHash('sha256').update(main).digest('hex'));
+    expect(b.size).toBe(browser.length);
+    expect(await store.getDump(id, 'upload_file_minidump')).toEqual(main);
+    expect(await store.getDump(id, 'upload_file_minidump_browser')).toEqual(browser);
+    expect(await store.getDump(id, 'missing')).toBeUndefined();
+    expect(await store.getDump(id, 'constructor')).toBeUndefined();
+    expect((await store.get(id))?.uuid).toBe(id);
+  });
+
+  it('refuses a crash file that is not one of its own', async () => {
+    const root = tempDir();
+    const store = await FsRawCrashStore.open(root);
+    const id = createCrashId(new Date(Date.UTC(2026, 10, 28)));
+    mkdirSync(join(root, '20261128'));
+    writeFileSync(join(root, '20261128', `${id}.crash`), 'garbage that is long enough to have a footer');
+    await expect(store.get(id)).rejects.toThrow(/no Mayday trailer/);
   });
 
   it('leaves nothing behind when a crash is aborted', async () => {

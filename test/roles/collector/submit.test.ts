@@ -38,7 +38,7 @@ describe('POST /submit, Breakpad protocol', () => {
     expect(raw?.metadata).toMatchObject({ throttle_result: 'accept', throttle_rule: 'accept_everything', payload_compressed: false });
     expect(raw?.metadata.dumps.upload_file_minidump).toEqual({ size: dump.length, sha256: createHash('sha256').update(dump).digest('hex') });
     expect((await c.store.getDump(id, 'upload_file_minidump'))?.equals(dump)).toBe(true);
-    expect(existsSync(join(c.dir, 'raw', `20${today}`, id, 'raw_crash.json'))).toBe(true);
+    expect(existsSync(join(c.dir, 'raw', `20${today}`, `${id}.crash`))).toBe(true);
     expect(await c.queued()).toEqual([id]);
   });
 
