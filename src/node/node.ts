@@ -140,7 +140,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       onStored: (key) => invalidateSymbols?.(key),
     });
     await app.register(webPlugin, adapters);
-    await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, rulesets: RULESET_NAMES });
+    await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, crashIndex: adapters.crashIndex, rulesets: RULESET_NAMES });
     await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex });
     await app.register(statusPlugin, {
       queue: adapters.queue,

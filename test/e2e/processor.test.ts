@@ -51,10 +51,14 @@ async function stop(node: MaydayProcess): Promise<void> {
 }
 
 describe('processor, end to end', () => {
-  it('processes every corpus crash with its symbols: symbolicated, signed and indexed', async () => {
-    const dataDir = dataDirWithSymbols();
+  it('processes every corpus crash with its symbols uploaded: symbolicated, signed, indexed and searchable', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mayday-e2e-processor-'));
+    dirs.push(dataDir);
     const node = await startMayday(['start', '--data-dir', dataDir, '--port', '0']);
     try {
+      const token = (await runMayday(['tokens', 'create', '--permissions', 'upload_symbols', '--data-dir', dataDir])).stdout.trim().split('\n').at(-1)!.trim();
+      const upload = await runMayday(['symbols', 'upload', join(CORPUS, 'symbols'), '--url', node.url, '--token', token]);
+      expect(upload.code, upload.stderr).toBe(0);
       const ids = await Promise.all(dumps.map((d) => submit(node.url, d.path)));
       const crashes = await Promise.all(
         ids.map((id) =>
@@ -73,6 +77,16 @@ describe('processor, end to end', () => {
       expect(String(nullDeref.signature)).toMatch(/^crash_null_deref/);
       expect(nullDeref.topmost_filenames).toContain('/srv/example-app/crasher.cc');
       expect(indexed(dataDir).map((r) => r.crash_id).sort()).toEqual([...ids].sort());
+
+      const search = (await (await fetch(`${node.url}/api/SuperSearch/?signature=${encodeURIComponent(String(nullDeref.signature))}&_facets=product`)).json()) as {
+        total: number;
+        hits: { uuid: string }[];
+        facets: { product: { term: string; count: number }[] };
+      };
+      const sameSignature = crashes.filter((c) => c.signature === nullDeref.signature).map((c) => c.uuid);
+      expect(search.total).toBe(sameSignature.length);
+      expect(search.hits.map((h) => h.uuid).sort()).toEqual([...sameSignature].sort());
+      expect(search.facets.product).toEqual([{ term: 'Example', count: sameSignature.length }]);
     } finally {
       await stop(node);
     }
@@ -189,6 +203,26 @@ describe('processor, end to end', () => {
         const crash = (await (await fetch(`${node.url}/api/ProcessedCrash/?crash_id=${id}`)).json()) as { ruleset: string };
         return crash.ruleset === 'signature' ? true : undefined;
       }, 10_000, 'reprocessing through the API');
+      // By signature and by Super Search query.
+      const signature = ((await (await fetch(`${node.url}/api/ProcessedCrash/?crash_id=${id}`)).json()) as { signature: string }).signature;
+      const bySignature = await post(`signature=${encodeURIComponent(signature)}`, reprocessor);
+      expect(await bySignature.json()).toEqual({ queued: 1, crash_ids: [id] });
+      const byQuery = await post(`query=${encodeURIComponent('product=Example&version=1.0')}`, reprocessor);
+      expect(await byQuery.json()).toEqual({ queued: 1, crash_ids: [id] });
+      const none = await post(`query=${encodeURIComponent('product=NoSuchProduct')}`, reprocessor);
+      expect(await none.json()).toEqual({ queued: 0, crash_ids: [] });
+      expect((await post(`query=${encodeURIComponent('nosuchfield=1')}`, reprocessor)).status).toBe(400);
+      expect((await post(`query=${encodeURIComponent('email=x@example.com')}`, reprocessor)).status).toBe(403);
+      expect((await post(`crash_ids=${id}&signature=x`, reprocessor)).status).toBe(400);
+
+      const cli = await runMayday(['reprocess', '--signature', signature, '--data-dir', dataDir]);
+      expect(cli.stdout).toBe('queued 1 crash for reprocessing with the default ruleset\n');
+      const cliQuery = await runMayday(['reprocess', '--query', 'product=NoSuchProduct', '--data-dir', dataDir]);
+      expect(cliQuery.stdout).toBe('no crash matches; nothing was queued\n');
+      const cliBad = await runMayday(['reprocess', '--query', 'nosuchfield=1', '--data-dir', dataDir]);
+      expect(cliBad.code).toBe(2);
+      expect(cliBad.stderr).toContain('Unknown field "nosuchfield"');
+
       const letters = await fetch(`${node.url}/api/DeadLetters/`, { headers: { 'auth-token': reprocessor } });
       expect(await letters.json()).toEqual({ total: 0, hits: [] });
       expect((await fetch(`${node.url}/api/DeadLetters/`)).status).toBe(401);

@@ -3,10 +3,15 @@ import { parseCrashId } from '../../common/crash-id.js';
 import { requirePermission } from '../../auth/request-auth.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import type { RawCrashStore } from '../../ports/raw-crash-store.js';
+import type { CrashIndex } from '../../ports/crash-index.js';
+import { hasPermission } from '../../common/permissions.js';
+import { queryStringToParams, selectCrashIds } from './crash-selection.js';
+import { SuperSearchParamError } from './super-search-params.js';
 
 export interface ReprocessingApiOptions {
   rawCrashStore: RawCrashStore;
   queue: ProcessingQueue;
+  crashIndex: CrashIndex;
   rulesets: readonly string[];
 }
 
@@ -18,7 +23,7 @@ function values(field: unknown): string[] {
 
 /**
  * Socorro's `POST /api/Reprocessing/` (`crash_ids`, one or many; answers `true`), with
- * Mayday's `ruleset` parameter, and the processor's dead letters: `GET /api/DeadLetters/`
+ * Mayday's `ruleset` parameter and selections by `signature` or Super Search `query`, and the processor's dead letters: `GET /api/DeadLetters/`
  * and `POST /api/DeadLetters/` (`crash_id`) to retry one. All need the `reprocess`
  * permission.
  */
@@ -36,15 +41,35 @@ export const reprocessingApiPlugin: FastifyPluginAsync<ReprocessingApiOptions> =
   app.post<{ Body: Record<string, unknown> | undefined }>('/api/Reprocessing/', { preHandler: requirePermission('reprocess') }, async (request, reply) => {
     const body = request.body ?? {};
     const given = values(body.crash_ids);
-    if (given.length === 0) return reply.code(400).send({ error: 'crash_ids is required' });
+    const signature = values(body.signature)[0];
+    const query = values(body.query)[0];
+    if ([given.length > 0, signature !== undefined, query !== undefined].filter(Boolean).length !== 1) {
+      return reply.code(400).send({ error: 'give exactly one of crash_ids, signature or query (a Super Search query string)' });
+    }
     if (given.length > 10_000) return reply.code(413).send({ error: 'at most 10000 crash_ids per request' });
     const ruleset = values(body.ruleset)[0] ?? 'default';
     if (!options.rulesets.includes(ruleset)) return reply.code(400).send({ error: `unknown ruleset "${ruleset}" (known: ${options.rulesets.join(', ')})` });
     const ids: string[] = [];
-    for (const raw of given) {
-      const id = parseCrashId(raw);
-      if (!id) return reply.code(400).send({ error: `"${raw}" is not a crash id` });
-      ids.push(id);
+    if (given.length > 0) {
+      for (const raw of given) {
+        const id = parseCrashId(raw);
+        if (!id) return reply.code(400).send({ error: `"${raw}" is not a crash id` });
+        ids.push(id);
+      }
+    } else {
+      const params = query !== undefined ? queryStringToParams(query) : {};
+      if (signature !== undefined) params.signature = signature;
+      try {
+        ids.push(...(await selectCrashIds(options.crashIndex, params, { canViewProtected: hasPermission(request, 'view_protected') })));
+      } catch (error) {
+        if (error instanceof SuperSearchParamError) return reply.code(error.status).send({ error: error.message });
+        if (error instanceof RangeError) return reply.code(413).send({ error: error.message });
+        throw error;
+      }
+      // Socorro answers `true`; a selection says what it selected.
+      await Promise.all(ids.map((id) => options.queue.enqueue(id, 'reprocessing', { ruleset })));
+      request.log.info({ count: ids.length, ruleset, user: request.principal?.user }, 'crashes queued for reprocessing');
+      return { queued: ids.length, crash_ids: ids.slice(0, 1000) };
     }
     const missing: string[] = [];
     for (const id of ids) if (!(await options.rawCrashStore.get(id))) missing.push(id);
