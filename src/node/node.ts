@@ -18,6 +18,7 @@ import { throttleRulesFromConfig } from '../roles/collector/throttler.js';
 import { FsPendingCrashes } from '../adapters/fs-pending-crashes.js';
 import { join } from 'node:path';
 import { webPlugin } from '../roles/web/plugin.js';
+import { crashApiPlugin } from '../roles/web/crash-api.js';
 import { reprocessingApiPlugin } from '../roles/web/reprocessing-api.js';
 import { verifyProcessed } from '../roles/processor/verify-processed.js';
 import { RULESET_NAMES } from '../schema/rulesets.js';
@@ -140,6 +141,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       onStored: (key) => invalidateSymbols?.(key),
     });
     await app.register(webPlugin, adapters);
+    await app.register(crashApiPlugin, adapters);
     await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, crashIndex: adapters.crashIndex, rulesets: RULESET_NAMES });
     await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex });
     await app.register(statusPlugin, {
