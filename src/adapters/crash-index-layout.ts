@@ -11,7 +11,7 @@ import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../schema/processed-cras
  * - `doc`: a JSON object with the other searchable fields (lists, free text, protected
  *   data), so adding one is a schema edit, not a migration;
  * - one count in the daily aggregates, keyed by day, product, version, platform, process
- *   type and signature.
+ *   type and signature, and one in each narrower rollup (`ROLLUPS`, below).
  *
  * Values are stored in a form both databases compare the same way: dates as ms since
  * epoch, booleans as 0/1, lists de-duplicated (so counting rows per element counts
@@ -204,4 +204,68 @@ export function indexedCrashOfRow(row: Record<string, unknown>): IndexedCrash {
     signature: text(row.signature),
     hasErrors: Number(row.has_errors) === 1,
   };
+}
+
+/**
+ * Narrower rollups of the daily counts, kept beside them by the same writes. The daily
+ * table is keyed by six dimensions, so with thousands of rarely seen signatures it has
+ * nearly one row per crash; pages that need fewer dimensions read one of these instead:
+ *
+ * - `signature_platform_daily` (product, day, signature, os_name): top crashers without
+ *   a version or process type filter, signature charts, first/last seen;
+ * - `signature_platform_weekly` (product, week, signature, os_name): the whole weeks of
+ *   long top-crasher ranges (a week is `floor(day / 7)`: epoch-aligned, so a Thursday-to-
+ *   Wednesday block; it is an internal bucket, never shown), the partial weeks at either
+ *   end come from the daily rollup;
+ * - `product_version_daily` (product, version, day): the product and version list.
+ *
+ * Every rollup's rows are sums of `signature_daily` rows, so the contract tests' "daily
+ * equals raw" checks hold them to the raw rows too. A row whose count drops to 0 is
+ * deleted, as in the daily table.
+ */
+export interface Rollup {
+  table: string;
+  /** Key columns in primary-key order; `week` is derived from the day. */
+  columns: readonly RollupColumn[];
+}
+
+export type RollupColumn = 'product' | 'day' | 'week' | 'signature' | 'version' | 'os_name' | 'process_type';
+
+export const DAYS_PER_WEEK = 7;
+
+export const SIGNATURE_PLATFORM_DAILY: Rollup = { table: 'signature_platform_daily', columns: ['product', 'day', 'signature', 'os_name'] };
+export const SIGNATURE_PLATFORM_WEEKLY: Rollup = { table: 'signature_platform_weekly', columns: ['product', 'week', 'signature', 'os_name'] };
+export const PRODUCT_VERSION_DAILY: Rollup = { table: 'product_version_daily', columns: ['product', 'version', 'day'] };
+export const ROLLUPS: readonly Rollup[] = [SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, PRODUCT_VERSION_DAILY];
+
+/** The value of one rollup column for a daily key. */
+export function rollupValue(key: DailyKey, column: RollupColumn): string | number {
+  return column === 'week' ? Math.floor(key.day / DAYS_PER_WEEK) : key[column];
+}
+
+/**
+ * The net change of a rollup's counts for the daily deltas of a batch: several daily keys
+ * fall into one rollup row, and their deltas may cancel (a crash reprocessed into another
+ * version keeps its platform row unchanged). Sorted by key, for the same lock order as the
+ * daily deltas.
+ */
+export function rollupDeltas(rollup: Rollup, deltas: readonly { key: DailyKey; delta: number }[]): { values: (string | number)[]; delta: number }[] {
+  const byKey = new Map<string, { values: (string | number)[]; delta: number }>();
+  for (const { key, delta } of deltas) {
+    const values = rollup.columns.map((c) => rollupValue(key, c));
+    const id = JSON.stringify(values);
+    const entry = byKey.get(id);
+    if (entry) entry.delta += delta;
+    else byKey.set(id, { values, delta });
+  }
+  return [...byKey.entries()]
+    .filter(([, entry]) => entry.delta !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, entry]) => entry);
+}
+
+/** SQL that fills a rollup from the daily table (migrations: crashes indexed before the rollup existed). */
+export function rebuildRollupSql(rollup: Rollup): string {
+  const select = rollup.columns.map((c) => (c === 'week' ? `day / ${DAYS_PER_WEEK}` : c));
+  return `INSERT INTO ${rollup.table} (${rollup.columns.join(', ')}, count) SELECT ${select.join(', ')}, SUM(count) FROM signature_daily GROUP BY ${select.join(', ')}`;
 }

@@ -17,7 +17,7 @@ import {
   type TopCrashersResult,
 } from '../ports/crash-index.js';
 import type { FieldSpec } from '../schema/processed-crash.js';
-import { DAILY_DIMENSIONS, DAY_MS, NOT_NULL_COLUMNS, fromStored, searchableField } from './crash-index-layout.js';
+import { DAILY_DIMENSIONS, DAYS_PER_WEEK, DAY_MS, NOT_NULL_COLUMNS, fromStored, searchableField } from './crash-index-layout.js';
 
 /**
  * The crash index's read queries, written once for both SQL databases. An adapter supplies
@@ -49,6 +49,11 @@ export interface SqlDialect {
   regex(expr: string, p: string): string;
   /** An ORDER BY term where NULLs sort as the largest value. */
   order(expr: string, descending: boolean, nullable: boolean): string;
+  /**
+   * The expression a terms aggregation groups by. A dialect may wrap it to keep its
+   * planner from picking an index only because it yields the grouping order (see SQLite's).
+   */
+  groupTerm(expr: string): string;
 }
 
 export type Row = Record<string, unknown>;
@@ -273,8 +278,9 @@ async function runAggregation(d: SqlDialect, run: RunQuery, aggregation: Aggrega
   let buckets: { bucket: FacetBucket; key: number | string }[];
   let bucketCondition: (key: number | string) => Condition;
   if (aggregation.kind === 'terms') {
-    const notNull = `${valueExpr} IS NOT NULL`;
-    const sql = `SELECT ${valueExpr} AS term, COUNT(*) AS n FROM ${from} ${where ? `${where} AND ${notNull}` : `WHERE ${notNull}`} GROUP BY ${valueExpr} ORDER BY n DESC, term ASC LIMIT ${aggregation.size}`;
+    const term = d.groupTerm(valueExpr);
+    const notNull = `${term} IS NOT NULL`;
+    const sql = `SELECT ${term} AS term, COUNT(*) AS n FROM ${from} ${where ? `${where} AND ${notNull}` : `WHERE ${notNull}`} GROUP BY ${term} ORDER BY n DESC, term ASC LIMIT ${aggregation.size}`;
     const rows = await run(sql, p.values);
     buckets = rows.map((row) => ({ bucket: { term: fromStored(spec, row.term) as FacetBucket['term'], count: Number(row.n) }, key: row.term as number | string }));
     bucketCondition = (key) => (q) =>
@@ -360,12 +366,53 @@ interface Ranked {
   platforms: Record<string, number>;
 }
 
+/** Whether a slice can be answered by the platform rollups (no version or process type filter). */
+function platformSlice(slice: Slice): boolean {
+  return !(slice.versions && slice.versions.length > 0) && !(slice.processTypes && slice.processTypes.length > 0);
+}
+
+/** Product, signature and platform conditions of a slice over the platform rollups. */
+function platformConditions(p: Params, slice: Slice): string {
+  const parts: string[] = [];
+  if (slice.product !== undefined) parts.push(` AND product = ${p.add(slice.product)}`);
+  if (slice.signature !== undefined) parts.push(` AND signature = ${p.add(slice.signature)}`);
+  if (slice.platforms && slice.platforms.length > 0) parts.push(` AND os_name IN (${p.list(slice.platforms)})`);
+  return parts.join('');
+}
+
+/**
+ * A FROM item with (signature, os_name, count) rows covering the days of `range` for a
+ * platform slice: the whole weeks inside the range from the weekly rollup, the days before
+ * the first and after the last whole week from the daily one. A 30-day range then reads
+ * four weekly rows and two days' rows per signature and platform instead of thirty.
+ */
+function platformCounts(p: Params, range: { from: number; to: number }, slice: Slice): string {
+  const firstWeek = Math.ceil(range.from / DAYS_PER_WEEK);
+  const endWeek = Math.floor(range.to / DAYS_PER_WEEK);
+  const parts: string[] = [];
+  const days = (from: number, to: number): void => {
+    if (to > from) parts.push(`SELECT signature, os_name, count FROM signature_platform_daily WHERE day >= ${p.add(from)} AND day < ${p.add(to)}${platformConditions(p, slice)}`);
+  };
+  if (endWeek > firstWeek) {
+    days(range.from, firstWeek * DAYS_PER_WEEK);
+    parts.push(`SELECT signature, os_name, count FROM signature_platform_weekly WHERE week >= ${p.add(firstWeek)} AND week < ${p.add(endWeek)}${platformConditions(p, slice)}`);
+    days(endWeek * DAYS_PER_WEEK, range.to);
+  } else {
+    days(range.from, range.to);
+  }
+  // An empty range still needs a (row-less) FROM item.
+  if (parts.length === 0) parts.push(`SELECT signature, os_name, count FROM signature_platform_daily WHERE 1 = 0`);
+  return `(${parts.join(' UNION ALL ')}) AS counts`;
+}
+
 async function rankSignatures(d: SqlDialect, run: RunQuery, source: AggregateSource, range: { from: number; to: number }, slice: Slice): Promise<{ total: number; ranked: Ranked[] }> {
   const p = new Params(d);
   const sql =
-    source === 'daily'
-      ? `SELECT signature, os_name, SUM(count) AS n FROM signature_daily ${sliceWhere(p, source, range, slice)} GROUP BY signature, os_name`
-      : `SELECT COALESCE(signature, '') AS signature, COALESCE(os_name, '') AS os_name, COUNT(*) AS n FROM crashes ${sliceWhere(p, source, range, slice)} GROUP BY COALESCE(signature, ''), COALESCE(os_name, '')`;
+    source === 'raw'
+      ? `SELECT COALESCE(signature, '') AS signature, COALESCE(os_name, '') AS os_name, COUNT(*) AS n FROM crashes ${sliceWhere(p, source, range, slice)} GROUP BY COALESCE(signature, ''), COALESCE(os_name, '')`
+      : platformSlice(slice)
+        ? `SELECT signature, os_name, SUM(count) AS n FROM ${platformCounts(p, range, slice)} GROUP BY signature, os_name`
+        : `SELECT signature, os_name, SUM(count) AS n FROM signature_daily ${sliceWhere(p, source, range, slice)} GROUP BY signature, os_name`;
   const bySignature = new Map<string, Ranked>();
   let total = 0;
   for (const row of await run(sql, p.values)) {
@@ -384,21 +431,27 @@ async function rankSignatures(d: SqlDialect, run: RunQuery, source: AggregateSou
 
 async function firstSeenDays(d: SqlDialect, run: RunQuery, source: AggregateSource, signatures: readonly string[]): Promise<Map<string, number>> {
   const firstSeen = new Map<string, number>();
+  if (source === 'daily') {
+    // One index seek per signature (MIN over the (signature, day) index), rather than a
+    // GROUP BY that reads every day row of every listed signature.
+    for (let i = 0; i < signatures.length; i += 500) {
+      const chunk = signatures.slice(i, i + 500);
+      const p = new Params(d);
+      const values = chunk.map((s) => `(${p.add(s)})`).join(', ');
+      const sql = `SELECT v.column1 AS signature, (SELECT MIN(day) FROM signature_platform_daily AS s WHERE s.signature = v.column1) AS first FROM (VALUES ${values}) AS v`;
+      for (const row of await run(sql, p.values)) if (row.first !== null && row.first !== undefined) firstSeen.set(String(row.signature), Math.floor(Number(row.first)));
+    }
+    return firstSeen;
+  }
   const named = signatures.filter((s) => s !== '');
   for (let i = 0; i < named.length; i += 500) {
     const chunk = named.slice(i, i + 500);
     const p = new Params(d);
-    const sql =
-      source === 'daily'
-        ? `SELECT signature, MIN(day) AS first FROM signature_daily WHERE signature IN (${p.list(chunk)}) GROUP BY signature`
-        : `SELECT signature, MIN(submitted_at) / ${DAY_MS} AS first FROM crashes WHERE signature IN (${p.list(chunk)}) GROUP BY signature`;
+    const sql = `SELECT signature, MIN(submitted_at) / ${DAY_MS} AS first FROM crashes WHERE signature IN (${p.list(chunk)}) GROUP BY signature`;
     for (const row of await run(sql, p.values)) firstSeen.set(String(row.signature), Math.floor(Number(row.first)));
   }
   if (signatures.includes('')) {
-    const sql =
-      source === 'daily'
-        ? `SELECT MIN(day) AS first FROM signature_daily WHERE signature = ''`
-        : `SELECT MIN(submitted_at) / ${DAY_MS} AS first FROM crashes WHERE signature IS NULL OR signature = ''`;
+    const sql = `SELECT MIN(submitted_at) / ${DAY_MS} AS first FROM crashes WHERE signature IS NULL OR signature = ''`;
     const first = (await run(sql, []))[0]?.first;
     if (first !== null && first !== undefined) firstSeen.set('', Math.floor(Number(first)));
   }
@@ -443,7 +496,7 @@ export async function signatureSummary(d: SqlDialect, run: RunQuery, query: Sign
   const p = new Params(d);
   const perDaySql =
     source === 'daily'
-      ? `SELECT day, SUM(count) AS n FROM signature_daily ${sliceWhere(p, source, range, slice)} GROUP BY day`
+      ? `SELECT day, SUM(count) AS n FROM signature_platform_daily ${sliceWhere(p, source, range, slice)} GROUP BY day`
       : `SELECT submitted_at / ${DAY_MS} AS day, COUNT(*) AS n FROM crashes ${sliceWhere(p, source, range, slice)} GROUP BY submitted_at / ${DAY_MS}`;
   const counts = new Map((await run(perDaySql, p.values)).map((row) => [Math.floor(Number(row.day)), Number(row.n)]));
   const perDay: { day: number; count: number }[] = [];
@@ -453,7 +506,7 @@ export async function signatureSummary(d: SqlDialect, run: RunQuery, query: Sign
   const seenParams = new Params(d);
   const seenSql =
     source === 'daily'
-      ? `SELECT MIN(day) AS first, MAX(day) AS last FROM signature_daily WHERE signature = ${seenParams.add(query.signature)}`
+      ? `SELECT MIN(day) AS first, MAX(day) AS last FROM signature_platform_daily WHERE signature = ${seenParams.add(query.signature)}`
       : `SELECT MIN(submitted_at) / ${DAY_MS} AS first, MAX(submitted_at) / ${DAY_MS} AS last FROM crashes WHERE signature = ${seenParams.add(query.signature)}`;
   const seen = (await run(seenSql, seenParams.values))[0] ?? {};
   const dayOf = (v: unknown): number | null => (v === null || v === undefined ? null : Math.floor(Number(v)) * DAY_MS);
@@ -471,7 +524,9 @@ export async function signatureSummary(d: SqlDialect, run: RunQuery, query: Sign
   for (const spec of specs) {
     if (source === 'daily' && DAILY_FACETS.has(spec.name)) {
       const fp = new Params(d);
-      const sql = `SELECT ${spec.name} AS term, SUM(count) AS n FROM signature_daily ${sliceWhere(fp, source, range, slice)} AND ${spec.name} <> '' GROUP BY ${spec.name} ORDER BY n DESC, term ASC LIMIT ${size}`;
+      // Platform and product counts have a narrower rollup of their own.
+      const table = spec.name === 'os_name' || spec.name === 'product' ? 'signature_platform_daily' : 'signature_daily';
+      const sql = `SELECT ${spec.name} AS term, SUM(count) AS n FROM ${table} ${sliceWhere(fp, source, range, slice)} AND ${spec.name} <> '' GROUP BY ${spec.name} ORDER BY n DESC, term ASC LIMIT ${size}`;
       facets[spec.name] = (await run(sql, fp.values)).map((row) => ({ term: String(row.term), count: Number(row.n) }));
     } else {
       facets[spec.name] = (await runAggregation(d, run, { kind: 'terms', field: spec.name, size }, rawConditions, total)) as FacetBucket[];
@@ -482,7 +537,7 @@ export async function signatureSummary(d: SqlDialect, run: RunQuery, query: Sign
 
 export async function productVersions(run: RunQuery): Promise<ProductVersion[]> {
   const rows = await run(
-    `SELECT product, version, SUM(count) AS n, MIN(day) AS first, MAX(day) AS last FROM signature_daily WHERE product <> '' GROUP BY product, version ORDER BY last DESC, product ASC, version DESC`,
+    `SELECT product, version, SUM(count) AS n, MIN(day) AS first, MAX(day) AS last FROM product_version_daily WHERE product <> '' GROUP BY product, version ORDER BY last DESC, product ASC, version DESC`,
     [],
   );
   return rows.map((row) => ({

@@ -15,7 +15,7 @@ import type {
 import { SearchError } from '../ports/crash-index.js';
 import type { ProcessedCrash } from '../ports/processed-crash-store.js';
 import type { FieldSpec } from '../schema/processed-crash.js';
-import { COLUMN_FIELDS, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, toIndexRow } from './crash-index-layout.js';
+import { COLUMN_FIELDS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, rollupDeltas, toIndexRow } from './crash-index-layout.js';
 import * as queries from './crash-index-queries.js';
 import type { Row, SqlDialect } from './crash-index-queries.js';
 
@@ -79,6 +79,46 @@ const MIGRATIONS: PgMigration[] = [
       CREATE INDEX signature_daily_day ON signature_daily (day) INCLUDE (signature, product, version, os_name, process_type, count);
     `,
   },
+  {
+    version: 2,
+    description: 'search performance: narrower rollups (platform daily and weekly, product versions), covering indexes',
+    // As SQLite's migration 3: rollups filled from the daily counts (named one by one, not
+    // from ROLLUPS: a rollup added later needs its own migration); covering indexes (for
+    // index-only scans) replace the narrower ones with the same leading columns.
+    sql: `
+      CREATE TABLE signature_platform_daily (
+        product TEXT COLLATE "C" NOT NULL,
+        day INTEGER NOT NULL,
+        signature TEXT COLLATE "C" NOT NULL,
+        os_name TEXT COLLATE "C" NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (product, day, signature, os_name) INCLUDE (count)
+      );
+      CREATE INDEX signature_platform_daily_signature ON signature_platform_daily (signature, day) INCLUDE (product, os_name, count);
+      CREATE INDEX signature_platform_daily_day ON signature_platform_daily (day) INCLUDE (product, signature, os_name, count);
+      CREATE TABLE signature_platform_weekly (
+        product TEXT COLLATE "C" NOT NULL,
+        week INTEGER NOT NULL,
+        signature TEXT COLLATE "C" NOT NULL,
+        os_name TEXT COLLATE "C" NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (product, week, signature, os_name) INCLUDE (count)
+      );
+      CREATE INDEX signature_platform_weekly_week ON signature_platform_weekly (week) INCLUDE (product, signature, os_name, count);
+      CREATE TABLE product_version_daily (
+        product TEXT COLLATE "C" NOT NULL,
+        version TEXT COLLATE "C" NOT NULL,
+        day INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (product, version, day) INCLUDE (count)
+      );
+      ${[SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, PRODUCT_VERSION_DAILY].map((r) => `${rebuildRollupSql(r)};`).join('\n      ')}
+      DROP INDEX IF EXISTS crashes_signature;
+      CREATE INDEX crashes_signature ON crashes (signature, submitted_at) INCLUDE (product, cpu_arch, reason);
+      DROP INDEX IF EXISTS crashes_product_submitted;
+      CREATE INDEX crashes_product_submitted ON crashes (product, submitted_at) INCLUDE (os_name, version, process_type, signature);
+    `,
+  },
 ];
 
 export const PG_DIALECT: SqlDialect = {
@@ -105,6 +145,7 @@ export const PG_DIALECT: SqlDialect = {
   regex: (expr, p) => `${expr} ~ ('^(?:' || ${p} || ')$')`,
   // PostgreSQL already sorts NULLs as the largest value.
   order: (expr, descending) => `${expr} ${descending ? 'DESC' : 'ASC'}`,
+  groupTerm: (expr) => expr,
 };
 
 /** COUNT(*) and SUM() come back as int8/numeric: numbers here, as with SQLite (counts stay far below 2^53). */
@@ -201,6 +242,25 @@ export class PgCrashIndex implements CrashIndex {
           [k.map((x) => x.product), k.map((x) => x.day), k.map((x) => x.signature), k.map((x) => x.version), k.map((x) => x.os_name), k.map((x) => x.process_type), deltas.map((d) => d.delta)],
         );
         if (deltas.some((d) => d.delta < 0)) await client.query('DELETE FROM signature_daily WHERE count <= 0 AND day = ANY($1::int[])', [[...new Set(k.map((x) => x.day))]]);
+        for (const rollup of ROLLUPS) {
+          const changes = rollupDeltas(rollup, deltas);
+          if (changes.length === 0) continue;
+          const key = rollup.columns.join(', ');
+          const types = rollup.columns.map((c) => (c === 'day' || c === 'week' ? 'int' : 'text'));
+          await client.query(
+            `INSERT INTO ${rollup.table} (${key}, count) SELECT * FROM unnest(${[...types, 'int'].map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+             ON CONFLICT (${key}) DO UPDATE SET count = ${rollup.table}.count + excluded.count`,
+            [...rollup.columns.map((_, i) => changes.map((c) => c.values[i])), changes.map((c) => c.delta)],
+          );
+          const emptied = changes.filter((c) => c.delta < 0);
+          if (emptied.length > 0) {
+            // Only the rows this batch lowered can have reached zero.
+            await client.query(
+              `DELETE FROM ${rollup.table} WHERE count <= 0 AND (${key}) IN (SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}))`,
+              rollup.columns.map((_, i) => emptied.map((c) => c.values[i])),
+            );
+          }
+        }
       }
       await client.query('COMMIT');
     } catch (error) {
@@ -258,6 +318,7 @@ export class PgCrashIndex implements CrashIndex {
   async analyze(): Promise<void> {
     await this.pool.query('VACUUM ANALYZE crashes');
     await this.pool.query('VACUUM ANALYZE signature_daily');
+    for (const rollup of ROLLUPS) await this.pool.query(`VACUUM ANALYZE ${rollup.table}`);
   }
 
   async sizeBytes(): Promise<number> {

@@ -311,9 +311,38 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
           { range: { from: END - 14 * DAY_MS, to: END }, limit: 50 },
         ];
         for (const q of queries) expect(await index.topCrashers(q, 'daily')).toEqual(await index.topCrashers(q, 'raw'));
-        const signature = generated[0]!.signature as string;
-        const sq = { signature, range: { from: END - 14 * DAY_MS, to: END }, facets: ['version', 'os_name', 'process_type', 'product', 'cpu_arch'], facetsSize: 10, allowProtected: false };
+        const sq = { signature: generated[0]!.signature as string, range: { from: END - 14 * DAY_MS, to: END }, facets: ['version', 'os_name', 'process_type', 'product', 'cpu_arch'], facetsSize: 10, allowProtected: false };
         expect(await index.signatureSummary(sq, 'daily')).toEqual(await index.signatureSummary(sq, 'raw'));
+        expect(await index.signatureSummary({ ...sq, product: 'Lumen' }, 'daily')).toEqual(await index.signatureSummary({ ...sq, product: 'Lumen' }, 'raw'));
+      });
+
+      it('combines whole weeks and partial days for long ranges, whatever the range ends', async () => {
+        // Every start and length from 1 to 20 days exercises ranges with no whole week, a
+        // partial week at one or both ends, and several whole weeks (weeks are epoch-aligned).
+        for (let length = 1; length <= 20; length += 3) {
+          for (let start = length; start <= DAYS; start += 2) {
+            const r = { from: END - start * DAY_MS, to: END - (start - length) * DAY_MS };
+            for (const q of [{ product: 'Lumen', range: r, limit: 15 }, { platforms: ['Linux', 'Mac OS X'], range: r, limit: 15 }]) {
+              expect(await index.topCrashers(q, 'daily'), JSON.stringify(q)).toEqual(await index.topCrashers(q, 'raw'));
+            }
+          }
+        }
+      });
+
+      it('moves rollup counts of long ranges when reprocessing changes a signature', async () => {
+        const long = { product: 'Rolled', range: { from: END - 21 * DAY_MS, to: END }, limit: 10 };
+        const ids = ['cccccccc-0000-4000-8000-000000250101', 'cccccccc-0000-4000-8000-000000250102'];
+        const at = (days: number): string => new Date(END - days * DAY_MS).toISOString();
+        await index.upsertMany(ids.map((id, i) => crash(id, { product: 'Rolled', signature: 'before', os_name: 'Linux', submitted_timestamp: at(10 + i) })));
+        expect((await index.topCrashers(long)).crashers.map((c) => [c.signature, c.count])).toEqual([['before', 2]]);
+        await index.upsert(crash(ids[0]!, { product: 'Rolled', signature: 'after', os_name: 'Windows NT', submitted_timestamp: at(10) }));
+        const top = await index.topCrashers(long);
+        expect(top.crashers.map((c) => [c.signature, c.count, c.platforms])).toEqual([
+          ['after', 1, { 'Windows NT': 1 }],
+          ['before', 1, { Linux: 1 }],
+        ]);
+        expect(top).toEqual(await index.topCrashers(long, 'raw'));
+        expect((await index.productVersions()).filter((v) => v.product === 'Rolled').map((v) => v.count)).toEqual([2]);
       });
 
       it('signature summary: per-day counts, first and last seen, facets', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { describe, expect, it } from 'vitest';
 import { PgCrashIndex } from '../../src/adapters/pg-crash-index.js';
 import { crashIndexContract } from './crash-index.contract.js';
 
@@ -45,3 +46,53 @@ crashIndexContract(
   },
   skip,
 );
+
+describe.skipIf(skip !== false)(`PostgreSQL crash index migrations${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  it('migrates a version 1 index, rebuilding the rollups from its daily counts', async () => {
+    const schema = `mayday_test_${randomBytes(6).toString('hex')}`;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      // A database as version 1 left it (the columns the later migrations index, and the daily counts).
+      await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema};
+        CREATE TABLE schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version));
+        INSERT INTO schema_migrations VALUES ('crash_index', 1, 'v1', '2025-01-01');
+        CREATE TABLE crashes (crash_id TEXT COLLATE "C" PRIMARY KEY, submitted_at BIGINT NOT NULL, processed_at BIGINT NOT NULL, product TEXT COLLATE "C", version TEXT COLLATE "C",
+          os_name TEXT COLLATE "C", cpu_arch TEXT COLLATE "C", reason TEXT COLLATE "C", signature TEXT COLLATE "C", process_type TEXT COLLATE "C", has_errors SMALLINT NOT NULL DEFAULT 0, doc JSONB NOT NULL DEFAULT '{}');
+        CREATE INDEX crashes_signature ON crashes (signature, submitted_at);
+        CREATE INDEX crashes_product_submitted ON crashes (product, submitted_at);
+        CREATE TABLE signature_daily (product TEXT COLLATE "C" NOT NULL, day INTEGER NOT NULL, signature TEXT COLLATE "C" NOT NULL, version TEXT COLLATE "C" NOT NULL,
+          os_name TEXT COLLATE "C" NOT NULL, process_type TEXT COLLATE "C" NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (product, day, signature, version, os_name, process_type));`);
+      const day = Date.UTC(2025, 0, 10);
+      const rows = [
+        ['id-1', day + 10, '1.0', 'sig_a', 'Linux'],
+        ['id-2', day - 9 * 86_400_000, '1.0', 'sig_a', 'Windows NT'],
+        ['id-3', day + 50, '2.0', 'sig_b', 'Linux'],
+      ] as const;
+      for (const [id, at, version, signature, os] of rows) {
+        await client.query(`INSERT INTO crashes (crash_id, submitted_at, processed_at, product, version, signature, os_name, process_type) VALUES ($1, $2, $2, 'Old', $3, $4, $5, 'parent')`, [id, at, version, signature, os]);
+        await client.query(`INSERT INTO signature_daily VALUES ('Old', $1, $2, $3, $4, 'parent', 1)`, [Math.floor(at / 86_400_000), signature, version, os]);
+      }
+      const index = await PgCrashIndex.open({ connectionString: url, schema });
+      try {
+        expect(await index.schemaVersion()).toBe(2);
+        const long = { product: 'Old', range: { from: day - 20 * 86_400_000, to: day + 10 * 86_400_000 }, limit: 5 };
+        const top = await index.topCrashers(long);
+        expect(top.crashers.map((c) => [c.signature, c.count, c.platforms])).toEqual([
+          ['sig_a', 2, { Linux: 1, 'Windows NT': 1 }],
+          ['sig_b', 1, { Linux: 1 }],
+        ]);
+        expect(top).toEqual(await index.topCrashers(long, 'raw'));
+        expect((await index.productVersions()).map((v) => [v.version, v.count])).toEqual([
+          ['2.0', 1],
+          ['1.0', 2],
+        ]);
+      } finally {
+        await index.close();
+      }
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  });
+});

@@ -36,13 +36,18 @@ describe('SQLite crash index migrations', () => {
       db.close();
 
       const index = SqliteCrashIndex.open(path);
-      expect(await index.schemaVersion()).toBe(2);
+      expect(await index.schemaVersion()).toBe(3);
       expect(await index.count()).toBe(3);
       const top = await index.topCrashers({ product: 'Old', range: { from: day, to: day + 86_400_000 }, limit: 5 });
       expect(top.crashers.map((c) => [c.signature, c.count])).toEqual([
         ['sig_a', 2],
         ['sig_b', 1],
       ]);
+      // The rollups added by migration 3 were rebuilt too: long ranges (whole weeks) and the product list.
+      const long = { product: 'Old', range: { from: day - 20 * 86_400_000, to: day + 10 * 86_400_000 }, limit: 5 };
+      expect(await index.topCrashers(long)).toEqual(await index.topCrashers(long, 'raw'));
+      expect((await index.topCrashers(long)).total).toBe(3);
+      expect((await index.productVersions()).map((v) => [v.product, v.count])).toEqual([['Old', 3]]);
       await index.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
