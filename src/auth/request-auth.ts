@@ -16,6 +16,16 @@
  * A request without a token is anonymous. One presenting a token that is unknown,
  * expired or revoked is refused with 401 rather than treated as anonymous: its client
  * certainly meant to be someone, and silently downgrading hides the mistake.
+ *
+ * Without a token, a web session (the `mayday_session` cookie set at login) authenticates
+ * instead; an unknown or expired session is simply anonymous (sessions expire as a matter
+ * of course). Browsers send cookies with requests other sites make, so a session's
+ * authority is CSRF-checked on every state-changing request (POST, PUT, PATCH, DELETE):
+ * the request must carry the session's CSRF token in an `X-CSRF-Token` header or a
+ * `csrf_token` form field. One that does not is served as anonymous, with
+ * `request.csrfRejected` set so that `requirePermission` says why it refuses (403). A
+ * request with an `Auth-Token` needs no CSRF token: a cross-site page cannot set that
+ * header, and the cookie is then ignored altogether.
  */
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -24,6 +34,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Permission } from '../common/permissions.js';
 import { hasPermission } from '../common/permissions.js';
 import type { Principal, TokenVerifier } from './token-store.js';
+import type { SessionPrincipal, SessionVerifier } from './account-store.js';
+import { SESSION_COOKIE, parseCookies } from './cookies.js';
+import { timingSafeEqual } from 'node:crypto';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -31,13 +44,41 @@ declare module 'fastify' {
     allowQueryToken?: boolean;
   }
   interface FastifyRequest {
-    /** Set by the auth layer for an authenticated request. */
+    /** Set by the auth layer for a request authenticated by an API token. */
     principal?: Principal;
+    /** Set by the auth layer when the request carries a valid web session (even one refused by the CSRF check). */
+    session?: SessionPrincipal;
+    /** A state-changing request whose session was not used: its CSRF token was missing or wrong. */
+    csrfRejected?: boolean;
   }
 }
 
 export interface RequestAuthOptions {
   tokens: TokenVerifier;
+  /** Web sessions; without them only API tokens authenticate. */
+  sessions?: SessionVerifier;
+}
+
+export const CSRF_HEADER = 'x-csrf-token';
+export const CSRF_FIELD = 'csrf_token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Whether a request's method may change state (and so needs the CSRF check). */
+export function isStateChanging(method: string): boolean {
+  return !SAFE_METHODS.has(method.toUpperCase());
+}
+
+/** Constant-time equality of a presented CSRF token and the session's. */
+export function sameCsrfToken(presented: unknown, expected: string): boolean {
+  if (typeof presented !== 'string') return false;
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function headerValue(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : Array.isArray(value) ? value[0] : undefined;
 }
 
 export const AUTH_HEADER = 'auth-token';
@@ -88,6 +129,8 @@ function queryToken(request: FastifyRequest): string | undefined {
 
 const plugin: FastifyPluginAsync<RequestAuthOptions> = async (app, options) => {
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('session', undefined);
+  app.decorateRequest('csrfRejected', false);
   app.addHook('onRequest', async (request, reply) => {
     const fromQuery = queryToken(request);
     if (request.raw.url !== undefined && /[?&]token(=|&|$)/i.test(request.raw.url)) request.raw.url = redactTokenInUrl(request.raw.url);
@@ -95,7 +138,10 @@ const plugin: FastifyPluginAsync<RequestAuthOptions> = async (app, options) => {
     const header = request.headers[AUTH_HEADER];
     let token = typeof header === 'string' ? header.trim() : undefined;
     if (token === undefined && fromQuery !== undefined && request.routeOptions.config?.allowQueryToken === true) token = fromQuery;
-    if (token === undefined || token === '') return;
+    if (token === undefined || token === '') {
+      await useSession(request);
+      return;
+    }
 
     const principal = await options.tokens.verify(token);
     if (!principal) {
@@ -104,6 +150,26 @@ const plugin: FastifyPluginAsync<RequestAuthOptions> = async (app, options) => {
     }
     request.principal = principal;
     request.permissions = principal.permissions;
+  });
+
+  /** The session's permissions apply now for safe methods, or when the CSRF header matches. */
+  async function useSession(request: FastifyRequest): Promise<void> {
+    const sessionId = options.sessions && parseCookies(request.headers.cookie).get(SESSION_COOKIE);
+    if (!sessionId) return;
+    const session = await options.sessions!.verifySession(sessionId);
+    if (!session) return;
+    request.session = session;
+    if (!isStateChanging(request.method) || sameCsrfToken(headerValue(request, CSRF_HEADER), session.csrfToken)) request.permissions = session.permissions;
+  }
+
+  // A form's CSRF token is in its body, parsed only after `onRequest`.
+  app.addHook('preValidation', async (request) => {
+    const session = request.session;
+    if (!session || request.permissions !== undefined || request.principal !== undefined || !isStateChanging(request.method)) return;
+    const body = request.body;
+    const field = body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[CSRF_FIELD] : undefined;
+    if (sameCsrfToken(Array.isArray(field) ? field[0] : field, session.csrfToken)) request.permissions = session.permissions;
+    else request.csrfRejected = true;
   });
 };
 // Not encapsulated: the hook must see every route of the app, whichever plugin adds it
@@ -115,9 +181,12 @@ export const requestAuthPlugin = plugin;
 export function requirePermission(permission: Permission) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     if (hasPermission(request, permission)) return undefined;
+    if (request.csrfRejected) {
+      return reply.code(403).header('connection', 'close').send({ error: `the CSRF token is missing or wrong: send the session's token in the ${CSRF_HEADER} header or a ${CSRF_FIELD} form field` });
+    }
     if (request.permissions === undefined) {
       return reply.code(401).header('connection', 'close').header('www-authenticate', 'Auth-Token').send({ error: `an API token with the ${permission} permission is needed (Auth-Token header)` });
     }
-    return reply.code(403).header('connection', 'close').send({ error: `this API token lacks the ${permission} permission` });
+    return reply.code(403).header('connection', 'close').send({ error: `${request.principal ? 'this API token lacks' : 'you lack'} the ${permission} permission` });
   };
 }

@@ -1,45 +1,19 @@
 /**
- * Users and their API tokens in the embedded SQLite database (component `auth`).
+ * API tokens in the embedded SQLite database (component `auth`, see `auth-schema.ts`).
  *
- * Tokens belong to a user (a later issue adds groups, passwords and a web login on the
- * same `users` table; for now users exist to own tokens and are created on demand). A
+ * Tokens belong to a user (accounts, groups and sessions are in `account-store.ts`). A
  * token carries its own permissions, an optional expiry, and when it was last used;
- * revoking keeps the row (for the audit trail) but it no longer authenticates.
+ * revoking keeps the row (for the audit trail) but it no longer authenticates. A token
+ * never does more than its user may: creation refuses permissions the user lacks, and
+ * each use caps the token by the user's permissions of that moment.
  */
 
 import type Database from 'better-sqlite3';
 
 import { PERMISSIONS, type Permission } from '../common/permissions.js';
-import { openSqlite, type Migration } from '../adapters/sqlite-database.js';
+import { openSqlite } from '../adapters/sqlite-database.js';
+import { AUTH_COMPONENT, AUTH_MIGRATIONS, capPermissions, permissionsBeyond, storedPermissions, userPermissions } from './auth-schema.js';
 import { displayPrefix, generateToken, hashToken, looksLikeToken, sameHash } from './tokens.js';
-
-const MIGRATIONS: Migration[] = [
-  {
-    version: 1,
-    description: 'users and API tokens',
-    sql: `
-      CREATE TABLE users (
-        id INTEGER PRIMARY KEY,
-        username TEXT NOT NULL UNIQUE,
-        created_at INTEGER NOT NULL,
-        is_active INTEGER NOT NULL DEFAULT 1
-      );
-      CREATE TABLE tokens (
-        id INTEGER PRIMARY KEY,
-        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        token_hash TEXT NOT NULL UNIQUE,
-        prefix TEXT NOT NULL,
-        description TEXT,
-        permissions TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        expires_at INTEGER,
-        last_used_at INTEGER,
-        revoked_at INTEGER
-      );
-      CREATE INDEX tokens_user ON tokens (user_id);
-    `,
-  },
-];
 
 /** Who a valid token speaks for. */
 export interface Principal {
@@ -73,10 +47,30 @@ export interface CreateTokenOptions {
   /** Lifetime in ms; none means it never expires. */
   readonly expiresInMs?: number;
   readonly description?: string;
+  /**
+   * Refuse permissions the user lacks (`TokenPermissionError`): for a user making their
+   * own token. Without it the creation is an administrator's act (`mayday tokens create`,
+   * run by whoever holds the database) and the user is granted what they lack, so that
+   * the token still never exceeds its user. A user that does not exist yet is created
+   * with the token's permissions.
+   */
+  readonly onlyWithinUser?: boolean;
+}
+
+/** A token asked for permissions its user does not have. */
+export class TokenPermissionError extends Error {
+  constructor(
+    readonly user: string,
+    readonly missing: readonly Permission[],
+  ) {
+    super(`user ${user} lacks ${missing.join(', ')}: a token cannot do more than its user`);
+    this.name = 'TokenPermissionError';
+  }
 }
 
 interface TokenRow {
   id: number;
+  user_id: number;
   username: string;
   user_active: number;
   token_hash: string;
@@ -111,18 +105,28 @@ export class SqliteTokenStore implements TokenVerifier {
 
   /** Opens (and migrates) the store in the database file at `path` (`:memory:` for tests). */
   static open(path: string, options: { now?: () => number } = {}): SqliteTokenStore {
-    return new SqliteTokenStore(openSqlite(path, 'auth', MIGRATIONS), options.now ?? Date.now);
+    return new SqliteTokenStore(openSqlite(path, AUTH_COMPONENT, AUTH_MIGRATIONS), options.now ?? Date.now);
   }
 
-  /** Creates a token (and its user if new). The token text is returned once and never stored. */
+  /**
+   * Creates a token (and its user if new, holding the token's permissions). The token text
+   * is returned once and never stored. With `onlyWithinUser`, throws `TokenPermissionError`
+   * when an existing user lacks some of the permissions; otherwise grants them.
+   */
   create(options: CreateTokenOptions): { token: string; info: TokenInfo } {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$/.test(options.user)) throw new Error(`"${options.user}" is not a valid user name (letters, digits, "_.@+-")`);
     const permissions = parsePermissions(options.permissions.join(','));
     const now = this.now();
     const token = generateToken();
     const id = this.db.transaction(() => {
-      this.db.prepare('INSERT OR IGNORE INTO users (username, created_at) VALUES (?, ?)').run(options.user, now);
+      const created = this.db.prepare('INSERT OR IGNORE INTO users (username, created_at, permissions) VALUES (?, ?, ?)').run(options.user, now, permissions.join(',')).changes === 1;
       const userId = this.db.prepare('SELECT id FROM users WHERE username = ?').pluck().get(options.user) as number;
+      const missing = created ? [] : permissionsBeyond(permissions, userPermissions(this.db, userId));
+      if (missing.length > 0) {
+        if (options.onlyWithinUser) throw new TokenPermissionError(options.user, missing);
+        const own = this.db.prepare('SELECT permissions FROM users WHERE id = ?').pluck().get(userId) as string;
+        this.db.prepare('UPDATE users SET permissions = ? WHERE id = ?').run([...new Set([...storedPermissions(own), ...missing])].join(','), userId);
+      }
       return Number(
         this.db
           .prepare('INSERT INTO tokens (user_id, token_hash, prefix, description, permissions, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
@@ -144,7 +148,7 @@ export class SqliteTokenStore implements TokenVerifier {
     if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
       this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now, row.id);
     }
-    return { tokenId: row.id, user: row.username, permissions: new Set(toInfo(row).permissions) };
+    return { tokenId: row.id, user: row.username, permissions: capPermissions(toInfo(row).permissions, userPermissions(this.db, row.user_id)) };
   }
 
   get(id: number): TokenInfo | undefined {
@@ -179,7 +183,7 @@ function toInfo(row: TokenRow): TokenInfo {
     prefix: row.prefix,
     description: row.description,
     // Permissions no longer known to this version are dropped rather than trusted.
-    permissions: row.permissions.split(',').filter((p): p is Permission => (PERMISSIONS as readonly string[]).includes(p)),
+    permissions: storedPermissions(row.permissions),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,

@@ -6,6 +6,7 @@ import { registerStackwalk } from './commands/stackwalk.js';
 import { registerSubmit } from './commands/submit.js';
 import { registerSymbols } from './commands/symbols.js';
 import { registerTokens } from './commands/tokens.js';
+import { registerUsers } from './commands/users.js';
 import { registerReprocess } from './commands/reprocess.js';
 import { registerSignature } from './commands/signature.js';
 
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<void> {
   registerSubmit(program);
   registerSymbols(program);
   registerTokens(program);
+  registerUsers(program);
   registerReprocess(program);
   registerSignature(program);
 

@@ -38,6 +38,9 @@ import { createEngineStackwalker, registerSymbolCacheMetrics } from './engine-st
 import { buildSymbolSources, buildSymbolStore, chainSources, symbolStagingDir } from './symbol-sources.js';
 import { SqliteMissingSymbolsLog } from '../adapters/sqlite-missing-symbols.js';
 import { SqliteTokenStore } from '../auth/token-store.js';
+import { SqliteAccountStore } from '../auth/account-store.js';
+import { accountPagesPlugin } from '../roles/web/account-pages.js';
+import { openApiPlugin } from '../roles/web/openapi.js';
 import { redactTokenRewriteUrl, requestAuthPlugin } from '../auth/request-auth.js';
 import { symbolsPlugin } from '../roles/symbols/plugin.js';
 
@@ -54,6 +57,8 @@ export interface RunningNode {
   metrics: Registry;
   paths: ResolvedPaths;
   app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>;
+  /** Every route the node serves (method and URL pattern): the API docs are checked against it. */
+  routes: readonly { method: string; url: string }[];
   worker?: ProcessorWorker;
   /** Stops taking work, lets in-flight requests and crashes finish, closes storage. */
   close(): Promise<void>;
@@ -93,10 +98,16 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     rewriteUrl: redactTokenRewriteUrl,
   });
 
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+
   // Symbols: the store (uploads), the missing-symbols log and API tokens (web role).
   const symbolStore = buildSymbolStore(config, paths);
   const missingSymbols = SqliteMissingSymbolsLog.open(paths.database);
   const tokens = roles.has('web') ? SqliteTokenStore.open(paths.database) : undefined;
+  const accounts = roles.has('web') ? SqliteAccountStore.open(paths.database) : undefined;
   let invalidateSymbols: ((key: { debugFile: string; debugId: string }) => void) | undefined;
 
   const checks: HealthCheck[] = [
@@ -109,7 +120,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   collectDefaultMetrics({ register: metrics, prefix: 'mayday_' });
   checks.push({ name: 'symbol_store', check: () => symbolStore.check() });
   await app.register(healthPlugin, { checks, metrics });
-  if (tokens) await app.register(requestAuthPlugin, { tokens });
+  if (tokens) await app.register(requestAuthPlugin, { tokens, sessions: accounts });
 
   if (roles.has('collector')) {
     const { collector, throttle } = config;
@@ -141,6 +152,8 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       onStored: (key) => invalidateSymbols?.(key),
     });
     await app.register(webPlugin, adapters);
+    await app.register(accountPagesPlugin, { accounts: accounts!, tokens, secureCookies: config.web.public_url?.startsWith('https:') ?? false });
+    await app.register(openApiPlugin);
     await app.register(crashApiPlugin, adapters);
     await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, crashIndex: adapters.crashIndex, rulesets: RULESET_NAMES });
     await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex });
@@ -202,12 +215,13 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       await adapters.crashIndex.close();
       await missingSymbols.close();
       tokens?.close();
+      accounts?.close();
       await registry.close();
       log.info('mayday node stopped');
     })();
     return closing;
   };
-  return { url, metrics, paths, app, worker, close };
+  return { url, metrics, paths, app, routes, worker, close };
 }
 
 /** Runs verify-processed now (so a restart after a power failure catches up) and periodically. */

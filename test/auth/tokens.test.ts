@@ -23,6 +23,7 @@ describe('SqliteTokenStore', () => {
     const file = dbPath();
     const store = SqliteTokenStore.open(file);
     const { token, info } = store.create({ user: 'ci', permissions: ['upload_symbols', 'reprocess'], description: 'CI' });
+    // The user made for the first token holds its permissions; a second within them is fine.
     const other = store.create({ user: 'ci', permissions: ['reprocess'] }).token;
     expect(looksLikeToken(token)).toBe(true);
     expect(token).not.toBe(other);

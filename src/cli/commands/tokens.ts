@@ -51,7 +51,7 @@ export function registerTokens(program: Command): void {
       .command('create')
       .description('create an API token and print it (it is shown only this once)')
       .requiredOption('--permissions <list>', 'comma-separated: upload_symbols, reprocess, view_protected, download_dumps, admin')
-      .option('--user <name>', 'the user the token belongs to (created if new)', 'admin')
+      .option('--user <name>', 'the user the token belongs to (created if new; granted any of the permissions they lack)', 'admin')
       .option('--expires <days>', 'days until the token expires (default: never)')
       .option('--description <text>', 'what the token is for, shown by `tokens list`'),
   ).action((options: WhereOptions & { permissions: string; user: string; expires?: string; description?: string }) => {

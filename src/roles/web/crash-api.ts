@@ -1,36 +1,95 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { requirePermission } from '../../auth/request-auth.js';
 import { parseCrashId } from '../../common/crash-id.js';
+import { hasPermission } from '../../common/permissions.js';
 import type { ProcessedCrashStore } from '../../ports/processed-crash-store.js';
-import type { RawCrashStore } from '../../ports/raw-crash-store.js';
+import type { RawCrash, RawCrashStore } from '../../ports/raw-crash-store.js';
+import { PROTECTED_ANNOTATIONS, redactProcessedCrash } from '../../schema/processed-crash.js';
 
 export interface CrashApiOptions {
   rawCrashStore: RawCrashStore;
   processedCrashStore: ProcessedCrashStore;
 }
 
-/** Socorro's `/api/ProcessedCrash/` and `/api/RawCrash/`. */
+/** The dump a Breakpad client sends, and the one `format=raw` serves without `name=`. */
+export const DEFAULT_DUMP_NAME = 'upload_file_minidump';
+const DUMP_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * Annotations of a raw crash a viewer without `view_protected` must not see: those the
+ * collector listed as protected when it received the crash (it knows every alias a client
+ * may send them under), and those the processed crash schema declares protected today
+ * (which may name more than the collector knew then). Lower-cased: names compare
+ * case-insensitively, since a client's `email` is still an e-mail address.
+ */
+export function protectedAnnotationsOf(raw: RawCrash): Set<string> {
+  return new Set([...PROTECTED_ANNOTATIONS, ...(raw.metadata.protected_annotations ?? [])].map((n) => n.toLowerCase()));
+}
+
+/**
+ * Socorro's raw crash document (annotations at the top level beside `metadata`), without
+ * protected annotations unless `canViewProtected`. The metadata keeps values of some
+ * annotations too (every value of a name sent twice, the bytes of one that was not
+ * UTF-8): those of protected names go as well.
+ */
+export function rawCrashDocument(raw: RawCrash, canViewProtected: boolean): Record<string, unknown> {
+  if (canViewProtected) return { ...raw.annotations, metadata: raw.metadata, submitted_timestamp: raw.submitted_timestamp, uuid: raw.uuid };
+  const hidden = protectedAnnotationsOf(raw);
+  const visible = (name: string): boolean => !hidden.has(name.toLowerCase());
+  const keep = <T>(record: Record<string, T> | undefined): Record<string, T> | undefined => record && Object.fromEntries(Object.entries(record).filter(([name]) => visible(name)));
+  const metadata = { ...raw.metadata, duplicate_annotations: keep(raw.metadata.duplicate_annotations), invalid_utf8_annotations: keep(raw.metadata.invalid_utf8_annotations) };
+  for (const key of ['duplicate_annotations', 'invalid_utf8_annotations'] as const) if (metadata[key] === undefined) delete metadata[key];
+  return { ...keep(raw.annotations), metadata, submitted_timestamp: raw.submitted_timestamp, uuid: raw.uuid };
+}
+
+/** The answer depends on who asks: shared caches must not hand one viewer's answer to another. */
+function varyByViewer(reply: FastifyReply): void {
+  reply.header('vary', 'Auth-Token, Cookie').header('cache-control', 'private');
+}
+
+/**
+ * Socorro's `/api/ProcessedCrash/` and `/api/RawCrash/`, with protected data redacted for
+ * viewers without `view_protected`, and raw dumps (`format=raw`) for viewers with
+ * `download_dumps` only.
+ */
 export const crashApiPlugin: FastifyPluginAsync<CrashApiOptions> = async (app, options) => {
   const { rawCrashStore, processedCrashStore } = options;
 
   app.get<{ Querystring: { crash_id?: string } }>('/api/ProcessedCrash/', async (request, reply) => {
     const crashId = parseCrashId(request.query.crash_id ?? '');
     if (!crashId) return reply.code(400).send({ error: 'crash_id is missing or is not a crash id' });
+    varyByViewer(reply);
     const crash = await processedCrashStore.get(crashId);
     if (!crash) {
       const known = await rawCrashStore.get(crashId);
       return reply.code(404).send({ error: known ? 'crash is not processed yet' : 'crash not found', crash_id: crashId, pending: Boolean(known) });
     }
-    return crash;
+    return hasPermission(request, 'view_protected') ? crash : redactProcessedCrash(crash);
   });
 
-  app.get<{ Querystring: { crash_id?: string; format?: string } }>('/api/RawCrash/', async (request, reply) => {
+  const downloadDumps = requirePermission('download_dumps');
+  app.get<{ Querystring: { crash_id?: string; format?: string; name?: string } }>('/api/RawCrash/', async (request, reply) => {
     const crashId = parseCrashId(request.query.crash_id ?? '');
     if (!crashId) return reply.code(400).send({ error: 'crash_id is missing or is not a crash id' });
     const format = request.query.format ?? 'meta';
-    if (format !== 'meta') return reply.code(400).send({ error: `format=${format} is not supported; use format=meta` });
+    if (format !== 'meta' && format !== 'raw') return reply.code(400).send({ error: `format=${format} is not supported; use format=meta or format=raw` });
+    varyByViewer(reply);
+    if (format === 'raw') return sendDump(request, reply, crashId);
     const raw = await rawCrashStore.get(crashId);
     if (!raw) return reply.code(404).send({ error: 'crash not found', crash_id: crashId });
-    // Socorro's shape: annotations at the top level beside `metadata`.
-    return { ...raw.annotations, metadata: raw.metadata, submitted_timestamp: raw.submitted_timestamp, uuid: raw.uuid };
+    return rawCrashDocument(raw, hasPermission(request, 'view_protected'));
   });
+
+  async function sendDump(request: FastifyRequest<{ Querystring: { name?: string } }>, reply: FastifyReply, crashId: string): Promise<FastifyReply> {
+    // Permission first: whether a crash or dump exists is not told to those who may not download it.
+    const refused = await downloadDumps(request, reply);
+    if (refused) return refused;
+    const name = request.query.name ?? DEFAULT_DUMP_NAME;
+    if (!DUMP_NAME.test(name)) return reply.code(400).send({ error: `name=${name} is not a dump name` });
+    const bytes = await rawCrashStore.getDump(crashId, name);
+    if (!bytes) return reply.code(404).send({ error: `crash ${crashId} has no dump ${name}`, crash_id: crashId });
+    // Socorro names the main dump <crash id>.dmp and others <crash id>.<name>.dmp.
+    const filename = name === DEFAULT_DUMP_NAME ? `${crashId}.dmp` : `${crashId}.${name}.dmp`;
+    return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${filename}"`).header('x-content-type-options', 'nosniff').send(bytes);
+  }
 };

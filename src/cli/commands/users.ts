@@ -1,0 +1,120 @@
+/**
+ * `mayday users create|list|groups|set-password`: local accounts on the node's own
+ * database (found from `--data-dir` or `--config`, as `mayday start` finds it). The first
+ * administrator is made here: `mayday users create alice --admin --password-stdin`.
+ *
+ * Passwords come from stdin (`--password-stdin`, the safe way: not in the shell history
+ * or the process list) or `--password` (convenient for throwaway setups).
+ */
+import type { Command } from 'commander';
+
+import { AccountError, SqliteAccountStore, type UserInfo } from '../../auth/account-store.js';
+import { parsePermissions } from '../../auth/token-store.js';
+import { UserError } from '../../common/errors.js';
+import type { Permission } from '../../common/permissions.js';
+import { resolvePaths } from '../../config/resolve.js';
+import { loadNodeConfig } from '../load-node-config.js';
+
+interface WhereOptions {
+  dataDir?: string;
+  config?: string;
+}
+interface PasswordOptions {
+  password?: string;
+  passwordStdin?: boolean;
+}
+
+function openStore(options: WhereOptions): SqliteAccountStore {
+  const overrides: Record<string, string> = {};
+  if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
+  const config = loadNodeConfig(options.config, overrides);
+  return SqliteAccountStore.open(resolvePaths(config, process.cwd()).database);
+}
+
+function withWhere(command: Command): Command {
+  return command.option('--data-dir <dir>', 'data directory of the node (default ./var)').option('--config <file>', "the node's INI configuration file");
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The password given, without the one line ending `echo` or a file adds. */
+async function passwordFrom(options: PasswordOptions, command: string): Promise<string | undefined> {
+  if (options.password !== undefined && options.passwordStdin) throw new UserError(`mayday users ${command}: give --password or --password-stdin, not both`);
+  if (options.passwordStdin) return (await readStdin()).replace(/\r?\n$/, '');
+  return options.password;
+}
+
+function list(items: readonly string[]): string {
+  return items.length === 0 ? '-' : items.join(',');
+}
+
+export function formatUserTable(users: readonly UserInfo[]): string {
+  const rows = [['USER', 'STATE', 'PASSWORD', 'GROUPS', 'PERMISSIONS']];
+  for (const u of users) rows.push([u.username, u.active ? 'active' : 'inactive', u.hasPassword ? 'set' : '-', list(u.groups), list(u.permissions)]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+async function withStore<T>(options: WhereOptions, command: string, run: (store: SqliteAccountStore) => Promise<T> | T): Promise<T> {
+  const store = openStore(options);
+  try {
+    return await run(store);
+  } catch (error) {
+    if (error instanceof AccountError) throw new UserError(`mayday users ${command}: ${error.message}`);
+    throw error;
+  } finally {
+    store.close();
+  }
+}
+
+export function registerUsers(program: Command): void {
+  const users = program.command('users').description('manage local accounts for the web login (users, groups, passwords)');
+
+  withWhere(
+    users
+      .command('create')
+      .description('create a user (the first administrator: --admin)')
+      .argument('<name>', 'user name (letters, digits, "_.@+-")')
+      .option('--password <password>', 'the password (prefer --password-stdin)')
+      .option('--password-stdin', 'read the password from standard input')
+      .option('--groups <list>', 'comma-separated groups to join (see `mayday users groups`)')
+      .option('--permissions <list>', 'comma-separated permissions granted to the user directly')
+      .option('--admin', 'grant the admin permission (everything)'),
+  ).action(async (name: string, options: WhereOptions & PasswordOptions & { groups?: string; permissions?: string; admin?: boolean }) => {
+    const password = await passwordFrom(options, 'create');
+    let permissions: Permission[] = [];
+    try {
+      if (options.permissions !== undefined) permissions = parsePermissions(options.permissions);
+    } catch (error) {
+      throw new UserError(`mayday users create: ${(error as Error).message}`);
+    }
+    if (options.admin) permissions = [...new Set<Permission>([...permissions, 'admin'])];
+    const groups = (options.groups ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
+    const user = await withStore(options, 'create', (store) => store.createUser({ username: name, password, groups, permissions }));
+    process.stderr.write(
+      `user ${user.username} created: ${user.permissions.length ? user.permissions.join(', ') : 'no permissions (public data only)'}${user.hasPassword ? '' : '; no password, so no web login yet (mayday users set-password)'}\n`,
+    );
+  });
+
+  withWhere(
+    users.command('set-password').description("set a user's password (their sessions end)").argument('<name>').option('--password <password>', 'the password').option('--password-stdin', 'read the password from standard input'),
+  ).action(async (name: string, options: WhereOptions & PasswordOptions) => {
+    const password = await passwordFrom(options, 'set-password');
+    if (password === undefined) throw new UserError('mayday users set-password: give --password-stdin or --password');
+    await withStore(options, 'set-password', (store) => store.setPassword(name, password));
+    process.stderr.write(`password of ${name} set\n`);
+  });
+
+  withWhere(users.command('list').description('list users, their groups and permissions')).action(async (options: WhereOptions) => {
+    process.stdout.write(await withStore(options, 'list', (store) => formatUserTable(store.listUsers())));
+  });
+
+  withWhere(users.command('groups').description('list groups and their permissions')).action(async (options: WhereOptions) => {
+    const groups = await withStore(options, 'groups', (store) => store.listGroups());
+    process.stdout.write(groups.map((g) => `${g.name.padEnd(18)} ${list(g.permissions).padEnd(40)} ${g.description ?? ''}`.trimEnd()).join('\n') + '\n');
+  });
+}

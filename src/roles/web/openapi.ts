@@ -1,0 +1,265 @@
+/**
+ * Mayday's HTTP API described once, as an OpenAPI 3.1 document, served at
+ * `/api/openapi.json` for tools (client generators, Postman, Socorro scripts' authors)
+ * and rendered from the same document as a readable page at `/api/`, so the two cannot
+ * disagree. A test checks that every route a running node registers under `/api/`
+ * appears here, so a new endpoint without documentation fails the build.
+ *
+ * Super Search's field parameters come from the processed crash schema: the document
+ * lists every searchable field with its type and whether it is protected.
+ */
+
+import type { FastifyPluginAsync } from 'fastify';
+
+import { versionInfo } from '../../common/version.js';
+import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../../schema/processed-crash.js';
+import { escapeHtml, html, raw, type Html } from './html.js';
+import { page } from './layout.js';
+
+type Json = Record<string, unknown>;
+type Permission = 'view_protected' | 'download_dumps' | 'reprocess' | 'upload_symbols';
+
+const json = (schema: Json = { type: 'object' }, description = 'OK'): Json => ({ description, content: { 'application/json': { schema } } });
+const errorBody = (description: string): Json => json({ $ref: '#/components/schemas/Error' }, description);
+const text = (description: string, type = 'text/plain'): Json => ({ description, content: { [type]: { schema: { type: 'string' } } } });
+const query = (name: string, description: string, schema: Json = { type: 'string' }, required = false): Json => ({ name, in: 'query', description, required, schema });
+const CRASH_ID = query('crash_id', 'Crash id (with or without the `bp-` prefix).', { type: 'string', pattern: '^(bp-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{5}[0-9]{7}$' }, true);
+
+/** Security for an operation: anonymous allowed (public data), or a permission needed. */
+function access(permission: Permission | undefined, anonymous: boolean): Json {
+  const security = anonymous ? [{}, { AuthToken: [] }, { Session: [] }] : [{ AuthToken: [] }, { Session: [] }];
+  return { security, ...(permission ? { 'x-permission': permission } : {}) };
+}
+const refusals = (permission: string): Json => ({
+  401: errorBody('No credentials, or an invalid, expired or revoked API token.'),
+  403: errorBody(`The token or user lacks the \`${permission}\` permission (or, with a session cookie, the CSRF token is missing).`),
+});
+
+function superSearchFieldParameters(): Json[] {
+  const searchable = PROCESSED_CRASH_FIELDS.filter((f) => f.searchable);
+  const operators = (f: FieldSpec): string =>
+    f.type === 'integer' || f.type === 'number' || f.type === 'date'
+      ? 'Prefixes `>`, `>=`, `<`, `<=`; `__null__` for missing.'
+      : f.type === 'boolean'
+        ? '`__true__`, or `__null__` for missing.'
+        : 'Exact by default (repeat for any of several); prefixes `~` contains, `^` starts with, `$` ends with, `@` regex, `=` is, `__null__` missing.';
+  return [
+    { name: 'date', in: 'query', description: 'Alias of `submitted_timestamp`: date bounds with `>=`/`<`... (default: the last 7 days).', schema: { type: 'array', items: { type: 'string' } }, style: 'form', explode: true },
+    ...searchable.map((f) => ({
+      name: f.name,
+      in: 'query',
+      description: `${f.description} ${operators(f)} A leading \`!\` negates.${f.protected ? ' **Protected**: needs `view_protected`.' : ''}`,
+      schema: { type: 'array', items: { type: 'string' } },
+      style: 'form',
+      explode: true,
+      ...(f.protected ? { 'x-permission': 'view_protected' } : {}),
+    })),
+  ];
+}
+
+/** The OpenAPI 3.1 document of every API route. */
+export function openApiDocument(): Json {
+  const symbolsUpload = {
+    post: {
+      tags: ['Symbols'],
+      summary: 'Upload Breakpad symbols',
+      description: 'A `.sym` file, or a zip of `DEBUG_FILE/DEBUG_ID/DEBUG_FILE.sym` files (Tecken\'s and `sym_upload`\'s protocols). `sym_upload` may pass the token as `?token=` (blanked from logs).',
+      ...access('upload_symbols', false),
+      parameters: [query('token', 'The API token, for clients that cannot send headers.'), query('debug_file', '`sym_upload` v2: debug file name.'), query('debug_identifier', '`sym_upload` v2: debug id.')],
+      requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', additionalProperties: { type: 'string', format: 'binary' } } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+      responses: { 201: json(), 400: errorBody('Not a symbol file, or a bad zip.'), 413: errorBody('Too large.'), ...refusals('upload_symbols') },
+    },
+  };
+  const paths: Record<string, Json> = {
+    '/submit': {
+      post: {
+        tags: ['Collector'],
+        summary: 'Submit a crash report (Breakpad / Crashpad / Electron protocol)',
+        description: 'Annotations as form fields and dumps as files (`upload_file_minidump`); optionally gzip-compressed. Answers once the crash is stored and queued.',
+        security: [{}],
+        requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: { upload_file_minidump: { type: 'string', format: 'binary' }, ProductName: { type: 'string' }, Version: { type: 'string' } }, additionalProperties: { type: 'string' } } } } },
+        responses: { 200: text('`CrashID=bp-<id>` when accepted, `Discarded=<rule>` when throttled.'), 400: text('Malformed submission.'), 413: text('Too large.'), 500: text('Storage failed; the client should retry.') },
+      },
+    },
+    '/symbols/upload': symbolsUpload,
+    '/api/ProcessedCrash/': {
+      get: {
+        tags: ['Crashes'],
+        summary: 'A processed crash',
+        description: "Socorro's processed crash document (the stackwalker's output under `json_dump`). Protected fields (`url`, `email`, `user_comments`, `app_notes`, ...) are left out unless the viewer has `view_protected`.",
+        ...access(undefined, true),
+        parameters: [CRASH_ID],
+        responses: { 200: json({ $ref: '#/components/schemas/ProcessedCrash' }), 400: errorBody('Missing or malformed crash id.'), 404: errorBody('Unknown crash, or not processed yet (`pending: true`).') },
+      },
+    },
+    '/api/RawCrash/': {
+      get: {
+        tags: ['Crashes'],
+        summary: 'A raw crash: its annotations, or one of its dumps',
+        description: '`format=meta` (default): the annotations as received beside `metadata`; protected annotations are left out unless the viewer has `view_protected`. `format=raw`: the bytes of the dump `name` (default `upload_file_minidump`) as an attachment; needs `download_dumps`.',
+        ...access(undefined, true),
+        parameters: [CRASH_ID, query('format', 'meta or raw.', { type: 'string', enum: ['meta', 'raw'], default: 'meta' }), query('name', 'The dump to download with `format=raw`.', { type: 'string', default: 'upload_file_minidump' })],
+        responses: {
+          200: { description: 'The raw crash (meta) or the dump bytes (raw).', content: { 'application/json': { schema: { type: 'object', properties: { metadata: { type: 'object' }, uuid: { type: 'string' }, submitted_timestamp: { type: 'string' } }, additionalProperties: { type: 'string' } } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+          400: errorBody('Bad crash id, format or dump name.'),
+          404: errorBody('Unknown crash or dump.'),
+          ...refusals('download_dumps'),
+        },
+      },
+    },
+    '/api/SuperSearch/': {
+      get: {
+        tags: ['Search'],
+        summary: 'Search processed crashes (Socorro\'s Super Search)',
+        description: 'Filters on any searchable field, with columns, sort, pagination and facets. Naming a protected field anywhere without `view_protected` is refused with 403.',
+        ...access(undefined, true),
+        parameters: [
+          ...superSearchFieldParameters(),
+          query('_columns', 'Fields to return (repeatable); default uuid, date, signature, product, version.', { type: 'array', items: { type: 'string' } }),
+          query('_sort', 'Sort fields (repeatable), `-` for descending.', { type: 'array', items: { type: 'string' } }),
+          query('_results_number', 'Hits per page (0-1000).', { type: 'integer', default: 100, minimum: 0, maximum: 1000 }),
+          query('_results_offset', 'Hits to skip.', { type: 'integer', default: 0, minimum: 0 }),
+          query('_facets', 'Fields to count values of (repeatable), or `_cardinality.<field>`; default signature.', { type: 'array', items: { type: 'string' } }),
+          query('_facets_size', 'Buckets per facet.', { type: 'integer', default: 50 }),
+          { name: '_aggs.{field}', in: 'query', description: 'Nested facets: for each value of `{field}`, count the values of the named fields.', schema: { type: 'string' }, 'x-pattern': true },
+          { name: '_histogram.{field}', in: 'query', description: 'Histogram of a date or integer field, with nested facets of the named fields.', schema: { type: 'string' }, 'x-pattern': true },
+          query('_histogram_interval.{field}', 'Histogram interval (`1d`, `1h`, or a number for integers).'),
+        ],
+        responses: { 200: json({ $ref: '#/components/schemas/SearchResult' }), 400: errorBody('Unknown field, bad value or operator.'), 403: errorBody('A protected field was named without `view_protected`.') },
+      },
+    },
+    '/api/SuperSearchFields/': {
+      get: { tags: ['Search'], summary: 'Every Super Search field (Socorro\'s shape)', ...access(undefined, true), responses: { 200: json({ type: 'object', additionalProperties: { type: 'object' } }) } },
+    },
+    '/api/Reprocessing/': {
+      post: {
+        tags: ['Processing'],
+        summary: 'Queue crashes for reprocessing',
+        description: 'Exactly one of `crash_ids` (repeatable; Socorro answers `true`), `signature`, or `query` (a Super Search query string); `ruleset` picks the rules (default `default`, or `signature`).',
+        ...access('reprocess', false),
+        requestBody: {
+          required: true,
+          content: Object.fromEntries(
+            ['application/x-www-form-urlencoded', 'application/json'].map((type) => [
+              type,
+              { schema: { type: 'object', properties: { crash_ids: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, signature: { type: 'string' }, query: { type: 'string' }, ruleset: { type: 'string' } } } },
+            ]),
+          ),
+        },
+        responses: { 200: json({ oneOf: [{ const: true }, { type: 'object', properties: { queued: { type: 'integer' }, crash_ids: { type: 'array', items: { type: 'string' } } } }] }), 400: errorBody('Bad request.'), 404: errorBody('Unknown crash ids.'), 413: errorBody('Too many crashes.'), ...refusals('reprocess') },
+      },
+    },
+    '/api/DeadLetters/': {
+      get: { tags: ['Processing'], summary: 'Crashes the processor gave up on', ...access('reprocess', false), responses: { 200: json({ type: 'object', properties: { total: { type: 'integer' }, hits: { type: 'array', items: { type: 'object' } } } }), ...refusals('reprocess') } },
+      post: {
+        tags: ['Processing'],
+        summary: 'Retry one dead letter',
+        ...access('reprocess', false),
+        requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { crash_id: { type: 'string' } }, required: ['crash_id'] } }, 'application/json': { schema: { type: 'object', properties: { crash_id: { type: 'string' } }, required: ['crash_id'] } } } },
+        responses: { 200: json({ type: 'object', properties: { retried: { type: 'string' } } }), 400: errorBody('Bad crash id.'), 404: errorBody('No dead letter for this crash.'), ...refusals('reprocess') },
+      },
+    },
+    '/api/MissingSymbols/': {
+      get: {
+        tags: ['Symbols'],
+        summary: 'Modules crashes needed symbols for and did not have',
+        ...access(undefined, true),
+        parameters: [query('days', 'Days to look back.', { type: 'integer', minimum: 1 }), query('limit', 'Rows.', { type: 'integer', default: 100 }), query('offset', 'Rows to skip.', { type: 'integer', default: 0 }), query('format', 'json or csv.', { type: 'string', enum: ['json', 'csv'], default: 'json' })],
+        responses: { 200: { description: 'OK', content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } }, 400: errorBody('Bad parameter.') },
+      },
+    },
+    '/api/ReprocessMissingSymbols/': {
+      post: {
+        tags: ['Symbols'],
+        summary: 'Reprocess the recent crashes that missed one module\'s symbols',
+        ...access('reprocess', false),
+        parameters: [query('debug_file', 'Debug file name.'), query('debug_id', 'Debug id.'), query('days', 'Days to look back.', { type: 'integer' })],
+        responses: { 200: json(), 400: errorBody('debug_file and debug_id are required.'), ...refusals('reprocess') },
+      },
+    },
+    '/api/openapi.json': { get: { tags: ['Meta'], summary: 'This document', security: [{}], responses: { 200: json({ type: 'object' }) } } },
+    '/api/': { get: { tags: ['Meta'], summary: 'This document as a readable page', security: [{}], responses: { 200: text('HTML', 'text/html') } } },
+    '/status/json': { get: { tags: ['Operations'], summary: 'Processing status: queues, processors, times, history', security: [{}], responses: { 200: json({ type: 'object' }) } } },
+    '/__lbheartbeat__': { get: { tags: ['Operations'], summary: 'Liveness (no dependency checks)', security: [{}], responses: { 200: json() } } },
+    '/__heartbeat__': { get: { tags: ['Operations'], summary: 'Health of every storage and queue the node uses', security: [{}], responses: { 200: json(), 500: json({ type: 'object' }, 'A check failed.') } } },
+    '/__version__': { get: { tags: ['Operations'], summary: 'What is running', security: [{}], responses: { 200: json() } } },
+    '/metrics': { get: { tags: ['Operations'], summary: 'Prometheus metrics', security: [{}], responses: { 200: text('Prometheus text format') } } },
+  };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Mayday API',
+      version: versionInfo().version,
+      description:
+        'Crash ingestion and Crash Stats API, compatible with Socorro where Socorro has the endpoint. Authenticate with an API token in the `Auth-Token` header (`mayday tokens create`); anonymous callers see public data only. Browser sessions (the login cookie) work too, and need the session\'s CSRF token in `X-CSRF-Token` for POST requests.',
+    },
+    components: {
+      securitySchemes: {
+        AuthToken: { type: 'apiKey', in: 'header', name: 'Auth-Token', description: 'An API token; its permissions are capped by its user\'s.' },
+        Session: { type: 'apiKey', in: 'cookie', name: 'mayday_session', description: 'The web login; state-changing requests also need `X-CSRF-Token`.' },
+      },
+      schemas: {
+        Error: { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] },
+        ProcessedCrash: {
+          type: 'object',
+          properties: Object.fromEntries(PROCESSED_CRASH_FIELDS.map((f) => [f.name, { description: f.description + (f.protected ? ' (protected)' : ''), ...(f.protected ? { 'x-protected': true } : {}) }])),
+        },
+        SearchResult: { type: 'object', properties: { hits: { type: 'array', items: { type: 'object' } }, total: { type: 'integer' }, facets: { type: 'object' }, errors: { type: 'array' } } },
+      },
+    },
+    paths,
+  };
+}
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+/** The document's descriptions use CommonMark's `code` and **strong**: rendered here, after escaping everything. */
+export function inlineMarkdown(text: string): Html {
+  return raw(
+    escapeHtml(text)
+      .replace(/`([^`]+)`/g, '<code>$1</code>')
+      .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>'),
+  );
+}
+
+/** The readable docs page: every operation with its access, parameters and answers. */
+export function apiDocsPage(document: Json): string {
+  const paths = document.paths as Record<string, Record<string, Json>>;
+  const operations: Html[] = [];
+  const contents: Html[] = [];
+  for (const [path, item] of Object.entries(paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const security = (op.security as Json[] | undefined) ?? [];
+      const permission = op['x-permission'] as string | undefined;
+      const who = security.some((s) => Object.keys(s).length === 0) ? (permission ? `anyone; more with ${permission}` : 'anyone') : `needs ${permission ?? 'a token'}`;
+      const parameters = (op.parameters as Json[] | undefined) ?? [];
+      const responses = Object.entries((op.responses as Record<string, Json>) ?? {});
+      contents.push(html`<li><a href="#${`${method}-${path}`}"><span class="mono">${method.toUpperCase()} ${path}</span></a> <span class="muted">${String(op.summary ?? '')}</span></li>`);
+      operations.push(html`<section class="card" id="${`${method}-${path}`}">
+<h2 style="margin-top:0"><span class="badge ${method === 'get' ? 'ok' : 'warn'}">${method.toUpperCase()}</span> <code>${path}</code> <span class="muted" style="font-weight:400">${String(op.summary ?? '')}</span></h2>
+<p class="muted">Access: ${who}</p>
+${op.description ? html`<p>${inlineMarkdown(String(op.description))}</p>` : ''}
+${parameters.length ? html`<table><thead><tr><th>Parameter</th><th>In</th><th>Description</th></tr></thead><tbody>${parameters.map((p) => html`<tr><td class="mono">${String(p.name)}${p.required ? ' *' : ''}</td><td>${String(p.in)}</td><td>${inlineMarkdown(String(p.description ?? ''))}</td></tr>`)}</tbody></table>` : ''}
+<p>${responses.map(([code, r]) => html`<span class="badge ${code.startsWith('2') ? 'ok' : 'err'}">${code}</span> ${inlineMarkdown(String(r.description ?? ''))} `)}</p>
+</section>`);
+    }
+  }
+  const info = document.info as Json;
+  return page(
+    'API',
+    html`<h1>${String(info.title)} <span class="badge">${String(info.version)}</span></h1>
+<div class="card"><p>${inlineMarkdown(String(info.description))}</p><p>Machine-readable: <a href="/api/openapi.json">/api/openapi.json</a> (OpenAPI ${String(document.openapi)}).</p>
+<ul id="api-contents" style="columns:2;margin:0;padding-left:18px">${contents}</ul></div>
+${raw(operations.map((o) => o.text).join('\n'))}`,
+  );
+}
+
+/** Serves `/api/openapi.json` and `/api/`. */
+export const openApiPlugin: FastifyPluginAsync = async (app) => {
+  const document = openApiDocument();
+  const docsPage = apiDocsPage(document);
+  app.get('/api/openapi.json', async () => document);
+  app.get('/api/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage));
+};
