@@ -103,8 +103,7 @@ describe.skipIf(chromiumMissing)(`logging in with a real browser (${CHROMIUM})`,
     await context.close();
   });
 
-  // Needs the report page to redact raw annotations (the pages rewrite); unskip then.
-  it.skip('does not show the protected annotation to an anonymous visitor', async () => {
+  it('does not show the protected annotation to an anonymous visitor', async () => {
     const page = await browser.newPage();
     await page.goto(`${node.url}/report/index/${crashId}`);
     await expect(page.content()).resolves.not.toContain(EMAIL);

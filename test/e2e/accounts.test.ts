@@ -98,10 +98,7 @@ describe('protected data, in every endpoint', () => {
     }
   });
 
-  // The report page still lists every raw annotation to everyone: it is being rewritten
-  // (src/roles/web/pages.ts, not this suite's) and must filter them with
-  // `rawCrashDocument`/`protectedAnnotationsOf` from crash-api.ts. Unskip when it does.
-  it.skip('never shows a protected value on the report page to anonymous viewers or to a token without view_protected', async () => {
+  it('never shows a protected value on the report page to anonymous viewers or to a token without view_protected', async () => {
     const reprocessor = await token('bot2', 'reprocess,download_dumps');
     for (const headers of [{}, { 'auth-token': reprocessor }] as Record<string, string>[]) {
       const response = await fetch(`${node.url}/report/index/${crashId}`, { headers });

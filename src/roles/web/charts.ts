@@ -57,3 +57,25 @@ function formatTime(ms: number, span: number): string {
   const iso = new Date(ms).toISOString();
   return span > 2 * 86_400_000 ? iso.slice(5, 10) : iso.slice(11, 16);
 }
+
+export interface Bar {
+  label: string;
+  count: number;
+  /** Where the bar leads (a search narrowed to this value), if anywhere. */
+  href?: string;
+}
+
+/**
+ * Horizontal bars for counts per value (facets, aggregations): plain HTML with widths in
+ * percent of the largest count, so they stay sharp at any size and each label can be a
+ * link. `total` turns counts into shares shown beside them.
+ */
+export function barList(bars: readonly Bar[], options: { total?: number; id?: string } = {}): Html {
+  if (bars.length === 0) return html`<div class="muted chart-empty">None.</div>`;
+  const max = Math.max(1, ...bars.map((b) => b.count));
+  return html`<table class="bars" ${options.id ? html`id="${options.id}"` : ''}><tbody>${bars.map(
+    (b) => html`<tr><td class="bar-label">${b.href ? html`<a href="${b.href}">${b.label}</a>` : b.label}</td>
+      <td class="bar-cell"><span class="bar" style="width:${((b.count / max) * 100).toFixed(1)}%"></span></td>
+      <td class="num">${b.count}</td>${options.total ? html`<td class="num muted">${((b.count / options.total) * 100).toFixed(1)}%</td>` : ''}</tr>`,
+  )}</tbody></table>`;
+}

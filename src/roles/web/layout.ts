@@ -8,6 +8,7 @@ header { background:#17202f; color:#fff; padding:0 24px; display:flex; align-ite
 header .brand { font-weight:700; font-size:18px; letter-spacing:.3px; color:#fff; text-decoration:none; display:flex; align-items:center; gap:8px; }
 header .brand span.dot { width:12px; height:12px; border-radius:50%; background:var(--accent); display:inline-block; box-shadow:0 0 0 3px rgba(198,47,59,.3); }
 header nav a { color:#cdd6e4; text-decoration:none; margin-right:16px; }
+header form { margin-left:auto; } header form input { width:280px; background:#243049; border-color:#34425f; color:#fff; }
 header nav a:hover { color:#fff; }
 main { max-width:1280px; margin:24px auto; padding:0 24px; }
 h1 { font-size:22px; margin:0 0 16px; }
@@ -36,6 +37,29 @@ pre { background:#fff; border:1px solid var(--line); border-radius:8px; padding:
 .legend { display:flex; gap:14px; font-size:12px; color:var(--muted); margin-top:4px; }
 .legend i { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:5px; vertical-align:-1px; }
 .chart-empty { padding:24px; text-align:center; }
+table.bars { background:none; }
+table.bars td { border:none; padding:2px 6px; }
+table.bars .bar-label { max-width:260px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; font-size:13px; }
+table.bars .bar-cell { width:45%; }
+.bar { display:block; height:10px; border-radius:2px; background:#1f5fbf; opacity:.75; min-width:2px; }
+.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+.up { color:var(--accent); } .down { color:var(--ok); }
+.grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(300px, 1fr)); gap:16px; }
+.grid2 h3 { font-size:13px; margin:0 0 6px; color:var(--muted); text-transform:uppercase; letter-spacing:.4px; }
+form.filters { display:flex; flex-wrap:wrap; gap:10px; align-items:flex-end; }
+form.filters label { display:flex; flex-direction:column; font-size:12px; color:var(--muted); gap:3px; }
+input, select, button { font:inherit; font-size:13px; padding:5px 8px; border:1px solid #cfd6e2; border-radius:6px; background:#fff; }
+button { background:var(--link); color:#fff; border-color:var(--link); cursor:pointer; }
+.subnav { display:flex; gap:6px; flex-wrap:wrap; margin:-6px 0 14px; }
+.subnav a { padding:3px 10px; border-radius:12px; background:#eef1f6; text-decoration:none; font-size:13px; }
+.subnav a.on { background:var(--link); color:#fff; }
+details.thread { background:#fff; border:1px solid var(--line); border-radius:8px; margin-bottom:8px; }
+details.thread summary { padding:8px 14px; cursor:pointer; }
+tr.inline td { color:var(--muted); }
+tr.inline td.fn::before { content:'↳ inlined '; font-size:11px; }
+h1.mono { font-size:20px; }
+td.nowrap, th.nowrap { white-space:nowrap; }
+td.ellip { max-width:520px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
 `;
 
 export function page(title: string, body: Html, options: { refreshSeconds?: number } = {}): string {
@@ -49,7 +73,8 @@ ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.re
 <style>${raw(STYLE)}</style>
 </head>
 <body>
-<header><a class="brand" href="/"><span class="dot"></span>Mayday</a><nav><a href="/">Latest crashes</a><a href="/status">Status</a></nav></header>
+<header><a class="brand" href="/"><span class="dot"></span>Mayday</a><nav><a href="/">Home</a><a href="/topcrashers/">Top crashers</a><a href="/search/">Super Search</a><a href="/status">Status</a><a href="/account" title="Log in, log out, API tokens">Account</a></nav>
+<form method="get" action="/search/"><input name="signature" placeholder="Signature, e.g. ~crash (contains)" aria-label="Signature"></form></header>
 <main>${body}</main>
 </body>
 </html>`.text;

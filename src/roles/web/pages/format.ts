@@ -1,0 +1,85 @@
+import { html, type Html } from '../html.js';
+
+/** Small formatting helpers shared by the Crash Stats pages. */
+
+export const DAY_MS = 86_400_000;
+
+export function formatDate(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+export function formatDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** A 0..1 fraction as a percentage with one decimal. */
+export function percent(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
+
+export function text(value: unknown): string | undefined {
+  return value === undefined || value === null || value === '' ? undefined : String(value);
+}
+
+/**
+ * A link's query string from the page's state: every page keeps its state in the URL, so
+ * links are built from a plain record; empty values are dropped so URLs stay short.
+ */
+export function queryString(params: Record<string, string | readonly string[] | number | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue;
+    if (Array.isArray(value)) for (const v of value as readonly string[]) search.append(key, v);
+    else search.append(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+export function signatureLink(signature: string | null | undefined, product?: string): Html {
+  if (!signature) return html`<span class="muted">no signature</span>`;
+  return html`<a class="mono" href="/signature/${queryString({ signature, product })}">${signature}</a>`;
+}
+
+/**
+ * The first value of a query parameter: Fastify hands repeated keys as arrays, and the
+ * pages read most parameters once.
+ */
+export function first(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** Every value of a repeatable parameter (repeated keys and comma-separated alike). */
+export function all(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/**
+ * The UTC day range [from, to) a page covers: `from`/`to` dates (YYYY-MM-DD, `to`
+ * inclusive) when given, else the last `days` days including today.
+ */
+export function dayRange(params: { days?: string; from?: string; to?: string }, now: number, defaultDays = 7): { from: number; to: number; days: number } {
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  const parse = (s: string | undefined): number | undefined => {
+    if (!s || !/^\d{4}-\d{2}-\d{2}$/.test(s)) return undefined;
+    const ms = Date.parse(`${s}T00:00:00Z`);
+    return Number.isNaN(ms) ? undefined : ms;
+  };
+  const fromDate = parse(params.from);
+  const toDate = parse(params.to);
+  if (fromDate !== undefined || toDate !== undefined) {
+    const to = (toDate ?? today) + DAY_MS;
+    const from = Math.min(fromDate ?? to - defaultDays * DAY_MS, to - DAY_MS);
+    return { from, to, days: Math.round((to - from) / DAY_MS) };
+  }
+  const days = Math.min(365, Math.max(1, Number.parseInt(params.days ?? '', 10) || defaultDays));
+  return { from: today + DAY_MS - days * DAY_MS, to: today + DAY_MS, days };
+}
+
+/** A signed change, e.g. "+3" / "−2", or "" for none. */
+export function signed(n: number, digits = 0): string {
+  if (n === 0) return '0';
+  return `${n > 0 ? '+' : '−'}${Math.abs(n).toFixed(digits)}`;
+}
