@@ -47,11 +47,30 @@ export interface CodeModule {
   readonly size: bigint;
   /** Full path of the code file, as the OS loaded it. */
   readonly codeFile: string;
-  /** Windows: timestamp+size; ELF/Mach-O: build id / uuid, uppercase hex. */
+  /**
+   * The code identifier exactly as Breakpad's minidump processor derives it, so that symbol
+   * stores keyed by it (and Socorro's `code_id`) match: Windows `%08X%x` of the PE
+   * timestamp and image size (uppercase timestamp, lowercase size: `5F7B0E1A2b3c000`); ELF
+   * the *whole* GNU build id as lowercase hex (often 40 digits, unlike the 33-digit
+   * debug id derived from its first 16 bytes); Mach-O and other platforms Breakpad's
+   * placeholder `id`; empty when the platform is unknown.
+   */
   readonly codeId: string;
-  /** File name the symbols are keyed by (the PDB name on Windows, else the code file's base name). */
+  /**
+   * Base name of the file the symbols are keyed by (the PDB on Windows, the code file on
+   * ELF): Breakpad strips the directories that PDB records often carry
+   * (`C:\build\foo.pdb` becomes `foo.pdb`), and so do we, since symbol stores are laid
+   * out as `DEBUG_FILE/DEBUG_ID/...`.
+   */
   readonly debugFile: string;
-  /** Breakpad's debug identifier: 33 uppercase hex chars for PDB70/ELF (GUID + age). */
+  /**
+   * Breakpad's debug identifier: the GUID (PDB70; for ELF the first 16 bytes of the build
+   * id, byte-swapped like a GUID) as 32 uppercase hex digits, followed by the age printed
+   * with lowercase `%x` as Breakpad does: `...E1B6750` for ELF (age 0), `...E1B675a` for a
+   * PDB of age 10, `...E1B67510` at age 16; hence not always 33 characters nor all
+   * uppercase. PDB20: the 8-digit signature and the age the same way. Symbol stores and
+   * uploads use exactly this text.
+   */
   readonly debugId: string;
   readonly version: string;
 }

@@ -123,7 +123,9 @@ describe('inline frames (fixtures/inline, ground truth from our own crasher)', (
     expect(frames[2].inlines).toBeNull();
     // frame_count counts physical frames; inline frames live inside them.
     expect(doc.crashing_thread.frame_count).toBe(frames.length);
-    expect(doc.threads[doc.crashing_thread.threads_index].frames).toEqual(frames);
+    // The copy differs only by the registers on its first frame.
+    const withoutRegisters = frames.map((f, i) => (i === 0 ? Object.fromEntries(Object.entries(f).filter(([k]) => k !== 'registers')) : f));
+    expect(doc.threads[doc.crashing_thread.threads_index].frames).toEqual(withoutRegisters);
     expect(doc.crash_info.crashing_thread).toBe(doc.crashing_thread.threads_index);
   });
 
@@ -222,7 +224,8 @@ function compareWithOracle(file: string, innermostName: boolean): number {
     if (block.locations.every(([, source]) => source === null)) continue; // no debug info there (_start)
     const frame = doc.threads[block.thread]?.frames[block.frame];
     expect(frame, `${file}: thread ${block.thread} frame ${block.frame}`).toBeDefined();
-    expect(frame.module_offset, `${file}: thread ${block.thread} frame ${block.frame} lookup`).toBe(block.lookup);
+    // The document pads offsets to the pointer width; the oracle does not.
+    expect(frame.module_offset && BigInt(frame.module_offset), `${file}: thread ${block.thread} frame ${block.frame} lookup`).toBe(BigInt(block.lookup));
     const ours = chain(frame);
     const theirs = block.locations.map((l, i) => (i === 0 && !innermostName ? ([ours[0]?.[0] ?? null, l[1], l[2]] as const) : l));
     expect(ours, `${file}: thread ${block.thread} frame ${block.frame}`).toEqual(theirs);

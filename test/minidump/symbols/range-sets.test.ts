@@ -7,7 +7,7 @@ import {
   findExclusive,
   findNested,
 } from '../../../src/minidump/symbols/range-sets.js';
-import { stableOrder } from '../../../src/minidump/symbols/compact-arrays.js';
+import { GrowableColumn, stableOrder } from '../../../src/minidump/symbols/compact-arrays.js';
 
 /** The obvious quadratic model of Breakpad's first-wins exclusive RangeMap. */
 function modelExclusive(ranges: [number, number][]): (address: number) => number {
@@ -35,6 +35,50 @@ describe('ExclusiveRangeSet', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('matches the model when a long sorted run (kept compactly) is followed by ranges out of order', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2500 }), fc.array(fc.tuple(fc.nat(30_000), fc.nat(60)), { maxLength: 300 }), (sortedCount, rest) => {
+        // Sorted, disjoint, some adjacent: the common shape of a dump_syms file's FUNC records.
+        const sorted: [number, number][] = Array.from({ length: sortedCount }, (_, i) => [i * 12, 4 + (i % 9)]);
+        const ranges = [...sorted, ...rest];
+        const set = new ExclusiveRangeSet();
+        ranges.forEach(([start, size], id) => set.add(start, size, id));
+        const frozen = set.freeze();
+        const model = modelExclusive(ranges);
+        expect(set.size).toBe(frozen.starts.length);
+        for (let address = 0; address < 30_100; address += 5) {
+          const i = findExclusive(frozen, address);
+          expect(i < 0 ? -1 : frozen.ids[i]).toBe(model(address));
+        }
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
+
+describe('GrowableColumn', () => {
+  it('stores, updates and finishes values as it grows', () => {
+    const n = 200_000; // many times the initial capacity
+    const column = new GrowableColumn('f64');
+    for (let i = 0; i < n; i++) column.push(i * 1.5);
+    column.set(70_000, -1);
+    expect(column.length).toBe(n);
+    expect([column.get(0), column.get(65_535), column.get(65_536), column.get(70_000), column.get(n - 1)]).toEqual([0, 65_535 * 1.5, 65_536 * 1.5, -1, (n - 1) * 1.5]);
+    const all = column.finish();
+    expect(all).toBeInstanceOf(Float64Array);
+    expect(all.length).toBe(n);
+    expect(all[131_072]).toBe(131_072 * 1.5);
+    expect(all[70_000]).toBe(-1);
+    expect(Array.from(column.finish(Uint32Array.from([n - 1, 0, 65_536])))).toEqual([(n - 1) * 1.5, 0, 65_536 * 1.5]);
+  });
+
+  it('finishes a small column exactly, and an empty one as an empty array', () => {
+    const column = new GrowableColumn('u32', 4);
+    for (const v of [7, 8, 9, 10, 11]) column.push(v);
+    expect(Array.from(column.finish())).toEqual([7, 8, 9, 10, 11]);
+    expect(new GrowableColumn('u32').finish()).toEqual(new Uint32Array(0));
   });
 });
 
