@@ -18,23 +18,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import type { CodeModule } from '../minidump/contracts.js';
+import { symbolStorePath } from '../ports/symbol-store.js';
 
 /** The module fields the store layout needs. */
 export type SymbolStoreKey = Pick<CodeModule, 'debugFile' | 'debugId'>;
 
-/**
- * The store-relative path `DEBUG_FILE/DEBUG_ID/NAME.sym` for a module, or `undefined`
- * when its names cannot be used safely (traversal, separators, NUL, empty).
- */
-export function symbolStorePath(module: SymbolStoreKey): string | undefined {
-  // Breakpad's PathnameStripper: keep what follows the last '/' or '\'.
-  const debugFile = module.debugFile.slice(Math.max(module.debugFile.lastIndexOf('/'), module.debugFile.lastIndexOf('\\')) + 1);
-  if (debugFile === '' || debugFile.includes('..') || debugFile.includes('\u0000')) return undefined;
-  if (debugFile === '.') return undefined;
-  if (!/^[0-9A-Za-z]+$/.test(module.debugId)) return undefined;
-  const symName = debugFile.toLowerCase().endsWith('.pdb') && debugFile.length > 4 ? debugFile.slice(0, -4) : debugFile;
-  return `${debugFile}/${module.debugId}/${symName}.sym`;
-}
+/** The store layout's path rules live with the symbol store port; re-exported for callers of this module. */
+export { symbolStorePath };
 
 function isMissingFileError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

@@ -21,18 +21,23 @@ function staged(text: string): string {
 }
 
 describe('symbolStorePath', () => {
-  it('agrees with the fs supplier on safe and unsafe names', () => {
-    const keys: SymbolKey[] = [
-      { debugFile: 'libc.so.6', debugId: ID },
-      { debugFile: 'foo.pdb', debugId: ID },
-      { debugFile: 'C:\\build\\foo.PDB', debugId: ID },
-      { debugFile: '../etc', debugId: ID },
+  it('lays out Breakpad\'s store paths and refuses unsafe names', () => {
+    expect(symbolStorePath({ debugFile: 'libc.so.6', debugId: ID })).toBe(`libc.so.6/${ID}/libc.so.6.sym`);
+    expect(symbolStorePath({ debugFile: 'foo.pdb', debugId: ID })).toBe(`foo.pdb/${ID}/foo.sym`);
+    expect(symbolStorePath({ debugFile: 'C:\\build\\foo.PDB', debugId: ID })).toBe(`foo.PDB/${ID}/foo.sym`);
+    // A path is reduced to its last component, as Breakpad's PathnameStripper does.
+    expect(symbolStorePath({ debugFile: '../etc', debugId: ID })).toBe(`etc/${ID}/etc.sym`);
+    for (const key of [
+      { debugFile: '..', debugId: ID },
+      { debugFile: 'a/', debugId: ID },
       { debugFile: 'a', debugId: '../x' },
       { debugFile: '', debugId: ID },
       { debugFile: 'x\u0000y', debugId: ID },
-    ];
-    for (const key of keys) expect(symbolStorePath(key)).toBe(supplierPath(key));
-    expect(symbolStorePath({ debugFile: 'foo.pdb', debugId: ID })).toBe(`foo.pdb/${ID}/foo.sym`);
+    ] satisfies SymbolKey[]) {
+      expect(symbolStorePath(key)).toBeUndefined();
+    }
+    // The directory loader uses the same rules.
+    expect(supplierPath).toBe(symbolStorePath);
   });
 });
 
