@@ -14,7 +14,17 @@ export class Heartbeat {
   readonly id: string;
 
   constructor(
-    private readonly options: { registry: NodeRegistry; name: string; roles: string[]; url: string; intervalMs: number; worker?: ProcessorWorker; log: Logger },
+    private readonly options: {
+      registry: NodeRegistry;
+      name: string;
+      roles: string[];
+      url: string;
+      intervalMs: number;
+      worker?: ProcessorWorker;
+      /** The collector's running totals (received, accepted, refused, bytes, ...). */
+      collectorCounts?: Readonly<Record<string, number>>;
+      log: Logger;
+    },
   ) {
     this.id = `${options.name}@${hostname()}:${process.pid}`;
   }
@@ -40,6 +50,7 @@ export class Heartbeat {
       cpu_system_seconds: cpu.system / 1e6,
       load1: loadavg()[0],
     };
+    for (const [name, value] of Object.entries(this.options.collectorCounts ?? {})) stats[`collector_${name}`] = value;
     const worker = this.options.worker;
     if (worker) {
       Object.assign(stats, {

@@ -122,6 +122,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   await app.register(healthPlugin, { checks, metrics });
   if (tokens) await app.register(requestAuthPlugin, { tokens, sessions: accounts });
 
+  const collectorMetrics = roles.has('collector') ? new CollectorMetrics(metrics) : undefined;
   if (roles.has('collector')) {
     const { collector, throttle } = config;
     await app.register(collectorPlugin, {
@@ -138,7 +139,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
         bodyTimeoutMs: collector.body_timeout,
       },
       throttle: { products: throttle.products, honourThrottleable: throttle.honour_throttleable, rules: throttleRulesFromConfig(throttle.rules) },
-      metrics: new CollectorMetrics(metrics),
+      metrics: collectorMetrics,
     });
   }
   const registry = SqliteNodeRegistry.open(paths.database);
@@ -194,7 +195,16 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   const url = config.web.public_url ?? `http://${formatHost(config.web.host)}:${port}`;
   worker?.start();
   const verifier = worker ? startVerifyProcessed(config, adapters, log) : undefined;
-  const heartbeat = new Heartbeat({ registry, name: config.node.name, roles: [...roles], url, intervalMs: config.node.heartbeat_interval, worker, log });
+  const heartbeat = new Heartbeat({
+    registry,
+    name: config.node.name,
+    roles: [...roles],
+    url,
+    intervalMs: config.node.heartbeat_interval,
+    worker,
+    collectorCounts: collectorMetrics?.counts,
+    log,
+  });
   await heartbeat.start();
   log.info({ url, roles: [...roles], dataDir: paths.dataDir, address }, 'mayday node started');
 
