@@ -18,6 +18,7 @@ import type { FieldSpec } from '../schema/processed-crash.js';
 import { COLUMN_FIELDS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, rollupDeltas, toIndexRow } from './crash-index-layout.js';
 import * as queries from './crash-index-queries.js';
 import type { Row, SqlDialect } from './crash-index-queries.js';
+import { migrationsToApply, SCHEMA_MIGRATIONS_TABLE, type Migration } from './migrations.js';
 
 /**
  * The crash index on PostgreSQL, for deployments where several nodes share one database.
@@ -27,13 +28,8 @@ import type { Row, SqlDialect } from './crash-index-queries.js';
  * need no per-database casts beyond the dialect.
  */
 
-interface PgMigration {
-  version: number;
-  description: string;
-  sql: string;
-}
 
-const MIGRATIONS: PgMigration[] = [
+const MIGRATIONS: Migration[] = [
   {
     version: 1,
     description: 'crashes table with indexed columns and JSON document; daily counts per signature',
@@ -208,9 +204,7 @@ export class PgCrashIndex implements CrashIndex {
     const rows = lastPerCrash(crashes).map(toIndexRow);
     if (rows.length === 0) return;
     const ids = rows.map((r) => r.crashId);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       // Writers of the same crash serialise here, so the old daily key read below is the
       // one their write replaces (buckets, sorted: a bounded number of locks, no deadlock).
       await client.query(
@@ -262,13 +256,7 @@ export class PgCrashIndex implements CrashIndex {
           }
         }
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async get(crashId: string): Promise<IndexedCrash | undefined> {
@@ -342,23 +330,12 @@ export class PgCrashIndex implements CrashIndex {
  * Versioned migrations per component, recorded in `schema_migrations` as the SQLite helper
  * does; an advisory lock makes nodes starting together apply each migration once.
  */
-async function migrate(pool: pg.Pool, component: string, migrations: readonly PgMigration[]): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+async function migrate(pool: pg.Pool, component: string, migrations: readonly Migration[]): Promise<void> {
+  await inTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, -1)`);
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      component TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at TEXT NOT NULL,
-      PRIMARY KEY (component, version))`);
+    await client.query(SCHEMA_MIGRATIONS_TABLE);
     const applied = new Set((await client.query('SELECT version FROM schema_migrations WHERE component = $1', [component])).rows.map((r: Row) => Number(r.version)));
-    const sorted = [...migrations].sort((a, b) => a.version - b.version);
-    const newest = sorted.at(-1)?.version ?? 0;
-    const unknown = [...applied].filter((v) => v > newest);
-    if (unknown.length > 0) {
-      throw new Error(`${component} schema version ${Math.max(...unknown)} in the database is newer than this Mayday knows (${newest}); upgrade Mayday`);
-    }
-    for (const migration of sorted) {
-      if (applied.has(migration.version)) continue;
+    for (const migration of migrationsToApply(component, migrations, applied)) {
       await client.query(migration.sql);
       await client.query('INSERT INTO schema_migrations (component, version, description, applied_at) VALUES ($1, $2, $3, $4)', [
         component,
@@ -367,6 +344,15 @@ async function migrate(pool: pg.Pool, component: string, migrations: readonly Pg
         new Date().toISOString(),
       ]);
     }
+  });
+}
+
+/** Runs `work` in one transaction on one pooled connection: committed, or rolled back on any error. */
+async function inTransaction(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await work(client);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { migrationsToApply, SCHEMA_MIGRATIONS_TABLE, type Migration } from './migrations.js';
 
 /**
  * Opens an SQLite database the way every embedded Mayday store wants it: WAL (readers
@@ -11,11 +12,7 @@ import { dirname } from 'node:path';
  * Several components may keep tables in one database file (the crash index, the symbols
  * tables, accounts): each has its own numbered migrations, recorded per component.
  */
-export interface Migration {
-  version: number;
-  description: string;
-  sql: string;
-}
+export type { Migration };
 
 export function openSqlite(path: string, component: string, migrations: readonly Migration[]): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -29,22 +26,9 @@ export function openSqlite(path: string, component: string, migrations: readonly
 }
 
 export function migrate(db: Database.Database, component: string, migrations: readonly Migration[]): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    component TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    description TEXT NOT NULL,
-    applied_at TEXT NOT NULL,
-    PRIMARY KEY (component, version)
-  )`);
+  db.exec(SCHEMA_MIGRATIONS_TABLE);
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations WHERE component = ?').pluck().all(component) as number[]);
-  const sorted = [...migrations].sort((a, b) => a.version - b.version);
-  const newest = sorted.at(-1)?.version ?? 0;
-  const unknown = [...applied].filter((v) => v > newest);
-  if (unknown.length > 0) {
-    throw new Error(`${component} schema version ${Math.max(...unknown)} in the database is newer than this Mayday knows (${newest}); upgrade Mayday`);
-  }
-  for (const migration of sorted) {
-    if (applied.has(migration.version)) continue;
+  for (const migration of migrationsToApply(component, migrations, applied)) {
     // BEGIN IMMEDIATE takes the write lock first, so two processes starting together
     // cannot both apply the same migration.
     db.transaction(() => {
