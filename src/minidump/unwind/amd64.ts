@@ -14,7 +14,7 @@ import {
   type WalkEnv,
   type WalkedFrame,
 } from './frame.js';
-import { cfiRulesFor, reg, type Unwinder } from './unwinder.js';
+import { callerRegistersFromCfi, cfiRulesFor, reg, type Unwinder } from './unwinder.js';
 
 const REGISTERS = ['rax', 'rdx', 'rcx', 'rbx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip'] as const;
 /** Registers a callee must preserve: still the caller's value if CFI does not mention them. */
@@ -39,12 +39,7 @@ async function byCfi(env: WalkEnv, last: WalkedFrame): Promise<WalkedFrame | und
   for (const [name, value] of last.context.registers) callee.set(`$${name}`, value);
   const recovered = findCallerRegisters(rules, callee, env.stack, 8);
   if (!recovered) return undefined;
-  const caller = new Map<string, bigint>();
-  for (const name of REGISTERS) {
-    const value = recovered.get(name) ?? (ALTERNATE[name] ? recovered.get(ALTERNATE[name]) : undefined);
-    if (value !== undefined) caller.set(name, value);
-    else if (CALLEE_SAVED.has(name) && last.context.registers.has(name)) caller.set(name, last.context.registers.get(name)!);
-  }
+  const caller = callerRegistersFromCfi(REGISTERS, (name) => recovered.get(name) ?? (ALTERNATE[name] ? recovered.get(ALTERNATE[name]) : undefined), CALLEE_SAVED, last);
   const rip = caller.get('rip');
   const rsp = caller.get('rsp');
   if (!rip || !rsp) return undefined; // missing or zero: unusable

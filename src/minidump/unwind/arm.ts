@@ -14,7 +14,7 @@ import {
   type WalkEnv,
   type WalkedFrame,
 } from './frame.js';
-import { cfiRulesFor, reg, type Unwinder } from './unwinder.js';
+import { callerRegistersFromCfi, cfiRulesFor, reg, type Unwinder } from './unwinder.js';
 
 const MASK = 0xffff_ffffn;
 const REGISTERS = [...Array.from({ length: 13 }, (_, i) => `r${i}`), 'sp', 'lr', 'pc'];
@@ -36,12 +36,7 @@ async function byCfi(env: WalkEnv, last: WalkedFrame): Promise<WalkedFrame | und
   if (!rules) return undefined;
   const recovered = findCallerRegisters(rules, last.context.registers, env.stack, 4);
   if (!recovered) return undefined;
-  const caller = new Map<string, bigint>();
-  for (const name of REGISTERS) {
-    const value = recovered.get(name);
-    if (value !== undefined) caller.set(name, value);
-    else if (CALLEE_SAVED.has(name) && last.context.registers.has(name)) caller.set(name, last.context.registers.get(name)!);
-  }
+  const caller = callerRegistersFromCfi(REGISTERS, (name) => recovered.get(name), CALLEE_SAVED, last);
   if (!caller.has('pc') && recovered.has('.ra')) {
     if (framePointerRegister(env) === undefined) {
       caller.set('pc', recovered.get('.ra')!);

@@ -18,7 +18,7 @@ import {
   type WalkEnv,
   type WalkedFrame,
 } from './frame.js';
-import { cfiRulesFor, reg, type Unwinder } from './unwinder.js';
+import { callerRegistersFromCfi, cfiRulesFor, reg, type Unwinder } from './unwinder.js';
 
 /** Contract register name ↔ the DWARF/Breakpad CFI name. */
 const CFI_NAME: ReadonlyMap<string, string> = new Map([
@@ -59,12 +59,7 @@ async function byCfi(env: WalkEnv, last: WalkedFrame): Promise<WalkedFrame | und
   for (const [name, value] of last.context.registers) callee.set(CFI_NAME.get(name) ?? name, value);
   const recovered = findCallerRegisters(rules, callee, env.stack, 8);
   if (!recovered) return undefined;
-  const caller = new Map<string, bigint>();
-  for (const [name, cfiName] of CFI_NAME) {
-    const value = recovered.get(cfiName) ?? recovered.get(name);
-    if (value !== undefined) caller.set(name, value);
-    else if (CALLEE_SAVED.has(name) && last.context.registers.has(name)) caller.set(name, last.context.registers.get(name)!);
-  }
+  const caller = callerRegistersFromCfi(CFI_NAME.keys(), (name) => recovered.get(CFI_NAME.get(name)!) ?? recovered.get(name), CALLEE_SAVED, last);
   if (!caller.has('pc') && recovered.has('.ra')) caller.set('pc', recovered.get('.ra')!);
   if (!caller.has('sp') && recovered.has('.cfa')) caller.set('sp', recovered.get('.cfa')!);
   if (!caller.has('pc') || !caller.has('sp')) return undefined;

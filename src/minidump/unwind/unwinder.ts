@@ -26,3 +26,24 @@ export async function cfiRulesFor(env: WalkEnv, frame: WalkedFrame): Promise<Cfi
 export function reg(frame: WalkedFrame, name: string): bigint | undefined {
   return frame.context.registers.get(name);
 }
+
+/**
+ * The caller's registers from what CFI recovered: each register CFI gives a rule for
+ * (`recovered` looks it up, under whatever names the CPU's CFI uses), else, for a
+ * callee-saved register CFI does not mention, the callee's own value, since a callee that
+ * does not save a callee-saved register never changed it. Other registers stay unknown.
+ */
+export function callerRegistersFromCfi(
+  names: Iterable<string>,
+  recovered: (name: string) => bigint | undefined,
+  calleeSaved: ReadonlySet<string>,
+  last: WalkedFrame,
+): Map<string, bigint> {
+  const caller = new Map<string, bigint>();
+  for (const name of names) {
+    const value = recovered(name);
+    if (value !== undefined) caller.set(name, value);
+    else if (calleeSaved.has(name) && last.context.registers.has(name)) caller.set(name, last.context.registers.get(name)!);
+  }
+  return caller;
+}

@@ -26,7 +26,7 @@ import {
   type WinInfoOnFrame,
 } from './frame.js';
 import { PostfixEvaluator } from './postfix.js';
-import { cfiRulesFor, reg, type Unwinder } from './unwinder.js';
+import { callerRegistersFromCfi, cfiRulesFor, reg, type Unwinder } from './unwinder.js';
 
 const MASK = 0xffff_ffffn;
 /** Breakpad `kMaxReasonableGapBetweenFrames`: a scanned `%ebp` chain link must be closer than this. */
@@ -182,12 +182,7 @@ async function byCfi(env: WalkEnv, last: WalkedFrame): Promise<WalkedFrame | und
   for (const [name, value] of last.context.registers) callee.set(`$${name}`, value);
   const recovered = findCallerRegisters(rules, callee, env.stack, 4);
   if (!recovered) return undefined;
-  const caller = new Map<string, bigint>();
-  for (const name of REGISTERS) {
-    const value = recovered.get(name) ?? (ALTERNATE[name] ? recovered.get(ALTERNATE[name]) : undefined);
-    if (value !== undefined) caller.set(name, value);
-    else if (CALLEE_SAVED.has(name) && last.context.registers.has(name)) caller.set(name, last.context.registers.get(name)!);
-  }
+  const caller = callerRegistersFromCfi(REGISTERS, (name) => recovered.get(name) ?? (ALTERNATE[name] ? recovered.get(ALTERNATE[name]) : undefined), CALLEE_SAVED, last);
   if (!caller.has('eip') || !caller.has('esp') || !caller.has('ebp')) return undefined;
   return frameOf('cfi', caller);
 }
