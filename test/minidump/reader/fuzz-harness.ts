@@ -9,6 +9,7 @@
  * and no "internal error" (the reader's catch-all for bugs).
  */
 import { readMinidump, type Minidump } from '../../../src/minidump/reader/index.js';
+import { rng } from '../../../bench/search-data.js';
 
 export interface FuzzOptions {
   /** Number of inputs to try. */
@@ -41,17 +42,8 @@ export interface FuzzReport {
   readonly withErrors: number;
 }
 
-/** Mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic test randomness (mulberry32), shared with the synthetic search data. */
+export { rng };
 
 const INTERESTING_32 = [0, 1, 0xff, 0x7f, 0x80, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, 0x10000, 0x1000000, 0x7ffffff0];
 
