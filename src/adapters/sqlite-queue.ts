@@ -96,18 +96,16 @@ export class SqliteQueue implements ProcessingQueue {
 
   private readonly pending: { crashId: string; queue: QueueName; ruleset: string | null; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
-  private prepared: { promote: Database.Statement; insert: Database.Statement } | undefined;
+  private readonly preparedStatements = new Map<string, Database.Statement>();
 
-  /** Prepared once: preparing is a measurable part of an enqueue's cost under load. */
-  private statements(): { promote: Database.Statement; insert: Database.Statement } {
-    this.prepared ??= {
-      promote: this.db.prepare("DELETE FROM queue_items WHERE queue = 'standard' AND crash_id = ? AND (lease IS NULL OR visible_at <= ?) RETURNING enqueued_at"),
-      insert: this.db.prepare(
-        `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (queue, crash_id) DO NOTHING`,
-      ),
-    };
-    return this.prepared;
+  /** Each statement is prepared once: preparing is a measurable part of a queue operation's cost under load. */
+  private prepare(sql: string): Database.Statement {
+    let statement = this.preparedStatements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.preparedStatements.set(sql, statement);
+    }
+    return statement;
   }
 
   private flushEnqueues(): void {
@@ -116,7 +114,11 @@ export class SqliteQueue implements ProcessingQueue {
     const now = Date.now();
     try {
       if (!this.db.open) throw new Error('the queue is closed');
-      const { promote, insert } = this.statements();
+      const promote = this.prepare("DELETE FROM queue_items WHERE queue = 'standard' AND crash_id = ? AND (lease IS NULL OR visible_at <= ?) RETURNING enqueued_at");
+      const insert = this.prepare(
+        `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (queue, crash_id) DO NOTHING`,
+      );
       this.db.transaction(() => {
         for (const item of batch) {
           // A priority request moves the crash ahead rather than queueing it twice: its
@@ -138,7 +140,7 @@ export class SqliteQueue implements ProcessingQueue {
   }
 
   async has(crashId: string): Promise<boolean> {
-    return this.db.prepare('SELECT 1 FROM queue_items WHERE crash_id = ? LIMIT 1').get(crashId) !== undefined;
+    return this.prepare('SELECT 1 FROM queue_items WHERE crash_id = ? LIMIT 1').get(crashId) !== undefined;
   }
 
   async take(): Promise<QueueItem | undefined> {
@@ -162,7 +164,7 @@ export class SqliteQueue implements ProcessingQueue {
 
   async deadLetter(item: QueueItem, error: string): Promise<void> {
     this.db.transaction(() => {
-      const removed = this.db.prepare('DELETE FROM queue_items WHERE queue = ? AND crash_id = ? AND lease = ?').run(item.queue, item.crashId, item.lease);
+      const removed = this.prepare('DELETE FROM queue_items WHERE queue = ? AND crash_id = ? AND lease = ?').run(item.queue, item.crashId, item.lease);
       if (removed.changes === 0) return; // handed out again meanwhile: that taker decides
       this.db
         .prepare(
@@ -174,7 +176,7 @@ export class SqliteQueue implements ProcessingQueue {
   }
 
   async deadLetters(limit: number): Promise<DeadLetter[]> {
-    const rows = this.db.prepare('SELECT * FROM dead_letters ORDER BY failed_at DESC LIMIT ?').all(limit) as {
+    const rows = this.prepare('SELECT * FROM dead_letters ORDER BY failed_at DESC LIMIT ?').all(limit) as {
       crash_id: string;
       queue: QueueName;
       attempts: number;
@@ -188,13 +190,13 @@ export class SqliteQueue implements ProcessingQueue {
   async retryDeadLetter(crashId: string): Promise<boolean> {
     const now = Date.now();
     const moved = this.db.transaction(() => {
-      const rows = this.db.prepare('SELECT queue, ruleset FROM dead_letters WHERE crash_id = ?').all(crashId) as { queue: QueueName; ruleset: string | null }[];
+      const rows = this.prepare('SELECT queue, ruleset FROM dead_letters WHERE crash_id = ?').all(crashId) as { queue: QueueName; ruleset: string | null }[];
       for (const row of rows) {
         this.db
           .prepare(`INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?) ON CONFLICT (queue, crash_id) DO NOTHING`)
           .run(crashId, row.queue, now, now, row.ruleset);
       }
-      this.db.prepare('DELETE FROM dead_letters WHERE crash_id = ?').run(crashId);
+      this.prepare('DELETE FROM dead_letters WHERE crash_id = ?').run(crashId);
       return rows.length > 0;
     })();
     if (moved) this.events.emit('work');
@@ -202,7 +204,7 @@ export class SqliteQueue implements ProcessingQueue {
   }
 
   async ack(item: QueueItem): Promise<void> {
-    this.db.prepare('DELETE FROM queue_items WHERE queue = ? AND crash_id = ? AND lease = ?').run(item.queue, item.crashId, item.lease);
+    this.prepare('DELETE FROM queue_items WHERE queue = ? AND crash_id = ? AND lease = ?').run(item.queue, item.crashId, item.lease);
   }
 
   async release(item: QueueItem, delayMs = 0): Promise<void> {
@@ -245,7 +247,7 @@ export class SqliteQueue implements ProcessingQueue {
   }
 
   async check(): Promise<void> {
-    this.db.prepare('SELECT COUNT(*) FROM queue_items').get();
+    this.prepare('SELECT COUNT(*) FROM queue_items').get();
   }
 
   async close(): Promise<void> {
@@ -262,7 +264,7 @@ export class SqliteQueue implements ProcessingQueue {
     // Our own pid can only appear here from an earlier process that had it (pid reuse
     // after a restart): nothing has been taken through this instance yet.
     const dead = owners.filter((pid) => pid !== null && (pid === process.pid || !processIsAlive(pid)));
-    const release = this.db.prepare(
+    const release = this.prepare(
       'UPDATE queue_items SET visible_at = ?, lease = NULL, owner_host = NULL, owner_pid = NULL WHERE owner_host = ? AND owner_pid = ?',
     );
     for (const pid of dead) release.run(Date.now(), this.host, pid);
