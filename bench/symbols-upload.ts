@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const token = tokens.create({ user: 'bench', permissions: ['upload_symbols'] }).token;
   const quiet = { write: () => true } as unknown as NodeJS.WritableStream;
-  const upload = async (paths: string[]) => uploadSymbolFiles(await collectUploadItems(paths), { url, token, retries: 0, backoffMs: 1, timeoutMs: 0, progress: quiet });
+  const upload = async (paths: string[]) => uploadSymbolFiles(await collectUploadItems(paths), { url, token, retries: 0, backoffMs: 1, timeoutMs: 3_600_000, progress: quiet });
 
   console.log('## Symbols\n');
   console.log(`Node ${process.version}, ${process.platform}/${process.arch}; loopback HTTP, fs store on ${tmpdir()}.\n`);
@@ -86,9 +86,18 @@ async function main(): Promise<void> {
   const big = path.join(dir, 'big', 'libbig.so.sym');
   await import('node:fs/promises').then((fs) => fs.mkdir(path.dirname(big)));
   await writeSynthetic(big, bigMB * 1024 * 1024, 'libbig.so');
+  gc?.();
+  // RSS sampled through the upload (client and server share this process; the client
+  // streams the file, so a rise is what the server held to receive and validate it).
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 10);
   const bigResult = await upload([big]);
+  clearInterval(sampler);
+  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
   if (bigResult.failed.length > 0) throw new Error(bigResult.failed[0].error);
   console.log(`| upload, one synthetic .sym of ${mb(bigResult.bytes)} MB | ${(bigResult.bytes / 1024 / 1024 / bigResult.seconds).toFixed(1)} MB/s (${bigResult.seconds.toFixed(2)} s) |`);
+  console.log(`| peak RSS while uploading it (client and server in one process) | ${mb(rssPeak)} MB, +${mb(rssPeak - rssBefore)} MB over the ${mb(rssBefore)} MB before |`);
   await app.close();
   tokens.close();
   await missing.close();

@@ -1,6 +1,9 @@
+import { RE2JS } from 're2js';
 import {
   RANGE_OPERATORS,
+  SEARCH_LIMITS,
   SearchError,
+  aggregationShape,
   type AggregateSource,
   type Aggregation,
   type DayRange,
@@ -30,6 +33,10 @@ import { DAILY_DIMENSIONS, DAYS_PER_WEEK, DAY_MS, NOT_NULL_COLUMNS, fromStored, 
  *   case-sensitively; NULLs sort as the largest value.
  * - A negated filter also matches crashes without the field (as Elasticsearch's `not`).
  * - Terms aggregations skip crashes without the field and order by count, then term.
+ * - Regular expressions are RE2's (linear-time matching: no backreferences, no lookaround),
+ *   checked here for every back end, whatever engine then runs them.
+ * - A nested aggregation is one grouped query for all the buckets of its parents, never
+ *   one query per bucket; the whole answer is bounded by `SEARCH_LIMITS`.
  */
 
 export interface SqlDialect {
@@ -38,14 +45,14 @@ export interface SqlDialect {
   placeholder(index: number): string;
   /** The typed scalar value of a doc (JSON) field. */
   docValue(spec: FieldSpec): string;
-  /** A FROM item with one row per element of a list field, its value in `listValue`. */
-  listElements(spec: FieldSpec): string;
-  readonly listValue: string;
+  /** A FROM item named `alias` with one row per element of a list field, its value in `listValue(alias)`. */
+  listElements(spec: FieldSpec, alias: string): string;
+  listValue(alias: string): string;
   /** `p` is a placeholder; dialects may use it more than once (PostgreSQL) or not (SQLite). */
   contains(expr: string, p: string): string;
   startsWith(expr: string, p: string): string;
   endsWith(expr: string, p: string): string;
-  /** Whole-value regular expression match. */
+  /** Whole-value regular expression match (the pattern was checked by `compileSearchRegex`). */
   regex(expr: string, p: string): string;
   /** An ORDER BY term where NULLs sort as the largest value. */
   order(expr: string, descending: boolean, nullable: boolean): string;
@@ -118,14 +125,29 @@ function checkValues(spec: FieldSpec, filter: SearchFilter): void {
     if (typeof value !== expected || (expected === 'number' && !Number.isFinite(value))) {
       throw new SearchError(`"${spec.name}" needs ${expected} values, got ${JSON.stringify(value)}`);
     }
-    if (operator === 'regex') {
-      try {
-        new RegExp(String(value), 'u');
-      } catch {
-        throw new SearchError(`"${String(value)}" is not a valid regular expression`);
-      }
-    }
+    if (operator === 'regex') compileSearchRegex(String(value));
   }
+}
+
+/**
+ * Compiles a Super Search pattern with RE2 (whole-value matching is the caller's
+ * `testExact`). RE2 matches in time linear in the value's length, but that time also
+ * grows with the compiled program, hence the limits on both; patterns RE2 cannot run in
+ * linear time (backreferences, lookaround) do not compile and are refused.
+ */
+export function compileSearchRegex(pattern: string): RE2JS {
+  const { maxRegexLength, maxRegexProgram } = SEARCH_LIMITS;
+  if (pattern.length > maxRegexLength) throw new SearchError(`regular expressions are limited to ${maxRegexLength} characters (this one has ${pattern.length})`);
+  let compiled: RE2JS;
+  try {
+    compiled = RE2JS.compile(pattern);
+  } catch (error) {
+    throw new SearchError(`${JSON.stringify(pattern)} is not a regular expression Mayday can run (RE2 syntax; no backreferences or lookaround): ${(error as Error).message}`);
+  }
+  // `prog` is untyped in re2js's declarations; its instruction count is RE2's own measure of size.
+  const program = (compiled.re2().prog as { numInst?: () => number } | undefined)?.numInst?.() ?? 0;
+  if (program > maxRegexProgram) throw new SearchError(`the regular expression ${JSON.stringify(pattern.slice(0, 80))} is too large (${program} instructions; at most ${maxRegexProgram}): use fewer or smaller repetitions`);
+  return compiled;
 }
 
 /** The positive condition of one filter on an expression (a column, a doc value or a list element). */
@@ -166,8 +188,8 @@ function filterCondition(d: SqlDialect, filter: SearchFilter, allowProtected: bo
   return (p) => {
     let positive: string;
     if (spec.type === 'list') {
-      const from = `SELECT 1 FROM ${d.listElements(spec)}`;
-      positive = filter.operator === 'missing' ? `NOT EXISTS (${from})` : `EXISTS (${from} WHERE ${valueCondition(d, filter, d.listValue, p)})`;
+      const from = `SELECT 1 FROM ${d.listElements(spec, 'jf')}`;
+      positive = filter.operator === 'missing' ? `NOT EXISTS (${from})` : `EXISTS (${from} WHERE ${valueCondition(d, filter, d.listValue('jf'), p)})`;
     } else {
       positive = valueCondition(d, filter, scalarExpr(d, spec), p);
     }
@@ -212,8 +234,12 @@ export async function search(d: SqlDialect, run: RunQuery, query: SearchQuery): 
   if (sorts.length === 0) sorts.push(d.order('crashes.submitted_at', true, false));
   const limit = limitNumber(query.limit, '_results_number', 1000);
   const offset = limitNumber(query.offset, '_results_offset', 1_000_000);
+  const values = query.filters.reduce((n, f) => n + f.values.length, 0);
+  if (values > SEARCH_LIMITS.maxFilterValues) throw new SearchError(`at most ${SEARCH_LIMITS.maxFilterValues} filter values per search (this one has ${values})`);
+  const regexes = query.filters.reduce((n, f) => n + (f.operator === 'regex' ? f.values.length : 0), 0);
+  if (regexes > SEARCH_LIMITS.maxRegexFilters) throw new SearchError(`at most ${SEARCH_LIMITS.maxRegexFilters} regular expressions per search (this one has ${regexes})`);
   // Validate every aggregation before running anything.
-  for (const aggregation of Object.values(query.aggregations)) checkAggregation(aggregation, query.allowProtected);
+  checkAggregations(Object.values(query.aggregations), query.allowProtected);
 
   const countParams = new Params(d);
   const countSql = `SELECT COUNT(*) AS n FROM crashes ${whereSql(conditions, countParams)}`;
@@ -237,8 +263,9 @@ export async function search(d: SqlDialect, run: RunQuery, query: SearchQuery): 
   }
 
   const facets: Record<string, FacetResult> = {};
+  const context: AggregationContext = { d, run, conditions, budget: new BucketBudget() };
   for (const [name, aggregation] of Object.entries(query.aggregations)) {
-    facets[name] = await runAggregation(d, run, aggregation, conditions, total);
+    facets[name] = await runAggregation(context, aggregation, total);
   }
   return { hits, total, facets };
 }
@@ -248,72 +275,223 @@ function parseDoc(value: unknown): Record<string, unknown> {
   return (value ?? {}) as Record<string, unknown>;
 }
 
-function checkAggregation(aggregation: Aggregation, allowProtected: boolean): void {
-  const spec = resolveField(aggregation.field, allowProtected);
-  if (aggregation.kind === 'histogram') {
-    if (spec.type !== 'date' && spec.type !== 'integer') throw new SearchError(`histograms need a date or integer field, not "${spec.name}"`);
-    if (!Number.isInteger(aggregation.interval) || aggregation.interval <= 0) throw new SearchError(`histogram interval must be a positive integer`);
-  }
-  if (aggregation.kind === 'terms') limitNumber(aggregation.size, '_facets_size', 10_000);
-  if (aggregation.kind !== 'cardinality') for (const sub of aggregation.sub ?? []) checkAggregation(sub, allowProtected);
+/** Refuses aggregations the index will not run: unknown or protected fields, bad intervals, past `SEARCH_LIMITS`. */
+function checkAggregations(aggregations: readonly Aggregation[], allowProtected: boolean): void {
+  const { maxAggregations, maxAggregationDepth } = SEARCH_LIMITS;
+  const { count, depth } = aggregationShape(aggregations);
+  if (count > maxAggregations) throw new SearchError(`at most ${maxAggregations} facets and aggregations per search, nested ones included (this one asks for ${count})`);
+  if (depth > maxAggregationDepth) throw new SearchError(`aggregations nest at most ${maxAggregationDepth} levels deep (this one has ${depth})`);
+  const check = (aggregation: Aggregation): void => {
+    const spec = resolveField(aggregation.field, allowProtected);
+    if (aggregation.kind === 'histogram') {
+      if (spec.type !== 'date' && spec.type !== 'integer') throw new SearchError(`histograms need a date or integer field, not "${spec.name}"`);
+      if (!Number.isInteger(aggregation.interval) || aggregation.interval <= 0) throw new SearchError(`histogram interval must be a positive integer`);
+    }
+    if (aggregation.kind === 'terms') limitNumber(aggregation.size, '_facets_size', SEARCH_LIMITS.maxFacetSize);
+    if (aggregation.kind !== 'cardinality') for (const sub of aggregation.sub ?? []) check(sub);
+  };
+  for (const aggregation of aggregations) check(aggregation);
 }
 
 /** Elasticsearch's week buckets start on Monday; 1970-01-01 was a Thursday. */
 const WEEK_OFFSET_MS = -3 * DAY_MS;
+/** Empty histogram buckets are filled in between the first and the last only below this many. */
 const MAX_HISTOGRAM_BUCKETS = 10_000;
+/** Parent keys named in a nested query's IN list (past this, the rows of other keys are read and dropped). */
+const MAX_KEYS_LISTED = 1000;
 
-async function runAggregation(d: SqlDialect, run: RunQuery, aggregation: Aggregation, conditions: readonly Condition[], total: number): Promise<FacetResult> {
+/** Counts the buckets of one answer against `SEARCH_LIMITS.maxFacetBuckets`. */
+class BucketBudget {
+  private used = 0;
+  /** The most rows a query may return: one more than what is left, so that going over is seen. */
+  get rowLimit(): number {
+    return SEARCH_LIMITS.maxFacetBuckets - this.used + 1;
+  }
+  spend(buckets: number): void {
+    this.used += buckets;
+    if (this.used > SEARCH_LIMITS.maxFacetBuckets) {
+      throw new SearchError(`the facets would hold more than ${SEARCH_LIMITS.maxFacetBuckets.toLocaleString('en')} buckets: lower _facets_size, narrow the search, or ask for fewer or less nested facets`);
+    }
+  }
+}
+
+interface AggregationContext {
+  d: SqlDialect;
+  run: RunQuery;
+  conditions: readonly Condition[];
+  budget: BucketBudget;
+}
+
+type BucketKey = string | number;
+
+/** How one level of terms or histogram buckets keys a crash row. */
+interface BucketLevel {
+  /** The FROM items the key needs (a list field's elements), or ''. */
+  join: string;
+  /** The key's SQL expression: the term, or the start of the histogram bucket. */
+  key: string;
+  /** Histogram keys are computed numbers, compared as such. */
+  numeric: boolean;
+}
+
+/** Parent buckets a nested aggregation is computed for: their level, and the keys at that level. */
+interface Ancestor {
+  level: BucketLevel;
+  keys: ReadonlySet<BucketKey>;
+}
+
+/** A bucket with the keys of its path from the top level, which nested aggregations group by. */
+interface KeyedBucket {
+  bucket: FacetBucket;
+  path: BucketKey[];
+}
+
+/** One aggregation's answer for one parent bucket (or for the whole search, at the top). */
+interface PathResult {
+  result: FacetResult;
+  buckets: KeyedBucket[];
+}
+
+const pathKey = (path: readonly BucketKey[]): string => JSON.stringify(path);
+
+function bucketLevel(d: SqlDialect, aggregation: Aggregation, depth: number): BucketLevel & { value: string } {
   const spec = searchableField(aggregation.field)!;
+  const alias = `j${depth}`;
   const list = spec.type === 'list';
-  const valueExpr = list ? d.listValue : scalarExpr(d, spec);
-  const from = list ? `crashes CROSS JOIN ${d.listElements(spec)}` : 'crashes';
+  const value = list ? d.listValue(alias) : scalarExpr(d, spec);
+  const join = list ? ` CROSS JOIN ${d.listElements(spec, alias)}` : '';
+  if (aggregation.kind !== 'histogram') return { join, key: d.groupTerm(value), value, numeric: false };
+  const { interval } = aggregation;
+  const offset = spec.type === 'date' && interval === 7 * DAY_MS ? WEEK_OFFSET_MS : 0;
+  // Integer division truncates in both databases; values before the epoch are not expected.
+  return { join, key: `((${value} - (${offset})) / ${interval}) * ${interval} + (${offset})`, value, numeric: true };
+}
+
+/**
+ * Runs one top-level aggregation and everything nested in it: one query per aggregation,
+ * however many buckets its parents have.
+ */
+async function runAggregation(context: AggregationContext, aggregation: Aggregation, total: number): Promise<FacetResult> {
+  if (total === 0 && aggregation.kind !== 'cardinality') return [];
+  const byPath = await runAggregationTree(context, aggregation, []);
+  return byPath.get(pathKey([]))?.result ?? (aggregation.kind === 'cardinality' ? { value: 0 } : []);
+}
+
+async function runAggregationTree(context: AggregationContext, aggregation: Aggregation, ancestors: readonly Ancestor[]): Promise<Map<string, PathResult>> {
+  const byPath = await aggregate(context, aggregation, ancestors);
+  if (aggregation.kind === 'cardinality' || !aggregation.sub || aggregation.sub.length === 0) return byPath;
+  // Empty buckets (histogram gaps) get no nested facets.
+  const owners = [...byPath.values()].flatMap((r) => r.buckets).filter((b) => b.bucket.count > 0);
+  if (owners.length === 0) return byPath;
+  const level: Ancestor = { level: bucketLevel(context.d, aggregation, ancestors.length), keys: new Set(owners.map((o) => o.path[o.path.length - 1]!)) };
+  for (const owner of owners) owner.bucket.facets = {};
+  for (const sub of aggregation.sub) {
+    const name = subName(sub);
+    for (const owner of owners) owner.bucket.facets![name] = sub.kind === 'cardinality' ? { value: 0 } : [];
+    const children = await runAggregationTree(context, sub, [...ancestors, level]);
+    for (const owner of owners) {
+      const child = children.get(pathKey(owner.path));
+      if (child) owner.bucket.facets![name] = child.result;
+    }
+  }
+  return byPath;
+}
+
+/**
+ * One aggregation for every parent bucket at once: the parents' keys are grouped by too
+ * (and, when there are not too many, listed, so that other rows are not even counted).
+ * Answers keyed by the parent bucket's path (`[]` at the top level).
+ */
+async function aggregate(context: AggregationContext, aggregation: Aggregation, ancestors: readonly Ancestor[]): Promise<Map<string, PathResult>> {
+  const { d, run, conditions, budget } = context;
+  const spec = searchableField(aggregation.field)!;
+  const own = bucketLevel(d, aggregation, ancestors.length);
   const p = new Params(d);
-  const where = whereSql(conditions, p);
+  const parts = conditions.map((c) => c(p));
+  for (const { level, keys } of ancestors) parts.push(keys.size <= MAX_KEYS_LISTED ? `${level.key} IN (${p.list([...keys])})` : `${level.key} IS NOT NULL`);
+  const from = `crashes${ancestors.map((a) => a.level.join).join('')}${own.join}`;
+  const parentKeys = ancestors.map((a, i) => `${a.level.key} AS a${i}`);
+  const parentColumns = ancestors.map((_, i) => `a${i}`);
+  const parentGroup = ancestors.map((a) => `${a.level.key}, `).join('');
+  const where = (extra?: string): string => {
+    const all = extra ? [...parts, extra] : parts;
+    return all.length > 0 ? `WHERE ${all.join(' AND ')}` : '';
+  };
+  const select = (...columns: string[]): string => [...parentKeys, ...columns].join(', ');
+  const pathOf = (row: Row): BucketKey[] => ancestors.map((a, i) => normalizeKey(a.level, row[`a${i}`]));
+  const results = new Map<string, PathResult>();
+  const resultAt = (path: BucketKey[], empty: () => FacetResult): PathResult => {
+    const key = pathKey(path);
+    let result = results.get(key);
+    if (!result) results.set(key, (result = { result: empty(), buckets: [] }));
+    return result;
+  };
+
   if (aggregation.kind === 'cardinality') {
-    const rows = await run(`SELECT COUNT(DISTINCT ${valueExpr}) AS n FROM ${from} ${where}`, p.values);
-    return { value: Number(rows[0]?.n ?? 0) };
+    const sql = `SELECT ${select(`COUNT(DISTINCT ${own.value}) AS n`)} FROM ${from} ${where()}${ancestors.length > 0 ? ` GROUP BY ${ancestors.map((a) => a.level.key).join(', ')}` : ''}`;
+    for (const row of await run(sql, p.values)) resultAt(pathOf(row), () => ({ value: 0 })).result = { value: Number(row.n ?? 0) };
+    return results;
   }
-  if (total === 0) return [];
-  // Each bucket with the stored value it stands for (what a nested aggregation filters on).
-  let buckets: { bucket: FacetBucket; key: number | string }[];
-  let bucketCondition: (key: number | string) => Condition;
+
   if (aggregation.kind === 'terms') {
-    const term = d.groupTerm(valueExpr);
-    const notNull = `${term} IS NOT NULL`;
-    const sql = `SELECT ${term} AS term, COUNT(*) AS n FROM ${from} ${where ? `${where} AND ${notNull}` : `WHERE ${notNull}`} GROUP BY ${term} ORDER BY n DESC, term ASC LIMIT ${aggregation.size}`;
+    const notNull = `${own.key} IS NOT NULL`;
+    const sql =
+      ancestors.length === 0
+        ? `SELECT ${own.key} AS term, COUNT(*) AS n FROM ${from} ${where(notNull)} GROUP BY ${own.key} ORDER BY n DESC, term ASC LIMIT ${Math.min(aggregation.size, budget.rowLimit)}`
+        : `SELECT ${parentColumns.join(', ')}, term, n FROM (` +
+          `SELECT ${parentColumns.join(', ')}, term, n, ROW_NUMBER() OVER (PARTITION BY ${parentColumns.join(', ')} ORDER BY n DESC, term ASC) AS rn FROM (` +
+          `SELECT ${select(`${own.key} AS term`, 'COUNT(*) AS n')} FROM ${from} ${where(notNull)} GROUP BY ${parentGroup}${own.key}) AS g` +
+          `) AS r WHERE rn <= ${aggregation.size} ORDER BY rn LIMIT ${budget.rowLimit}`;
     const rows = await run(sql, p.values);
-    buckets = rows.map((row) => ({ bucket: { term: fromStored(spec, row.term) as FacetBucket['term'], count: Number(row.n) }, key: row.term as number | string }));
-    bucketCondition = (key) => (q) =>
-      list ? `EXISTS (SELECT 1 FROM ${d.listElements(spec)} WHERE ${d.listValue} = ${q.add(key)})` : `${valueExpr} = ${q.add(key)}`;
-  } else {
-    const interval = aggregation.interval;
-    const offset = spec.type === 'date' && interval === 7 * DAY_MS ? WEEK_OFFSET_MS : 0;
-    // Integer division truncates in both databases; values before the epoch are not expected.
-    const bucketExpr = `((${valueExpr} - (${offset})) / ${interval}) * ${interval} + (${offset})`;
-    const sql = `SELECT ${bucketExpr} AS bucket, COUNT(*) AS n FROM crashes ${where ? `${where} AND ${valueExpr} IS NOT NULL` : `WHERE ${valueExpr} IS NOT NULL`} GROUP BY ${bucketExpr} ORDER BY bucket ASC`;
-    const rows = await run(sql, p.values);
-    const counts = new Map(rows.map((row) => [Number(row.bucket), Number(row.n)]));
+    budget.spend(rows.length);
+    for (const row of rows) {
+      const path = pathOf(row);
+      const at = resultAt(path, () => []);
+      const bucket: FacetBucket = { term: fromStored(spec, row.term) as FacetBucket['term'], count: Number(row.n) };
+      (at.result as FacetBucket[]).push(bucket);
+      at.buckets.push({ bucket, path: [...path, normalizeKey(own, row.term)] });
+    }
+    return results;
+  }
+
+  const { interval } = aggregation;
+  const sql = `SELECT ${select(`${own.key} AS bucket`, 'COUNT(*) AS n')} FROM ${from} ${where(`${own.value} IS NOT NULL`)} GROUP BY ${parentGroup}${own.key} ORDER BY bucket ASC LIMIT ${budget.rowLimit}`;
+  const rows = await run(sql, p.values);
+  budget.spend(rows.length);
+  // Rows come in ascending bucket order, so each path's counts do too.
+  const countsByPath = new Map<string, { path: BucketKey[]; counts: Map<number, number> }>();
+  for (const row of rows) {
+    const path = pathOf(row);
+    const key = pathKey(path);
+    let entry = countsByPath.get(key);
+    if (!entry) countsByPath.set(key, (entry = { path, counts: new Map() }));
+    entry.counts.set(Number(row.bucket), Number(row.n));
+  }
+  for (const { path, counts } of countsByPath.values()) {
     const starts = [...counts.keys()];
+    const first = starts[0]!;
+    const last = starts[starts.length - 1]!;
+    // Empty buckets between the first and the last are answered too (Elasticsearch's
+    // date_histogram does), unless there would be absurdly many; they count as buckets
+    // before any is made.
+    const fill = (last - first) / interval < MAX_HISTOGRAM_BUCKETS;
+    if (fill) budget.spend((last - first) / interval + 1 - starts.length);
     const keys: number[] = [];
-    if (starts.length > 0) {
-      const first = starts[0]!;
-      const last = starts[starts.length - 1]!;
-      // Empty buckets between the first and the last are answered too (Elasticsearch's
-      // date_histogram does), unless there would be absurdly many.
-      if ((last - first) / interval < MAX_HISTOGRAM_BUCKETS) for (let k = first; k <= last; k += interval) keys.push(k);
-      else keys.push(...starts);
-    }
-    buckets = keys.map((k) => ({ bucket: { term: fromStored(spec, k) as FacetBucket['term'], count: counts.get(k) ?? 0 }, key: k }));
-    bucketCondition = (start) => (q) => `${valueExpr} >= ${q.add(start)} AND ${valueExpr} < ${q.add(Number(start) + interval)}`;
-  }
-  for (const { bucket, key } of buckets) {
-    if (!aggregation.sub || aggregation.sub.length === 0 || bucket.count === 0) continue;
-    bucket.facets = {};
-    for (const sub of aggregation.sub) {
-      bucket.facets[subName(sub)] = await runAggregation(d, run, sub, [...conditions, bucketCondition(key)], bucket.count);
+    if (fill) for (let k = first; k <= last; k += interval) keys.push(k);
+    else for (const k of starts) keys.push(k);
+    const at = resultAt(path, () => []);
+    for (const k of keys) {
+      const bucket: FacetBucket = { term: fromStored(spec, k) as FacetBucket['term'], count: counts.get(k) ?? 0 };
+      (at.result as FacetBucket[]).push(bucket);
+      at.buckets.push({ bucket, path: [...path, k] });
     }
   }
-  return buckets.map((b) => b.bucket);
+  return results;
+}
+
+/** A bucket key as both the parent's query and its children's return it. */
+function normalizeKey(level: BucketLevel, value: unknown): BucketKey {
+  return level.numeric ? Number(value) : (value as BucketKey);
 }
 
 /** The name a nested aggregation is answered under, as Socorro names them. */
@@ -330,6 +508,8 @@ function days(range: DayRange): { from: number; to: number } {
   const from = Math.floor(range.from / DAY_MS);
   const to = Math.floor(range.to / DAY_MS);
   if (!Number.isFinite(from) || !Number.isFinite(to) || to < from) throw new SearchError('the date range must be finite and not reversed');
+  // Signature summaries answer one entry per day: the span bounds the work and the answer.
+  if (to - from > SEARCH_LIMITS.maxRangeDays) throw new SearchError(`the date range spans ${to - from} days; at most ${SEARCH_LIMITS.maxRangeDays}`);
   return { from, to };
 }
 
@@ -491,7 +671,7 @@ export async function signatureSummary(d: SqlDialect, run: RunQuery, query: Sign
   const range = days(query.range);
   const slice: Slice = { signature: query.signature, product: query.product };
   const specs = query.facets.map((name) => resolveField(name, query.allowProtected));
-  const size = limitNumber(query.facetsSize, 'facetsSize', 10_000);
+  const size = limitNumber(query.facetsSize, 'facetsSize', SEARCH_LIMITS.maxFacetSize);
 
   const p = new Params(d);
   const perDaySql =
@@ -512,6 +692,7 @@ export async function signatureSummary(d: SqlDialect, run: RunQuery, query: Sign
   const dayOf = (v: unknown): number | null => (v === null || v === undefined ? null : Math.floor(Number(v)) * DAY_MS);
 
   const facets: Record<string, FacetBucket[]> = {};
+  const budget = new BucketBudget();
   const rawConditions = whereOf(d, {
     allowProtected: query.allowProtected,
     filters: [
@@ -529,7 +710,7 @@ export async function signatureSummary(d: SqlDialect, run: RunQuery, query: Sign
       const sql = `SELECT ${spec.name} AS term, SUM(count) AS n FROM ${table} ${sliceWhere(fp, source, range, slice)} AND ${spec.name} <> '' GROUP BY ${spec.name} ORDER BY n DESC, term ASC LIMIT ${size}`;
       facets[spec.name] = (await run(sql, fp.values)).map((row) => ({ term: String(row.term), count: Number(row.n) }));
     } else {
-      facets[spec.name] = (await runAggregation(d, run, { kind: 'terms', field: spec.name, size }, rawConditions, total)) as FacetBucket[];
+      facets[spec.name] = (await runAggregation({ d, run, conditions: rawConditions, budget }, { kind: 'terms', field: spec.name, size }, total)) as FacetBucket[];
     }
   }
   return { total, firstSeen: dayOf(seen.first), lastSeen: dayOf(seen.last), perDay, facets };

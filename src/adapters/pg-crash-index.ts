@@ -133,11 +133,14 @@ export const PG_DIALECT: SqlDialect = {
         return `${text} COLLATE "C"`;
     }
   },
-  listElements: (spec: FieldSpec) => `jsonb_array_elements_text(crashes.doc->'${spec.name}') AS je(value)`,
-  listValue: `(je.value COLLATE "C")`,
+  listElements: (spec: FieldSpec, alias: string) => `jsonb_array_elements_text(crashes.doc->'${spec.name}') AS ${alias}(value)`,
+  listValue: (alias: string) => `(${alias}.value COLLATE "C")`,
   contains: (expr, p) => `strpos(${expr}, ${p}) > 0`,
   startsWith: (expr, p) => `starts_with(${expr}, ${p})`,
   endsWith: (expr, p) => `right(${expr}, length(${p})) = ${p}`,
+  // The pattern compiled alone with RE2 (no backreferences or lookaround, balanced
+  // parentheses), so wrapping it cannot change what it means; the statement timeout bounds
+  // PostgreSQL's own engine.
   regex: (expr, p) => `${expr} ~ ('^(?:' || ${p} || ')$')`,
   // PostgreSQL already sorts NULLs as the largest value.
   order: (expr, descending) => `${expr} ${descending ? 'DESC' : 'ASC'}`,
@@ -157,7 +160,17 @@ export interface PgCrashIndexOptions {
   /** The schema holding Mayday's tables (created if missing); default: the connection's search_path. */
   schema?: string;
   poolSize?: number;
+  /**
+   * The longest a read (search, top crashers, signature summary) may run, in ms, before
+   * PostgreSQL cancels it and the query is refused; writes and migrations are not limited.
+   * Default 30 s.
+   */
+  statementTimeoutMs?: number;
 }
+
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+/** PostgreSQL's `query_canceled`, which a statement timeout raises. */
+const QUERY_CANCELED = '57014';
 
 /** Lock buckets for writers of the same crash ids (two processors given the same crash). */
 const LOCK_BUCKETS = 256;
@@ -166,13 +179,20 @@ const LOCK_NAMESPACE = 0x6d61;
 export class PgCrashIndex implements CrashIndex {
   private readonly run: queries.RunQuery;
 
-  private constructor(private readonly pool: pg.Pool) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    statementTimeoutMs: number,
+  ) {
     this.run = async (sql, params) => {
       try {
         return (await pool.query(sql, params)).rows as Row[];
       } catch (error) {
-        // PostgreSQL's regular expressions are not JavaScript's: a pattern JS accepted may still fail here.
-        if ((error as { code?: string }).code === '2201B') throw new SearchError(`invalid regular expression: ${(error as Error).message}`);
+        const code = (error as { code?: string }).code;
+        // PostgreSQL's regular expressions are not RE2's: a pattern RE2 accepted may still fail here.
+        if (code === '2201B') throw new SearchError(`invalid regular expression: ${(error as Error).message}`);
+        if (code === QUERY_CANCELED) {
+          throw new SearchError(`the query took more than ${statementTimeoutMs / 1000} s and was stopped: narrow it (a shorter date range, more filters, fewer facets)`);
+        }
         throw error;
       }
     };
@@ -180,10 +200,13 @@ export class PgCrashIndex implements CrashIndex {
 
   static async open(options: PgCrashIndexOptions): Promise<PgCrashIndex> {
     if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`invalid schema name "${options.schema}"`);
+    const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     const pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.poolSize ?? 4,
       types: TYPES,
+      // Every statement of the pool's connections is limited; writes lift it in their transactions.
+      statement_timeout: statementTimeoutMs,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     try {
@@ -193,7 +216,7 @@ export class PgCrashIndex implements CrashIndex {
       await pool.end();
       throw error;
     }
-    return new PgCrashIndex(pool);
+    return new PgCrashIndex(pool, statementTimeoutMs);
   }
 
   async upsert(crash: ProcessedCrash): Promise<void> {
@@ -304,9 +327,17 @@ export class PgCrashIndex implements CrashIndex {
 
   /** Refreshes statistics and the visibility map (index-only scans) after a bulk load. */
   async analyze(): Promise<void> {
-    await this.pool.query('VACUUM ANALYZE crashes');
-    await this.pool.query('VACUUM ANALYZE signature_daily');
-    for (const rollup of ROLLUPS) await this.pool.query(`VACUUM ANALYZE ${rollup.table}`);
+    const client = await this.pool.connect();
+    try {
+      // Maintenance is not a read to time out (VACUUM cannot run in a transaction, hence SET and RESET).
+      await client.query('SET statement_timeout = 0');
+      await client.query('VACUUM ANALYZE crashes');
+      await client.query('VACUUM ANALYZE signature_daily');
+      for (const rollup of ROLLUPS) await client.query(`VACUUM ANALYZE ${rollup.table}`);
+    } finally {
+      await client.query('RESET statement_timeout').catch(() => undefined);
+      client.release();
+    }
   }
 
   async sizeBytes(): Promise<number> {
@@ -351,7 +382,8 @@ async function migrate(pool: pg.Pool, component: string, migrations: readonly Mi
 async function inTransaction(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    // Writes wait for each other's locks and may be large: the reads' timeout is not theirs.
+    await client.query('BEGIN; SET LOCAL statement_timeout = 0');
     await work(client);
     await client.query('COMMIT');
   } catch (error) {

@@ -12,7 +12,9 @@ import type {
   TopCrashersQuery,
   TopCrashersResult,
 } from '../ports/crash-index.js';
+import { SearchError } from '../ports/crash-index.js';
 import type { ProcessedCrash } from '../ports/processed-crash-store.js';
+import type { RE2JS } from 're2js';
 import type { FieldSpec } from '../schema/processed-crash.js';
 import {
   COLUMN_FIELDS,
@@ -140,14 +142,15 @@ const KEY_COLUMNS = 'submitted_at, product, version, os_name, process_type, sign
 
 /**
  * SQLite's dialect for the shared queries. SQLite has neither a regular expression nor an
- * ends-with function built in: the adapter registers both (JavaScript's RegExp, whole-value).
+ * ends-with function built in: the adapter registers both (the regular expression is
+ * RE2's, linear-time, whole-value; see `registerFunctions`).
  */
 export const SQLITE_DIALECT: SqlDialect = {
   name: 'sqlite',
   placeholder: () => '?',
   docValue: (spec: FieldSpec) => `json_extract(crashes.doc, '$."${spec.name}"')`,
-  listElements: (spec: FieldSpec) => `json_each(crashes.doc, '$."${spec.name}"') AS je`,
-  listValue: 'je.value',
+  listElements: (spec: FieldSpec, alias: string) => `json_each(crashes.doc, '$."${spec.name}"') AS ${alias}`,
+  listValue: (alias: string) => `${alias}.value`,
   contains: (expr, p) => `instr(${expr}, ${p}) > 0`,
   startsWith: (expr, p) => `instr(${expr}, ${p}) = 1`,
   endsWith: (expr, p) => `mayday_ends_with(${expr}, ${p})`,
@@ -162,6 +165,24 @@ export const SQLITE_DIALECT: SqlDialect = {
   groupTerm: (expr) => `+${expr}`,
 };
 
+export interface SqliteCrashIndexOptions {
+  /**
+   * The longest one statement may spend matching regular expressions, in ms. SQLite runs
+   * on the node's main thread, so a search holds every other request up while it runs:
+   * past this it is refused instead. RE2 keeps each match linear; this bounds their sum.
+   */
+  regexTimeLimitMs?: number;
+}
+
+const DEFAULT_REGEX_TIME_LIMIT_MS = 2000;
+
+/** When the running statement must stop matching regular expressions (`performance.now()` time). */
+interface RegexDeadline {
+  at: number;
+}
+
+class RegexTimeLimitExceeded extends Error {}
+
 /** The crash index in an embedded SQLite database. */
 export class SqliteCrashIndex implements CrashIndex {
   private readonly insertRow: Database.Statement;
@@ -171,12 +192,16 @@ export class SqliteCrashIndex implements CrashIndex {
   private readonly rollupWriters: { rollup: Rollup; add: Database.Statement; dropEmpty: Database.Statement }[];
   private readonly run: queries.RunQuery;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    options: SqliteCrashIndexOptions,
+  ) {
     // Crash ids are random, so index writes land all over the B-trees: SQLite's default
     // 2 MB page cache makes each insert into a large index read pages from disk. 64 MB
     // keeps the upper levels and the daily counts in memory (per connection).
     db.pragma('cache_size = -65536');
-    registerFunctions(db);
+    const deadline: RegexDeadline = { at: Infinity };
+    registerFunctions(db, deadline);
     const columns = [...COLUMN_FIELDS.map((f) => f.column!), 'has_errors', 'doc'];
     const updates = columns.filter((c) => c !== 'crash_id').map((c) => `${c} = excluded.${c}`);
     this.insertRow = db.prepare(
@@ -200,11 +225,25 @@ export class SqliteCrashIndex implements CrashIndex {
         dropEmpty: db.prepare(`DELETE FROM ${rollup.table} WHERE ${rollup.columns.map((c) => `${c} = ?`).join(' AND ')} AND count <= 0`),
       };
     });
-    this.run = async (sql, params) => db.prepare(sql).all(...params) as Row[];
+    const regexTimeLimitMs = options.regexTimeLimitMs ?? DEFAULT_REGEX_TIME_LIMIT_MS;
+    this.run = async (sql, params) => {
+      // Statements run synchronously, one at a time: the deadline is this statement's.
+      deadline.at = performance.now() + regexTimeLimitMs;
+      try {
+        return db.prepare(sql).all(...params) as Row[];
+      } catch (error) {
+        if (error instanceof RegexTimeLimitExceeded) {
+          throw new SearchError(`the regular expression search took more than ${regexTimeLimitMs / 1000} s and was stopped: narrow the search (a shorter date range, more filters) or simplify the pattern`);
+        }
+        throw error;
+      } finally {
+        deadline.at = Infinity;
+      }
+    };
   }
 
-  static open(path: string): SqliteCrashIndex {
-    return new SqliteCrashIndex(openSqlite(path, 'crash_index', MIGRATIONS));
+  static open(path: string, options: SqliteCrashIndexOptions = {}): SqliteCrashIndex {
+    return new SqliteCrashIndex(openSqlite(path, 'crash_index', MIGRATIONS), options);
   }
 
   async upsert(crash: ProcessedCrash): Promise<void> {
@@ -305,17 +344,19 @@ function rowValues(row: IndexRow): unknown[] {
   return [...COLUMN_FIELDS.map((f) => row.columns[f.column!] ?? null), row.hasErrors ? 1 : 0, JSON.stringify(row.doc)];
 }
 
-function registerFunctions(db: Database.Database): void {
-  const compiled = new Map<string, RegExp>();
+function registerFunctions(db: Database.Database, deadline: RegexDeadline): void {
+  const compiled = new Map<string, RE2JS>();
   db.function('mayday_regex', { deterministic: true }, (value: unknown, pattern: unknown) => {
     if (value === null || pattern === null) return null;
+    if (performance.now() > deadline.at) throw new RegexTimeLimitExceeded();
     let re = compiled.get(String(pattern));
     if (!re) {
-      re = new RegExp(`^(?:${String(pattern)})$`, 'u');
+      // Checked by the query's validation already; compiled again here, once per pattern.
+      re = queries.compileSearchRegex(String(pattern));
       if (compiled.size > 100) compiled.clear();
       compiled.set(String(pattern), re);
     }
-    return re.test(String(value)) ? 1 : 0;
+    return re.testExact(String(value)) ? 1 : 0;
   });
   db.function('mayday_ends_with', { deterministic: true }, (value: unknown, suffix: unknown) => {
     if (value === null || suffix === null) return null;

@@ -53,6 +53,19 @@ const MIGRATIONS: Migration[] = [
 const TAKE_ORDER: Record<QueueName, number> = { priority: 0, standard: 1, reprocessing: 2 };
 
 /**
+ * Leases the next visible item: the oldest of the first queue in `TAKE_ORDER` that has
+ * one. One index seek per queue (`queue_items_ready`): ordering the whole table by a
+ * computed queue rank instead read and sorted every waiting item on every take, under the
+ * write lock that every processor of the machine shares (1 ms per take at 3,000 waiting).
+ */
+export const TAKE_SQL = `UPDATE queue_items SET visible_at = @visibleAt, attempts = attempts + 1, lease = @lease, owner_host = @host, owner_pid = @pid
+  WHERE id = COALESCE(${QUEUE_NAMES.slice()
+    .sort((a, b) => TAKE_ORDER[a] - TAKE_ORDER[b])
+    .map((queue) => `(SELECT id FROM queue_items WHERE queue = '${queue}' AND visible_at <= @now ORDER BY visible_at, id LIMIT 1)`)
+    .join(', ')})
+  RETURNING crash_id, queue, attempts, enqueued_at, ruleset`;
+
+/**
  * A durable at-least-once queue in one SQLite file. Taking an item leases it: it stays in
  * the table, invisible until `visible_at`; acknowledging deletes it. Items leased by a
  * process of this host that has since died are made visible again on open, so a restart
@@ -146,16 +159,7 @@ export class SqliteQueue implements ProcessingQueue {
   async take(): Promise<QueueItem | undefined> {
     const now = Date.now();
     const lease = randomUUID();
-    const row = this.db
-      .prepare(
-        `UPDATE queue_items SET visible_at = ?, attempts = attempts + 1, lease = ?, owner_host = ?, owner_pid = ?
-         WHERE id = (
-           SELECT id FROM queue_items WHERE visible_at <= ?
-           ORDER BY CASE queue WHEN 'priority' THEN 0 WHEN 'standard' THEN 1 ELSE 2 END, visible_at, id LIMIT 1
-         )
-         RETURNING crash_id, queue, attempts, enqueued_at, ruleset`,
-      )
-      .get(now + this.visibilityTimeoutMs, lease, this.host, process.pid, now) as
+    const row = this.prepare(TAKE_SQL).get({ visibleAt: now + this.visibilityTimeoutMs, lease, host: this.host, pid: process.pid, now }) as
       | { crash_id: string; queue: QueueName; attempts: number; enqueued_at: number; ruleset: string | null }
       | undefined;
     if (!row) return undefined;

@@ -9,7 +9,8 @@
  * logs, so a `token` query parameter is blanked out of the URL before anything can log
  * it: the server passes `redactTokenRewriteUrl` as Fastify's `rewriteUrl`, which runs
  * before routing and before Fastify's own request log, keeps the token aside for this
- * hook, and hands Fastify the URL with `token=REDACTED`. Without it (an app that does not
+ * hook, and hands Fastify the URL with the value REDACTED. Names are compared once decoded,
+ * as the query parser decodes them: `?tok%65n=` is a token too, and redacted. Without it (an app that does not
  * set `rewriteUrl`), the hook still reads and blanks the parameter, but a request log
  * written before the hooks run would have seen it.
  *
@@ -84,16 +85,59 @@ function headerValue(request: FastifyRequest, name: string): string | undefined 
 export const AUTH_HEADER = 'auth-token';
 const REDACTED = 'REDACTED';
 
-/** Replaces the value of every `token` query parameter in a URL path+query with REDACTED. */
-export function redactTokenInUrl(url: string): string {
+/** Where the query of a request target starts (after the first `?`, or `#`, as Fastify's router reads it); -1 without one. */
+function queryStart(url: string): number {
   const question = url.indexOf('?');
-  if (question < 0) return url;
-  const query = url
-    .slice(question + 1)
+  const hash = url.indexOf('#');
+  const first = question < 0 ? hash : hash < 0 ? question : Math.min(question, hash);
+  return first < 0 ? -1 : first + 1;
+}
+
+/** A query component decoded as Fastify's query parser does: `+` a space, escapes decoded, left as it is if they are malformed. */
+function decodeQueryComponent(text: string): string {
+  const spaced = text.replaceAll('+', ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
+}
+
+/** Whether a raw query parameter name reads as `token`, in any case, by a strict or a lenient decoder. */
+function namesToken(rawName: string): boolean {
+  if (rawName.length > 3 * 'token'.length) return false;
+  const lenient = [...new URLSearchParams(`${rawName}=`).keys()][0] ?? '';
+  return decodeQueryComponent(rawName).toLowerCase() === 'token' || lenient.toLowerCase() === 'token';
+}
+
+/**
+ * Splits the API token out of a URL path+query: the value of every parameter whose name
+ * reads as `token` once decoded (`?tok%65n=`, `?TOKEN=`) is replaced by REDACTED, and the
+ * value of the first one Fastify would read as `token` is returned beside the URL.
+ */
+export function splitTokenFromUrl(url: string): { url: string; token?: string } {
+  const start = queryStart(url);
+  if (start < 0) return { url };
+  let token: string | undefined;
+  let changed = false;
+  const pairs = url
+    .slice(start)
     .split('&')
-    .map((pair) => (/^token(=|$)/i.test(pair) ? `token=${REDACTED}` : pair))
-    .join('&');
-  return `${url.slice(0, question)}?${query}`;
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const rawName = eq < 0 ? pair : pair.slice(0, eq);
+      if (!namesToken(rawName)) return pair;
+      if (token === undefined && decodeQueryComponent(rawName) === 'token') token = eq < 0 ? '' : decodeQueryComponent(pair.slice(eq + 1));
+      changed = true;
+      // The name stays as sent: `TOKEN=REDACTED` must not become a `token` the hook would try.
+      return `${rawName}=${REDACTED}`;
+    });
+  return changed ? { url: `${url.slice(0, start)}${pairs.join('&')}`, token } : { url };
+}
+
+/** Replaces the value of every parameter named `token` (however encoded) in a URL path+query with REDACTED. */
+export function redactTokenInUrl(url: string): string {
+  return splitTokenFromUrl(url).url;
 }
 
 /** Tokens taken out of URLs by `redactTokenRewriteUrl`, until the hook reads them. */
@@ -106,12 +150,11 @@ const tokensFromUrls = new WeakMap<IncomingMessage, string>();
  */
 export function redactTokenRewriteUrl(req: IncomingMessage): string {
   const url = req.url ?? '/';
-  if (!/[?&]token(=|&|$)/i.test(url)) return url;
-  const token = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('token');
-  if (token !== null) tokensFromUrls.set(req, token);
-  const redacted = redactTokenInUrl(url);
-  (req as IncomingMessage & { originalUrl?: string }).originalUrl = redacted;
-  return redacted;
+  const split = splitTokenFromUrl(url);
+  if (split.url === url) return url;
+  if (split.token !== undefined) tokensFromUrls.set(req, split.token);
+  (req as IncomingMessage & { originalUrl?: string }).originalUrl = split.url;
+  return split.url;
 }
 
 function queryToken(request: FastifyRequest): string | undefined {
@@ -133,7 +176,10 @@ const plugin: FastifyPluginAsync<RequestAuthOptions> = async (app, options) => {
   app.decorateRequest('csrfRejected', false);
   app.addHook('onRequest', async (request, reply) => {
     const fromQuery = queryToken(request);
-    if (request.raw.url !== undefined && /[?&]token(=|&|$)/i.test(request.raw.url)) request.raw.url = redactTokenInUrl(request.raw.url);
+    if (request.raw.url !== undefined) {
+      const redacted = redactTokenInUrl(request.raw.url);
+      if (redacted !== request.raw.url) request.raw.url = redacted;
+    }
 
     const header = request.headers[AUTH_HEADER];
     let token = typeof header === 'string' ? header.trim() : undefined;
@@ -188,5 +234,21 @@ export function requirePermission(permission: Permission) {
       return reply.code(401).header('connection', 'close').header('www-authenticate', 'Auth-Token').send({ error: `an API token with the ${permission} permission is needed (Auth-Token header)` });
     }
     return reply.code(403).header('connection', 'close').send({ error: `${request.principal ? 'this API token lacks' : 'you lack'} the ${permission} permission` });
+  };
+}
+
+/**
+ * An `onRequest` hook for routes with a body: refuses, before a byte of the body is read,
+ * a request that cannot have `permission` whatever its body says (anonymous: 401; a token
+ * or a session lacking it: 403). A session holding the permission may still carry its CSRF
+ * token in a form body; it passes here, and `requirePermission` decides after parsing.
+ */
+export function refuseUnlessPermissionPossible(permission: Permission) {
+  const refuse = requirePermission(permission);
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const possible = request.permissions ?? request.session?.permissions;
+    if (hasPermission({ permissions: possible }, permission)) return undefined;
+    if (request.session && request.permissions === undefined) return reply.code(403).header('connection', 'close').send({ error: `you lack the ${permission} permission` });
+    return refuse(request, reply);
   };
 }

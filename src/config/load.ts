@@ -1,6 +1,6 @@
 import { parseIni, type IniDocument } from './ini.js';
-import { RULE_NAME, parseRule, type NamedRule } from './option-types.js';
-import { SCHEMA, findOption, listOptions, type Config } from './schema.js';
+import { RULE_NAME, parseRule, type NamedRule, type OptionSpec } from './option-types.js';
+import { SCHEMA, findOption as findAnyOption, listOptions, type Config } from './schema.js';
 
 /**
  * Loads one node's configuration: schema defaults, then the INI file, then
@@ -38,6 +38,18 @@ export interface LoadResult {
 
 export const ENV_PREFIX = 'MAYDAY_';
 
+/**
+ * Section and option names come from the file and the environment: only the schema's own
+ * names count, never those every object inherits (`[web] toString = x`, `[constructor]`).
+ */
+function isSection(name: string): boolean {
+  return Object.hasOwn(SCHEMA, name);
+}
+
+function findOption(section: string, key: string): OptionSpec<unknown> | undefined {
+  return isSection(section) && Object.hasOwn(SCHEMA[section as keyof typeof SCHEMA], key) ? findAnyOption(section, key) : undefined;
+}
+
 export function loadConfig(input: LoadInput): LoadResult {
   const findings: ConfigFinding[] = [];
   const origins = new Map<string, ValueOrigin>();
@@ -72,12 +84,12 @@ export function loadConfig(input: LoadInput): LoadResult {
     }
     for (const section of doc.sections) {
       if (ruleSectionTarget(section.name)) continue;
-      if (!(section.name in SCHEMA)) {
+      if (!isSection(section.name)) {
         findings.push({ source: name, line: section.line, severity: 'error', message: `unknown section [${section.name}]${suggest(section.name, Object.keys(SCHEMA))}` });
       }
     }
     for (const entry of doc.entries) {
-      if (!(entry.section in SCHEMA)) continue; // unknown sections and rule sections are handled above
+      if (!isSection(entry.section)) continue; // unknown sections and rule sections are handled above
       if (!findOption(entry.section, entry.key)) {
         const known = Object.keys(SCHEMA[entry.section as keyof typeof SCHEMA]);
         findings.push({ source: name, line: entry.line, severity: 'error', message: `unknown option ${entry.section}.${entry.key}${suggest(entry.key, known)}` });

@@ -84,7 +84,7 @@ export function integer(options: Common<number> & { min?: number; max?: number }
     ...options,
     parse(raw) {
       if (!/^[+-]?\d+$/.test(raw)) throw new Error(`expected an integer, got "${raw}"`);
-      const value = Number(raw);
+      const value = Number(raw) + 0; // "-0" is 0, not negative zero
       checkRange(value, options.min, options.max, String);
       return value;
     },
@@ -194,6 +194,9 @@ export function formatSize(bytes: number): string {
 }
 
 function checkRange(value: number, min: number | undefined, max: number | undefined, show: (n: number) => string): void {
+  // Past 2^53 a number is no longer exact (and 400 digits make Infinity), so it would not
+  // read back as written, nor mean what the operator wrote.
+  if (!Number.isSafeInteger(value)) throw new Error(`the number is too large to be exact (beyond ${show(Number.MAX_SAFE_INTEGER)} either way)`);
   if (min !== undefined && value < min) throw new Error(`must be at least ${show(min)}, got ${show(value)}`);
   if (max !== undefined && value > max) throw new Error(`must be at most ${show(max)}, got ${show(value)}`);
 }
@@ -294,8 +297,9 @@ export function parseRule(
   const problems: { key: string; message: string }[] = [];
   for (const { key, value } of entries) {
     const dot = key.indexOf('.');
-    const family = dot > 0 ? spec.families?.[key.slice(0, dot)] : undefined;
-    const field = spec.fields[key] ?? family;
+    // Keys come from the file: only the spec's own names count, not `toString` and kin.
+    const family = dot > 0 && spec.families && Object.hasOwn(spec.families, key.slice(0, dot)) ? spec.families[key.slice(0, dot)] : undefined;
+    const field = Object.hasOwn(spec.fields, key) ? spec.fields[key] : family;
     if (!field) {
       const known = [...Object.keys(spec.fields), ...Object.keys(spec.families ?? {}).map((f) => `${f}.NAME`)];
       problems.push({ key, message: `unknown rule field "${key}" (allowed: ${known.join(', ')})` });
@@ -303,7 +307,7 @@ export function parseRule(
     }
     try {
       const parsed = field.parse(value);
-      if (spec.fields[key]) rule.fields[key] = parsed;
+      if (Object.hasOwn(spec.fields, key)) rule.fields[key] = parsed;
       else (rule.families[key.slice(0, dot)] ??= {})[key.slice(dot + 1)] = parsed;
     } catch (error) {
       problems.push({ key, message: `${key}: ${(error as Error).message}` });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { boolean, duration, integer, list, oneOf, optional, path, regex, rules, size, string, url, type OptionSpec } from './option-types.js';
 
 /**
@@ -8,6 +9,26 @@ import { boolean, duration, integer, list, oneOf, optional, path, regex, rules, 
  * Relative paths are resolved against `node.data_dir`.
  */
 export const ROLES = ['collector', 'processor', 'web'] as const;
+
+/** A list of IP addresses and CIDR blocks, or proxy-addr's names for ranges (what Fastify's `trustProxy` takes). */
+function addressList(options: { description: string; default: string[] }): OptionSpec<string[]> {
+  const spec = list(options);
+  const valid = (item: string): boolean => {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+    const [address = '', prefix, ...rest] = item.split('/');
+    const version = isIP(address);
+    return version !== 0 && rest.length === 0 && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128)));
+  };
+  return {
+    ...spec,
+    parse(raw) {
+      const items = spec.parse(raw);
+      const bad = items.filter((item) => !valid(item));
+      if (bad.length > 0) throw new Error(`not an IP address or CIDR block: ${bad.map((b) => `"${b}"`).join(', ')}`);
+      return items;
+    },
+  };
+}
 export type Role = (typeof ROLES)[number];
 
 export const SCHEMA = {
@@ -23,6 +44,9 @@ export const SCHEMA = {
     public_url: optional(url({ description: 'URL at which users and clients reach this node; used in printed instructions. Defaults to http://HOST:PORT.', protocols: ['http', 'https'] })),
     shutdown_timeout: duration({ description: 'How long shutdown waits for in-flight requests before closing connections.', default: 10_000, min: 0 }),
     status_sample_interval: duration({ description: 'How often the web role records a point of the processing status history (/status graphs).', default: 60_000, min: 100 }),
+    trusted_proxies: addressList({ description: 'Reverse proxies (TLS terminators, load balancers) whose X-Forwarded-For and X-Forwarded-Proto headers are believed: IP addresses or CIDR blocks, or loopback, linklocal, uniquelocal. A request from one of them is taken to come from the client it names (login throttling, rate limits, logs) and over https when it says so (the session cookie is then Secure). Empty trusts none: the headers are ignored.', default: [] }),
+    max_connections: integer({ description: 'Most TCP connections the HTTP server holds open at once (every role on the node shares them); further ones are closed at once. Bounds the file descriptors and memory idle or slow clients can take; put a reverse proxy in front for per-client limits (docs/deployment.md).', default: 1024, min: 1 }),
+    api_rate_limit: integer({ description: 'Requests per minute one client may make to the API (/api/...) and the Crash Stats pages that query the crash index (home, top crashers, signature, Super Search, report, missing symbols); more get 429 with Retry-After. A client is its API token, else its signed-in user, else its address (behind a reverse proxy, list the proxy in web.trusted_proxies, or every anonymous client counts as the proxy). 0 turns the limit off. /submit and the health endpoints are never limited.', default: 600, min: 0, max: 1_000_000 }),
   },
   collector: {
     max_request_size: size({ description: 'Largest accepted submission body, compressed as sent and again after gzip decompression (so a gzip bomb is cut off); larger ones get 413.', default: 25 * 1024 * 1024, min: 1024 }),
@@ -30,6 +54,10 @@ export const SCHEMA = {
     max_annotation_size: size({ description: 'Largest value of one annotation (the whole "extra" field counts as one); a larger one gets 413.', default: 1024 * 1024, min: 64 }),
     max_dumps: integer({ description: 'Most dump (file) parts one submission may carry; more get 413.', default: 20, min: 1, max: 1000 }),
     body_timeout: duration({ description: 'A client that sends no byte of its body for this long is answered 408 and its partial crash removed.', default: 30_000, min: 100 }),
+    min_rate: size({ description: 'Lowest average rate of a submission body, in bytes per second as sent, once min_rate_grace has passed; a slower client (one trickling a byte now and then is never idle) is answered 408 Discarded=too_slow and its partial crash removed. 0 turns the check off.', default: 1024, min: 0 }),
+    min_rate_grace: duration({ description: 'How long a submission may take before min_rate applies (connection set-up, a slow start).', default: 30_000, min: 0 }),
+    request_deadline: duration({ description: 'Longest time to receive one submission body, however fast it arrives; longer ones are answered 408 Discarded=deadline.', default: 5 * 60_000, min: 100 }),
+    max_in_flight: integer({ description: 'Most submissions received at once by this node; more are answered 503 with Retry-After before their body is read, so that slow clients cannot take every slot.', default: 256, min: 1 }),
     sweep_interval: duration({ description: 'How often crashes that were stored but could not be queued (queue errors) are queued again; also done at start-up.', default: 30_000, min: 100 }),
   },
   throttle: {
@@ -70,9 +98,11 @@ export const SCHEMA = {
     path: path({ description: 'SQLite file of the crash index.', default: 'mayday.sqlite' }),
   },
   processor: {
-    concurrency: integer({ description: 'Crashes processed at the same time by this node.', default: 1, min: 1, max: 64 }),
+    workers: optional(integer({ description: 'Worker threads that stackwalk (and parse symbols) for this node, each with its share of symbols.cache_size. Default: the number of CPUs.', min: 1, max: 256 })),
+    concurrency: optional(integer({ description: 'Crashes processed at the same time by this node. Default: twice processor.workers, so that every worker has the next crash waiting while the node saves the last one.', min: 1, max: 1024 })),
+    worker_memory_limit: size({ description: 'Memory limit of one stackwalk worker thread: its JavaScript heap is capped at this size (a thread that goes over is ended), and a symbol file bigger than half of it is not parsed. A crash that hits it is saved as failed with a note.', default: 2 * 1024 ** 3, min: 64 * 1024 ** 2 }),
     poll_interval: duration({ description: 'How often an idle processor asks the queue for work (in-process submissions wake it at once).', default: 1000, min: 10 }),
-    time_limit: duration({ description: 'Longest time one crash may take; a crash over it is saved as failed with a note and not retried.', default: 60_000, min: 100 }),
+    time_limit: duration({ description: 'Longest time one crash may take; a crash over it is saved as failed with a note and not retried. The stackwalker stops at it; a walk still running a tenth of it later (at least 1 s, at most 30 s) has its worker thread ended.', default: 60_000, min: 100 }),
     max_attempts: integer({ description: 'Attempts at a crash whose processing keeps failing (storage errors) before it goes to the dead letters.', default: 5, min: 1, max: 100 }),
     signature_lists: optional(path({ description: 'Directory of signature lists (sentinel.txt, irrelevant.txt, prefix.txt, line-number.txt) replacing the built-in ones file by file; see docs/signatures.md. A list with a bad regular expression stops start-up.' })),
     verify_interval: duration({ description: 'How often the processor checks that every accepted crash of the last days is processed or queued (and queues those that are not). Also run at start.', default: 600_000, min: 1000 }),

@@ -4,11 +4,11 @@ import { toJsonDump } from '../minidump/output/index.js';
 import { SymbolCache, type SymbolLoader } from '../minidump/symbols/index.js';
 import { fsSymbolLoader } from '../adapters/fs-symbol-supplier.js';
 import type { Stackwalker } from '../roles/processor/rule.js';
-import { Gauge, type Registry } from 'prom-client';
 
 /**
- * The processor's stackwalker: Mayday's own engine, in process, with one symbol cache
- * shared by every crash this node processes (warm symbols are what make it fast).
+ * Mayday's own engine as a stackwalker, in the calling thread, with one symbol cache shared
+ * by every dump it walks (warm symbols are what make it fast). The processor runs one in
+ * each thread of its pool (`stackwalk-pool.ts`); tools and tests use it directly.
  *
  * Symbols come from `loader` (the node chains its configured sources: store, extra
  * directories, upstream servers) or, for tools and tests, from plain `symbolPaths`.
@@ -32,23 +32,4 @@ export function createEngineStackwalker(options: {
     return { jsonDump: toJsonDump(state), errors };
   };
   return Object.assign(stackwalk, { cache });
-}
-
-/** Symbol cache hits, misses and size as Prometheus gauges, read when scraped. */
-export function registerSymbolCacheMetrics(registry: Registry, cache: SymbolCache): void {
-  const gauge = (name: string, help: string, read: () => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
-  };
-  gauge('mayday_symbol_cache_hits', 'Symbol lookups answered from the cache since start.', () => cache.stats.hits);
-  gauge('mayday_symbol_cache_misses', 'Symbol lookups that loaded a file since start.', () => cache.stats.misses);
-  gauge('mayday_symbol_cache_evictions', 'Parsed symbol files evicted from the cache since start.', () => cache.stats.evictions);
-  gauge('mayday_symbol_cache_entries', 'Modules held in the symbol cache.', () => cache.stats.entries);
-  gauge('mayday_symbol_cache_bytes', 'Estimated memory held by the symbol cache.', () => cache.stats.bytes);
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import { versionInfo } from '../common/version.js';
+import { withAccess } from '../auth/route-access.js';
 
 /** A named dependency check for `/__heartbeat__`; it throws when the dependency is unusable. */
 export interface HealthCheck {
@@ -16,13 +17,13 @@ const CHECK_TIMEOUT_MS = 5000;
  * the node uses (500 if any fails), `/__version__` says what is running.
  */
 export const healthPlugin: FastifyPluginAsync<{ checks: HealthCheck[]; metrics: Registry }> = async (app, { checks, metrics }) => {
-  app.get('/__lbheartbeat__', async () => ({}));
+  app.get('/__lbheartbeat__', withAccess('public'), async () => ({}));
 
-  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  app.get('/metrics', withAccess('public'), async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
-  app.get('/__version__', async () => versionInfo());
+  app.get('/__version__', withAccess('public'), async () => versionInfo());
 
-  app.get('/__heartbeat__', async (_request, reply) => {
+  app.get('/__heartbeat__', withAccess('public'), async (_request, reply) => {
     const results = await Promise.all(
       checks.map(async ({ name, check }) => {
         try {

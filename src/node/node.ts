@@ -34,8 +34,9 @@ import { Heartbeat } from './heartbeat.js';
 import { SqliteNodeRegistry } from '../adapters/sqlite-node-registry.js';
 import { statusPlugin } from '../roles/web/status.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { createEngineStackwalker, registerSymbolCacheMetrics } from './engine-stackwalker.js';
-import { buildSymbolSources, buildSymbolStore, chainSources, symbolStagingDir } from './symbol-sources.js';
+import { StackwalkPool, hardLimitGraceMs, registerSymbolCacheMetrics } from './stackwalk-pool.js';
+import { availableParallelism } from 'node:os';
+import { buildSymbolStore, symbolSourcesOptions, symbolStagingDir } from './symbol-sources.js';
 import { SqliteMissingSymbolsLog } from '../adapters/sqlite-missing-symbols.js';
 import { SqliteTokenStore } from '../auth/token-store.js';
 import { SqliteAccountStore } from '../auth/account-store.js';
@@ -43,6 +44,10 @@ import { accountPagesPlugin } from '../roles/web/account-pages.js';
 import { openApiPlugin } from '../roles/web/openapi.js';
 import { redactTokenRewriteUrl, requestAuthPlugin } from '../auth/request-auth.js';
 import { symbolsPlugin } from '../roles/symbols/plugin.js';
+import { securityHeadersPlugin } from './security-headers.js';
+import { serverErrorsPlugin } from './server-errors.js';
+import { rateLimitsPlugin } from './rate-limits.js';
+import { describeAccess, routeAccessPlugin } from '../auth/route-access.js';
 
 /** The adapters a node built from its configuration; roles receive them as ports. */
 export interface Adapters {
@@ -57,9 +62,11 @@ export interface RunningNode {
   metrics: Registry;
   paths: ResolvedPaths;
   app: FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, Logger>;
-  /** Every route the node serves (method and URL pattern): the API docs are checked against it. */
-  routes: readonly { method: string; url: string }[];
+  /** Every route the node serves (method, URL pattern, who may call it): the API docs and the access rules are checked against it. */
+  routes: readonly { method: string; url: string; access: string }[];
   worker?: ProcessorWorker;
+  /** The processor's stackwalk threads. */
+  stackwalkPool?: StackwalkPool;
   /** Stops taking work, lets in-flight requests and crashes finish, closes storage. */
   close(): Promise<void>;
 }
@@ -96,11 +103,21 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     bodyLimit: config.collector.max_request_size,
     // API tokens may come as `?token=` (sym_upload): blank them before anything logs a URL.
     rewriteUrl: redactTokenRewriteUrl,
+    // X-Forwarded-For/-Proto are believed from these proxies only (client address, https).
+    trustProxy: config.web.trusted_proxies.length > 0 ? config.web.trusted_proxies : false,
   });
+  // First, so that every answer has them, even one a hook sends before routing is done.
+  await app.register(securityHeadersPlugin);
 
-  const routes: { method: string; url: string }[] = [];
+  await app.register(serverErrorsPlugin);
+  // Idle and slow clients each hold a descriptor: bound them (`web.max_connections`).
+  app.server.maxConnections = config.web.max_connections;
+
+  // Every route must say who may call it (`withAccess`): a node with an undeclared route does not start.
+  await app.register(routeAccessPlugin);
+  const routes: { method: string; url: string; access: string }[] = [];
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access: describeAccess(route.config?.access) });
   });
 
   // Symbols: the store (uploads), the missing-symbols log and API tokens (web role).
@@ -121,6 +138,8 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   checks.push({ name: 'symbol_store', check: () => symbolStore.check() });
   await app.register(healthPlugin, { checks, metrics });
   if (tokens) await app.register(requestAuthPlugin, { tokens, sessions: accounts });
+  // After the auth hook (a client is its token or user) and before the routes it limits.
+  await app.register(rateLimitsPlugin, { requestsPerMinute: config.web.api_rate_limit });
 
   const collectorMetrics = roles.has('collector') ? new CollectorMetrics(metrics) : undefined;
   if (roles.has('collector')) {
@@ -137,7 +156,11 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
         maxAnnotationSize: collector.max_annotation_size,
         maxDumps: collector.max_dumps,
         bodyTimeoutMs: collector.body_timeout,
+        minRateBytesPerSecond: collector.min_rate,
+        minRateGraceMs: collector.min_rate_grace,
+        deadlineMs: collector.request_deadline,
       },
+      maxInFlight: collector.max_in_flight,
       throttle: { products: throttle.products, honourThrottleable: throttle.honour_throttleable, rules: throttleRulesFromConfig(throttle.rules) },
       metrics: collectorMetrics,
     });
@@ -168,20 +191,28 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   }
 
   let worker: ProcessorWorker | undefined;
+  let stackwalkPool: StackwalkPool | undefined;
   if (roles.has('processor')) {
-    const stackwalk = createEngineStackwalker({
-      loader: chainSources(buildSymbolSources(config, paths, symbolStore)),
+    // Stackwalks run in worker threads: a big symbol parse must not hold up the HTTP server.
+    const workers = config.processor.workers ?? Math.max(1, availableParallelism());
+    stackwalkPool = new StackwalkPool({
+      symbols: symbolSourcesOptions(config, paths),
+      workers,
       cacheBytes: config.symbols.cache_size,
       negativeTtlMs: config.symbols.negative_cache_ttl,
-      onLoadError: (module, err) => log.warn({ err, debugFile: module.debugFile, debugId: module.debugId }, 'loading symbols failed'),
+      memoryLimitBytes: config.processor.worker_memory_limit,
+      graceMs: hardLimitGraceMs(config.processor.time_limit),
+      onLoadError: (module, message) => log.warn({ err: { message }, debugFile: module.debugFile, debugId: module.debugId }, 'loading symbols failed'),
+      onWorkerEnded: (reason) => log.warn({ reason }, 'stackwalk worker thread ended; a new one replaces it'),
     });
-    invalidateSymbols = (key) => stackwalk.cache.invalidate(key.debugFile, key.debugId);
-    registerSymbolCacheMetrics(metrics, stackwalk.cache);
+    const pool = stackwalkPool;
+    invalidateSymbols = (key) => pool.invalidate(key);
+    registerSymbolCacheMetrics(metrics, pool);
     worker = new ProcessorWorker({
       ...adapters,
-      rulesets: buildRulesets(stackwalk, { signatureListsDir: config.processor.signature_lists && resolve(paths.dataDir, config.processor.signature_lists), missingSymbolsLog: missingSymbols }),
+      rulesets: buildRulesets(pool.stackwalk, { signatureListsDir: config.processor.signature_lists && resolve(paths.dataDir, config.processor.signature_lists), missingSymbolsLog: missingSymbols }),
       defaultRuleset: config.processor.ruleset,
-      concurrency: config.processor.concurrency,
+      concurrency: config.processor.concurrency ?? 2 * workers,
       pollIntervalMs: config.processor.poll_interval,
       timeLimitMs: config.processor.time_limit,
       maxAttempts: config.processor.max_attempts,
@@ -219,6 +250,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       } finally {
         clearTimeout(forceClose);
       }
+      await stackwalkPool?.close();
       if (verifier) clearInterval(verifier);
       await heartbeat.stop();
       await adapters.queue.close();
@@ -231,7 +263,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     })();
     return closing;
   };
-  return { url, metrics, paths, app, routes, worker, close };
+  return { url, metrics, paths, app, routes, worker, stackwalkPool, close };
 }
 
 /** Runs verify-processed now (so a restart after a power failure catches up) and periodically. */

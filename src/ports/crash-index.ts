@@ -230,6 +230,49 @@ export interface CrashIndex {
   close(): Promise<void>;
 }
 
+/**
+ * Bounds on the work one query may ask of the index. Every back end refuses past them
+ * (`SearchError`, naming the limit); the web layer checks the same numbers first, so a
+ * caller learns which parameter to change before anything runs.
+ */
+export const SEARCH_LIMITS = {
+  /** Aggregations in one search, nested ones included: each is one grouped SQL query. */
+  maxAggregations: 20,
+  /** Levels of aggregations: a facet, one per bucket of it, one more (Socorro's `_aggs.a.b=c`). */
+  maxAggregationDepth: 3,
+  /** Terms per facet (Socorro's `_facets_size`). */
+  maxFacetSize: 10_000,
+  /** Buckets in one answer, every aggregation and level together (empty histogram buckets included). */
+  maxFacetBuckets: 100_000,
+  /** Filter values in one search, all fields together (each is a statement parameter and a comparison per crash). */
+  maxFilterValues: 1000,
+  /** Regular expression filters (`@`) in one search, and the length of each pattern. */
+  maxRegexFilters: 10,
+  maxRegexLength: 500,
+  /**
+   * Instructions of a compiled pattern. Matching is linear in the value's length times
+   * this (RE2's guarantee); `a{1000}` alone compiles to about a thousand.
+   */
+  maxRegexProgram: 1000,
+  /** Days a top crashers or signature summary range may span (the pages clamp to less). */
+  maxRangeDays: 3660,
+} as const;
+
+/** The number of aggregations (nested ones included) and the deepest nesting of a query's aggregations. */
+export function aggregationShape(aggregations: readonly Aggregation[]): { count: number; depth: number } {
+  let count = 0;
+  let depth = 0;
+  const visit = (list: readonly Aggregation[], level: number): void => {
+    for (const aggregation of list) {
+      count++;
+      depth = Math.max(depth, level);
+      if (aggregation.kind !== 'cardinality' && aggregation.sub) visit(aggregation.sub, level + 1);
+    }
+  };
+  visit(aggregations, 1);
+  return { count, depth };
+}
+
 /** A query the index cannot answer: unknown or unsearchable field, wrong operator for the type, protected field not allowed. */
 export class SearchError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CrashIndex, FacetBucket, SearchFilter, SearchQuery } from '../../src/ports/crash-index.js';
-import { SearchError } from '../../src/ports/crash-index.js';
+import type { Aggregation, CrashIndex, FacetBucket, FacetResult, SearchFilter, SearchQuery } from '../../src/ports/crash-index.js';
+import { SEARCH_LIMITS, SearchError } from '../../src/ports/crash-index.js';
 import type { ProcessedCrash } from '../../src/ports/processed-crash-store.js';
 import { COLUMN_FIELDS, DAY_MS } from '../../src/adapters/crash-index-layout.js';
 import { syntheticCrashes } from '../../bench/search-data.js';
@@ -47,6 +47,50 @@ function sortedFacet(counts: Map<string, number>, size: number): { term: string;
     .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
     .slice(0, size)
     .map(([term, count]) => ({ term, count }));
+}
+
+/** A crash's values for an aggregation's field, as the index stores them (dates in ms, lists de-duplicated). */
+function fieldValues(crash: ProcessedCrash, field: string): (string | number)[] {
+  const value = crash[field];
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return [...new Set(value.map(String))];
+  if (field === 'submitted_timestamp') return [Date.parse(String(value))];
+  return [typeof value === 'number' ? Math.trunc(value) : String(value)];
+}
+
+/**
+ * What an aggregation answers, computed naively in JavaScript: for every bucket, its
+ * nested aggregations over that bucket's crashes (one pass per bucket, as a reference).
+ */
+function naiveAggregation(crashes: readonly ProcessedCrash[], aggregation: Aggregation): FacetResult {
+  if (aggregation.kind === 'cardinality') return { value: new Set(crashes.flatMap((c) => fieldValues(c, aggregation.field))).size };
+  const members = new Map<string | number, ProcessedCrash[]>();
+  const add = (key: string | number, c: ProcessedCrash): void => {
+    const list = members.get(key);
+    if (list) list.push(c);
+    else members.set(key, [c]);
+  };
+  let keys: (string | number)[];
+  if (aggregation.kind === 'terms') {
+    for (const c of crashes) for (const v of fieldValues(c, aggregation.field)) add(v, c);
+    keys = [...members.keys()].sort((a, b) => members.get(b)!.length - members.get(a)!.length || (a < b ? -1 : a > b ? 1 : 0)).slice(0, aggregation.size);
+  } else {
+    const { interval } = aggregation;
+    const offset = aggregation.field === 'submitted_timestamp' && interval === 7 * DAY_MS ? -3 * DAY_MS : 0;
+    for (const c of crashes) for (const v of fieldValues(c, aggregation.field)) add(Math.trunc((Number(v) - offset) / interval) * interval + offset, c);
+    const starts = [...members.keys()].map(Number).sort((a, b) => a - b);
+    keys = [];
+    if (starts.length > 0) for (let k = starts[0]!; k <= starts[starts.length - 1]!; k += interval) keys.push(k);
+  }
+  return keys.map((key) => {
+    const inBucket = members.get(key) ?? [];
+    const bucket: FacetBucket = { term: aggregation.field === 'submitted_timestamp' ? new Date(Number(key)).toISOString() : key, count: inBucket.length };
+    if (aggregation.sub && aggregation.sub.length > 0 && inBucket.length > 0) {
+      bucket.facets = {};
+      for (const sub of aggregation.sub) bucket.facets[sub.kind === 'histogram' ? `histogram_${sub.field}` : sub.kind === 'cardinality' ? `cardinality_${sub.field}` : sub.field] = naiveAggregation(inBucket, sub);
+    }
+    return bucket;
+  });
 }
 
 export function crashIndexContract(name: string, open: () => Promise<ContractSubject>, skip: string | false = false): void {
@@ -276,6 +320,82 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
       });
     });
 
+    describe('bounded work', () => {
+      it('answers nested aggregations as a per-bucket computation would, lists and three levels included', async () => {
+        const shapes: Aggregation[] = [
+          { kind: 'terms', field: 'signature', size: 8, sub: [{ kind: 'terms', field: 'product', size: 5 }, { kind: 'terms', field: 'os_name', size: 2 }, { kind: 'cardinality', field: 'version' }, { kind: 'histogram', field: 'submitted_timestamp', interval: DAY_MS }] },
+          { kind: 'terms', field: 'modules_in_stack', size: 50, sub: [{ kind: 'terms', field: 'modules_in_stack', size: 4 }, { kind: 'cardinality', field: 'modules_in_stack' }] },
+          { kind: 'terms', field: 'os_name', size: 10, sub: [{ kind: 'terms', field: 'modules_in_stack', size: 3, sub: [{ kind: 'terms', field: 'process_type', size: 10 }, { kind: 'cardinality', field: 'signature' }] }] },
+          { kind: 'histogram', field: 'submitted_timestamp', interval: 7 * DAY_MS, sub: [{ kind: 'terms', field: 'version', size: 3, sub: [{ kind: 'histogram', field: 'uptime', interval: 5000 }] }] },
+          { kind: 'terms', field: 'uptime', size: 15, sub: [{ kind: 'terms', field: 'cpu_arch', size: 5 }] },
+        ];
+        // Only the generated crashes (other tests add their own).
+        const ours = filter('uuid', 'is', generated.map((c) => c.uuid));
+        const filterSets: SearchFilter[][] = [[ours], [ours, filter('product', 'is', ['Lumen'])], [ours, filter('modules_in_stack', 'has', ['xul.dll', 'libxul.so']), filter('os_name', 'is', ['Linux'], true)]];
+        for (const filters of filterSets) {
+          const matching = (await index.search(query({ filters, columns: ['uuid'], limit: 1000, allowProtected: true }))).hits.map((h) => String(h.uuid));
+          const crashes = generated.filter((c) => matching.includes(c.uuid));
+          for (const [i, shape] of shapes.entries()) {
+            const result = await index.search(query({ filters, columns: [], aggregations: { [`a${i}`]: shape } }));
+            expect(result.facets[`a${i}`], `${JSON.stringify(filters)} shape ${i}`).toEqual(naiveAggregation(crashes, shape));
+          }
+        }
+      });
+
+      it('refuses too many aggregations, too deep nesting and too many buckets, naming the limit', async () => {
+        const uuids = Array.from({ length: SEARCH_LIMITS.maxAggregations }, (): Aggregation => ({ kind: 'terms', field: 'uuid', size: 10 }));
+        await expect(index.search(query({ aggregations: { uuid: { kind: 'terms', field: 'uuid', size: 10_000, sub: uuids } } }))).rejects.toThrow(/at most 20 facets/);
+        let deep: Aggregation = { kind: 'terms', field: 'os_name', size: 5 };
+        for (let i = 0; i < SEARCH_LIMITS.maxAggregationDepth; i++) deep = { kind: 'terms', field: 'os_name', size: 5, sub: [deep] };
+        await expect(index.search(query({ aggregations: { os_name: deep } }))).rejects.toThrow(/nest at most 3 levels/);
+        await expect(index.search(query({ aggregations: { signature: { kind: 'terms', field: 'signature', size: SEARCH_LIMITS.maxFacetSize + 1 } } }))).rejects.toBeInstanceOf(SearchError);
+        // Minute buckets over six days, filled between each platform's first and last crash, six times over.
+        const minutes: Aggregation = { kind: 'histogram', field: 'submitted_timestamp', interval: 60_000 };
+        const since = END - 6 * DAY_MS;
+        const spans = new Map<string, { first: number; last: number }>();
+        for (const c of generated) {
+          const t = Date.parse(String(c.submitted_timestamp));
+          if (t < since || typeof c.os_name !== 'string') continue;
+          const span = spans.get(c.os_name) ?? { first: t, last: t };
+          spans.set(c.os_name, { first: Math.min(span.first, t), last: Math.max(span.last, t) });
+        }
+        const filled = [...spans.values()].reduce((n, s) => n + Math.floor(s.last / 60_000) - Math.floor(s.first / 60_000) + 1, 0);
+        expect(6 * filled).toBeGreaterThan(SEARCH_LIMITS.maxFacetBuckets);
+        const sixDays = [filter('submitted_timestamp', 'gte', [since]), filter('submitted_timestamp', 'lt', [END])];
+        await expect(
+          index.search(query({ filters: sixDays, aggregations: { os_name: { kind: 'terms', field: 'os_name', size: 10, sub: Array.from({ length: 6 }, () => minutes) } } })),
+        ).rejects.toThrow(/more than 100,000 buckets/);
+        // Within the limits, nested facets on every crash still answer.
+        const within = await index.search(query({ aggregations: { uuid: { kind: 'terms', field: 'uuid', size: 10_000, sub: uuids.slice(1) } } }));
+        expect((within.facets.uuid as FacetBucket[]).every((b) => (b.facets!.uuid as FacetBucket[])[0]!.term === b.term)).toBe(true);
+      });
+
+      it('runs regular expressions in linear time: catastrophic patterns over adversarial values finish', async () => {
+        const ids = Array.from({ length: 120 }, (_, i) => `bbbbbbbb-0000-4000-8000-${String(i).padStart(12, '0')}`);
+        await index.upsertMany(ids.map((id, i) => crash(id, { product: 'Adversary', signature: `${'a'.repeat(30 + (i % 20))}${i % 2 ? '!' : ''}` })));
+        const adversary = filter('product', 'is', ['Adversary']);
+        for (const [pattern, matches] of [
+          ['(.*){8}!', 60],
+          ['(a|a)*b', 0],
+          ['(a*)*b', 0],
+          ['((a+)+)+!', 60],
+          ['(?:a|aa)*c', 0],
+        ] as const) {
+          const result = await index.search(query({ filters: [adversary, filter('signature', 'regex', [pattern])], columns: [], limit: 0 }));
+          expect(result.total, pattern).toBe(matches);
+        }
+      });
+
+      it('refuses patterns RE2 cannot run, or that are too large, with a SearchError', async () => {
+        const refused = async (patterns: string[]) => index.search(query({ filters: [filter('signature', 'regex', patterns)] }));
+        for (const pattern of ['(a)\\1', '(?=a)a', '(?<=a)b', '(?!a)b', 'a)|(b', '(unclosed', 'x'.repeat(SEARCH_LIMITS.maxRegexLength + 1), '[a-z]{1000}[a-z]{1000}']) {
+          await expect(refused([pattern]), pattern).rejects.toBeInstanceOf(SearchError);
+        }
+        await expect(refused(Array.from({ length: SEARCH_LIMITS.maxRegexFilters + 1 }, (_, i) => `sig${i}.*`))).rejects.toThrow(/at most 10 regular expressions/);
+        await expect(index.search(query({ filters: [filter('signature', 'has', Array.from({ length: SEARCH_LIMITS.maxFilterValues + 1 }, (_, i) => `s${i}`))] }))).rejects.toThrow(/at most 1000 filter values/);
+      });
+    });
+
     describe('top crashers and signature pages', () => {
       const range = { from: END - 7 * DAY_MS, to: END };
       const inRange = (c: ProcessedCrash, from: number, to: number): boolean => {
@@ -359,6 +479,15 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
         expect(summary.firstSeen).toBe(Math.floor(Math.min(...all) / DAY_MS) * DAY_MS);
         expect(summary.lastSeen).toBe(Math.floor(Math.max(...all) / DAY_MS) * DAY_MS);
         await expect(index.signatureSummary({ signature, range: sRange, facets: ['email'], facetsSize: 5, allowProtected: false })).rejects.toMatchObject({ kind: 'forbidden' });
+      });
+
+      it('refuses summaries and rankings over absurd ranges rather than counting every day', async () => {
+        const signature = generated[0]!.signature as string;
+        const huge = { from: Date.UTC(0, 0, 1), to: Date.UTC(9999, 11, 31) };
+        await expect(index.signatureSummary({ signature, range: huge, facets: [], facetsSize: 5, allowProtected: false })).rejects.toThrow(/at most 3660/);
+        await expect(index.topCrashers({ range: huge, limit: 10 })).rejects.toBeInstanceOf(SearchError);
+        const longest = { from: END - SEARCH_LIMITS.maxRangeDays * DAY_MS, to: END };
+        expect((await index.signatureSummary({ signature, range: longest, facets: [], facetsSize: 5, allowProtected: false })).perDay).toHaveLength(SEARCH_LIMITS.maxRangeDays);
       });
 
       it('lists products and versions with counts', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { PgCrashIndex } from '../../src/adapters/pg-crash-index.js';
+import { syntheticCrashes } from '../../bench/search-data.js';
 import { crashIndexContract } from './crash-index.contract.js';
 
 /**
@@ -91,6 +92,44 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index migrations${skip ? ` (sk
         await index.close();
       }
     } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  });
+});
+
+describe.skipIf(skip !== false)(`PostgreSQL crash index statement timeout${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  it('cancels reads that run past statementTimeoutMs with a SearchError; writes are not limited', async () => {
+    const schema = `mayday_test_${randomBytes(6).toString('hex')}`;
+    const index = await PgCrashIndex.open({ connectionString: url, schema, statementTimeoutMs: 1 });
+    try {
+      const end = Date.UTC(2025, 0, 15);
+      // Thousands of rows written under a 1 ms limit: writes lift it.
+      const crashes = [...syntheticCrashes({ count: 4000, days: 7, end, signatures: 200, seed: 9 })];
+      await index.upsertMany(crashes);
+      await index.analyze();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        expect(Number((await client.query(`SELECT COUNT(*) AS n FROM ${schema}.crashes`)).rows[0].n)).toBe(crashes.length);
+      } finally {
+        await client.end();
+      }
+      // A read that takes longer than 1 ms (a regex over every row, twice nested facets) is cancelled and refused.
+      const slow = {
+        filters: [{ field: 'signature', operator: 'regex' as const, values: ['(.*){8}::.*'], negated: true }],
+        columns: ['uuid'],
+        sort: [],
+        limit: 100,
+        offset: 0,
+        aggregations: { signature: { kind: 'terms' as const, field: 'signature', size: 1000, sub: [{ kind: 'terms' as const, field: 'modules_in_stack', size: 100 }] } },
+        allowProtected: false,
+      };
+      await expect(index.search(slow)).rejects.toThrow(/took more than 0.001 s and was stopped/);
+    } finally {
+      await index.close();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
       await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await client.end();
     }

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { SqliteCrashIndex } from '../../src/adapters/sqlite-crash-index.js';
+import { SQLITE_DIALECT, SqliteCrashIndex } from '../../src/adapters/sqlite-crash-index.js';
+import * as queries from '../../src/adapters/crash-index-queries.js';
+import type { Aggregation, FacetBucket, SearchQuery } from '../../src/ports/crash-index.js';
+import { syntheticCrashes } from '../../bench/search-data.js';
 import { crashIndexContract } from './crash-index.contract.js';
 
 crashIndexContract('SQLite', async () => {
@@ -50,6 +53,64 @@ describe('SQLite crash index migrations', () => {
       expect((await index.productVersions()).map((v) => [v.product, v.count])).toEqual([['Old', 3]]);
       await index.close();
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite crash index: bounded work', () => {
+  const end = Date.UTC(2025, 0, 15);
+  const crashes = [...syntheticCrashes({ count: 400, days: 7, end, signatures: 60, seed: 3 })];
+  const base: SearchQuery = { filters: [], columns: [], sort: [], limit: 0, offset: 0, aggregations: {}, allowProtected: false };
+
+  it('answers nested aggregations with one statement per aggregation, however many buckets', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mayday-crash-index-'));
+    const index = SqliteCrashIndex.open(join(dir, 'index.sqlite'));
+    const db = new Database(join(dir, 'index.sqlite'), { readonly: true });
+    try {
+      await index.upsertMany(crashes);
+      const statements: string[] = [];
+      const run: queries.RunQuery = async (sql, params) => {
+        statements.push(sql);
+        return db.prepare(sql).all(...params) as queries.Row[];
+      };
+      // Every crash is a bucket of the first level, and each has five nested aggregations (one two levels down).
+      const subs: Aggregation[] = [
+        { kind: 'terms', field: 'uuid', size: 10 },
+        { kind: 'terms', field: 'modules_in_stack', size: 10, sub: [{ kind: 'cardinality', field: 'signature' }] },
+        { kind: 'histogram', field: 'submitted_timestamp', interval: 3_600_000 },
+        { kind: 'cardinality', field: 'os_name' },
+      ];
+      const result = await queries.search(SQLITE_DIALECT, run, { ...base, aggregations: { uuid: { kind: 'terms', field: 'uuid', size: 10_000, sub: subs } } });
+      const buckets = result.facets.uuid as FacetBucket[];
+      expect(buckets).toHaveLength(crashes.length);
+      for (const bucket of buckets) expect((bucket.facets!.uuid as FacetBucket[]).map((b) => b.term)).toEqual([bucket.term]);
+      // The count, the first level, and one statement for each of the five nested aggregations.
+      expect(statements).toHaveLength(1 + 1 + 5);
+    } finally {
+      db.close();
+      await index.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops a statement whose regular expression matching runs past its time limit, with a SearchError', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mayday-crash-index-'));
+    const index = SqliteCrashIndex.open(join(dir, 'index.sqlite'), { regexTimeLimitMs: 0 });
+    try {
+      await index.upsertMany(crashes);
+      const regex = { ...base, filters: [{ field: 'signature', operator: 'regex' as const, values: ['.*::.*'], negated: false }] };
+      await expect(index.search(regex)).rejects.toThrow(/regular expression search took more than 0 s/);
+      // Other statements, and the next ones, are not affected.
+      expect((await index.search(base)).total).toBe(crashes.length);
+      const plain = SqliteCrashIndex.open(join(dir, 'index.sqlite'));
+      try {
+        expect((await plain.search(regex)).total).toBe(crashes.filter((c) => String(c.signature).includes('::')).length);
+      } finally {
+        await plain.close();
+      }
+    } finally {
+      await index.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

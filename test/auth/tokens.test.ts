@@ -92,7 +92,7 @@ describe('SqliteTokenStore', () => {
 describe('redactTokenInUrl', () => {
   it('blanks every token parameter and nothing else', () => {
     expect(redactTokenInUrl('/symbols/upload?token=mdy_abc')).toBe('/symbols/upload?token=REDACTED');
-    expect(redactTokenInUrl('/x?a=1&token=s&b=2&TOKEN=t')).toBe('/x?a=1&token=REDACTED&b=2&token=REDACTED');
+    expect(redactTokenInUrl('/x?a=1&token=s&b=2&TOKEN=t')).toBe('/x?a=1&token=REDACTED&b=2&TOKEN=REDACTED');
     expect(redactTokenInUrl('/x?tokens=1')).toBe('/x?tokens=1');
     expect(redactTokenInUrl('/x')).toBe('/x');
   });

@@ -103,6 +103,37 @@ describe.skipIf(chromiumMissing)(`logging in with a real browser (${CHROMIUM})`,
     await context.close();
   });
 
+  it('keeps to the Content-Security-Policy on every page: no violation, logged in or not', async () => {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    // Reported by the browser for anything the policy blocks (an inline script or style, a
+    // frame, a form posting elsewhere); collected by a script the page's CSP cannot stop.
+    await context.addInitScript('document.addEventListener("securitypolicyviolation", (e) => (window.__violations ||= []).push(e.violatedDirective + " " + e.blockedURI))');
+    const page = await context.newPage();
+    const console: string[] = [];
+    page.on('console', (message) => {
+      if (/content security policy|refused to/i.test(message.text())) console.push(message.text());
+    });
+    const visit = async (path: string): Promise<void> => {
+      const response = await page.goto(`${node.url}${path}`);
+      expect(response!.status(), path).toBeLessThan(400);
+      expect(await response!.headerValue('content-security-policy'), path).toMatch(/script-src 'self'/);
+      expect(await page.evaluate('window.__violations ?? []'), path).toEqual([]);
+    };
+    const pages = ['/', `/report/index/${crashId}`, '/search/?product=Example', '/topcrashers/', '/status', '/api/'];
+    for (const path of [...pages, '/login']) await visit(path);
+    await page.fill('input[name=username]', 'hacker');
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForURL(`${node.url}/`);
+    for (const path of [...pages, '/account']) await visit(path);
+    expect(console).toEqual([]);
+    // The check can fail: an inline script is refused and reported.
+    await page.evaluate('(() => { const s = document.createElement("script"); s.textContent = "window.ran = 1"; document.body.append(s); })()');
+    await expect.poll(() => page.evaluate('window.__violations ?? []')).toEqual([expect.stringMatching(/^script-src/)]);
+    expect(await page.evaluate('window.ran ?? 0')).toBe(0);
+    await context.close();
+  });
+
   it('does not show the protected annotation to an anonymous visitor', async () => {
     const page = await browser.newPage();
     await page.goto(`${node.url}/report/index/${crashId}`);

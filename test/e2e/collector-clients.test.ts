@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { corpusDumps } from '../support/corpus.js';
@@ -118,6 +119,86 @@ describe('real clients against mayday start', () => {
     const bad = await runMayday(['submit', dumps[0].path, '--url', node.url]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('needs at least one annotation');
+  });
+});
+
+/** A raw client: the request head, then the body one byte every `tickMs`; resolves with the answer once the server closes. */
+function trickle(url: string, contentLength: number, tickMs: number): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (text: string) => (answer += text));
+    socket.on('error', () => undefined);
+    const timer = setInterval(() => socket.destroyed || socket.write('x'), tickMs);
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve(answer);
+    });
+    socket.write(`POST /submit HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: ${contentLength}\r\n\r\n--b\r\n`);
+  });
+}
+
+describe('slow and crowding clients against mayday start', () => {
+  let node: MaydayProcess;
+  beforeAll(async () => {
+    const dataDir = freshDir();
+    const config = join(dataDir, 'limits.ini');
+    // Small limits, so that the test sees them act in a second.
+    writeFileSync(
+      config,
+      '[node]\nroles = collector, web\n[web]\nmax_connections = 24\n[collector]\nmin_rate = 2KB\nmin_rate_grace = 300ms\nrequest_deadline = 5s\nmax_in_flight = 3\nbody_timeout = 2s\n',
+    );
+    node = await startMayday(['start', '--data-dir', dataDir, '--port', '0', '--config', config]);
+  });
+  afterAll(async () => {
+    node?.child.kill('SIGINT');
+    await node?.exited;
+  });
+
+  it('cuts off clients trickling their bodies (408 too_slow) and turns away those over max_in_flight (503), while it stays responsive', async () => {
+    const trickling = Array.from({ length: 8 }, () => trickle(node.url, 100_000, 100));
+    const health = await fetch(`${node.url}/__lbheartbeat__`);
+    expect(health.status).toBe(200);
+    const answers = await Promise.all(trickling);
+    const statuses = answers.map((a) => a.split(' ')[1]);
+    expect(statuses.filter((s) => s === '503').length, answers.join('\n---\n')).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((s) => s === '408').length).toBeGreaterThanOrEqual(1);
+    for (const answer of answers) expect(answer).toMatch(/^HTTP\/1\.1 (408 [^]*Discarded=too_slow|503 [^]*retry-after: \d+[^]*Error=too_busy)/i);
+    const form = new FormData();
+    form.append('ProductName', 'AfterTheStorm');
+    form.append('upload_file_minidump', new Blob([readFileSync(dumps[0].path)]), 'crash.dmp');
+    expect(await (await fetch(`${node.url}/submit`, { method: 'POST', body: form })).text()).toMatch(/^CrashID=bp-/);
+  });
+
+  it('closes connections over web.max_connections at once, and serves again when they go', async () => {
+    const { hostname, port } = new URL(node.url);
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => resolve(socket));
+        socket.on('error', reject);
+      });
+    const idle: Socket[] = [];
+    try {
+      for (let i = 0; i < 24; i++) idle.push(await open());
+      // The server counts a connection once it has accepted it: wait for the last to be held.
+      await new Promise((r) => setTimeout(r, 200));
+      const extra = await open();
+      const closedAtOnce = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 3000);
+        extra.on('close', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        extra.on('error', () => undefined);
+        extra.write('GET /__lbheartbeat__ HTTP/1.1\r\nHost: x\r\n\r\n');
+      });
+      expect(closedAtOnce).toBe(true);
+    } finally {
+      for (const socket of idle) socket.destroy();
+    }
+    await eventually(async () => ((await fetch(`${node.url}/__lbheartbeat__`).catch(() => undefined))?.status === 200 ? true : undefined), 5000, 'the node serving again');
   });
 });
 

@@ -13,7 +13,7 @@ export class GrowableColumn<K extends 'f64' | 'u32'> {
 
   constructor(
     private readonly kind: K,
-    initialCapacity = 64,
+    initialCapacity = 8,
   ) {
     this.data = this.allocate(initialCapacity);
   }

@@ -12,3 +12,4 @@ export { BreakpadModuleSymbols } from './breakpad-symbols.js';
 export { applyCfiRules } from './cfi-rules.js';
 export { SymbolCache } from './symbol-cache.js';
 export type { SymbolCacheOptions, SymbolCacheStats, SymbolLoader } from './symbol-cache.js';
+export { SymbolFileValidator, DEFAULT_MAX_LINE_BYTES, type SymbolFileValidation, type SymbolFileValidatorOptions } from './symbol-file-validator.js';

@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from './json-depth.js';
 import { malformed, tooLarge } from './refusal.js';
 
 /**
@@ -33,7 +34,7 @@ const lenientUtf8 = new TextDecoder('utf-8');
 export class AnnotationCollector {
   private readonly values = new Map<string, Set<string>>();
   private readonly invalid = new Map<string, string>();
-  private readonly notes: string[] = [];
+  private namelessParts = 0;
 
   constructor(private readonly limits: AnnotationLimits) {}
 
@@ -65,7 +66,10 @@ export class AnnotationCollector {
     this.checkSize('extra', bytes.length);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(strictUtf8.decode(bytes));
+      const text = strictUtf8.decode(bytes);
+      // Checked on the text: a deep value parses, but cannot be turned back into text.
+      if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) throw new Error(`it nests deeper than ${MAX_JSON_DEPTH} levels`);
+      parsed = JSON.parse(text);
     } catch (error) {
       throw malformed('bad_json', `the extra field is not valid JSON: ${(error as Error).message}`);
     }
@@ -73,7 +77,12 @@ export class AnnotationCollector {
     for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
       if (value === null || value === undefined) continue;
       // Non-string values are kept as their JSON text (numbers, booleans, nested objects).
-      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      let text: string;
+      try {
+        text = typeof value === 'string' ? value : JSON.stringify(value);
+      } catch (error) {
+        throw malformed('bad_json', `the extra field's ${name} cannot be stored: ${(error as Error).message}`);
+      }
       this.checkSize(name, Buffer.byteLength(text));
       this.add(name, text);
     }
@@ -87,7 +96,8 @@ export class AnnotationCollector {
       annotations[name] = distinct[0];
       if (distinct.length > 1) duplicates[name] = distinct;
     }
-    const notes = [...this.notes];
+    const notes: string[] = [];
+    if (this.namelessParts > 0) notes.push(this.namelessParts === 1 ? 'a part without a name was ignored' : `${this.namelessParts} parts without a name were ignored`);
     const duplicated = Object.keys(duplicates);
     if (duplicated.length > 0) notes.push(`annotations sent more than once with different values: ${duplicated.join(', ')} (smallest value kept; all in metadata.duplicate_annotations)`);
     const invalidNames = [...this.invalid.keys()].sort();
@@ -95,9 +105,9 @@ export class AnnotationCollector {
     return { annotations, duplicates, invalidUtf8: Object.fromEntries(invalidNames.map((n) => [n, this.invalid.get(n)!])), notes };
   }
 
-  /** Notes about parts that were not annotations (an unnamed part, ...). */
-  note(text: string): void {
-    this.notes.push(text);
+  /** A part without a name carries nothing usable: it is counted, and noted once. */
+  ignoreNamelessPart(): void {
+    this.namelessParts++;
   }
 
   private add(name: string, value: string): void {

@@ -5,8 +5,9 @@ import { SubmissionRefused, malformed, tooLarge } from './refusal.js';
 /**
  * The request body as a stream of chunks, guarded: a byte limit on what is sent, gzip
  * decompression with the same limit on what comes out (a gzip bomb stops at the limit,
- * not at the end of memory), and an idle timeout (a client that stops sending is answered
- * 408, not left holding a connection and a partial crash).
+ * not at the end of memory), and a pace (a client that stops sending, sends too slowly or
+ * takes too long in all is answered 408, not left holding a connection and a partial
+ * crash).
  */
 
 /** Counts bytes through, failing once more than `limit` have passed. */
@@ -40,32 +41,64 @@ export async function* gunzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buf
   }
 }
 
+/** How fast a body must arrive. */
+export interface BodyPace {
+  /** Longest silence between two chunks. */
+  idleMs: number;
+  /** Lowest average rate, in bytes per second, once `graceMs` have passed; 0 for none. */
+  minRate?: number;
+  graceMs?: number;
+  /** Longest time for the whole body, from the first read; undefined for none. */
+  deadlineMs?: number;
+}
+
 /**
- * Fails with 408 when `source` yields nothing for `idleMs`. The stream is not destroyed
- * (that would close the socket before the 408 is written); the caller answers with
- * `Connection: close`, and the read still pending then ends with the connection.
+ * Fails with 408 when `source` is silent for `idleMs` (`timeout`), averages less than
+ * `minRate` bytes per second after `graceMs` (`too_slow`: a client trickling a byte now
+ * and then is never silent, yet could hold its connection for days), or is still
+ * sending after `deadlineMs` (`deadline`). Each wait for a chunk is raced against the
+ * nearest of the three, so a client is cut off on time even while it sends nothing.
+ *
+ * The stream is not destroyed (that would close the socket before the 408 is written);
+ * the caller answers with `Connection: close`, and the read still pending then ends with
+ * the connection.
  */
-export async function* idleTimeout(source: Readable, idleMs: number): AsyncGenerator<Buffer> {
+export async function* guardPace(source: Readable, pace: BodyPace): AsyncGenerator<Buffer> {
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const started = performance.now();
+  const minRate = pace.minRate ?? 0;
+  const graceMs = pace.graceMs ?? 0;
+  let received = 0;
   for (;;) {
+    const elapsed = performance.now() - started;
+    // When the average rate falls below the minimum if nothing more arrives.
+    const slowAt = minRate > 0 ? Math.max(graceMs, (received / minRate) * 1000) : Infinity;
+    const limits: [number, () => SubmissionRefused][] = [
+      [pace.idleMs, () => new SubmissionRefused(408, 'timeout', `no data from the client for ${pace.idleMs} ms`)],
+      [slowAt - elapsed, () => new SubmissionRefused(408, 'too_slow', `the client sent ${received} bytes in ${Math.round(performance.now() - started)} ms, under the minimum of ${minRate} bytes per second`)],
+      [(pace.deadlineMs ?? Infinity) - elapsed, () => new SubmissionRefused(408, 'deadline', `the body took longer than ${pace.deadlineMs} ms`)],
+    ];
+    const [waitMs, refusal] = limits.reduce((nearest, limit) => (limit[0] < nearest[0] ? limit : nearest));
+
     let timer: NodeJS.Timeout | undefined;
     const next = chunks.next();
-    const silence = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), idleMs);
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), Math.max(0, waitMs));
     });
-    let result: IteratorResult<Buffer> | 'timeout';
+    let result: IteratorResult<Buffer> | 'expired';
     try {
-      result = await Promise.race([next, silence]);
+      result = await Promise.race([next, expired]);
     } catch (error) {
       throw new SubmissionRefused(400, 'incomplete', `the client stopped sending mid-body (${(error as Error).message})`);
     } finally {
       clearTimeout(timer);
     }
-    if (result === 'timeout') {
+    if (result === 'expired') {
       next.catch(() => undefined);
-      throw new SubmissionRefused(408, 'timeout', `no data from the client for ${idleMs} ms`);
+      throw refusal();
     }
     if (result.done) return;
+    received += result.value.length;
     yield result.value;
   }
 }

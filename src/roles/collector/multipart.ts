@@ -14,6 +14,11 @@ import { malformed } from './refusal.js';
  * - text before the first delimiter (preamble) and after the last (epilogue) is ignored;
  * - a body that ends without the closing delimiter ends its last part there (`unterminated`
  *   tells the caller, who notes it).
+ *
+ * How TCP chunks a body never changes the result: every decision (is this a delimiter, is
+ * this header block too long) waits until the bytes that decide it are present, and the
+ * limits are on what the bytes are (a header block, a padding run), not on how much
+ * happens to be buffered.
  */
 
 export interface PartHeaders {
@@ -30,9 +35,15 @@ export interface PartHeaders {
 export type MultipartEvent = { kind: 'part'; part: PartHeaders } | { kind: 'data'; chunk: Buffer } | { kind: 'end' } | { kind: 'unterminated' };
 
 const MAX_HEADER_BLOCK = 16 * 1024;
+/** Longest transport padding (spaces, tabs) after a delimiter; a longer run makes it content. */
+const MAX_PADDING = 256;
+/** A header block's end is `\n\n` or `\n\r\n`: seen whole once this many bytes follow its start. */
+const LONGEST_BLOCK_END = 3;
 const CR = 13;
 const LF = 10;
 const DASH = 45;
+const SPACE = 32;
+const TAB = 9;
 
 type State = 'preamble' | 'headers' | 'data' | 'epilogue';
 
@@ -75,10 +86,12 @@ export async function* readMultipart(source: AsyncIterable<Buffer>, boundary: st
       }
       if (state === 'headers') {
         const end = headerBlockEnd(buffer);
-        if (end === undefined) {
-          if (buffer.length > MAX_HEADER_BLOCK) throw malformed('multipart', `a part's headers exceed ${MAX_HEADER_BLOCK} bytes`);
-          break;
+        // Over the limit whether the block's end arrived in this chunk or is still to come
+        // (an end within the limit would be in the buffer by now).
+        if (end === undefined ? buffer.length >= MAX_HEADER_BLOCK + LONGEST_BLOCK_END : end.headersEnd > MAX_HEADER_BLOCK) {
+          throw malformed('multipart', `a part's headers exceed ${MAX_HEADER_BLOCK} bytes`);
         }
+        if (end === undefined) break;
         const part = parsePartHeaders(buffer.subarray(0, end.headersEnd).toString('utf8'));
         buffer = buffer.subarray(end.bodyStart);
         yield { kind: 'part', part };
@@ -105,8 +118,10 @@ export async function* readMultipart(source: AsyncIterable<Buffer>, boundary: st
 /**
  * Finds the next delimiter in `buffer`: `--boundary` followed by `--` (the closing one) or
  * by optional padding and a line end, whether or not a line break precedes it (sloppy
- * clients omit it; when present it belongs to the delimiter, not to the data). Returns where the data before it ends (its line break excluded), where the
- * next part's headers begin, and whether it is the closing delimiter.
+ * clients omit it; when present it belongs to the delimiter, not to the data). Returns
+ * where the data before it ends (its line break excluded), where the next part's headers
+ * begin, and whether it is the closing delimiter; or, when the buffer ends before that
+ * can be told, where to hold the bytes until more arrive.
  */
 function findDelimiter(buffer: Buffer, delimiter: Buffer): { dataEnd: number; next: number; closing: boolean } | { hold: number } {
   let from = 0;
@@ -114,31 +129,37 @@ function findDelimiter(buffer: Buffer, delimiter: Buffer): { dataEnd: number; ne
     const at = buffer.indexOf(delimiter, from);
     if (at < 0) return { hold: buffer.length };
     const after = at + delimiter.length;
-    // Two bytes after the delimiter tell `--` (closing), a line end, or content.
+    // Two bytes after the delimiter tell `--` (closing) from the rest.
     if (buffer.length < after + 2) return { hold: at };
     const closing = buffer[after] === DASH && buffer[after + 1] === DASH;
-    const lineEndAfter = buffer[after] === LF || (buffer[after] === CR && buffer[after + 1] === LF) || isPadding(buffer, after);
-    if (closing || lineEndAfter) {
+    const lineEnd = closing ? undefined : delimiterLineEnd(buffer, after);
+    if (lineEnd === 'more') return { hold: at };
+    if (closing || lineEnd !== undefined) {
       let dataEnd = at;
       if (dataEnd >= 1 && buffer[dataEnd - 1] === LF) dataEnd -= dataEnd >= 2 && buffer[dataEnd - 2] === CR ? 2 : 1;
       if (closing) return { dataEnd, next: after + 2, closing: true };
-      // Skip transport padding (spaces, tabs) and the line end after the delimiter.
-      const lf = buffer.indexOf(LF, after);
-      if (lf < 0) {
-        if (buffer.length - after > MAX_HEADER_BLOCK) throw malformed('multipart', 'a delimiter line never ends');
-        return { hold: at };
-      }
-      return { dataEnd, next: lf + 1, closing: false };
+      return { dataEnd, next: lineEnd! + 1, closing: false };
     }
     from = at + 1;
   }
 }
 
-/** Spaces or tabs up to a line end (RFC 2046 transport padding); needs the line end present. */
-function isPadding(buffer: Buffer, from: number): boolean {
-  let i = from;
-  while (i < buffer.length && (buffer[i] === 32 || buffer[i] === 9)) i++;
-  return i > from && i < buffer.length && (buffer[i] === LF || buffer[i] === CR);
+/**
+ * After a delimiter: the `\n` ending its line, through optional transport padding (RFC
+ * 2046: spaces and tabs, here at most `MAX_PADDING`) and an optional `\r`; undefined when
+ * something else follows (the delimiter is content); 'more' when the buffer ends first.
+ */
+function delimiterLineEnd(buffer: Buffer, from: number): number | 'more' | undefined {
+  for (let i = from; ; i++) {
+    if (i >= buffer.length) return 'more';
+    const byte = buffer[i];
+    if (byte === LF) return i;
+    if (byte === CR) {
+      if (i + 1 >= buffer.length) return 'more';
+      return buffer[i + 1] === LF ? i + 1 : undefined;
+    }
+    if ((byte !== SPACE && byte !== TAB) || i - from >= MAX_PADDING) return undefined;
+  }
 }
 
 /** The end of a header block: a blank line, CRLF or LF style; or an immediate blank line (no headers). */

@@ -7,6 +7,7 @@ import { SubmissionRefused } from './refusal.js';
 import { Throttler, type ThrottleConfig } from './throttler.js';
 import { CollectorMetrics } from './metrics.js';
 import { PendingSweeper } from './sweeper.js';
+import { withAccess } from '../../auth/route-access.js';
 
 export { SubmissionRefused } from './refusal.js';
 export type { SubmissionLimits } from './submission.js';
@@ -22,7 +23,15 @@ export interface CollectorOptions {
   throttle?: ThrottleConfig;
   /** The node's metrics; a private set is made when absent. */
   metrics?: CollectorMetrics;
+  /**
+   * Most submissions received at once; more are answered 503 with Retry-After before
+   * their body is read, so slow clients cannot take every slot. Absent for no limit.
+   */
+  maxInFlight?: number;
 }
+
+/** What a client told to come back (503) waits; Crashpad and Breakpad retry on their own schedule anyway. */
+const BUSY_RETRY_AFTER_SECONDS = 10;
 
 const ACCEPT_EVERYTHING: ThrottleConfig = { products: [], honourThrottleable: true, rules: [] };
 
@@ -59,9 +68,17 @@ export const collectorPlugin: FastifyPluginAsync<CollectorOptions> = async (app:
     return reply.code(error.statusCode).type('text/plain').send(`Discarded=${error.reason}\n${error.message}\n`);
   };
 
-  app.post('/submit', async (request, reply) => {
+  let inFlight = 0;
+  app.post('/submit', withAccess('public'), async (request, reply) => {
     const submittedAt = new Date();
     metrics.receivedOne();
+    if (options.maxInFlight !== undefined && inFlight >= options.maxInFlight) {
+      metrics.refused('too_busy');
+      request.log.info({ inFlight }, 'submission turned away: too many in flight');
+      if (!request.raw.readableEnded) request.raw.resume();
+      return reply.code(503).header('retry-after', String(BUSY_RETRY_AFTER_SECONDS)).header('connection', 'close').type('text/plain').send('Error=too_busy\n');
+    }
+    inFlight++;
     metrics.inFlight.inc();
     try {
       let result;
@@ -112,6 +129,7 @@ export const collectorPlugin: FastifyPluginAsync<CollectorOptions> = async (app:
       request.log.info({ crashId, throttle: decision, product: crash.annotations.ProductName, dumps: Object.keys(crash.metadata.dumps) }, 'crash stored');
       return reply.type('text/plain').send(`CrashID=bp-${crashId}\n`);
     } finally {
+      inFlight--;
       metrics.inFlight.dec();
     }
   });

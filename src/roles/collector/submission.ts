@@ -2,12 +2,14 @@ import { Readable } from 'node:stream';
 import { createCrashId, THROTTLE_ACCEPT, THROTTLE_DEFER } from '../../common/crash-id.js';
 import type { DumpInfo, RawCrash, RawCrashStore, RawCrashWriter } from '../../ports/raw-crash-store.js';
 import { AnnotationCollector } from './annotations.js';
-import { checkFraming, gunzip, idleTimeout, limitBytes } from './body.js';
+import { checkFraming, guardPace, gunzip, limitBytes } from './body.js';
 import { parseMultipartType } from './content-type.js';
 import { DumpSink } from './dump-sink.js';
 import { MAIN_DUMP, sanitizeDumpName } from './dump-names.js';
 import { normaliseFieldNames } from './field-names.js';
+import { MAX_STORED_JSON, jsonLengthBound } from './json-size.js';
 import { readMultipart, type PartHeaders } from './multipart.js';
+import { boundedNotes } from './notes.js';
 import { protectedAnnotationNames } from './protected-annotations.js';
 import { SubmissionRefused, malformed, tooLarge } from './refusal.js';
 import { sampleDraws, type SampleDraw, type ThrottleDecision, type Throttler } from './throttler.js';
@@ -33,8 +35,25 @@ export interface SubmissionLimits {
   maxAnnotations: number;
   maxAnnotationSize: number;
   maxDumps: number;
+  /**
+   * Most multipart parts, of any kind. Default: every annotation twice (clients that
+   * repeat a field), every dump, and `extra`. Without it, empty parts (a few bytes each,
+   * far fewer gzipped) would cost work and notes without end.
+   */
+  maxParts?: number;
   /** Longest silence from the client while its body is read. */
   bodyTimeoutMs: number;
+  /** Lowest average rate of the body, in bytes per second (as sent), after `minRateGraceMs`; 0 or absent for none. */
+  minRateBytesPerSecond?: number;
+  minRateGraceMs?: number;
+  /** Longest time to receive a whole body; absent for none. */
+  deadlineMs?: number;
+  /** Longest JSON text of a raw crash (its annotations and metadata); default `MAX_STORED_JSON`. */
+  maxStoredJson?: number;
+}
+
+export function maxPartsOf(limits: SubmissionLimits): number {
+  return limits.maxParts ?? 2 * limits.maxAnnotations + limits.maxDumps + 1;
 }
 
 export interface SubmissionRequest {
@@ -85,7 +104,7 @@ export async function receiveSubmission(request: SubmissionRequest, context: Sub
 
   let payloadSize = 0;
   let body: AsyncIterable<Buffer> = limitBytes(
-    idleTimeout(request.body, limits.bodyTimeoutMs),
+    guardPace(request.body, { idleMs: limits.bodyTimeoutMs, minRate: limits.minRateBytesPerSecond, graceMs: limits.minRateGraceMs, deadlineMs: limits.deadlineMs }),
     limits.maxRequestSize,
     () => tooLarge('too_large', `the body exceeds the limit of ${limits.maxRequestSize} bytes`),
     (n) => {
@@ -108,6 +127,8 @@ export async function receiveSubmission(request: SubmissionRequest, context: Sub
   let field: { name: string; chunks: Buffer[]; size: number; extra: boolean } | undefined;
   let skipping = false;
   let dumpParts = 0;
+  let parts = 0;
+  const maxParts = maxPartsOf(limits);
 
   const begin = async (digit: number): Promise<void> => {
     crashId = createCrashId(request.submittedAt, digit);
@@ -128,6 +149,7 @@ export async function receiveSubmission(request: SubmissionRequest, context: Sub
         case 'part': {
           const { part } = event;
           skipping = false;
+          if (++parts > maxParts) throw tooLarge('too_many_parts', `more than ${maxParts} parts`);
           if (part.name === 'extra' || (part.name === undefined && part.filename === 'extra.json')) {
             field = { name: 'extra', chunks: [], size: 0, extra: true };
           } else if (isDumpPart(part)) {
@@ -138,7 +160,7 @@ export async function receiveSubmission(request: SubmissionRequest, context: Sub
             if (!writer) await begin(provisionalDigit());
             sink = new DumpSink(name, writer!);
           } else if (part.name === undefined || part.name === '') {
-            annotations.note('a part without a name was ignored');
+            annotations.ignoreNamelessPart();
             skipping = true;
           } else {
             field = { name: part.name, chunks: [], size: 0, extra: false };
@@ -213,7 +235,7 @@ export async function receiveSubmission(request: SubmissionRequest, context: Sub
     submitted_timestamp: request.submittedAt.toISOString(),
     annotations: normalised.annotations,
     metadata: {
-      collector_notes: [...collected.notes, ...notes, ...extraNotes],
+      collector_notes: boundedNotes([...collected.notes, ...notes, ...extraNotes]),
       dumps,
       payload: 'multipart',
       payload_compressed: framing.compressed,
@@ -227,6 +249,12 @@ export async function receiveSubmission(request: SubmissionRequest, context: Sub
       ...(Object.keys(collected.invalidUtf8).length > 0 ? { invalid_utf8_annotations: collected.invalidUtf8 } : {}),
     },
   });
+
+  // The trailer must be writable whatever was sent: refused here, never a storage failure.
+  const maxStoredJson = limits.maxStoredJson ?? MAX_STORED_JSON;
+  if (jsonLengthBound(crashFor('', decision)) > maxStoredJson) {
+    return abortAndThrow(tooLarge('too_large', `the annotations are too large to store (over ${maxStoredJson} characters as JSON)`));
+  }
 
   let crash: RawCrash;
   try {

@@ -6,6 +6,7 @@ export class ProcessorMetrics {
   readonly processingSeconds: Histogram<'queue'>;
   readonly ruleSeconds: Histogram<'rule'>;
   readonly queueWaitSeconds: Histogram<'queue'>;
+  readonly limitsExceeded: Counter<'limit'>;
 
   constructor(registry: Registry) {
     this.crashes = new Counter({
@@ -33,6 +34,12 @@ export class ProcessorMetrics {
       help: 'Time a crash waited in the queue before a processor took it.',
       labelNames: ['queue'],
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300, 1800, 3600, 86400],
+      registers: [registry],
+    });
+    this.limitsExceeded = new Counter({
+      name: 'mayday_processor_limits_exceeded_total',
+      help: 'Crashes whose stackwalk was stopped by a hard limit (time: still running after processor.time_limit and its grace; memory: processor.worker_memory_limit), by limit; each is saved as failed.',
+      labelNames: ['limit'],
       registers: [registry],
     });
   }

@@ -18,6 +18,8 @@ export interface ProcessingContext {
   startedAt: Date;
   /** `performance.now()` time after which long rules should stop (the per-crash time limit). */
   deadline?: number;
+  /** Set when a rule was stopped by a hard limit (`CrashLimitError`). */
+  limitExceeded?: 'time' | 'memory';
 }
 
 export interface Rule {
@@ -32,6 +34,21 @@ export interface Rule {
  * command would be another.
  */
 export type Stackwalker = (dump: Uint8Array, options?: { deadline?: number }) => Promise<StackwalkResult>;
+
+/**
+ * A hard per-crash limit was hit: the work was stopped from outside (its worker thread
+ * ended) rather than finishing. The crash is saved as failed, with this message as a
+ * note, and acknowledged: trying again would hit the same limit.
+ */
+export class CrashLimitError extends Error {
+  constructor(
+    readonly limit: 'time' | 'memory',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CrashLimitError';
+  }
+}
 
 export interface StackwalkResult {
   jsonDump: Record<string, unknown>;
@@ -56,6 +73,7 @@ export async function runRules(rules: readonly Rule[], context: ProcessingContex
       await rule.act(context);
     } catch (error) {
       failed = true;
+      if (error instanceof CrashLimitError) context.limitExceeded ??= error.limit;
       context.notes.push(`rule ${rule.name} failed: ${(error as Error).message}`);
     }
     timings.push({ rule: rule.name, seconds: (performance.now() - started) / 1000, failed });

@@ -17,7 +17,11 @@ export interface WorkerOptions {
   defaultRuleset: string;
   concurrency: number;
   pollIntervalMs: number;
-  /** Per-crash time limit; a crash over it is saved as failed, with a note, and not retried. */
+  /**
+   * Per-crash time limit; a crash over it is saved as failed, with a note, and not retried.
+   * The rules check it as a deadline; the stackwalker may also enforce it (and a memory
+   * limit) by stopping the walk, a `CrashLimitError`, with the same outcome.
+   */
   timeLimitMs: number;
   /** Attempts after which a crash that keeps failing (storage errors) goes to the dead letters. */
   maxAttempts: number;
@@ -158,8 +162,12 @@ export class ProcessorWorker {
     const timings = await runRules(ruleset.rules, context);
     for (const timing of timings) metrics?.ruleSeconds.observe({ rule: timing.rule }, timing.seconds);
     const timedOut = performance.now() > deadline;
-    if (timedOut) context.notes.push(`processing exceeded the time limit of ${this.options.timeLimitMs} ms; the result is partial`);
-    const success = !timedOut && timings.every((t) => !t.failed);
+    if (timedOut && !context.limitExceeded) context.notes.push(`processing exceeded the time limit of ${this.options.timeLimitMs} ms; the result is partial`);
+    // A hard limit (a walk whose thread was ended) fails the crash for good: it is saved,
+    // noted and acknowledged, since another attempt would meet the same limit.
+    const failed = timedOut || context.limitExceeded !== undefined;
+    if (context.limitExceeded) metrics?.limitsExceeded.inc({ limit: context.limitExceeded });
+    const success = !failed && timings.every((t) => !t.failed);
 
     const processed: ProcessedCrash = {
       ...context.processed,
@@ -171,7 +179,7 @@ export class ProcessorWorker {
     };
     await processedCrashStore.save(processed);
     await crashIndex.upsert(processed);
-    return { outcome: timedOut ? 'failed' : 'processed', submittedAt: Date.parse(raw.submitted_timestamp) };
+    return { outcome: failed ? 'failed' : 'processed', submittedAt: Date.parse(raw.submitted_timestamp) };
   }
 }
 

@@ -24,11 +24,11 @@ import path from 'node:path';
 
 import type { ProcessingQueue } from '../../ports/queue.js';
 import type { MissingSymbolsLog, SymbolKey, SymbolStore } from '../../ports/symbol-store.js';
-import { requirePermission } from '../../auth/request-auth.js';
 import { missingSymbolsPage, toCsv, toJsonRow } from './missing-symbols-report.js';
 import { receiveUpload } from './receive-upload.js';
 import { UploadRefused, type UploadLimits } from './upload-refused.js';
 import { validateSymbolFile, type ValidatedSymbolFile } from './validate-symbol-file.js';
+import { withAccess } from '../../auth/route-access.js';
 
 export interface SymbolsRoleOptions {
   store: SymbolStore;
@@ -63,7 +63,7 @@ export const symbolsPlugin: FastifyPluginAsync<SymbolsRoleOptions> = async (app,
     uploads.removeAllContentTypeParsers();
     uploads.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
-    uploads.post('/symbols/upload', { config: { allowQueryToken: true }, preHandler: requirePermission('upload_symbols') }, async (request, reply) => {
+    uploads.post('/symbols/upload', withAccess({ permission: 'upload_symbols' }, { config: { allowQueryToken: true } }), async (request, reply) => {
       const started = performance.now();
       const staging = await mkdtemp(path.join(options.stagingDir, 'upload-'));
       // The staging folder goes before the answer does: a client that got its answer
@@ -109,7 +109,7 @@ export const symbolsPlugin: FastifyPluginAsync<SymbolsRoleOptions> = async (app,
     return { days, limit, offset, since: Date.now() - days * DAY_MS };
   };
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/api/MissingSymbols/', async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/api/MissingSymbols/', withAccess('public'), async (request, reply) => {
     let query;
     try {
       query = listQuery(request);
@@ -129,7 +129,7 @@ export const symbolsPlugin: FastifyPluginAsync<SymbolsRoleOptions> = async (app,
     return { days: query.days, total: rows.length, hits: rows.map(toJsonRow) };
   });
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/missing-symbols/', async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/missing-symbols/', withAccess('public'), async (request, reply) => {
     let query;
     try {
       query = listQuery(request);
@@ -142,7 +142,7 @@ export const symbolsPlugin: FastifyPluginAsync<SymbolsRoleOptions> = async (app,
 
   app.post<{ Body: Record<string, unknown> | undefined; Querystring: Record<string, string | undefined> }>(
     '/api/ReprocessMissingSymbols/',
-    { preHandler: requirePermission('reprocess') },
+    withAccess({ permission: 'reprocess' }),
     async (request, reply) => {
       const params = { ...request.query, ...(typeof request.body === 'object' && request.body !== null ? request.body : {}) };
       const debugFile = params.debug_file;

@@ -5,11 +5,16 @@
  * uploaded as: the zip entry's path, or the debug file and id declared by `sym_upload`.
  * A mismatch would store symbols where no crash will look for them, or worse, under
  * another module's name.
+ *
+ * The file is read as a stream and checked line by line (`SymbolFileValidator`, the
+ * parser's own record checks): an upload may be gigabytes, and memory holds a chunk and a
+ * line, not the file and its lookup tables.
  */
 
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 
-import { formatSymbolParseError, parseSymbolFile } from '../../minidump/symbols/parse-symbol-file.js';
+import { formatSymbolParseError } from '../../minidump/symbols/parse-symbol-file.js';
+import { SymbolFileValidator, type SymbolFileValidation } from '../../minidump/symbols/symbol-file-validator.js';
 import { symbolStorePath, type SymbolKey } from '../../ports/symbol-store.js';
 import { quoteName, unsafeComponent } from './safe-names.js';
 import { UploadRefused } from './upload-refused.js';
@@ -37,8 +42,7 @@ function normaliseId(id: string): string {
 
 /** `label` names the file in messages (the zip entry name, or the form field). */
 export async function validateSymbolFile(file: string, claim: SymbolFileClaim, label: string): Promise<ValidatedSymbolFile> {
-  const bytes = await readFile(file);
-  const parsed = parseSymbolFile(bytes, { allowMissingModule: false });
+  const parsed = await validateStreaming(file);
   if (parsed.status === 'corrupt') throw new UploadRefused(400, `${label}: not a valid symbol file: ${parsed.error}`);
   if (parsed.errorCount > 0) {
     const more = parsed.errorCount > 1 ? ` (and ${parsed.errorCount - 1} more bad record${parsed.errorCount > 2 ? 's' : ''})` : '';
@@ -61,6 +65,21 @@ export async function validateSymbolFile(file: string, claim: SymbolFileClaim, l
     );
   }
   return { key, storePath, os: module.os, cpu: module.cpu };
+}
+
+async function validateStreaming(file: string): Promise<SymbolFileValidation> {
+  const validator = new SymbolFileValidator();
+  const stream = createReadStream(file, { highWaterMark: 1024 * 1024 });
+  try {
+    for await (const chunk of stream) {
+      validator.push(chunk as Buffer);
+      // A bad or missing MODULE line is known at once: the rest need not be read.
+      if (validator.failed) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return validator.finish();
 }
 
 /** Debug ids are hex; a lower-case id in a zip path names the same file. */

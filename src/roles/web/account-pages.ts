@@ -10,6 +10,12 @@
  * end a session). After login the visitor goes back where they were (`next`), which
  * must be a path on this site (never an open redirect).
  *
+ * Every POST here has a small body limit and a capped number of fields (anonymous ones
+ * that need a session are answered before their body is read). A login with a name no
+ * account can have is refused before it is logged or counted; an attempt is counted
+ * (`LoginThrottle`) before its password is hashed, and hashes run one at a time
+ * (`PasswordCheckLimiter`), so that logins cannot take the node's thread pool.
+ *
  * On `/account` a user manages their own API tokens: a token made there may only carry
  * permissions the user has (the token store refuses others), and shows once.
  */
@@ -23,8 +29,12 @@ import { PERMISSIONS, type Permission } from '../../common/permissions.js';
 import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, parseCookies, serializeCookie } from '../../auth/cookies.js';
 import { CSRF_FIELD, sameCsrfToken } from '../../auth/request-auth.js';
 import { LoginThrottle } from '../../auth/login-throttle.js';
+import { PasswordCheckLimiter, PasswordChecksBusyError } from '../../auth/password-check-limiter.js';
+import { USER_NAME_PATTERN } from '../../auth/account-store.js';
+import { firstValue, formBodyParser, type FormBody } from './form-body.js';
 import { html, type Html } from './html.js';
 import { page } from './layout.js';
+import { withAccess } from '../../auth/route-access.js';
 
 /** What the account page needs of the token store. */
 export type TokenManager = Pick<SqliteTokenStore, 'create' | 'list' | 'revoke'>;
@@ -33,16 +43,38 @@ export interface AccountPagesOptions {
   accounts: SessionIssuer;
   /** API tokens, for users to manage their own on `/account`. */
   tokens?: TokenManager;
-  /** Mark cookies Secure (the node's public URL is https). */
+  /**
+   * Mark cookies Secure (the node's public URL is https). Without it they are still
+   * Secure on requests that came over https, directly or (with Fastify's `trustProxy`)
+   * through a trusted proxy saying `X-Forwarded-Proto: https`.
+   */
   secureCookies: boolean;
-  /** Limits failed logins (default: 10 per user name or address in 15 minutes). */
+  /** Limits failed logins (default: see `LoginThrottle`). */
   throttle?: LoginThrottle;
+  /** Limits password checks running at once (default: see `PasswordCheckLimiter`). */
+  passwordChecks?: PasswordCheckLimiter;
 }
 
-/** Where to go after login: a local path, else the home page. */
+/**
+ * Where to go after login: a path on this site, else the home page. `next` arrives
+ * decoded (from the query or the form). Browsers drop tabs and newlines from URLs and
+ * read a backslash as `/`, so `/<TAB>/evil.example` or `/\evil.example` would leave the
+ * site: only a path starting with one `/`, without control characters or backslashes, is
+ * taken. What is not printable ASCII is percent-encoded, so that the `Location` header is
+ * always valid (a character it cannot carry made a 500).
+ */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n]/.test(next)) return '/';
-  return next;
+  if (typeof next !== 'string' || next.length > 4096 || !next.startsWith('/') || next.startsWith('//')) return '/';
+  if (/[\u0000-\u001f\u007f-\u009f\\]/.test(next)) return '/';
+  let encoded: string;
+  try {
+    encoded = next.replace(/[^\u0021-\u007e]+/gu, (run) => encodeURIComponent(run));
+  } catch {
+    return '/'; // a lone surrogate
+  }
+  // Defence in depth: what a browser makes of it must stay on this origin.
+  const base = 'http://mayday.invalid';
+  return new URL(encoded, `${base}/login`).origin === base ? encoded : '/';
 }
 
 /** A hidden form field with the session's CSRF token, for any page's POST form. */
@@ -125,79 +157,97 @@ ${tokens ? tokensSection(request, tokens, message) : ''}`,
   );
 }
 
-type Form = Record<string, string | string[] | undefined>;
-const one = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+type Form = Partial<FormBody>;
+const one = firstValue;
 const DAY_MS = 86_400_000;
+/**
+ * Body limits of these forms: the login form holds a name, a password (at most 1024
+ * characters, up to 9 bytes each once encoded) and `next`; the others a few short fields.
+ */
+const LOGIN_BODY_LIMIT = 16 * 1024;
+const FORM_BODY_LIMIT = 4 * 1024;
 
 export const accountPagesPlugin: FastifyPluginAsync<AccountPagesOptions> = async (app, options) => {
   const { accounts, secureCookies, tokens } = options;
   const throttle = options.throttle ?? new LoginThrottle();
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    const form: Form = {};
-    for (const [key, value] of new URLSearchParams(body as string)) {
-      const existing = form[key];
-      form[key] = existing === undefined ? value : [...[existing].flat(), value];
-    }
-    done(null, form);
-  });
+  const passwordChecks = options.passwordChecks ?? new PasswordCheckLimiter();
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, formBodyParser({ maxFields: 100 }));
+  /** Secure cookies when the public URL is https, or this request came over https. */
+  const secure = (request: FastifyRequest): boolean => secureCookies || request.protocol === 'https';
 
-  const sendLoginForm = (reply: FastifyReply, status: number, form: { next: string; error?: string; username?: string }): FastifyReply => {
+  const sendLoginForm = (request: FastifyRequest, reply: FastifyReply, status: number, form: { next: string; error?: string; username?: string }): FastifyReply => {
     const csrf = randomBytes(24).toString('base64url');
     return reply
       .code(status)
-      .header('set-cookie', serializeCookie(LOGIN_CSRF_COOKIE, csrf, { secure: secureCookies, path: '/login', sameSite: 'Strict', maxAge: 3600 }))
+      .header('set-cookie', serializeCookie(LOGIN_CSRF_COOKIE, csrf, { secure: secure(request), path: '/login', sameSite: 'Strict', maxAge: 3600 }))
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
       .send(loginPage({ csrf, ...form }));
   };
 
-  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+  app.get<{ Querystring: { next?: string } }>('/login', withAccess('public'), async (request, reply) => {
     const next = safeNext(request.query.next);
     if (request.session) return reply.redirect(next, 303);
-    return sendLoginForm(reply, 200, { next });
+    return sendLoginForm(request, reply, 200, { next });
   });
 
-  app.post<{ Body: Form | undefined }>('/login', async (request, reply) => {
+  app.post<{ Body: Form | undefined }>('/login', withAccess('public', { bodyLimit: LOGIN_BODY_LIMIT }), async (request, reply) => {
     const form = request.body ?? {};
     const next = safeNext(one(form.next));
     const expected = parseCookies(request.headers.cookie).get(LOGIN_CSRF_COOKIE);
     if (expected === undefined || !sameCsrfToken(form[CSRF_FIELD], expected)) {
-      return sendLoginForm(reply, 403, { next, error: 'The form expired or came from another site. Please log in again.' });
+      return sendLoginForm(request, reply, 403, { next, error: 'The form expired or came from another site. Please log in again.' });
     }
     const username = one(form.username) ?? '';
-    const wait = throttle.retryAfterMs(username, request.ip);
-    if (wait > 0) {
+    // No account has such a name: refused before it is logged, counted or hashed.
+    if (!USER_NAME_PATTERN.test(username)) {
+      request.log.info({ userNameLength: username.length, ip: request.ip }, 'login failed: not a valid user name');
+      return sendLoginForm(request, reply, 401, { next, error: 'Wrong user name or password.' });
+    }
+    // Counted now, before the slow hash: parallel guesses cannot all get through.
+    const attempt = throttle.reserve(username, request.ip);
+    if (!attempt.allowed) {
       request.log.warn({ user: username, ip: request.ip }, 'login refused: too many failed attempts');
-      reply.header('retry-after', String(Math.ceil(wait / 1000)));
-      return sendLoginForm(reply, 429, { next, username, error: `Too many failed attempts. Try again in ${Math.ceil(wait / 60_000)} minute(s).` });
+      reply.header('retry-after', String(Math.ceil(attempt.retryAfterMs / 1000)));
+      return sendLoginForm(request, reply, 429, { next, username, error: `Too many failed attempts. Try again in ${Math.ceil(attempt.retryAfterMs / 60_000)} minute(s).` });
     }
-    const userId = await accounts.authenticate(username, one(form.password) ?? '');
+    let userId: number | undefined;
+    try {
+      userId = await passwordChecks.run(() => accounts.authenticate(username, one(form.password) ?? ''));
+    } catch (error) {
+      if (!(error instanceof PasswordChecksBusyError)) throw error;
+      attempt.withdraw();
+      request.log.warn({ user: username, ip: request.ip }, 'login refused: too many logins being checked');
+      reply.header('retry-after', '1');
+      return sendLoginForm(request, reply, 429, { next, username, error: 'Too many logins are being checked right now. Please try again in a moment.' });
+    }
     if (userId === undefined) {
-      throttle.recordFailure(username, request.ip);
-      request.log.info({ user: username }, 'login failed');
-      return sendLoginForm(reply, 401, { next, username, error: 'Wrong user name or password.' });
+      request.log.info({ user: username, ip: request.ip }, 'login failed');
+      return sendLoginForm(request, reply, 401, { next, username, error: 'Wrong user name or password.' });
     }
-    throttle.recordSuccess(username);
+    attempt.succeeded();
     const { sessionId, expiresAt } = accounts.createSession(userId);
     request.log.info({ user: username }, 'logged in');
     return reply
       .header('set-cookie', [
-        serializeCookie(SESSION_COOKIE, sessionId, { secure: secureCookies, maxAge: (expiresAt - Date.now()) / 1000 }),
-        serializeCookie(LOGIN_CSRF_COOKIE, '', { secure: secureCookies, path: '/login', sameSite: 'Strict', maxAge: 0 }),
+        serializeCookie(SESSION_COOKIE, sessionId, { secure: secure(request), maxAge: (expiresAt - Date.now()) / 1000 }),
+        serializeCookie(LOGIN_CSRF_COOKIE, '', { secure: secure(request), path: '/login', sameSite: 'Strict', maxAge: 0 }),
       ])
       .redirect(next, 303);
   });
 
-  app.post('/logout', async (request, reply) => {
+  // These forms mean nothing without a session: anonymous ones are answered before their body is read.
+
+  app.post('/logout', withAccess('session', { bodyLimit: FORM_BODY_LIMIT }, '/'), async (request, reply) => {
     // `request.permissions` is set only when the CSRF token matched (request-auth.ts).
     if (!request.session) return reply.redirect('/', 303);
     if (request.csrfRejected || request.permissions === undefined) return reply.code(403).type('text/html; charset=utf-8').send(page('Log out', html`<h1>Log out</h1><div class="card">The form came from another site; you are still logged in.</div>`));
     const sessionId = parseCookies(request.headers.cookie).get(SESSION_COOKIE);
     if (sessionId) accounts.deleteSession(sessionId);
-    return reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { secure: secureCookies, maxAge: 0 })).redirect('/', 303);
+    return reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { secure: secure(request), maxAge: 0 })).redirect('/', 303);
   });
 
-  app.get('/account', async (request, reply) => {
+  app.get('/account', withAccess('session', {}, '/login?next=/account'), async (request, reply) => {
     if (!request.session) return reply.redirect('/login?next=/account', 303);
     return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(accountPage(request, tokens?.list({ user: request.session.user })));
   });
@@ -213,7 +263,7 @@ export const accountPagesPlugin: FastifyPluginAsync<AccountPagesOptions> = async
   const show = (request: FastifyRequest, reply: FastifyReply, status: number, message: Html): FastifyReply =>
     reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(accountPage(request, tokens.list({ user: request.session!.user }), message));
 
-  app.post<{ Body: Form | undefined }>('/account/tokens', async (request, reply) => {
+  app.post<{ Body: Form | undefined }>('/account/tokens', withAccess('session', { bodyLimit: FORM_BODY_LIMIT }, '/login?next=/account'), async (request, reply) => {
     const refused = refuse(request, reply);
     if (refused) return refused;
     const form = request.body ?? {};
@@ -232,7 +282,7 @@ export const accountPagesPlugin: FastifyPluginAsync<AccountPagesOptions> = async
     }
   });
 
-  app.post<{ Body: Form | undefined }>('/account/tokens/revoke', async (request, reply) => {
+  app.post<{ Body: Form | undefined }>('/account/tokens/revoke', withAccess('session', { bodyLimit: FORM_BODY_LIMIT }, '/login?next=/account'), async (request, reply) => {
     const refused = refuse(request, reply);
     if (refused) return refused;
     const id = Number(one(request.body?.id));

@@ -20,11 +20,21 @@ export function timeChart(series: Series[], options: { width?: number; height?: 
   const width = options.width ?? 560;
   const height = options.height ?? 180;
   const pad = { left: 44, right: 12, top: 12, bottom: 26 };
-  const all = series.flatMap((s) => s.points);
-  if (all.length < 2) return html`<div class="chart-empty muted">Not enough data yet: a point is added every sampling interval.</div>`;
-  const xMin = Math.min(...all.map((p) => p.x));
-  const xMax = Math.max(...all.map((p) => p.x));
-  const yMax = niceCeiling(Math.max(1, ...all.map((p) => p.y)));
+  // Loops rather than Math.min(...points): spreading a long array overflows the stack.
+  let count = 0;
+  let xMin = Infinity;
+  let xMax = -Infinity;
+  let yTop = 1;
+  for (const s of series) {
+    for (const p of s.points) {
+      count++;
+      if (p.x < xMin) xMin = p.x;
+      if (p.x > xMax) xMax = p.x;
+      if (p.y > yTop) yTop = p.y;
+    }
+  }
+  if (count < 2) return html`<div class="chart-empty muted">Not enough data yet: a point is added every sampling interval.</div>`;
+  const yMax = niceCeiling(yTop);
   const sx = (x: number): number => pad.left + ((x - xMin) / Math.max(1, xMax - xMin)) * (width - pad.left - pad.right);
   const sy = (y: number): number => height - pad.bottom - (y / yMax) * (height - pad.top - pad.bottom);
   const path = (points: { x: number; y: number }[]): string => points.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
@@ -72,7 +82,7 @@ export interface Bar {
  */
 export function barList(bars: readonly Bar[], options: { total?: number; id?: string } = {}): Html {
   if (bars.length === 0) return html`<div class="muted chart-empty">None.</div>`;
-  const max = Math.max(1, ...bars.map((b) => b.count));
+  const max = bars.reduce((top, b) => Math.max(top, b.count), 1);
   return html`<table class="bars" ${options.id ? html`id="${options.id}"` : ''}><tbody>${bars.map(
     (b) => html`<tr><td class="bar-label">${b.href ? html`<a href="${b.href}">${b.label}</a>` : b.label}</td>
       <td class="bar-cell"><span class="bar" style="width:${((b.count / max) * 100).toFixed(1)}%"></span></td>

@@ -5,6 +5,7 @@ import { hasPermission } from '../../common/permissions.js';
 import type { ProcessedCrashStore } from '../../ports/processed-crash-store.js';
 import type { RawCrash, RawCrashStore } from '../../ports/raw-crash-store.js';
 import { PROTECTED_ANNOTATIONS, redactProcessedCrash } from '../../schema/processed-crash.js';
+import { withAccess } from '../../auth/route-access.js';
 
 export interface CrashApiOptions {
   rawCrashStore: RawCrashStore;
@@ -42,6 +43,23 @@ export function rawCrashDocument(raw: RawCrash, canViewProtected: boolean): Reco
   return { ...keep(raw.annotations), metadata, submitted_timestamp: raw.submitted_timestamp, uuid: raw.uuid };
 }
 
+type Query = Record<string, string | string[] | undefined>;
+
+/**
+ * The one value of each named parameter, or the name of one that was repeated: these
+ * parameters name one thing, and guessing which of two crash ids was meant would be worse
+ * than saying so (400).
+ */
+function singleParameters<N extends string>(query: Query, names: readonly N[]): { values: Partial<Record<N, string>> } | { repeated: N } {
+  const values: Partial<Record<N, string>> = {};
+  for (const name of names) {
+    const value = query[name];
+    if (Array.isArray(value)) return { repeated: name };
+    if (value !== undefined) values[name] = value;
+  }
+  return { values };
+}
+
 /** The answer depends on who asks: shared caches must not hand one viewer's answer to another. */
 function varyByViewer(reply: FastifyReply): void {
   reply.header('vary', 'Auth-Token, Cookie').header('cache-control', 'private');
@@ -55,8 +73,10 @@ function varyByViewer(reply: FastifyReply): void {
 export const crashApiPlugin: FastifyPluginAsync<CrashApiOptions> = async (app, options) => {
   const { rawCrashStore, processedCrashStore } = options;
 
-  app.get<{ Querystring: { crash_id?: string } }>('/api/ProcessedCrash/', async (request, reply) => {
-    const crashId = parseCrashId(request.query.crash_id ?? '');
+  app.get<{ Querystring: Query }>('/api/ProcessedCrash/', withAccess('public'), async (request, reply) => {
+    const params = singleParameters(request.query, ['crash_id']);
+    if ('repeated' in params) return reply.code(400).send({ error: `${params.repeated} may be given only once` });
+    const crashId = parseCrashId(params.values.crash_id ?? '');
     if (!crashId) return reply.code(400).send({ error: 'crash_id is missing or is not a crash id' });
     varyByViewer(reply);
     const crash = await processedCrashStore.get(crashId);
@@ -68,23 +88,27 @@ export const crashApiPlugin: FastifyPluginAsync<CrashApiOptions> = async (app, o
   });
 
   const downloadDumps = requirePermission('download_dumps');
-  app.get<{ Querystring: { crash_id?: string; format?: string; name?: string } }>('/api/RawCrash/', async (request, reply) => {
-    const crashId = parseCrashId(request.query.crash_id ?? '');
+  app.get<{ Querystring: Query }>('/api/RawCrash/', withAccess('public'), async (request, reply) => {
+    const params = singleParameters(request.query, ['crash_id', 'format', 'name']);
+    if ('repeated' in params) return reply.code(400).send({ error: `${params.repeated} may be given only once` });
+    const crashId = parseCrashId(params.values.crash_id ?? '');
     if (!crashId) return reply.code(400).send({ error: 'crash_id is missing or is not a crash id' });
-    const format = request.query.format ?? 'meta';
+    const format = params.values.format ?? 'meta';
     if (format !== 'meta' && format !== 'raw') return reply.code(400).send({ error: `format=${format} is not supported; use format=meta or format=raw` });
     varyByViewer(reply);
-    if (format === 'raw') return sendDump(request, reply, crashId);
+    if (format === 'raw') return sendDump(request, reply, crashId, params.values.name ?? DEFAULT_DUMP_NAME);
     const raw = await rawCrashStore.get(crashId);
     if (!raw) return reply.code(404).send({ error: 'crash not found', crash_id: crashId });
     return rawCrashDocument(raw, hasPermission(request, 'view_protected'));
   });
 
-  async function sendDump(request: FastifyRequest<{ Querystring: { name?: string } }>, reply: FastifyReply, crashId: string): Promise<FastifyReply> {
+  async function sendDump(request: FastifyRequest, reply: FastifyReply, crashId: string, name: string): Promise<FastifyReply> {
+    // Public route (anyone may read the redacted metadata); the dump needs download_dumps.
     // Permission first: whether a crash or dump exists is not told to those who may not download it.
-    const refused = await downloadDumps(request, reply);
-    if (refused) return refused;
-    const name = request.query.name ?? DEFAULT_DUMP_NAME;
+    // The guard sends its refusal itself; what its promise resolves to says nothing (a sent
+    // reply is a thenable that resolves to undefined), so the reply is asked instead.
+    await downloadDumps(request, reply);
+    if (reply.sent) return reply;
     if (!DUMP_NAME.test(name)) return reply.code(400).send({ error: `name=${name} is not a dump name` });
     const bytes = await rawCrashStore.getDump(crashId, name);
     if (!bytes) return reply.code(404).send({ error: `crash ${crashId} has no dump ${name}`, crash_id: crashId });

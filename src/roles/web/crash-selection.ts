@@ -1,5 +1,6 @@
 import type { CrashIndex } from '../../ports/crash-index.js';
 import { parseSuperSearch, type QueryParams } from './super-search-params.js';
+import { parseFormBody } from './form-body.js';
 
 /** Most crashes one reprocessing request may select. */
 export const MAX_SELECTED_CRASHES = 100_000;
@@ -23,12 +24,10 @@ export async function selectCrashIds(crashIndex: CrashIndex, params: QueryParams
   }
 }
 
-/** `product=Example&version=1.0&version=1.1` -> QueryParams (repeated names become lists). */
+/**
+ * `product=Example&version=1.0&version=1.1` -> QueryParams (repeated names become lists).
+ * Throws `FormBodyError` (413) for more than `DEFAULT_MAX_FORM_FIELDS` parameters.
+ */
 export function queryStringToParams(text: string): QueryParams {
-  const params: Record<string, string | string[]> = {};
-  for (const [key, value] of new URLSearchParams(text.replace(/^\?/, ''))) {
-    const existing = params[key];
-    params[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-  }
-  return params;
+  return { ...parseFormBody(text.replace(/^\?/, '')) };
 }

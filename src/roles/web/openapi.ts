@@ -12,9 +12,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 
 import { versionInfo } from '../../common/version.js';
+import { SEARCH_LIMITS } from '../../ports/crash-index.js';
 import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../../schema/processed-crash.js';
 import { escapeHtml, html, raw, type Html } from './html.js';
 import { page } from './layout.js';
+import { withAccess } from '../../auth/route-access.js';
 
 type Json = Record<string, unknown>;
 type Permission = 'view_protected' | 'download_dumps' | 'reprocess' | 'upload_symbols';
@@ -89,7 +91,7 @@ export function openApiDocument(): Json {
         description: "Socorro's processed crash document (the stackwalker's output under `json_dump`). Protected fields (`url`, `email`, `user_comments`, `app_notes`, ...) are left out unless the viewer has `view_protected`.",
         ...access(undefined, true),
         parameters: [CRASH_ID],
-        responses: { 200: json({ $ref: '#/components/schemas/ProcessedCrash' }), 400: errorBody('Missing or malformed crash id.'), 404: errorBody('Unknown crash, or not processed yet (`pending: true`).') },
+        responses: { 200: json({ $ref: '#/components/schemas/ProcessedCrash' }), 400: errorBody('Missing or malformed crash id, or `crash_id` given more than once.'), 404: errorBody('Unknown crash, or not processed yet (`pending: true`).') },
       },
     },
     '/api/RawCrash/': {
@@ -101,7 +103,7 @@ export function openApiDocument(): Json {
         parameters: [CRASH_ID, query('format', 'meta or raw.', { type: 'string', enum: ['meta', 'raw'], default: 'meta' }), query('name', 'The dump to download with `format=raw`.', { type: 'string', default: 'upload_file_minidump' })],
         responses: {
           200: { description: 'The raw crash (meta) or the dump bytes (raw).', content: { 'application/json': { schema: { type: 'object', properties: { metadata: { type: 'object' }, uuid: { type: 'string' }, submitted_timestamp: { type: 'string' } }, additionalProperties: { type: 'string' } } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-          400: errorBody('Bad crash id, format or dump name.'),
+          400: errorBody('Bad crash id, format or dump name, or one of them given more than once.'),
           404: errorBody('Unknown crash or dump.'),
           ...refusals('download_dumps'),
         },
@@ -111,7 +113,8 @@ export function openApiDocument(): Json {
       get: {
         tags: ['Search'],
         summary: 'Search processed crashes (Socorro\'s Super Search)',
-        description: 'Filters on any searchable field, with columns, sort, pagination and facets. Naming a protected field anywhere without `view_protected` is refused with 403.',
+        description:
+          `Filters on any searchable field, with columns, sort, pagination and facets. Naming a protected field anywhere without \`view_protected\` is refused with 403. Bounded work: at most ${SEARCH_LIMITS.maxAggregations} facets and aggregations (nested ones included), nested ${SEARCH_LIMITS.maxAggregationDepth} levels deep, ${SEARCH_LIMITS.maxFacetBuckets.toLocaleString('en')} buckets in all, ${SEARCH_LIMITS.maxFilterValues} filter values, ${SEARCH_LIMITS.maxRegexFilters} regular expressions (RE2 syntax: no backreferences or lookaround; at most ${SEARCH_LIMITS.maxRegexLength} characters); past them, 400 naming the limit. A parameter taking one value (\`_results_number\`, \`_facets_size\`, ...) uses the first when repeated.`,
         ...access(undefined, true),
         parameters: [
           ...superSearchFieldParameters(),
@@ -120,12 +123,12 @@ export function openApiDocument(): Json {
           query('_results_number', 'Hits per page (0-1000).', { type: 'integer', default: 100, minimum: 0, maximum: 1000 }),
           query('_results_offset', 'Hits to skip.', { type: 'integer', default: 0, minimum: 0 }),
           query('_facets', 'Fields to count values of (repeatable), or `_cardinality.<field>`; default signature.', { type: 'array', items: { type: 'string' } }),
-          query('_facets_size', 'Buckets per facet.', { type: 'integer', default: 50 }),
+          query('_facets_size', 'Buckets per facet.', { type: 'integer', default: 50, minimum: 0, maximum: SEARCH_LIMITS.maxFacetSize }),
           { name: '_aggs.{field}', in: 'query', description: 'Nested facets: for each value of `{field}`, count the values of the named fields.', schema: { type: 'string' }, 'x-pattern': true },
           { name: '_histogram.{field}', in: 'query', description: 'Histogram of a date or integer field, with nested facets of the named fields.', schema: { type: 'string' }, 'x-pattern': true },
           query('_histogram_interval.{field}', 'Histogram interval (`1d`, `1h`, or a number for integers).'),
         ],
-        responses: { 200: json({ $ref: '#/components/schemas/SearchResult' }), 400: errorBody('Unknown field, bad value or operator.'), 403: errorBody('A protected field was named without `view_protected`.') },
+        responses: { 200: json({ $ref: '#/components/schemas/SearchResult' }), 400: errorBody('Unknown field, bad value or operator, a limit passed, or a search stopped for taking too long.'), 403: errorBody('A protected field was named without `view_protected`.') },
       },
     },
     '/api/SuperSearchFields/': {
@@ -260,6 +263,6 @@ ${raw(operations.map((o) => o.text).join('\n'))}`,
 export const openApiPlugin: FastifyPluginAsync = async (app) => {
   const document = openApiDocument();
   const docsPage = apiDocsPage(document);
-  app.get('/api/openapi.json', async () => document);
-  app.get('/api/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage));
+  app.get('/api/openapi.json', withAccess('public'), async () => document);
+  app.get('/api/', withAccess('public'), async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage));
 };

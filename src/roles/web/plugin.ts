@@ -9,6 +9,7 @@ import { protectedAnnotationsOf } from './crash-api.js';
 import { errorPage, homePage, notFoundPage, pendingPage, reportPage, searchPage, searchState, SIGNATURE_FACETS, SIGNATURE_REPORT_COLUMNS, signaturePage, topCrashersPage } from './pages.js';
 import { all, DAY_MS, dayRange, first } from './pages/format.js';
 import { SuperSearchParamError, parseSuperSearch, type QueryParams } from './super-search-params.js';
+import { withAccess } from '../../auth/route-access.js';
 
 export interface WebOptions {
   rawCrashStore: RawCrashStore;
@@ -20,6 +21,8 @@ export interface WebOptions {
 }
 
 const PAGE_SIZE = 50;
+/** The last page of a signature's reports that Super Search can serve (its offset limit). */
+const MAX_REPORT_PAGE = Math.floor(1_000_000 / PAGE_SIZE) + 1;
 /** Days of crash volume on the home page. */
 const HOME_CHART_DAYS = 30;
 
@@ -27,7 +30,8 @@ const HOME_CHART_DAYS = 30;
  * The web role's Crash Stats pages (the API is in `crash-api.ts`, `search-api.ts`, ...).
  * Server-rendered, every page's state in its query string, so any view can be linked.
  * The answers depend on the viewer's permissions (protected fields), so they are private
- * to the viewer.
+ * to the viewer. A parameter that takes one value uses the first when repeated (`first`);
+ * lists take every value (`all`). Date ranges are clamped (`dayRange`).
  */
 export const webPlugin: FastifyPluginAsync<WebOptions> = async (app, options) => {
   const { rawCrashStore, processedCrashStore, crashIndex, queue } = options;
@@ -35,8 +39,16 @@ export const webPlugin: FastifyPluginAsync<WebOptions> = async (app, options) =>
   const send = (reply: FastifyReply, body: string, status = 200): FastifyReply =>
     reply.code(status).type('text/html; charset=utf-8').header('vary', 'Auth-Token, Cookie').header('cache-control', 'private').send(body);
 
-  app.get<{ Querystring: { offset?: string; product?: string } }>('/', async (request, reply) => {
-    const offset = Math.max(0, Number.parseInt(request.query.offset ?? '0', 10) || 0);
+  // A query the index refuses (a bound passed, a timeout) is the viewer's to change: say why.
+  app.setErrorHandler(async (error, _request, reply) => {
+    if (error instanceof SearchError) return send(reply, errorPage('Cannot show this', error.message), error.kind === 'forbidden' ? 403 : 400);
+    if (error instanceof SuperSearchParamError) return send(reply, errorPage('Cannot show this', error.message), error.status);
+    throw error;
+  });
+
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/', withAccess('public'), async (request, reply) => {
+    // The crash list pages through the index: past a million crashes, use Super Search.
+    const offset = Math.min(1_000_000, Math.max(0, Number.parseInt(first(request.query.offset) ?? '0', 10) || 0));
     const product = first(request.query.product);
     const today = Math.floor(now() / DAY_MS) * DAY_MS;
     const from = today + DAY_MS - HOME_CHART_DAYS * DAY_MS;
@@ -68,10 +80,10 @@ export const webPlugin: FastifyPluginAsync<WebOptions> = async (app, options) =>
 
   // The pages live under a trailing slash, as Socorro's do; the bare paths lead there with their query.
   for (const path of ['/topcrashers', '/signature', '/search']) {
-    app.get(path, async (request, reply) => reply.redirect(`${path}/${request.url.slice(path.length)}`));
+    app.get(path, withAccess('public'), async (request, reply) => reply.redirect(`${path}/${request.url.slice(path.length)}`));
   }
 
-  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/topcrashers/', async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/topcrashers/', withAccess('public'), async (request, reply) => {
     const q = request.query;
     const product = first(q.product);
     const versions = all(q.version);
@@ -85,14 +97,14 @@ export const webPlugin: FastifyPluginAsync<WebOptions> = async (app, options) =>
     return send(reply, topCrashersPage({ product, versions, platforms, processTypes, range, result, productVersions }));
   });
 
-  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/signature/', async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/signature/', withAccess('public'), async (request, reply) => {
     const q = request.query;
     const signature = first(q.signature);
     if (!signature) return send(reply, errorPage('Signature', 'Which signature? Add ?signature=… to the URL, or pick one in the top crashers.'), 400);
     const product = first(q.product);
     const canViewProtected = hasPermission(request, 'view_protected');
     const range = dayRange({ days: first(q.days), from: first(q.from), to: first(q.to) }, now(), 28);
-    const pageNumber = Math.max(1, Number.parseInt(first(q.page) ?? '1', 10) || 1);
+    const pageNumber = Math.min(MAX_REPORT_PAGE, Math.max(1, Number.parseInt(first(q.page) ?? '1', 10) || 1));
     const offset = (pageNumber - 1) * PAGE_SIZE;
     const reportsQuery = parseSuperSearch(
       {
@@ -116,7 +128,7 @@ export const webPlugin: FastifyPluginAsync<WebOptions> = async (app, options) =>
     return send(reply, signaturePage({ signature, product, range, summary, reports: { hits, total: reports.total, offset, limit: PAGE_SIZE } }));
   });
 
-  app.get<{ Querystring: QueryParams }>('/search/', async (request, reply) => {
+  app.get<{ Querystring: QueryParams }>('/search/', withAccess('public'), async (request, reply) => {
     const canViewProtected = hasPermission(request, 'view_protected');
     const state = searchState(request.query, now());
     try {
@@ -131,7 +143,7 @@ export const webPlugin: FastifyPluginAsync<WebOptions> = async (app, options) =>
     }
   });
 
-  app.get<{ Params: { id: string } }>('/report/index/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/report/index/:id', withAccess('public'), async (request, reply) => {
     const crashId = parseCrashId(request.params.id);
     if (!crashId) return send(reply, notFoundPage(`"${request.params.id}" is not a crash id.`), 400);
     const [processed, raw] = await Promise.all([processedCrashStore.get(crashId), rawCrashStore.get(crashId)]);

@@ -1,12 +1,23 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { parseCrashId } from '../../common/crash-id.js';
-import { requirePermission } from '../../auth/request-auth.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import type { RawCrashStore } from '../../ports/raw-crash-store.js';
 import type { CrashIndex } from '../../ports/crash-index.js';
 import { hasPermission } from '../../common/permissions.js';
 import { queryStringToParams, selectCrashIds } from './crash-selection.js';
 import { SuperSearchParamError } from './super-search-params.js';
+import { FormBodyError, formBodyParser } from './form-body.js';
+import { withAccess } from '../../auth/route-access.js';
+
+/** Most crash ids one reprocessing request may name. */
+const MAX_CRASH_IDS = 10_000;
+/**
+ * Room for `MAX_CRASH_IDS` ids as a form (`crash_ids=bp-<id>&`, 50 bytes each) or as JSON,
+ * with margin for spaces and the other fields; far below the collector's 25 MB.
+ */
+const REPROCESSING_BODY_LIMIT = 1024 * 1024;
+/** A dead letter retry names one crash. */
+const SMALL_BODY_LIMIT = 4096;
 
 export interface ReprocessingApiOptions {
   rawCrashStore: RawCrashStore;
@@ -29,16 +40,12 @@ function values(field: unknown): string[] {
  */
 export const reprocessingApiPlugin: FastifyPluginAsync<ReprocessingApiOptions> = async (app, options) => {
   // Socorro's clients post forms (`requests.post(url, data={...})`).
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    const form: Record<string, string | string[]> = {};
-    for (const [key, value] of new URLSearchParams(body as string)) {
-      const existing = form[key];
-      form[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-    }
-    done(null, form);
-  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, formBodyParser({ maxFields: MAX_CRASH_IDS + 100 }));
+  // Who may call is settled from the headers, before a byte of the body is read: an
+  // anonymous or unentitled body is never parsed (see `withAccess`).
+  const reprocessors = { permission: 'reprocess' } as const;
 
-  app.post<{ Body: Record<string, unknown> | undefined }>('/api/Reprocessing/', { preHandler: requirePermission('reprocess') }, async (request, reply) => {
+  app.post<{ Body: Record<string, unknown> | undefined }>('/api/Reprocessing/', withAccess(reprocessors, { bodyLimit: REPROCESSING_BODY_LIMIT }), async (request, reply) => {
     const body = request.body ?? {};
     const given = values(body.crash_ids);
     const signature = values(body.signature)[0];
@@ -46,7 +53,7 @@ export const reprocessingApiPlugin: FastifyPluginAsync<ReprocessingApiOptions> =
     if ([given.length > 0, signature !== undefined, query !== undefined].filter(Boolean).length !== 1) {
       return reply.code(400).send({ error: 'give exactly one of crash_ids, signature or query (a Super Search query string)' });
     }
-    if (given.length > 10_000) return reply.code(413).send({ error: 'at most 10000 crash_ids per request' });
+    if (given.length > MAX_CRASH_IDS) return reply.code(413).send({ error: `at most ${MAX_CRASH_IDS} crash_ids per request` });
     const ruleset = values(body.ruleset)[0] ?? 'default';
     if (!options.rulesets.includes(ruleset)) return reply.code(400).send({ error: `unknown ruleset "${ruleset}" (known: ${options.rulesets.join(', ')})` });
     const ids: string[] = [];
@@ -57,12 +64,14 @@ export const reprocessingApiPlugin: FastifyPluginAsync<ReprocessingApiOptions> =
         ids.push(id);
       }
     } else {
-      const params = query !== undefined ? queryStringToParams(query) : {};
-      if (signature !== undefined) params.signature = signature;
       try {
-        ids.push(...(await selectCrashIds(options.crashIndex, params, { canViewProtected: hasPermission(request, 'view_protected') })));
+        const params = query !== undefined ? queryStringToParams(query) : {};
+        if (signature !== undefined) params.signature = signature;
+        // A selection may hold 100,000 ids: appended one by one (a spread that large overflows the stack).
+        for (const id of await selectCrashIds(options.crashIndex, params, { canViewProtected: hasPermission(request, 'view_protected') })) ids.push(id);
       } catch (error) {
         if (error instanceof SuperSearchParamError) return reply.code(error.status).send({ error: error.message });
+        if (error instanceof FormBodyError) return reply.code(error.statusCode).send({ error: `query: ${error.message}` });
         if (error instanceof RangeError) return reply.code(413).send({ error: error.message });
         throw error;
       }
@@ -79,12 +88,12 @@ export const reprocessingApiPlugin: FastifyPluginAsync<ReprocessingApiOptions> =
     return true;
   });
 
-  app.get('/api/DeadLetters/', { preHandler: requirePermission('reprocess') }, async () => {
+  app.get('/api/DeadLetters/', withAccess(reprocessors), async () => {
     const letters = await options.queue.deadLetters(500);
     return { total: letters.length, hits: letters.map((l) => ({ crash_id: l.crashId, queue: l.queue, attempts: l.attempts, error: l.error, failed_at: new Date(l.failedAt).toISOString(), ruleset: l.ruleset ?? null })) };
   });
 
-  app.post<{ Body: Record<string, unknown> | undefined }>('/api/DeadLetters/', { preHandler: requirePermission('reprocess') }, async (request, reply) => {
+  app.post<{ Body: Record<string, unknown> | undefined }>('/api/DeadLetters/', withAccess(reprocessors, { bodyLimit: SMALL_BODY_LIMIT }), async (request, reply) => {
     const id = parseCrashId(values(request.body?.crash_id)[0] ?? '');
     if (!id) return reply.code(400).send({ error: 'crash_id is missing or is not a crash id' });
     if (!(await options.queue.retryDeadLetter(id))) return reply.code(404).send({ error: 'no dead letter for this crash', crash_id: id });

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { hasPermission } from '../../common/permissions.js';
 import { SearchError, type CrashIndex, type FacetResult } from '../../ports/crash-index.js';
 import { SuperSearchParamError, parseSuperSearch, superSearchFieldsDocument, type QueryParams } from './super-search-params.js';
+import { withAccess } from '../../auth/route-access.js';
 
 export interface SearchApiOptions {
   crashIndex: CrashIndex;
@@ -19,7 +20,7 @@ export const searchApiPlugin: FastifyPluginAsync<SearchApiOptions> = async (app,
   const { crashIndex } = options;
   const now = options.now ?? Date.now;
 
-  app.get<{ Querystring: QueryParams }>('/api/SuperSearch/', async (request, reply) => {
+  app.get<{ Querystring: QueryParams }>('/api/SuperSearch/', withAccess('public'), async (request, reply) => {
     try {
       const { query, requestedNames } = parseSuperSearch(request.query, { canViewProtected: hasPermission(request, 'view_protected'), now: now() });
       const result = await crashIndex.search(query);
@@ -34,5 +35,5 @@ export const searchApiPlugin: FastifyPluginAsync<SearchApiOptions> = async (app,
   });
 
   const fields = superSearchFieldsDocument();
-  app.get('/api/SuperSearchFields/', async () => fields);
+  app.get('/api/SuperSearchFields/', withAccess('public'), async () => fields);
 };

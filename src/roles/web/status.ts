@@ -7,6 +7,7 @@ import { buildStatus, nextSample, type StatusDocument } from './status-model.js'
 import { html } from './html.js';
 import { page } from './layout.js';
 import { color, timeChart } from './charts.js';
+import { withAccess } from '../../auth/route-access.js';
 
 export interface StatusOptions {
   queue: ProcessingQueue;
@@ -49,12 +50,12 @@ export const statusPlugin: FastifyPluginAsync<StatusOptions> = async (app, optio
     });
 
   // The history's per-node totals are bookkeeping, not status.
-  app.get('/status/json', async () => {
+  app.get('/status/json', withAccess('public'), async () => {
     const s = await status();
     return { ...s, history: s.history.map(({ totals: _totals, ...point }) => point) };
   });
 
-  app.get('/status', async (_request, reply) => {
+  app.get('/status', withAccess('public'), async (_request, reply) => {
     const s = await status();
     const card = (label: string, value: string | number | null, id: string) =>
       html`<div class="card stat" id="${id}"><div class="muted">${label}</div><div class="big">${value ?? '—'}</div></div>`;

@@ -1,4 +1,4 @@
-import type { Aggregation, SearchFilter, SearchOperator, SearchQuery, SearchSort } from '../../ports/crash-index.js';
+import { SEARCH_LIMITS, aggregationShape, type Aggregation, type SearchFilter, type SearchOperator, type SearchQuery, type SearchSort } from '../../ports/crash-index.js';
 import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../../schema/processed-crash.js';
 
 /**
@@ -13,6 +13,13 @@ import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../../schema/processed-c
  * Protected fields are checked here, before anything runs: a viewer without the
  * permission who names one anywhere (filter, column, sort, facet, aggregation, histogram)
  * gets a refusal, never a result shaped by protected data.
+ *
+ * So are the bounds on work (`SEARCH_LIMITS`: facets and aggregations, their nesting,
+ * `_facets_size`, regular expressions), with a 400 naming the limit. Dates are clamped to
+ * years 1970 to 9999 (no crash is older than the epoch), so an absurd bound means "no
+ * bound" rather than arithmetic on huge numbers. A parameter that takes one value
+ * (`_results_number`, `_facets_size`, `_histogram_interval.*`, ...) uses the first when
+ * repeated; field filters and list parameters use every value.
  */
 
 /** Socorro's field names that differ from the processed crash's. */
@@ -21,6 +28,8 @@ export const FIELD_ALIASES: Readonly<Record<string, string>> = { date: 'submitte
 export const DEFAULT_COLUMNS = ['uuid', 'date', 'signature', 'product', 'version'];
 const DEFAULT_FACETS = ['signature'];
 const DEFAULT_DATE_RANGE_MS = 7 * 86_400_000;
+/** The last millisecond of year 9999, the largest date Super Search compares with. */
+const MAX_DATE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 export class SuperSearchParamError extends Error {
   constructor(
@@ -101,7 +110,7 @@ function typed(spec: FieldSpec, name: string, value: string): string | number | 
     case 'date': {
       const ms = Date.parse(value);
       if (!Number.isFinite(ms)) throw new SuperSearchParamError(`Bad value for parameter ${name}: not a valid date: "${value}"`, 400);
-      return ms;
+      return Math.min(MAX_DATE_MS, Math.max(0, ms));
     }
     case 'integer':
     case 'number': {
@@ -170,8 +179,10 @@ export function parseSuperSearch(params: QueryParams, options: { canViewProtecte
   for (const [key, raw] of Object.entries(params)) {
     if (key.startsWith('_') || raw === undefined) continue;
     const spec = field(key, 'filters');
-    filters.push(...parseFilters(key, spec, values(raw).filter((v) => v !== '')));
+    for (const filter of parseFilters(key, spec, values(raw).filter((v) => v !== ''))) filters.push(filter);
   }
+  const filterValues = filters.reduce((n, f) => n + f.values.length, 0);
+  if (filterValues > SEARCH_LIMITS.maxFilterValues) throw new SuperSearchParamError(`Too many filter values: ${filterValues}; at most ${SEARCH_LIMITS.maxFilterValues} per search`, 400);
 
   // Socorro's date defaults: one lower and one upper bound, at most 7 days apart by default.
   const dateFilters = filters.filter((f) => f.field === 'submitted_timestamp' && !f.negated);
@@ -179,7 +190,8 @@ export function parseSuperSearch(params: QueryParams, options: { canViewProtecte
   const lower = dateFilters.filter((f) => f.operator === 'gt' || f.operator === 'gte');
   if (upper.length === 0) filters.push({ field: 'submitted_timestamp', operator: 'lte', values: [options.now], negated: false });
   if (lower.length === 0) {
-    const top = upper.length > 0 ? Math.min(...upper.map((f) => Number(f.values[0]))) : options.now;
+    let top = upper.length > 0 ? Infinity : options.now;
+    for (const f of upper) top = Math.min(top, Number(f.values[0]));
     filters.push({ field: 'submitted_timestamp', operator: 'gte', values: [top - DEFAULT_DATE_RANGE_MS], negated: false });
   }
 
@@ -191,7 +203,7 @@ export function parseSuperSearch(params: QueryParams, options: { canViewProtecte
     return { field: field(descending ? value.slice(1) : value, '_sort').name, descending };
   });
 
-  const facetsSize = integer(params._facets_size, '_facets_size', 50, 10_000);
+  const facetsSize = integer(params._facets_size, '_facets_size', 50, SEARCH_LIMITS.maxFacetSize);
   const intervals = new Map<string, number>();
   const histogram = (name: string, sub: Aggregation[]): Aggregation => {
     const spec = field(name, '_histogram');
@@ -237,6 +249,13 @@ export function parseSuperSearch(params: QueryParams, options: { canViewProtecte
     }
   }
   if (facetsSize === 0) for (const key of Object.keys(aggregations)) delete aggregations[key];
+  const { count, depth } = aggregationShape(Object.values(aggregations));
+  if (count > SEARCH_LIMITS.maxAggregations) {
+    throw new SuperSearchParamError(`Too many facets and aggregations: ${count}, nested ones included; at most ${SEARCH_LIMITS.maxAggregations} per search`, 400);
+  }
+  if (depth > SEARCH_LIMITS.maxAggregationDepth) throw new SuperSearchParamError(`Aggregations nest ${depth} levels deep; at most ${SEARCH_LIMITS.maxAggregationDepth}`, 400);
+  const regexes = filters.reduce((n, f) => n + (f.operator === 'regex' ? f.values.length : 0), 0);
+  if (regexes > SEARCH_LIMITS.maxRegexFilters) throw new SuperSearchParamError(`Too many regular expressions: ${regexes}; at most ${SEARCH_LIMITS.maxRegexFilters} per search`, 400);
 
   return {
     query: {

@@ -33,7 +33,14 @@ export interface Harness {
 export const DEFAULT_LIMITS: SubmissionLimits = { maxRequestSize: 4 * 1024 * 1024, maxAnnotations: 50, maxAnnotationSize: 4096, maxDumps: 4, bodyTimeoutMs: 1000 };
 
 export async function startCollector(
-  options: { limits?: Partial<SubmissionLimits>; throttle?: ThrottleConfig; wrapQueue?: (queue: ProcessingQueue) => ProcessingQueue; sweepIntervalMs?: number; dir?: string } = {},
+  options: {
+    limits?: Partial<SubmissionLimits>;
+    throttle?: ThrottleConfig;
+    wrapQueue?: (queue: ProcessingQueue) => ProcessingQueue;
+    sweepIntervalMs?: number;
+    dir?: string;
+    maxInFlight?: number;
+  } = {},
 ): Promise<Harness> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'mayday-collector-'));
   const store = await FsRawCrashStore.open(join(dir, 'raw'), { fsync: false });
@@ -49,6 +56,7 @@ export async function startCollector(
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     throttle: options.throttle,
     metrics: new CollectorMetrics(metrics),
+    maxInFlight: options.maxInFlight,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;

@@ -4,6 +4,7 @@
  * The auth layer is stood in for by a header naming the permissions (as in
  * search-api.test.ts); `login-and-csrf.test.ts` covers the real one.
  */
+import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -177,5 +178,78 @@ describe('GET /api/RawCrash/ (format=raw)', () => {
   it('answers 404 for a missing dump and 400 for a bad name', async () => {
     expect((await get(`/api/RawCrash/?crash_id=${ID}&format=raw&name=nothing`, ['download_dumps'])).statusCode).toBe(404);
     expect((await get(`/api/RawCrash/?crash_id=${ID}&format=raw&name=${encodeURIComponent('../x')}`, ['download_dumps'])).statusCode).toBe(400);
+  });
+});
+
+describe('refused and malformed requests touch no storage', () => {
+  /** The stores, counting every call that reads crash data. */
+  const reads: string[] = [];
+  const counting = <T extends object>(name: string, store: T): T =>
+    new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (typeof value !== 'function' || key === 'check') return value;
+        return (...args: unknown[]) => {
+          reads.push(`${name}.${String(key)}`);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  const logs: string[] = [];
+  let guarded: FastifyInstance;
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(chunk.toString());
+        done();
+      },
+    });
+    guarded = Fastify({ logger: { level: 'info', stream: sink } });
+    guarded.addHook('onRequest', async (request) => {
+      const granted = request.headers['x-test-permissions'];
+      if (typeof granted === 'string') request.permissions = new Set(granted.split(',').filter(Boolean) as Permission[]);
+      // A session whose CSRF check failed (what request-auth.ts sets), for the third kind of refusal.
+      if (request.headers['x-test-csrf-rejected']) request.csrfRejected = true;
+    });
+    await guarded.register(crashApiPlugin, { rawCrashStore: counting('raw', rawStore), processedCrashStore: counting('processed', processedStore) });
+  });
+  afterAll(() => guarded.close());
+
+  it('refuses a dump download without download_dumps before reading the dump, and answers once', async () => {
+    const refusals: [Record<string, string>, number][] = [
+      [{}, 401],
+      [{ 'x-test-permissions': 'view_protected,reprocess' }, 403],
+      [{ 'x-test-csrf-rejected': '1' }, 403],
+    ];
+    for (const [headers, status] of refusals) {
+      for (const id of [ID, UNKNOWN]) {
+        reads.length = 0;
+        const response = await guarded.inject({ method: 'GET', url: `/api/RawCrash/?crash_id=${id}&format=raw`, headers });
+        expect(response.statusCode, JSON.stringify(headers)).toBe(status);
+        expect(reads, JSON.stringify(headers)).toEqual([]);
+      }
+    }
+    // The download itself still reads it.
+    reads.length = 0;
+    expect((await guarded.inject({ method: 'GET', url: `/api/RawCrash/?crash_id=${ID}&format=raw`, headers: { 'x-test-permissions': 'download_dumps' } })).statusCode).toBe(200);
+    expect(reads).toEqual(['raw.getDump']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(logs.join('')).not.toMatch(/Reply was already sent/);
+  });
+
+  it('answers 400 to a parameter given twice, without reading anything', async () => {
+    for (const url of [
+      `/api/ProcessedCrash/?crash_id=${ID}&crash_id=${ID}`,
+      `/api/ProcessedCrash/?crash_id=${ID}&crash_id=${UNKNOWN}`,
+      `/api/RawCrash/?crash_id=${ID}&crash_id=${ID}`,
+      `/api/RawCrash/?crash_id=${ID}&format=raw&format=meta`,
+      `/api/RawCrash/?crash_id=${ID}&format=raw&name=a&name=b`,
+    ]) {
+      reads.length = 0;
+      const response = await guarded.inject({ method: 'GET', url, headers: { 'x-test-permissions': 'download_dumps,view_protected' } });
+      expect(response.statusCode, url).toBe(400);
+      expect((response.json() as { error: string }).error, url).toMatch(/may be given only once/);
+      expect(reads, url).toEqual([]);
+    }
   });
 });

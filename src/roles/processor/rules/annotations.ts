@@ -65,11 +65,16 @@ export const processTypeRule: Rule = {
   },
 };
 
+/** Most collector notes carried over: raw crashes stored before the collector bounded its notes may hold millions. */
+export const MAX_COLLECTOR_NOTES_CARRIED = 50;
+
 /** Collector notes (e.g. a main dump that is not a minidump) carried into processor notes. */
 export const collectorNotesRule: Rule = {
   name: 'collector notes',
   act({ raw, notes }) {
-    for (const note of raw.metadata.collector_notes) notes.push(`collector: ${note}`);
+    const all = raw.metadata.collector_notes;
+    for (const note of all.slice(0, MAX_COLLECTOR_NOTES_CARRIED)) notes.push(`collector: ${note}`);
+    if (all.length > MAX_COLLECTOR_NOTES_CARRIED) notes.push(`collector: ${all.length - MAX_COLLECTOR_NOTES_CARRIED} more notes not carried over`);
   },
 };
 

@@ -56,9 +56,13 @@ export function all(value: string | string[] | undefined): string[] {
   return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 }
 
+/** The longest range a page covers, in days (as `days=` already was). */
+export const MAX_PAGE_DAYS = 365;
+
 /**
  * The UTC day range [from, to) a page covers: `from`/`to` dates (YYYY-MM-DD, `to`
- * inclusive) when given, else the last `days` days including today.
+ * inclusive) when given, else the last `days` days including today. Clamped to
+ * `MAX_PAGE_DAYS` (keeping `to`), so no URL makes a page count, draw or send more days.
  */
 export function dayRange(params: { days?: string; from?: string; to?: string }, now: number, defaultDays = 7): { from: number; to: number; days: number } {
   const today = Math.floor(now / DAY_MS) * DAY_MS;
@@ -71,10 +75,10 @@ export function dayRange(params: { days?: string; from?: string; to?: string }, 
   const toDate = parse(params.to);
   if (fromDate !== undefined || toDate !== undefined) {
     const to = (toDate ?? today) + DAY_MS;
-    const from = Math.min(fromDate ?? to - defaultDays * DAY_MS, to - DAY_MS);
+    const from = Math.max(Math.min(fromDate ?? to - defaultDays * DAY_MS, to - DAY_MS), to - MAX_PAGE_DAYS * DAY_MS);
     return { from, to, days: Math.round((to - from) / DAY_MS) };
   }
-  const days = Math.min(365, Math.max(1, Number.parseInt(params.days ?? '', 10) || defaultDays));
+  const days = Math.min(MAX_PAGE_DAYS, Math.max(1, Number.parseInt(params.days ?? '', 10) || defaultDays));
   return { from: today + DAY_MS - days * DAY_MS, to: today + DAY_MS, days };
 }
 

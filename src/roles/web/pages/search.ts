@@ -95,7 +95,10 @@ export function searchState(query: QueryParams, now: number): SearchState {
   const params: QueryParams = {};
   for (const row of rows) {
     const value = row.op === '__null__' || row.op === '!__null__' || row.op === '__true__' ? row.op : `${row.op}${row.value}`;
-    params[row.field] = [...each(params[row.field]), value];
+    // Pushed, not copied: a URL with thousands of rows must not cost their square.
+    const existing = params[row.field];
+    if (Array.isArray(existing)) existing.push(value);
+    else params[row.field] = [value];
   }
   if (!rows.some((r) => r.field === 'date' || r.field === 'submitted_timestamp')) params.date = [`>=${new Date(Math.floor(now / DAY_MS) * DAY_MS + DAY_MS - days * DAY_MS).toISOString()}`];
   const columns = list(query._columns);
@@ -114,10 +117,14 @@ export function searchState(query: QueryParams, now: number): SearchState {
 /** The URL parameters of the state, in Socorro's form (rows become `field=prefixvalue`). */
 function stateParams(state: SearchState, override: { offset?: number } = {}): Record<string, string | string[] | number | undefined> {
   const out: Record<string, string | string[] | number | undefined> = {};
+  const byField = new Map<string, string[]>();
   for (const row of state.rows) {
     const value = row.op === '__null__' || row.op === '!__null__' || row.op === '__true__' ? row.op : `${row.op}${row.value}`;
-    out[row.field] = [...((out[row.field] as string[] | undefined) ?? []), value];
+    const values = byField.get(row.field);
+    if (values) values.push(value);
+    else byField.set(row.field, [value]);
   }
+  for (const [field, values] of byField) out[field] = values;
   out.days = state.days === 7 ? undefined : state.days;
   out._columns = state.columns.length ? state.columns.join(',') : undefined;
   out._facets = state.facets.join(',');
