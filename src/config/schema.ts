@@ -99,7 +99,7 @@ export const SCHEMA = {
   },
   processor: {
     workers: optional(integer({ description: 'Worker threads that stackwalk (and parse symbols) for this node, each with its share of symbols.cache_size. Default: the number of CPUs.', min: 1, max: 256 })),
-    concurrency: optional(integer({ description: 'Crashes processed at the same time by this node. Default: twice processor.workers, so that every worker has the next crash waiting while the node saves the last one.', min: 1, max: 1024 })),
+    concurrency: optional(integer({ description: 'Crashes processed at the same time by this node. Default: 8 per worker thread (processor.workers): a crash in hand spends most of its time waiting for the disk (reading the raw crash, writing the processed one durably), so it takes several to keep every worker busy.', min: 1, max: 1024 })),
     worker_memory_limit: size({ description: 'Memory limit of one stackwalk worker thread: its JavaScript heap is capped at this size (a thread that goes over is ended), and a symbol file bigger than half of it is not parsed. A crash that hits it is saved as failed with a note.', default: 2 * 1024 ** 3, min: 64 * 1024 ** 2 }),
     poll_interval: duration({ description: 'How often an idle processor asks the queue for work (in-process submissions wake it at once).', default: 1000, min: 10 }),
     time_limit: duration({ description: 'Longest time one crash may take; a crash over it is saved as failed with a note and not retried. The stackwalker stops at it; a walk still running a tenth of it later (at least 1 s, at most 30 s) has its worker thread ended.', default: 60_000, min: 100 }),

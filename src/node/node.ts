@@ -212,7 +212,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       ...adapters,
       rulesets: buildRulesets(pool.stackwalk, { signatureListsDir: config.processor.signature_lists && resolve(paths.dataDir, config.processor.signature_lists), missingSymbolsLog: missingSymbols }),
       defaultRuleset: config.processor.ruleset,
-      concurrency: config.processor.concurrency ?? 2 * workers,
+      concurrency: config.processor.concurrency ?? 8 * workers,
       pollIntervalMs: config.processor.poll_interval,
       timeLimitMs: config.processor.time_limit,
       maxAttempts: config.processor.max_attempts,

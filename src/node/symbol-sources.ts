@@ -96,9 +96,9 @@ export function symbolStagingDir(config: Config, paths: ResolvedPaths): string {
   return config.symbols.store === 'fs' && first !== undefined ? path.join(first, '.incoming') : path.join(paths.dataDir, 'tmp', 'symbol-uploads');
 }
 
-/** The sources in priority order; `store` reuses an existing store object (else one is built). */
-export function symbolSourcesFrom(options: SymbolSourcesOptions, store: SymbolSource = symbolStoreFrom(options.store)): SymbolSource[] {
-  return [store, ...options.directories.map((dir) => new FsSymbolSource(dir)), ...options.upstream.map((upstream) => new HttpSymbolSource(upstream))];
+/** The processor's symbol sources, in priority order (built where they are used: in each stackwalk thread). */
+export function symbolSourcesFrom(options: SymbolSourcesOptions): SymbolSource[] {
+  return [symbolStoreFrom(options.store), ...options.directories.map((dir) => new FsSymbolSource(dir)), ...options.upstream.map((upstream) => new HttpSymbolSource(upstream))];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseSymbolFile } from '../../src/minidump/symbols/index.js';
 import { target } from '../../scripts/fuzz/targets/sym.js';
 import { replay, runFuzzer, savedFindings } from './support.js';
 
@@ -18,4 +19,18 @@ describe('fuzzing the .sym parser', () => {
       await replay(target, input);
     });
   }
+
+  // Found by the fuzzer: a file of blank lines whose last line has no line break (a lone
+  // "\r") was reported as empty at the line after its last.
+  it.each(['\r', '\r\r', '\n\r', '\r\n\r', '\n\n\r\r', '', '\n', '\r\n'])('reports a blank file (%j) at one of its lines', (text) => {
+    const lines = text.split('\n').length;
+    const bytes = new TextEncoder().encode(text);
+    const strict = parseSymbolFile(bytes);
+    expect(strict.status).toBe('corrupt');
+    const line = Number(/^line (\d+): no MODULE record/.exec(strict.status === 'corrupt' ? strict.error : '')?.[1]);
+    expect(line).toBeGreaterThanOrEqual(1);
+    expect(line).toBeLessThanOrEqual(lines);
+    const lenient = parseSymbolFile(bytes, { allowMissingModule: true });
+    expect(lenient.status === 'parsed' && lenient.errors.map((e) => e.line)).toEqual([line]);
+  });
 });

@@ -70,7 +70,7 @@ describe('processor threads', () => {
     const zip = makeZip([{ name: APP_SYM, data: readFileSync(join(CORPUS, 'symbols', APP_SYM)) }]);
     const upload = await fetch(`${node.url}/symbols/upload`, { method: 'POST', headers: { 'content-type': 'application/zip', 'auth-token': token }, body: zip });
     expect(upload.status, await upload.text()).toBe(200);
-    // Four at once on two threads (concurrency is twice the threads): each thread walks one at least.
+    // Four at once on two threads: an idle thread takes a crash routed to a busy one, so each walks one at least.
     const after = await Promise.all([1, 2, 3, 4].map(() => submit(node, dump)));
     for (const id of after) expect(appModule(await processedCrash(node, id))?.missing_symbols, id).toBe(false);
   });

@@ -95,6 +95,13 @@ describe('streaming .sym validation', () => {
     );
   });
 
+  it('counts lines as the parser does in files without a MODULE record (found by the property above)', () => {
+    for (const text of ['', '\r', '\r\r', '\n', '\n\r', '\r\n', '\n\n\r', '   ']) {
+      const bytes = new TextEncoder().encode(text);
+      for (let cut = 0; cut <= bytes.length; cut++) expect(viaValidator(splitAt(bytes, [cut])), JSON.stringify(text)).toEqual(viaParser(bytes));
+    }
+  });
+
   it('agrees with parseSymbolFile on the corpus symbols, fed in small and odd chunks', () => {
     const files = readdirSync(CORPUS_SYMBOLS, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.sym'));
     expect(files.length).toBeGreaterThan(0);

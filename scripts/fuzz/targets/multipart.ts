@@ -119,8 +119,9 @@ function* chunked(body: Buffer, sizes: readonly number[]): Generator<Buffer> {
     yield body;
     return;
   }
-  // At most about 4,096 chunks: one-byte chunks of a 64 KB body test nothing more than 16-byte ones.
-  const least = Math.ceil(body.length / 4096);
+  // At most about 512 chunks (each costs a trip through every stage of the reader): tiny
+  // chunks of a large body find nothing that tiny chunks of a small body would not.
+  const least = Math.ceil(body.length / 512);
   for (let at = 0, i = 0; at < body.length; i++) {
     const n = Math.max(least, sizes[i % sizes.length]);
     yield body.subarray(at, at + n);

@@ -216,6 +216,8 @@ class SymbolTablesBuilder {
           bodyLine: line + 1,
         };
       }
+      // A blank last line without a line break ends the file on this line, not the next.
+      if (newline >= bytes.length) return { kind: 'missing', error: 'no MODULE record (empty symbol file)', line, bodyStart: 0, bodyLine: 1 };
       pos = newline + 1;
       line++;
     }

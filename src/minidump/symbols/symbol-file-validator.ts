@@ -110,7 +110,9 @@ export class SymbolFileValidator {
   }
 
   finish(): SymbolFileValidation {
-    if (this.fatal === undefined && (this.partialBytes > 0 || this.skippingLongLine)) {
+    // A last line without a line break ends the file on that line, not the next (as the parser counts).
+    const endsWithoutBreak = this.partialBytes > 0 || this.skippingLongLine;
+    if (this.fatal === undefined && endsWithoutBreak) {
       if (!this.skippingLongLine) {
         const line = concat(this.partial, this.partialBytes);
         this.line(line, 0, line.length);
@@ -118,7 +120,7 @@ export class SymbolFileValidator {
       this.endLine();
     }
     if (this.fatal !== undefined) return { status: 'corrupt', error: this.fatal };
-    if (this.module === undefined) return { status: 'corrupt', error: `line ${this.lineNumber}: no MODULE record (empty symbol file)` };
+    if (this.module === undefined) return { status: 'corrupt', error: `line ${endsWithoutBreak ? this.lineNumber - 1 : this.lineNumber}: no MODULE record (empty symbol file)` };
     this.checkDuplicatePublics();
     // Duplicate PUBLICs were found out of line order; keep the list in file order.
     this.errors.sort((a, b) => a.line - b.line);

@@ -13,8 +13,9 @@ import { createCrashId } from '../../../src/common/crash-id.js';
 import { ProcessorWorker, type WorkerOptions } from '../../../src/roles/processor/worker.js';
 import { rulesets } from '../../../src/roles/processor/rules.js';
 import { ProcessorMetrics } from '../../../src/roles/processor/metrics.js';
-import type { Stackwalker } from '../../../src/roles/processor/rule.js';
-import type { ProcessedCrashStore } from '../../../src/ports/processed-crash-store.js';
+import { CrashLimitError, type Stackwalker } from '../../../src/roles/processor/rule.js';
+import type { CrashIndex } from '../../../src/ports/crash-index.js';
+import type { ProcessedCrash, ProcessedCrashStore } from '../../../src/ports/processed-crash-store.js';
 import { eventually } from '../../support/mayday-process.js';
 
 const dirs: string[] = [];
@@ -171,5 +172,71 @@ describe('processor worker', () => {
     await worker.stop();
     expect(worker.counts.processed).toBe(1);
     expect((await queue.stats()).every((s) => s.waiting === 0 && s.inFlight === 0)).toBe(true);
+  });
+
+  it('saves a crash whose stackwalk was stopped by a hard limit as failed, with the limit in a note, and acknowledges it', async () => {
+    const stopped: Stackwalker = async () => {
+      throw new CrashLimitError('memory', 'stackwalk stopped: its worker thread went over processor.worker_memory_limit and was ended');
+    };
+    const { options, queue, processedCrashStore, registry, submit } = await setUp(stopped);
+    const id = await submit();
+    const worker = new ProcessorWorker(options);
+    worker.start();
+    await eventually(async () => (worker.counts.failed === 1 ? true : undefined), 5000, 'the failed crash');
+    await worker.stop();
+    const crash = await processedCrashStore.get(id);
+    expect(crash).toMatchObject({ success: false, signature: expect.any(String) });
+    expect(crash?.processor_notes).toContain('rule stackwalk failed: stackwalk stopped: its worker thread went over processor.worker_memory_limit');
+    expect(worker.counts).toMatchObject({ processed: 0, failed: 1, retried: 0, deadLettered: 0 });
+    expect((await queue.stats()).every((s) => s.waiting === 0 && s.inFlight === 0)).toBe(true);
+    expect(await registry.getSingleMetricAsString('mayday_processor_limits_exceeded_total')).toContain('limit="memory"} 1');
+    expect(await registry.getSingleMetricAsString('mayday_processor_crashes_total')).toContain('outcome="failed",queue="standard"} 1');
+  });
+});
+
+describe('indexing', () => {
+  /** The real index, counting the transactions the worker asks of it. */
+  function countingIndex(index: CrashIndex, refuse?: string): { index: CrashIndex; writes: { transactions: number; crashes: number } } {
+    const writes = { transactions: 0, crashes: 0 };
+    const check = (crashes: readonly ProcessedCrash[]): void => {
+      writes.transactions++;
+      writes.crashes += crashes.length;
+      if (refuse && crashes.some((c) => c.uuid === refuse)) throw new Error('the index refuses this crash');
+    };
+    return {
+      writes,
+      index: Object.assign(Object.create(index) as CrashIndex, {
+        upsert: async (crash: ProcessedCrash) => (check([crash]), index.upsert(crash)),
+        upsertMany: async (crashes: readonly ProcessedCrash[]) => (check(crashes), index.upsertMany(crashes)),
+      }),
+    };
+  }
+
+  it('indexes crashes that finish together in one transaction', async () => {
+    const setup = await setUp(walker(), { concurrency: 8 });
+    const { index, writes } = countingIndex(setup.crashIndex);
+    for (let i = 0; i < 16; i++) await setup.submit();
+    const worker = new ProcessorWorker({ ...setup.options, crashIndex: index });
+    worker.start();
+    await eventually(async () => (worker.counts.processed === 16 ? true : undefined), 5000, 'sixteen crashes');
+    await worker.stop();
+    expect(await setup.crashIndex.count()).toBe(16);
+    expect(writes.crashes).toBe(16);
+    expect(writes.transactions).toBeLessThan(16);
+  });
+
+  it('does not let a crash the index refuses fail the others indexed with it', async () => {
+    const setup = await setUp(walker(), { concurrency: 8, maxAttempts: 1 });
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) ids.push(await setup.submit());
+    const { index, writes } = countingIndex(setup.crashIndex, ids[3]);
+    const worker = new ProcessorWorker({ ...setup.options, crashIndex: index });
+    worker.start();
+    await eventually(async () => (worker.counts.processed + worker.counts.deadLettered === 8 ? true : undefined), 5000, 'eight crashes');
+    await worker.stop();
+    expect(writes.transactions).toBeGreaterThan(1);
+    expect(worker.counts).toMatchObject({ processed: 7, deadLettered: 1 });
+    expect(await setup.crashIndex.count()).toBe(7);
+    expect(await setup.queue.deadLetters(10)).toMatchObject([{ crashId: ids[3], error: 'the index refuses this crash' }]);
   });
 });
