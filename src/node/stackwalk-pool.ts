@@ -9,7 +9,7 @@
  * of one build go to the same worker, whose cache already holds that build's symbols. When
  * the symbols of the builds crashing now do not fit in one worker's share of the cache,
  * sending crashes to any free worker made every worker parse every build again and again;
- * routing them was about 2.5 times faster (docs/benchmarks.md). An idle worker takes
+ * routing them was 4 to 6 times faster (docs/benchmarks.md). An idle worker takes
  * crashes routed to a busy one (see `dispatch`), so one build crashing a lot still keeps
  * every worker busy.
  *
