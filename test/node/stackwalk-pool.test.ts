@@ -57,10 +57,15 @@ async function limitError(run: Promise<unknown>): Promise<CrashLimitError> {
 }
 
 let bigSymbols: string;
+let hugeSymbols: string;
 beforeAll(() => {
   bigSymbols = tempDir();
   copyCorpusSymbols(bigSymbols, { withApp: false });
   writeBigAppSymbols(bigSymbols, 24);
+  // Long enough to parse (seconds) that a main thread slowed by a loaded machine still ends it first.
+  hugeSymbols = tempDir();
+  copyCorpusSymbols(hugeSymbols, { withApp: false });
+  writeBigAppSymbols(hugeSymbols, 96);
 });
 
 describe('routing by main module', () => {
@@ -108,11 +113,11 @@ describe('stackwalk pool', () => {
   });
 
   it('ends a thread still walking after the deadline and grace, where the walker never checks its deadline, then walks the next dump', async () => {
-    const threads = pool(bigSymbols, { graceMs: 100 });
+    const threads = pool(hugeSymbols, { graceMs: 100 });
     // Warm up: the thread is started, and the small symbols are cached.
     await threads.stackwalk(readFileSync(OTHER_DUMP));
     const cases = [
-      { what: 'one long symbol parse (24 MB)', dump: readFileSync(APP_DUMP) },
+      { what: 'one long symbol parse (96 MB)', dump: readFileSync(APP_DUMP) },
       { what: 'indexing 20,000 modules', dump: manyModulesDump(20_000) },
     ];
     for (const [i, { what, dump }] of cases.entries()) {

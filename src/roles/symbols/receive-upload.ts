@@ -64,6 +64,9 @@ export async function receiveUpload(
   throw new UploadRefused(415, `expected multipart/form-data (sym_upload) or application/zip, got ${quoteName(contentType || 'no Content-Type')}`);
 }
 
+/** How long the multipart parser may take to finish once the body has ended. */
+const FORM_END_GRACE_MS = 1000;
+
 interface Part {
   field: string;
   filename: string;
@@ -88,7 +91,9 @@ async function receiveMultipart(headers: { 'content-type'?: string }, body: Read
   let refusal: UploadRefused | undefined;
   parser.on('field', (name, value) => fields.set(name, value));
   parser.on('filesLimit', () => (refusal ??= new UploadRefused(413, `more than ${limits.maxFiles} files in one upload`)));
+  const fileStreams: Readable[] = [];
   parser.on('file', (field, stream, info) => {
+    fileStreams.push(stream);
     const file = path.join(stagingDir, `part-${parts.length}`);
     const part: Part = { field, filename: info.filename ?? '', file, size: 0 };
     parts.push(part);
@@ -98,10 +103,19 @@ async function receiveMultipart(headers: { 'content-type'?: string }, body: Read
     write.catch(() => {});
     writes.push(write);
   });
+  // busboy 1.6 never finishes a form whose body ends inside a file part that follows the
+  // closing delimiter (found by fuzzing): once the body has ended, the parser gets a moment
+  // to finish, then is ended with an error, and so is every file part still open.
+  body.once('end', () => {
+    const stalled = setTimeout(() => parser.destroy(new Error('the form ended inside a part')), FORM_END_GRACE_MS);
+    stalled.unref();
+    parser.once('close', () => clearTimeout(stalled));
+  });
   try {
     await pipeline(body, bodyLimit, parser);
     await Promise.all(writes);
   } catch (error) {
+    for (const stream of fileStreams) stream.destroy();
     if (error instanceof UploadRefused) throw error;
     throw new UploadRefused(400, `malformed multipart request: ${(error as Error).message}`);
   }
