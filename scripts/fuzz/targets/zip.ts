@@ -58,10 +58,11 @@ function form(parts: { name: string; value: string | Buffer; filename?: string }
 const CLOSING = Buffer.from(`--${BOUNDARY}--`);
 
 /**
- * Known and open (test/fuzz/zip.test.ts, "parts after the closing delimiter"): busboy
- * 1.6.0 never finishes a form in which delimiters follow the closing one, and the upload
- * hangs. Such inputs are skipped so that the fuzzer goes on finding other bugs; remove this
- * when the symbols role refuses them.
+ * Found here (test/fuzz/zip.test.ts, "parts after the closing delimiter"): busboy 1.6.0
+ * never finishes a form in which delimiters follow the closing one. The symbols role now
+ * refuses such a form a second after its body ends (`FORM_END_GRACE_MS`); that second is
+ * over this target's time budget, so these inputs are still skipped here and the
+ * regression test covers them. A parser that finishes such forms at once would lift this.
  */
 function hitsOpenBusboyHang(input: Uint8Array): boolean {
   const body = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
