@@ -305,6 +305,11 @@ export function parseRule(
       problems.push({ key, message: `unknown rule field "${key}" (allowed: ${known.join(', ')})` });
       continue;
     }
+    if (!Object.hasOwn(spec.fields, key) && key.slice(dot + 1) === '__proto__') {
+      // It would set the prototype of the family's object rather than an entry of it.
+      problems.push({ key, message: `${key}: "__proto__" cannot be named here` });
+      continue;
+    }
     try {
       const parsed = field.parse(value);
       if (Object.hasOwn(spec.fields, key)) rule.fields[key] = parsed;

@@ -50,6 +50,18 @@ describe('fuzzing the configuration loader', () => {
     expect(result.findings).toEqual([]);
   });
 
+  // Same class, found reading the code the fuzzer pointed at: `annotation.__proto__` set
+  // the prototype of the rule's annotation patterns, so the condition silently vanished
+  // and the rule matched more crashes than written.
+  it('refuses a rule condition on an annotation named __proto__, in a file and in the environment', () => {
+    const file = loadConfig({ file: { name: 'n.ini', text: '[throttle.rules.r]\naction = reject\nannotation.__proto__ = ^a$\nannotation.ProcessType = ^gpu$\n' } });
+    expect(file.config).toBeUndefined();
+    expect(file.findings).toEqual([expect.objectContaining({ line: 3, severity: 'error', message: expect.stringContaining('annotation.__proto__') })]);
+    const env = loadConfig({ env: { MAYDAY_THROTTLE_RULES: '[{"name":"r","action":"reject","annotation.__proto__":"^a$"}]' } });
+    expect(env.config).toBeUndefined();
+    expect(env.findings).toEqual([expect.objectContaining({ severity: 'error', message: expect.stringContaining('annotation.__proto__') })]);
+  });
+
   // Found by the fuzzer: names inherited from Object.prototype were taken for options.
   describe.each(['toString', 'constructor', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString'])('the inherited name %s', (name) => {
     it('is an unknown option of a section, with its line', () => {

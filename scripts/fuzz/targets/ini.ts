@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { formatIni, parseIni } from '../../../src/config/ini.js';
 import { formatFinding, loadConfig } from '../../../src/config/load.js';
+import type { NamedRule } from '../../../src/config/option-types.js';
 import { SCHEMA, listOptions } from '../../../src/config/schema.js';
 import { PROJECT_ROOT, invariant, type FuzzTarget } from '../target.js';
 
@@ -129,6 +130,17 @@ export const target: FuzzTarget = {
     }
     if (result.config) {
       const config = result.config as unknown as Record<string, Record<string, unknown>>;
+      // Every line of a rule section read from the file is in its rule (no condition is lost).
+      for (const { section, key, spec } of listOptions()) {
+        if (spec.kind !== 'rules' || result.origins.get(`${section}.${key}`)?.kind !== 'file') continue;
+        for (const rule of config[section][key] as NamedRule[]) {
+          for (const entry of doc.entries.filter((e) => e.section === `${section}.${key}.${rule.name}`)) {
+            const dot = entry.key.indexOf('.');
+            const kept = Object.hasOwn(rule.fields, entry.key) || (dot > 0 && Object.hasOwn(rule.families[entry.key.slice(0, dot)] ?? {}, entry.key.slice(dot + 1)));
+            invariant(kept, () => `rule ${rule.name}: "${entry.key}" (line ${entry.line}) is neither in the rule nor reported`);
+          }
+        }
+      }
       for (const { section, key, spec } of listOptions()) {
         const value = config[section][key];
         // Rules read from a file also remember their line, which their text form has not.
