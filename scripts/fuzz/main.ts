@@ -73,16 +73,16 @@ function formatStatus(s: EngineStatus, findings: number): string {
   return `#${s.runs} ${s.execsPerSecond.toFixed(0)} exec/s corpus ${s.corpusSize} branches ${branchesCovered}/${branchesTotal} (${percent}%) findings ${findings} (${s.seconds.toFixed(0)} s)`;
 }
 
+if (process.argv.includes('--help')) {
+  console.log(USAGE);
+  process.exit(0);
+}
 let args: Arguments;
 try {
   args = parseArguments(process.argv.slice(2));
 } catch (error) {
   console.error(`${(error as Error).message}\n${USAGE}`);
   process.exit(2);
-}
-if (process.argv.includes('--help')) {
-  console.log(USAGE);
-  process.exit(0);
 }
 
 // Large enough for any input a target keeps (they cut inputs to their maxLength).

@@ -1,10 +1,11 @@
 /**
  * Inputs and helpers for the stackwalk thread tests: the corpus symbols with
  * `example-app`'s file padded to a chosen size (parsing it takes as long as a real big
- * library's), a minidump whose module list is large enough to make any walker slow or
- * hungry, and a real node to submit them to.
+ * library's), a symbol file whose read never ends, a minidump whose module list is large
+ * enough to make any walker hungry, and a real node to submit them to.
  */
-import { closeSync, cpSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, cpSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
@@ -51,9 +52,32 @@ export function writeBigAppSymbols(dir: string, megabytes: number): number {
 }
 
 /**
+ * Puts a named pipe where a symbol file is looked for: a read of it waits, like a read
+ * from a symbol store that stopped answering (a hung network mount), until `release()`
+ * ends it and removes the pipe. Whoever waits on it never checks a deadline.
+ */
+export function hangingSymbolFile(dir: string, relativePath: string): { release(): void } {
+  const file = join(dir, relativePath);
+  mkdirSync(dirname(file), { recursive: true });
+  execFileSync('mkfifo', [file]);
+  return {
+    release() {
+      // Opening the write end lets the waiting open return; closing it gives the reader
+      // an end of file. With no reader waiting, the open fails (ENXIO) and there is nothing to free.
+      try {
+        closeSync(openSync(file, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+      }
+      rmSync(file, { force: true });
+    },
+  };
+}
+
+/**
  * An AMD64 Linux minidump with `count` modules that all share one long name: about 108
  * bytes per module on disk, far more once read (each module becomes an object and a
- * line of `json_dump`), and slow to index.
+ * line of `json_dump`).
  */
 export function manyModulesDump(count: number, nameLength = 2000): Buffer {
   const header = 32;

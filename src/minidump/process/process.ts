@@ -11,13 +11,14 @@
  *   its stack start; without any stack memory only the context frame is produced.
  * Never throws on a bad dump: problems land in `errors`.
  */
-import type { CodeModule, SymbolSupplier } from '../contracts.js';
+import type { CodeModule, MemoryRegion, SymbolSupplier } from '../contracts.js';
 import type { Minidump, MinidumpThread, SystemInfo, UnloadedModule } from '../reader/types.js';
 import type { SymbolSource } from '../unwind/frame.js';
 import { ModuleIndex } from '../unwind/modules.js';
 import { regionMemory } from '../unwind/region-memory.js';
 import { walkStack, type SymbolizedFrame, type WalkLimits } from '../unwind/walk.js';
 import { reportFrames, type ReportFrame } from './frames.js';
+import { firstRegionsHolding } from './stack-regions.js';
 import { MemoizedSymbols } from './symbol-source.js';
 
 export interface ProcessOptions extends WalkLimits {
@@ -67,10 +68,11 @@ function unloadedAsModules(list: readonly UnloadedModule[]): CodeModule[] {
   return list.map((m) => ({ base: m.base, size: m.size, codeFile: m.codeFile, codeId: m.codeId, debugFile: '', debugId: '', version: '' }));
 }
 
-function stackRegionOf(dump: Minidump, thread: MinidumpThread) {
+/** A thread's own stack bytes, else the first memory list region holding its stack start. */
+function stackRegionOf(thread: MinidumpThread, memoryListStacks: ReadonlyMap<bigint, MemoryRegion>): MemoryRegion | undefined {
   if (thread.stack && thread.stack.bytes.length > 0) return thread.stack;
   if (thread.stackStart === 0n) return undefined;
-  return dump.memoryList.find((r) => thread.stackStart >= r.base && thread.stackStart < r.base + BigInt(r.bytes.length));
+  return memoryListStacks.get(thread.stackStart);
 }
 
 export async function processMinidump(dump: Minidump, supplier: SymbolSupplier, options: ProcessOptions = {}): Promise<ProcessState> {
@@ -91,6 +93,8 @@ export async function processMinidump(dump: Minidump, supplier: SymbolSupplier, 
 
   const threads: ProcessedThread[] = [];
   const symbolStatus = new Map<CodeModule, SymbolStatus>();
+  const withoutStack = dump.threads.filter((t) => !(t.stack && t.stack.bytes.length > 0) && t.stackStart !== 0n);
+  const memoryListStacks = firstRegionsHolding(dump.memoryList, withoutStack.map((t) => t.stackStart));
   let requestingThread = -1;
   for (const thread of dump.threads) {
     if (dumpThreadId !== undefined && thread.threadId === dumpThreadId) continue;
@@ -104,7 +108,7 @@ export async function processMinidump(dump: Minidump, supplier: SymbolSupplier, 
         if (crashed) context = dump.exception?.context ?? thread.context;
       }
     }
-    const region = stackRegionOf(dump, thread);
+    const region = stackRegionOf(thread, memoryListStacks);
     if (!region) errors.push(`thread ${thread.threadId}: no stack memory`);
     let walked: SymbolizedFrame[] = [];
     let truncated = false;
@@ -127,7 +131,7 @@ export async function processMinidump(dump: Minidump, supplier: SymbolSupplier, 
       const result = await symbols.get(frame.module);
       symbolStatus.set(frame.module, result.status === 'loaded' && result.symbols.corrupt ? 'corrupt' : result.status);
     }
-    threads.push({ threadId: thread.threadId, name: thread.name ?? dump.threadNames.get(thread.threadId), walked, frames: walked.flatMap(reportFrames), truncated });
+    threads.push({ threadId: thread.threadId, name: thread.name, walked, frames: walked.flatMap(reportFrames), truncated });
   }
   if (requestingThreadId !== undefined && requestingThread === -1 && dump.threads.length > 0) {
     errors.push(`requesting thread ${requestingThreadId} not found`);

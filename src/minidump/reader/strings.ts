@@ -17,6 +17,19 @@ function admit(bytes: Bytes, rva: number, length: number): string | undefined {
   return undefined;
 }
 
+/**
+ * Charges one more use of an already decoded string (a name the dump maps to several
+ * records, such as one thread id shared by thousands of threads) to the file's decoding
+ * budget: each use is copied into the output, so a name decoded once must not be repeated
+ * without limit. False when the budget is spent.
+ */
+export function chargeRepeatedString(bytes: Bytes, value: string): boolean {
+  const length = 2 * value.length;
+  if (length > bytes.stringBudget) return false;
+  bytes.stringBudget -= length;
+  return true;
+}
+
 const utf16 = new TextDecoder('utf-16le', { fatal: false });
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 

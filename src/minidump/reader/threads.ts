@@ -3,7 +3,7 @@ import { Size } from './constants.js';
 import { readContext } from './context.js';
 import { listStart, memoryBytes } from './memory.js';
 import type { Problems } from './problems.js';
-import { readMinidumpString } from './strings.js';
+import { chargeRepeatedString, readMinidumpString } from './strings.js';
 import type { MinidumpThread } from './types.js';
 
 /**
@@ -29,6 +29,7 @@ export function readThreadList(
   const fits = Math.floor(Math.max(0, stream.length - start) / Size.THREAD);
   if (count > fits) problems.report(where, `declares ${count} threads but the stream holds ${fits}`);
   const threads: MinidumpThread[] = [];
+  let namesDropped = 0;
   for (let i = 0; i < Math.min(count, fits); i++) {
     const f = new Fields(stream, start + i * Size.THREAD);
     const threadId = f.u32(0);
@@ -38,6 +39,11 @@ export function readThreadList(
     const stackRva = f.u32(36);
     const contextSize = f.u32(40);
     const contextRva = f.u32(44);
+    let name = names.get(threadId);
+    if (name !== undefined && !chargeRepeatedString(file, name)) {
+      name = undefined;
+      namesDropped++;
+    }
     threads.push({
       threadId,
       suspendCount: f.u32(4),
@@ -49,9 +55,10 @@ export function readThreadList(
       stackRva,
       stack: memoryBytes(file, stackStart, stackSize, stackRva, `${label} stack`, problems, true),
       context: readContext(file, { size: contextSize, rva: contextRva }, systemArch, `${label} context`, problems),
-      name: names.get(threadId),
+      name,
     });
   }
+  if (namesDropped > 0) problems.report(where, `${namesDropped} thread names left out: strings exceed the file's size many times over`);
   return threads;
 }
 

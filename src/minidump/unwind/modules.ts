@@ -7,6 +7,7 @@
  * lists and frame attributions match the reference.
  */
 import type { CodeModule } from '../contracts.js';
+import { firstClaims } from './first-claims.js';
 
 export class ModuleIndex {
   /** Accepted modules, sorted by base address. */
@@ -17,17 +18,14 @@ export class ModuleIndex {
   readonly rejected: readonly CodeModule[];
 
   constructor(dumpOrder: readonly CodeModule[]) {
-    const accepted: CodeModule[] = [];
-    const rejected: CodeModule[] = [];
-    for (const module of dumpOrder) {
-      const end = module.base + module.size;
-      const overlaps = accepted.some((m) => module.base < m.base + m.size && m.base < end);
-      // Breakpad's range map also rejects ranges that wrap past the top of the address space.
-      if (module.size <= 0n || overlaps || end - 1n > 0xffff_ffff_ffff_ffffn) rejected.push(module);
-      else accepted.push(module);
-    }
-    this.main = dumpOrder.length > 0 && accepted.includes(dumpOrder[0]) ? dumpOrder[0] : undefined;
-    this.modules = accepted.sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
+    // Breakpad's range map also rejects empty ranges and ranges that wrap past the top of
+    // the address space.
+    const candidates = dumpOrder.filter((m) => m.size > 0n && m.base + m.size - 1n <= 0xffff_ffff_ffff_ffffn);
+    const kept = firstClaims(candidates.map((m) => ({ start: m.base, end: m.base + m.size })));
+    const accepted = new Set(candidates.filter((_, i) => kept[i]));
+    const rejected = dumpOrder.filter((m) => !accepted.has(m));
+    this.main = dumpOrder.length > 0 && accepted.has(dumpOrder[0]) ? dumpOrder[0] : undefined;
+    this.modules = [...accepted].sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
     this.rejected = rejected;
   }
 
