@@ -23,7 +23,7 @@ describe('fuzzing symbol upload zips', () => {
   }, 60_000);
 
   for (const { name, input } of savedFindings('zip')) {
-    // hang-*: busboy's hang below; the target skips that input class until the role is fixed.
+    // hang-*: busboy's hang below, found before symbol uploads moved to Mayday's own reader.
     it(`replays finding ${name} cleanly`, async () => {
       expect(await withinHangBound(replay(target, input).then(() => 'answered'))).toBe('answered');
     });
@@ -33,8 +33,8 @@ describe('fuzzing symbol upload zips', () => {
 // Found by the fuzzer (zip target, multipart form): busboy 1.6.0 never finishes a form in
 // which delimiters follow the closing one and the body then ends inside a file part, so
 // `receiveUpload` awaits forever and the request hangs (its staging folder and open file
-// with it). Fixed in receive-upload.ts: once the body has ended, the parser has a second to
-// finish, then the form is refused.
+// with it). Fixed: symbol uploads read forms with the collector's multipart reader
+// (src/common/multipart.ts), which ignores what follows the closing delimiter.
 describe('POST /symbols/upload with parts after the closing delimiter', () => {
   let s: SymbolsApp;
   beforeEach(async () => {

@@ -91,6 +91,51 @@ describe('POST /symbols/upload: sym-upload-v1', () => {
   });
 });
 
+describe('POST /symbols/upload: forms that are cut, crowded or padded', () => {
+  const post = (form: { body: Buffer; contentType: string }) =>
+    s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': s.token(['upload_symbols']) }, payload: form.body });
+
+  it('refuses a form cut before its closing delimiter, and stores nothing: a cut upload would store a cut file', async () => {
+    const form = symUploadV1Form(symText('libcut.so'));
+    // Cut at a line end inside the file: what is left is still a valid .sym on its own.
+    const cut = form.body.subarray(0, form.body.lastIndexOf('\nFUNC') + 1);
+    const response = await post({ body: cut, contentType: form.contentType });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatch(/ended before the closing delimiter/);
+    expect(s.stored).toEqual([]);
+  });
+
+  it('ignores what follows the closing delimiter', async () => {
+    const form = symUploadV1Form(symText('libtail.so'));
+    const boundary = /boundary=(.+)$/.exec(form.contentType)![1];
+    const tail = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="x"; filename="y.sym"\r\n\r\nnot read`);
+    const response = await post({ body: Buffer.concat([form.body, tail]), contentType: form.contentType });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json().files).toHaveLength(1);
+  });
+
+  it('refuses more than 100 form fields, and a field longer than 64 KB, with 413', async () => {
+    const text = symText('libmany.so');
+    const crowded = makeMultipart([...Array.from({ length: 101 }, (_, i) => ({ name: `f${i}`, value: 'v' })), { name: 'symbol_file', value: text, filename: 'x.sym' }]);
+    const many = await post(crowded);
+    expect(many.statusCode, many.body).toBe(413);
+    expect(many.json().error).toMatch(/more than 100 form fields/);
+    const long = await post(makeMultipart([{ name: 'os', value: 'L'.repeat(65 * 1024) }, { name: 'symbol_file', value: text, filename: 'x.sym' }]));
+    expect(long.statusCode, long.body).toBe(413);
+    expect(long.json().error).toMatch(/form field "os" is longer than 65536 bytes/);
+    expect(s.stored).toEqual([]);
+  });
+
+  it('refuses a form whose Content-Type has no boundary, or whose body has no delimiter, with 400', async () => {
+    const noBoundary = await post({ body: Buffer.from('x'), contentType: 'multipart/form-data' });
+    expect(noBoundary.statusCode).toBe(400);
+    expect(noBoundary.json().error).toMatch(/no boundary/);
+    const noDelimiter = await post({ body: Buffer.from('just text'), contentType: 'multipart/form-data; boundary=b' });
+    expect(noDelimiter.statusCode).toBe(400);
+    expect(noDelimiter.json().error).toMatch(/no multipart delimiter/);
+  });
+});
+
 describe('POST /symbols/upload: authentication', () => {
   it('needs a token, a valid one, with upload_symbols (admin implies it)', async () => {
     const form = symUploadV1Form(symText('libfoo.so'));

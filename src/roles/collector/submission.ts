@@ -3,12 +3,12 @@ import { createCrashId, THROTTLE_ACCEPT, THROTTLE_DEFER } from '../../common/cra
 import type { DumpInfo, RawCrash, RawCrashStore, RawCrashWriter } from '../../ports/raw-crash-store.js';
 import { AnnotationCollector } from './annotations.js';
 import { checkFraming, guardPace, gunzip, limitBytes } from './body.js';
-import { parseMultipartType } from './content-type.js';
+import { parseMultipartType, type MultipartType } from '../../common/multipart-type.js';
 import { DumpSink } from './dump-sink.js';
 import { MAIN_DUMP, sanitizeDumpName } from './dump-names.js';
 import { normaliseFieldNames } from './field-names.js';
 import { MAX_STORED_JSON, jsonLengthBound } from './json-size.js';
-import { readMultipart, type PartHeaders } from './multipart.js';
+import { MultipartMalformed, readMultipart, type PartHeaders } from '../../common/multipart.js';
 import { boundedNotes } from './notes.js';
 import { protectedAnnotationNames } from './protected-annotations.js';
 import { SubmissionRefused, malformed, tooLarge } from './refusal.js';
@@ -96,7 +96,12 @@ function header(headers: SubmissionRequest['headers'], name: string): string | u
 
 export async function receiveSubmission(request: SubmissionRequest, context: SubmissionContext): Promise<SubmissionOutcome> {
   const { limits, store, throttler } = context;
-  const type = parseMultipartType(header(request.headers, 'content-type'));
+  let type: MultipartType;
+  try {
+    type = parseMultipartType(header(request.headers, 'content-type'));
+  } catch (error) {
+    throw error instanceof MultipartMalformed ? malformed(error.what, error.message) : error;
+  }
   const framing = checkFraming(
     { 'content-length': header(request.headers, 'content-length'), 'content-encoding': header(request.headers, 'content-encoding'), 'transfer-encoding': header(request.headers, 'transfer-encoding') },
     limits.maxRequestSize,
@@ -204,6 +209,7 @@ export async function receiveSubmission(request: SubmissionRequest, context: Sub
     await sink?.cancel();
     await writer?.abort().catch(() => undefined);
     if (error instanceof SubmissionRefused) throw error;
+    if (error instanceof MultipartMalformed) throw malformed(error.what, error.message);
     if (error instanceof StorageFailed) throw error;
     // Anything else came from a dump write: storage failed under us.
     if (sink !== undefined || writer !== undefined) throw new StorageFailed(error);

@@ -13,13 +13,13 @@
  * Nothing is stored here: the caller validates every staged file and only then stores.
  */
 
-import busboy from 'busboy';
-import { createWriteStream } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+import { MultipartMalformed, readMultipart } from '../../common/multipart.js';
+import { parseMultipartType } from '../../common/multipart-type.js';
 import { extractZip } from './extract-zip.js';
 import { byteLimit, checkDeclaredLength, receiveToFile } from './receive-body.js';
 import { quoteName } from './safe-names.js';
@@ -64,8 +64,10 @@ export async function receiveUpload(
   throw new UploadRefused(415, `expected multipart/form-data (sym_upload) or application/zip, got ${quoteName(contentType || 'no Content-Type')}`);
 }
 
-/** How long the multipart parser may take to finish once the body has ended. */
-const FORM_END_GRACE_MS = 1000;
+/** Form fields (the parts without a file name) of one upload: as many and as long as sym_upload needs, with room. */
+const MAX_FIELDS = 100;
+const MAX_FIELD_BYTES = 64 * 1024;
+const STORAGE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE']);
 
 interface Part {
   field: string;
@@ -74,52 +76,91 @@ interface Part {
   size: number;
 }
 
+/** A form field being read: its name and the bytes so far. */
+interface OpenField {
+  name: string;
+  chunks: Buffer[];
+  bytes: number;
+}
+
+/**
+ * Reads the form with the collector's streaming multipart reader (`common/multipart.ts`,
+ * fuzzed with every submission): file parts go to staging files as they arrive, with the
+ * disk's pace as back-pressure; fields are kept in memory, bounded. A body that ends before
+ * the closing delimiter is refused (a cut upload must not store a cut file), and what
+ * follows the closing delimiter is ignored, so no form can leave the request waiting.
+ */
 async function receiveMultipart(headers: { 'content-type'?: string }, body: Readable, stagingDir: string, limits: UploadLimits): Promise<ReceivedUpload> {
   const fields = new Map<string, string>();
   const parts: Part[] = [];
-  const writes: Promise<void>[] = [];
-  let parser: busboy.Busboy;
-  try {
-    parser = busboy({
-      headers: headers as Record<string, string>,
-      limits: { files: limits.maxFiles, fields: 100, fieldSize: 64 * 1024, fileSize: limits.maxUploadBytes },
-    });
-  } catch (error) {
-    throw new UploadRefused(400, `malformed multipart request: ${(error as Error).message}`);
-  }
   const bodyLimit = byteLimit(limits.maxUploadBytes, 'the upload');
-  let refusal: UploadRefused | undefined;
-  parser.on('field', (name, value) => fields.set(name, value));
-  parser.on('filesLimit', () => (refusal ??= new UploadRefused(413, `more than ${limits.maxFiles} files in one upload`)));
-  const fileStreams: Readable[] = [];
-  parser.on('file', (field, stream, info) => {
-    fileStreams.push(stream);
-    const file = path.join(stagingDir, `part-${parts.length}`);
-    const part: Part = { field, filename: info.filename ?? '', file, size: 0 };
-    parts.push(part);
-    stream.on('data', (chunk: Buffer) => (part.size += chunk.length));
-    const write = pipeline(stream, createWriteStream(file, { flags: 'wx' }));
-    // When the body fails midway the writes fail too; that error is the body's, reported once.
-    write.catch(() => {});
-    writes.push(write);
-  });
-  // busboy 1.6 never finishes a form whose body ends inside a file part that follows the
-  // closing delimiter (found by fuzzing): once the body has ended, the parser gets a moment
-  // to finish, then is ended with an error, and so is every file part still open.
-  body.once('end', () => {
-    const stalled = setTimeout(() => parser.destroy(new Error('the form ended inside a part')), FORM_END_GRACE_MS);
-    stalled.unref();
-    parser.once('close', () => clearTimeout(stalled));
-  });
+  let output: FileHandle | undefined;
+  let fieldCount = 0;
+  // The form's own error: stopping the reading mid-body makes pipeline report the abort
+  // of the body instead of the cause.
+  let cause: unknown;
   try {
-    await pipeline(body, bodyLimit, parser);
-    await Promise.all(writes);
-  } catch (error) {
-    for (const stream of fileStreams) stream.destroy();
+    const { boundary } = parseMultipartType(headers['content-type']);
+    const readForm = async (source: AsyncIterable<Buffer>): Promise<void> => {
+      let part: Part | undefined;
+      let field: OpenField | undefined;
+      for await (const event of readMultipart(source, boundary)) {
+        switch (event.kind) {
+          case 'part': {
+            const { name = '', filename, contentType } = event.part;
+            if (filename !== undefined || contentType === 'application/octet-stream') {
+              if (parts.length >= limits.maxFiles) throw new UploadRefused(413, `more than ${limits.maxFiles} files in one upload`);
+              part = { field: name, filename: filename ?? '', file: path.join(stagingDir, `part-${parts.length}`), size: 0 };
+              parts.push(part);
+              output = await open(part.file, 'wx');
+            } else {
+              if (++fieldCount > MAX_FIELDS) throw new UploadRefused(413, `more than ${MAX_FIELDS} form fields in one upload`);
+              field = { name, chunks: [], bytes: 0 };
+            }
+            break;
+          }
+          case 'data':
+            if (part && output) {
+              part.size += event.chunk.length;
+              await output.write(event.chunk);
+            } else if (field) {
+              field.bytes += event.chunk.length;
+              if (field.bytes > MAX_FIELD_BYTES) throw new UploadRefused(413, `form field ${quoteName(field.name)} is longer than ${MAX_FIELD_BYTES} bytes`);
+              // A copy: the reader may hand out views of a buffer it goes on using.
+              field.chunks.push(Buffer.from(event.chunk));
+            }
+            break;
+          case 'end':
+            if (output) {
+              await output.close();
+              output = undefined;
+            }
+            if (field) fields.set(field.name, Buffer.concat(field.chunks).toString('utf8'));
+            part = undefined;
+            field = undefined;
+            break;
+          case 'unterminated':
+            throw new UploadRefused(400, 'malformed multipart request: the body ended before the closing delimiter (a cut upload)');
+        }
+      }
+    };
+    await pipeline(body, bodyLimit, async (source: AsyncIterable<Buffer>) => {
+      try {
+        await readForm(source);
+      } catch (error) {
+        cause ??= error;
+        throw error;
+      }
+    });
+  } catch (thrown) {
+    const error = cause ?? thrown;
+    await output?.close().catch(() => undefined);
     if (error instanceof UploadRefused) throw error;
+    if (error instanceof MultipartMalformed) throw new UploadRefused(400, `malformed multipart request: ${error.message}`);
+    // The staging disk failing is the server's fault; anything else broke the body midway.
+    if (STORAGE_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
     throw new UploadRefused(400, `malformed multipart request: ${(error as Error).message}`);
   }
-  if (refusal) throw refusal;
   if (parts.length === 0) throw new UploadRefused(400, 'the upload has no file (sym_upload sends it as "symbol_file")');
 
   const symbolFile = parts.find((p) => p.field === 'symbol_file');

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { readMultipart } from '../../../src/roles/collector/multipart.js';
-import { SubmissionRefused } from '../../../src/roles/collector/refusal.js';
+import { MultipartMalformed, readMultipart } from '../../../src/common/multipart.js';
 import { multipartBody } from './http.js';
 
 /**
@@ -30,7 +29,7 @@ async function read(chunks: Buffer[], boundary: string): Promise<Outcome> {
       else unterminated = true;
     }
   } catch (error) {
-    if (error instanceof SubmissionRefused) return { refused: `${error.reason}: ${error.message}` };
+    if (error instanceof MultipartMalformed) return { refused: `malformed_multipart: ${error.message}` };
     throw error;
   }
   return { parts, unterminated };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { readMultipart, type MultipartEvent } from '../../../src/roles/collector/multipart.js';
-import { parseMultipartType } from '../../../src/roles/collector/content-type.js';
+import { MultipartMalformed, readMultipart, type MultipartEvent } from '../../../src/common/multipart.js';
+import { parseMultipartType } from '../../../src/common/multipart-type.js';
 import { Throttler, sampleDraws, throttleRulesFromConfig } from '../../../src/roles/collector/throttler.js';
 import { normaliseFieldNames } from '../../../src/roles/collector/field-names.js';
 import { sanitizeDumpName } from '../../../src/roles/collector/dump-names.js';
@@ -75,7 +75,7 @@ describe('multipart reader', () => {
   });
 
   it('refuses a body without any delimiter', async () => {
-    await expect(events([Buffer.from('hello')], boundary)).rejects.toMatchObject({ reason: 'malformed_multipart' });
+    await expect(events([Buffer.from('hello')], boundary)).rejects.toBeInstanceOf(MultipartMalformed);
   });
 });
 

@@ -1,4 +1,3 @@
-import { malformed } from './refusal.js';
 
 /**
  * A streaming multipart reader that accepts what real crash reporters send, not only what
@@ -20,6 +19,20 @@ import { malformed } from './refusal.js';
  * limits are on what the bytes are (a header block, a padding run), not on how much
  * happens to be buffered.
  */
+
+/**
+ * The request is not a multipart body this reader can take; the message says why, `what`
+ * names the class (the collector answers `Discarded=malformed_<what>`).
+ */
+export class MultipartMalformed extends Error {
+  constructor(
+    message: string,
+    readonly what = 'multipart',
+  ) {
+    super(message);
+    this.name = 'MultipartMalformed';
+  }
+}
 
 export interface PartHeaders {
   /** Header names lower-cased; the first of a repeated header wins. */
@@ -89,7 +102,7 @@ export async function* readMultipart(source: AsyncIterable<Buffer>, boundary: st
         // Over the limit whether the block's end arrived in this chunk or is still to come
         // (an end within the limit would be in the buffer by now).
         if (end === undefined ? buffer.length >= MAX_HEADER_BLOCK + LONGEST_BLOCK_END : end.headersEnd > MAX_HEADER_BLOCK) {
-          throw malformed('multipart', `a part's headers exceed ${MAX_HEADER_BLOCK} bytes`);
+          throw new MultipartMalformed(`a part's headers exceed ${MAX_HEADER_BLOCK} bytes`);
         }
         if (end === undefined) break;
         const part = parsePartHeaders(buffer.subarray(0, end.headersEnd).toString('utf8'));
@@ -104,7 +117,7 @@ export async function* readMultipart(source: AsyncIterable<Buffer>, boundary: st
   }
 
   if (state === 'epilogue') return;
-  if (state === 'preamble') throw malformed('multipart', 'the body holds no multipart delimiter');
+  if (state === 'preamble') throw new MultipartMalformed('the body holds no multipart delimiter');
   // The body ended inside a part (or its headers): end it there, without a trailing line break.
   if (state === 'data' && inPart) {
     let end = buffer.length;

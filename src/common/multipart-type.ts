@@ -1,9 +1,9 @@
-import { malformed } from './refusal.js';
+import { MultipartMalformed } from './multipart.js';
 
 /**
  * The request's Content-Type, read as real clients write it: `multipart/form-data` or
  * `multipart/mixed` (some older Breakpad-derived clients), parameters in any order and
- * case, the boundary quoted or not. Only what the collector needs is kept.
+ * case, the boundary quoted or not. Only what the collector and symbol uploads need is kept.
  */
 export interface MultipartType {
   subtype: 'form-data' | 'mixed';
@@ -14,10 +14,10 @@ export interface MultipartType {
 const MAX_BOUNDARY = 200;
 
 export function parseMultipartType(header: string | undefined): MultipartType {
-  if (header === undefined || header.trim() === '') throw malformed('no_content_type', 'the request has no Content-Type');
+  if (header === undefined || header.trim() === '') throw new MultipartMalformed('the request has no Content-Type', 'no_content_type');
   const [mediaType, ...rest] = splitParameters(header);
   const match = /^multipart\/(form-data|mixed)$/i.exec(mediaType.trim());
-  if (!match) throw malformed('wrong_content_type', `expected multipart/form-data, got ${mediaType.trim() || 'nothing'}`);
+  if (!match) throw new MultipartMalformed(`expected multipart/form-data, got ${mediaType.trim() || 'nothing'}`, 'wrong_content_type');
   const params = new Map<string, string>();
   for (const param of rest) {
     const eq = param.indexOf('=');
@@ -28,8 +28,8 @@ export function parseMultipartType(header: string | undefined): MultipartType {
     if (!params.has(name)) params.set(name, value);
   }
   const boundary = params.get('boundary');
-  if (boundary === undefined || boundary === '') throw malformed('no_boundary', 'the Content-Type has no boundary');
-  if (boundary.length > MAX_BOUNDARY) throw malformed('bad_boundary', `the boundary is longer than ${MAX_BOUNDARY} characters`);
+  if (boundary === undefined || boundary === '') throw new MultipartMalformed('the Content-Type has no boundary', 'no_boundary');
+  if (boundary.length > MAX_BOUNDARY) throw new MultipartMalformed(`the boundary is longer than ${MAX_BOUNDARY} characters`, 'bad_boundary');
   return { subtype: match[1].toLowerCase() as MultipartType['subtype'], boundary };
 }
 
