@@ -4,7 +4,7 @@ import type { TargetEntry } from '../target.js';
 export const TARGETS: Readonly<Record<string, TargetEntry>> = {
   multipart: {
     description: 'collector: a whole /submit body (gzip, chunking, multipart, annotations) through receiveSubmission',
-    instrument: ['src/roles/collector'],
+    instrument: ['src/roles/collector', 'src/common/multipart.ts', 'src/common/multipart-type.ts'],
     module: 'multipart',
   },
   minidump: {
@@ -19,8 +19,10 @@ export const TARGETS: Readonly<Record<string, TargetEntry>> = {
   },
   zip: {
     description: 'symbol upload zips: receiving, extraction (yauzl, bomb limits, entry names), validation of each entry',
-    // What an application/zip upload runs (not the plugin, the multipart form, the report).
+    // What an upload runs up to validation (not the plugin or the report).
     instrument: [
+      'src/common/multipart.ts',
+      'src/common/multipart-type.ts',
       'src/roles/symbols/receive-upload.ts',
       'src/roles/symbols/receive-body.ts',
       'src/roles/symbols/extract-zip.ts',
