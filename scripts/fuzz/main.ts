@@ -58,7 +58,7 @@ function parseArguments(argv: readonly string[]): Arguments {
     runs: number('--runs', 1_000_000),
     seed: number('--seed', Date.now() % 2 ** 31),
     maxSeconds: maxSeconds === undefined ? undefined : number('--max-seconds', 0),
-    budgetMillis: number('--budget-ms', 1000),
+    budgetMillis: number('--budget-ms', TARGETS[target].budgetMillis ?? 1000),
     hangSeconds: number('--hang-seconds', 10),
     maxFindings: number('--max-findings', 20),
     findingsDir: resolve(option('--findings') ?? join(PROJECT_ROOT, 'test-artifacts/fuzz', target)),

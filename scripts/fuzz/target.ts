@@ -59,4 +59,6 @@ export interface TargetEntry {
   readonly instrument: readonly string[];
   /** The module under scripts/fuzz/targets/ (without extension). */
   readonly module: string;
+  /** Time one input may take before it is a `slow` finding, unless `--budget-ms` says otherwise (1,000 ms). */
+  readonly budgetMillis?: number;
 }
