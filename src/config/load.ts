@@ -1,4 +1,5 @@
 import { parseIni, type IniDocument } from './ini.js';
+import { checkRequirements } from './requirements.js';
 import { RULE_NAME, parseRule, type NamedRule, type OptionSpec } from './option-types.js';
 import { SCHEMA, findOption as findAnyOption, listOptions, type Config } from './schema.js';
 
@@ -120,6 +121,8 @@ export function loadConfig(input: LoadInput): LoadResult {
       findings.push({ source: input.file?.name ?? 'configuration', severity: 'error', message: `${section}.${key} is required: ${spec.description}` });
     }
   }
+
+  findings.push(...checkRequirements(values, origins, input.file?.name ?? 'configuration'));
 
   const hasErrors = findings.some((f) => f.severity === 'error');
   return { config: hasErrors ? undefined : build(values), findings, origins };

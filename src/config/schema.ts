@@ -8,7 +8,7 @@ import { boolean, duration, integer, list, oneOf, optional, path, regex, rules, 
  *
  * Relative paths are resolved against `node.data_dir`.
  */
-export const ROLES = ['collector', 'processor', 'web'] as const;
+export const ROLES = ['collector', 'processor', 'web', 'scheduler'] as const;
 
 /** A list of IP addresses and CIDR blocks, or proxy-addr's names for ranges (what Fastify's `trustProxy` takes). */
 function addressList(options: { description: string; default: string[] }): OptionSpec<string[]> {
@@ -82,20 +82,33 @@ export const SCHEMA = {
     }),
   },
   storage: {
-    backend: oneOf(['fs'] as const, { description: 'Where raw and processed crashes are kept: "fs" is the local filesystem.', default: 'fs' }),
-    raw_path: path({ description: 'Directory of raw crashes (annotations and dumps), partitioned by submission date.', default: 'raw' }),
-    processed_path: path({ description: 'Directory of processed crashes, partitioned by submission date.', default: 'processed' }),
-    fsync: boolean({ description: 'Flush each raw crash to disk before acknowledging it. Turning this off risks losing acknowledged crashes on power loss.', default: true }),
+    backend: oneOf(['fs', 's3'] as const, { description: 'Where raw and processed crashes are kept: "fs" is the local filesystem (one host); "s3" is an S3-compatible bucket (`s3_*` options), shared by collectors and processors on many hosts, in Socorro\'s key layout (v1/raw_crash/YYYYMMDD/ID, v1/dump_names/ID, v1/DUMP/ID, v1/processed_crash/ID).', default: 'fs' }),
+    raw_path: path({ description: 'Directory of raw crashes (annotations and dumps), partitioned by submission date (backend = fs).', default: 'raw' }),
+    processed_path: path({ description: 'Directory of processed crashes, partitioned by submission date (backend = fs).', default: 'processed' }),
+    fsync: boolean({ description: 'Flush each raw crash to disk before acknowledging it (backend = fs). Turning this off risks losing acknowledged crashes on power loss.', default: true }),
+    s3_bucket: optional(string({ description: 'Bucket of raw and processed crashes when backend = s3.' })),
+    s3_prefix: string({ description: 'Key prefix inside the bucket (before "v1/"), e.g. "crashes/".', default: '' }),
+    s3_endpoint: optional(url({ description: 'Endpoint of an S3-compatible server (MinIO, Ceph); AWS when unset.', protocols: ['http', 'https'] })),
+    s3_region: string({ description: 'Region of the bucket.', default: 'us-east-1' }),
+    s3_access_key_id: optional(string({ description: 'Access key id; when unset the AWS SDK\'s default credential chain (environment, profile, instance role) is used.', secret: true })),
+    s3_secret_access_key: optional(string({ description: 'Secret access key matching s3_access_key_id.', secret: true })),
+    s3_force_path_style: boolean({ description: 'Address the bucket as ENDPOINT/BUCKET (most self-hosted servers need this) instead of BUCKET.ENDPOINT.', default: true }),
   },
   queue: {
-    backend: oneOf(['sqlite'] as const, { description: 'Processing queue back end: "sqlite" is an embedded durable queue.', default: 'sqlite' }),
-    path: path({ description: 'SQLite file of the embedded queue.', default: 'queue.sqlite' }),
+    backend: oneOf(['sqlite', 'rabbitmq'] as const, { description: 'Processing queue back end: "sqlite" is an embedded durable queue (one host); "rabbitmq" is a RabbitMQ broker (`url`), with its bookkeeping (waiting crashes, attempts, dead letters) in the PostgreSQL database, so it needs database.backend = postgresql.', default: 'sqlite' }),
+    path: path({ description: 'SQLite file of the embedded queue (backend = sqlite).', default: 'queue.sqlite' }),
+    url: optional(url({ description: 'AMQP URL of the RabbitMQ broker when backend = rabbitmq, e.g. amqp://user:password@host:5672/vhost.', protocols: ['amqp', 'amqps'], secret: true })),
+    prefix: string({ description: 'Prefix of the RabbitMQ queue names (PREFIXpriority, PREFIXstandard, PREFIXreprocessing), so that several deployments can share a broker.', default: 'mayday.' }),
+    prefetch: integer({ description: 'Crashes a processor holds from RabbitMQ before acknowledging (the consumer prefetch).', default: 16, min: 1, max: 1000 }),
     fsync: boolean({ description: 'Flush the queue database to disk on every commit. Off by default: an accepted crash is made durable by the raw crash store before the client is answered, and a queue entry lost to a power failure is put back by the processor\'s verify-processed job; the queue then costs the collector no fsync per crash.', default: false }),
     visibility_timeout: duration({ description: 'A crash taken by a processor and not acknowledged within this time is handed out again.', default: 5 * 60_000, min: 1000 }),
   },
   database: {
-    backend: oneOf(['sqlite'] as const, { description: 'Crash index and metadata database: "sqlite" is embedded.', default: 'sqlite' }),
-    path: path({ description: 'SQLite file of the crash index.', default: 'mayday.sqlite' }),
+    backend: oneOf(['sqlite', 'postgresql'] as const, { description: 'Crash index and metadata database (node registry, accounts and tokens, missing symbols, queue bookkeeping): "sqlite" is embedded (one host); "postgresql" is a PostgreSQL server (`url`), shared by every node.', default: 'sqlite' }),
+    path: path({ description: 'SQLite file of the crash index (backend = sqlite).', default: 'mayday.sqlite' }),
+    url: optional(url({ description: 'Connection URL when backend = postgresql, e.g. postgres://mayday:password@db:5432/mayday.', protocols: ['postgres', 'postgresql'], secret: true })),
+    pool_size: integer({ description: 'Connections each node keeps to PostgreSQL at most.', default: 10, min: 1, max: 200 }),
+    statement_timeout: duration({ description: 'Longest time one PostgreSQL statement may run before the server cancels it.', default: 30_000, min: 100 }),
   },
   processor: {
     workers: optional(integer({ description: 'Worker threads that stackwalk (and parse symbols) for this node, each with its share of symbols.cache_size. Default: the number of CPUs.', min: 1, max: 256 })),
@@ -105,7 +118,7 @@ export const SCHEMA = {
     time_limit: duration({ description: 'Longest time one crash may take; a crash over it is saved as failed with a note and not retried. The stackwalker stops at it; a walk still running a tenth of it later (at least 1 s, at most 30 s) has its worker thread ended.', default: 60_000, min: 100 }),
     max_attempts: integer({ description: 'Attempts at a crash whose processing keeps failing (storage errors) before it goes to the dead letters.', default: 5, min: 1, max: 100 }),
     signature_lists: optional(path({ description: 'Directory of signature lists (sentinel.txt, irrelevant.txt, prefix.txt, line-number.txt) replacing the built-in ones file by file; see docs/signatures.md. A list with a bad regular expression stops start-up.' })),
-    verify_interval: duration({ description: 'How often the processor checks that every accepted crash of the last days is processed or queued (and queues those that are not). Also run at start.', default: 600_000, min: 1000 }),
+    verify_interval: duration({ description: 'How often the verify-processed job checks that every accepted crash of the last days is processed or queued (and queues those that are not). Run by the scheduler role (and, on a node with the processor role, no scheduler role and the embedded database, by the processor itself).', default: 600_000, min: 1000 }),
     verify_days: integer({ description: 'How many days back (today included) the verify-processed check looks.', default: 2, min: 1, max: 90 }),
     ruleset: oneOf(['default'] as const, { description: 'Ruleset for crashes from the collector (reprocessing may ask for another, such as "signature").', default: 'default' }),
   },
@@ -127,6 +140,9 @@ export const SCHEMA = {
     s3_access_key_id: optional(string({ description: 'Access key id; when unset the AWS SDK\'s default credential chain (environment, profile, instance role) is used.', secret: true })),
     s3_secret_access_key: optional(string({ description: 'Secret access key matching s3_access_key_id.', secret: true })),
     s3_force_path_style: boolean({ description: 'Address the bucket as ENDPOINT/BUCKET (most self-hosted servers need this) instead of BUCKET.ENDPOINT.', default: true }),
+  },
+  scheduler: {
+    tick_interval: duration({ description: 'How often the scheduler looks for due jobs. A job is due its interval after its last run ended, whichever scheduler ran it; runs are recorded in the database (see /api/ops/jobs).', default: 10_000, min: 100 }),
   },
   log: {
     level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, { description: 'Lowest level of log lines written (JSON, to standard output).', default: 'info' }),

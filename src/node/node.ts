@@ -4,14 +4,6 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { resolvePaths, type ResolvedPaths } from '../config/resolve.js';
-import { FsRawCrashStore } from '../adapters/fs-raw-crash-store.js';
-import { FsProcessedCrashStore } from '../adapters/fs-processed-crash-store.js';
-import { SqliteQueue } from '../adapters/sqlite-queue.js';
-import { SqliteCrashIndex } from '../adapters/sqlite-crash-index.js';
-import type { RawCrashStore } from '../ports/raw-crash-store.js';
-import type { ProcessedCrashStore } from '../ports/processed-crash-store.js';
-import type { ProcessingQueue } from '../ports/queue.js';
-import type { CrashIndex } from '../ports/crash-index.js';
 import { collectorPlugin } from '../roles/collector/plugin.js';
 import { CollectorMetrics } from '../roles/collector/metrics.js';
 import { throttleRulesFromConfig } from '../roles/collector/throttler.js';
@@ -20,7 +12,7 @@ import { join } from 'node:path';
 import { webPlugin } from '../roles/web/plugin.js';
 import { crashApiPlugin } from '../roles/web/crash-api.js';
 import { reprocessingApiPlugin } from '../roles/web/reprocessing-api.js';
-import { verifyProcessed } from '../roles/processor/verify-processed.js';
+import { verifyProcessed } from '../roles/scheduler/verify-processed.js';
 import { RULESET_NAMES } from '../schema/rulesets.js';
 import { searchApiPlugin } from '../roles/web/search-api.js';
 import { ProcessorWorker } from '../roles/processor/worker.js';
@@ -48,14 +40,14 @@ import { securityHeadersPlugin } from './security-headers.js';
 import { serverErrorsPlugin } from './server-errors.js';
 import { rateLimitsPlugin } from './rate-limits.js';
 import { describeAccess, routeAccessPlugin } from '../auth/route-access.js';
+import { SqliteJobLedger } from '../adapters/sqlite-job-ledger.js';
+import { Scheduler } from '../roles/scheduler/scheduler.js';
+import { scheduledJobs } from '../roles/scheduler/jobs.js';
+import { jobsApiPlugin } from '../roles/web/jobs-api.js';
+import { hostname } from 'node:os';
+import { buildAdapters, type Adapters } from './backends.js';
 
-/** The adapters a node built from its configuration; roles receive them as ports. */
-export interface Adapters {
-  rawCrashStore: RawCrashStore;
-  processedCrashStore: ProcessedCrashStore;
-  queue: ProcessingQueue;
-  crashIndex: CrashIndex;
-}
+export type { Adapters };
 
 export interface RunningNode {
   url: string;
@@ -69,15 +61,6 @@ export interface RunningNode {
   stackwalkPool?: StackwalkPool;
   /** Stops taking work, lets in-flight requests and crashes finish, closes storage. */
   close(): Promise<void>;
-}
-
-async function buildAdapters(config: Config, paths: ResolvedPaths): Promise<Adapters> {
-  return {
-    rawCrashStore: await FsRawCrashStore.open(paths.raw, { fsync: config.storage.fsync }),
-    processedCrashStore: await FsProcessedCrashStore.open(paths.processed),
-    queue: SqliteQueue.open(paths.queue, { visibilityTimeoutMs: config.queue.visibility_timeout, fsync: config.queue.fsync }),
-    crashIndex: SqliteCrashIndex.open(paths.database),
-  };
 }
 
 /**
@@ -166,6 +149,8 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     });
   }
   const registry = SqliteNodeRegistry.open(paths.database);
+  // The scheduler records its runs here; the web role lists them.
+  const jobLedger = roles.has('scheduler') || roles.has('web') ? SqliteJobLedger.open(paths.database) : undefined;
   if (roles.has('web')) {
     await app.register(symbolsPlugin, {
       store: symbolStore,
@@ -181,6 +166,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     await app.register(crashApiPlugin, adapters);
     await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, crashIndex: adapters.crashIndex, rulesets: RULESET_NAMES });
     await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex });
+    await app.register(jobsApiPlugin, { ledger: jobLedger! });
     await app.register(statusPlugin, {
       queue: adapters.queue,
       crashIndex: adapters.crashIndex,
@@ -225,7 +211,21 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   const port = (app.server.address() as { port: number }).port;
   const url = config.web.public_url ?? `http://${formatHost(config.web.host)}:${port}`;
   worker?.start();
-  const verifier = worker ? startVerifyProcessed(config, adapters, log) : undefined;
+  // verify-processed is the scheduler's job; a processor without a scheduler beside it on
+  // the embedded database (a one-machine node configured before the scheduler role existed)
+  // still runs it itself.
+  const verifier = worker && !roles.has('scheduler') && config.database.backend === 'sqlite' ? startVerifyProcessed(config, adapters, log) : undefined;
+  const scheduler = roles.has('scheduler')
+    ? new Scheduler({
+        ledger: jobLedger!,
+        jobs: scheduledJobs(adapters, { verifyIntervalMs: config.processor.verify_interval, verifyDays: config.processor.verify_days }, log.child({ role: 'scheduler' })),
+        owner: `${config.node.name}@${hostname()}:${process.pid}`,
+        tickMs: config.scheduler.tick_interval,
+        log: log.child({ role: 'scheduler' }),
+        metrics,
+      })
+    : undefined;
+  scheduler?.start();
   const heartbeat = new Heartbeat({
     registry,
     name: config.node.name,
@@ -252,12 +252,14 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       }
       await stackwalkPool?.close();
       if (verifier) clearInterval(verifier);
+      await scheduler?.stop();
+      await jobLedger?.close();
       await heartbeat.stop();
       await adapters.queue.close();
       await adapters.crashIndex.close();
       await missingSymbols.close();
-      tokens?.close();
-      accounts?.close();
+      await tokens?.close();
+      await accounts?.close();
       await registry.close();
       log.info('mayday node stopped');
     })();

@@ -9,7 +9,7 @@ describe('configuration loading', () => {
     const { config, findings } = loadConfig({});
     expect(findings).toEqual([]);
     expect(config?.web.port).toBe(8000);
-    expect(config?.node.roles).toEqual(['collector', 'processor', 'web']);
+    expect(config?.node.roles).toEqual(['collector', 'processor', 'web', 'scheduler']);
     expect(config?.queue.visibility_timeout).toBe(300_000);
     expect(config?.web.public_url).toBeUndefined();
   });
@@ -33,7 +33,7 @@ describe('configuration loading', () => {
       'bad.ini:4: error: unknown section [qeue] (did you mean "queue"?)',
       'bad.ini:2: error: web.port: expected an integer, got "eighty"',
       'bad.ini:3: error: unknown option web.hots (did you mean "host"?)',
-      'bad.ini:7: error: node.roles: unknown value "brewer" (allowed: collector, processor, web)',
+      'bad.ini:7: error: node.roles: unknown value "brewer" (allowed: collector, processor, web, scheduler)',
       'bad.ini:9: error: queue.visibility_timeout: expected a duration such as 500ms, 30s, 5m, 2h or 7d, got "10"',
     ]);
   });
@@ -81,5 +81,28 @@ describe('configuration loading', () => {
       if (spec.default !== undefined) expect(schema.properties[section].properties[key].default).toBe(spec.format(spec.default));
     }
     expect(schema.properties.web.properties.port.default).toBe('8000');
+  });
+
+  it('reports a back end chosen without what it needs at the line that chose it, whichever source gives each half', () => {
+    const text = '[storage]\nbackend = s3\n[queue]\nbackend = rabbitmq\n[database]\nbackend = postgresql\n';
+    const { config, findings } = loadConfig({ file: { name: 'node.ini', text } });
+    expect(config).toBeUndefined();
+    expect(findings.map(formatFinding)).toEqual([
+      'node.ini:2: error: storage.backend = s3 needs storage.s3_bucket',
+      'node.ini:6: error: database.backend = postgresql needs database.url',
+      'node.ini:4: error: queue.backend = rabbitmq needs queue.url',
+    ]);
+    // RabbitMQ keeps its bookkeeping in PostgreSQL: on SQLite it is refused.
+    const sqlite = loadConfig({ file: { name: 'node.ini', text: '[queue]\nbackend = rabbitmq\nurl = amqp://guest:guest@127.0.0.1:5672\n' } });
+    expect(sqlite.findings.map(formatFinding)).toEqual(['node.ini:2: error: queue.backend = rabbitmq keeps its bookkeeping (waiting crashes, attempts, dead letters) in PostgreSQL: set database.backend = postgresql']);
+    // The other half from the environment is enough.
+    const env = { MAYDAY_STORAGE_S3_BUCKET: 'crashes', MAYDAY_DATABASE_URL: 'postgres://db/mayday', MAYDAY_QUEUE_URL: 'amqp://broker' };
+    const complete = loadConfig({ file: { name: 'node.ini', text }, env });
+    expect(complete.findings).toEqual([]);
+    expect(complete.config?.storage).toMatchObject({ backend: 's3', s3_bucket: 'crashes', s3_prefix: '', s3_force_path_style: true });
+    expect(complete.config?.queue).toMatchObject({ backend: 'rabbitmq', url: 'amqp://broker', prefix: 'mayday.', prefetch: 16 });
+    expect(complete.config?.database).toMatchObject({ backend: 'postgresql', url: 'postgres://db/mayday', pool_size: 10, statement_timeout: 30_000 });
+    // The embedded default needs none of it.
+    expect(loadConfig({}).findings).toEqual([]);
   });
 });

@@ -183,6 +183,14 @@ export function openApiDocument(): Json {
     '/api/openapi.json': { get: { tags: ['Meta'], summary: 'This document', security: [{}], responses: { 200: json({ type: 'object' }) } } },
     '/api/': { get: { tags: ['Meta'], summary: 'This document as a readable page', security: [{}], responses: { 200: text('HTML', 'text/html') } } },
     '/status/json': { get: { tags: ['Operations'], summary: 'Processing status: queues, processors, times, history', security: [{}], responses: { 200: json({ type: 'object' }) } } },
+    '/api/ops/jobs': {
+      get: {
+        tags: ['Operations'],
+        summary: "The scheduler's jobs: last run, last success, failures in a row, next run, recent runs (Socorro's crontabber state)",
+        security: [{}],
+        responses: { 200: json({ type: 'object' }) },
+      },
+    },
     '/__lbheartbeat__': { get: { tags: ['Operations'], summary: 'Liveness (no dependency checks)', security: [{}], responses: { 200: json() } } },
     '/__heartbeat__': { get: { tags: ['Operations'], summary: 'Health of every storage and queue the node uses', security: [{}], responses: { 200: json(), 500: json({ type: 'object' }, 'A check failed.') } } },
     '/__version__': { get: { tags: ['Operations'], summary: 'What is running', security: [{}], responses: { 200: json() } } },

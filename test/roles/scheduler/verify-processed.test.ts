@@ -8,7 +8,7 @@ import { FsRawCrashStore } from '../../../src/adapters/fs-raw-crash-store.js';
 import { FsProcessedCrashStore } from '../../../src/adapters/fs-processed-crash-store.js';
 import { SqliteQueue } from '../../../src/adapters/sqlite-queue.js';
 import { createCrashId, THROTTLE_DEFER } from '../../../src/common/crash-id.js';
-import { verifyProcessed } from '../../../src/roles/processor/verify-processed.js';
+import { verifyProcessed } from '../../../src/roles/scheduler/verify-processed.js';
 
 const dirs: string[] = [];
 afterEach(() => {

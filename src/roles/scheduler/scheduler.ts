@@ -1,0 +1,126 @@
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { JobLedger } from '../../ports/job-ledger.js';
+import type { ScheduledJobName } from '../../schema/scheduled-jobs.js';
+
+/**
+ * The scheduler role (Socorro's crontabber): periodic jobs, each run recorded in the job
+ * ledger. Jobs are claimed in the ledger before they run, so two schedulers never run one
+ * job at once, and a job is due `intervalMs` after its last run ended, whoever ran it: a
+ * scheduler restarted (or replaced on another host) picks up where the ledger says.
+ */
+export interface ScheduledJob {
+  readonly name: ScheduledJobName;
+  readonly description: string;
+  /** Time from the end of one run to the next. */
+  readonly intervalMs: number;
+  /** Longest a run may take: its claim lasts this long, and its signal aborts then. */
+  readonly timeoutMs: number;
+  /** Does the work; resolves with one line saying what it did. */
+  run(signal: AbortSignal): Promise<string>;
+}
+
+export interface SchedulerOptions {
+  readonly ledger: JobLedger;
+  readonly jobs: readonly ScheduledJob[];
+  /** `name@host:pid`, as in the node registry. */
+  readonly owner: string;
+  /** How often due jobs are looked for. */
+  readonly tickMs: number;
+  readonly log: Logger;
+  readonly metrics?: Registry;
+  readonly now?: () => number;
+}
+
+/** After a failure the job is tried again this soon (or at its interval, if shorter). */
+const RETRY_AFTER_FAILURE_MS = 5 * 60_000;
+
+export class Scheduler {
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+  private readonly now: () => number;
+  private readonly runsTotal?: Counter<'job' | 'outcome'>;
+  private readonly runSeconds?: Histogram<'job'>;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.now = options.now ?? Date.now;
+    if (options.metrics) {
+      this.runsTotal = new Counter({ name: 'mayday_scheduler_job_runs_total', help: 'Runs of scheduled jobs by job and outcome.', labelNames: ['job', 'outcome'], registers: [options.metrics] });
+      this.runSeconds = new Histogram({
+        name: 'mayday_scheduler_job_seconds',
+        help: 'Duration of scheduled job runs.',
+        labelNames: ['job'],
+        buckets: [0.1, 1, 10, 60, 300, 1800, 3600],
+        registers: [options.metrics],
+      });
+    }
+  }
+
+  /** Looks for due jobs now, then every `tickMs`. */
+  start(): void {
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.ticking = this.tick().catch((error: unknown) => this.options.log.error({ err: error }, 'scheduler: reading the job ledger failed'));
+    };
+    tick();
+    this.timer = setInterval(tick, this.options.tickMs);
+    this.timer.unref();
+  }
+
+  /** Starts every due job this scheduler is not already running; resolves once they are started. */
+  async tick(): Promise<void> {
+    for (const job of this.options.jobs) {
+      if (this.stopped || this.running.has(job.name)) continue;
+      const startedAt = this.now();
+      if (!(await this.options.ledger.claim(job.name, this.options.owner, startedAt, startedAt + job.timeoutMs))) continue;
+      const controller = new AbortController();
+      const timeout = setTimeout(() => controller.abort(new Error(`${job.name} ran longer than its ${job.timeoutMs} ms`)), job.timeoutMs);
+      const done = this.runClaimed(job, startedAt, controller.signal).finally(() => {
+        clearTimeout(timeout);
+        this.running.delete(job.name);
+      });
+      this.running.set(job.name, { controller, done });
+    }
+  }
+
+  /** Waits for the runs in progress (tests, and the all-in-one node at start). */
+  async idle(): Promise<void> {
+    await this.ticking;
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  /** Stops looking for jobs, asks running ones to stop, and waits for them to record their end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+    for (const { controller } of this.running.values()) controller.abort(new Error('the scheduler is stopping'));
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private async runClaimed(job: ScheduledJob, startedAt: number, signal: AbortSignal): Promise<void> {
+    const { ledger, owner, log } = this.options;
+    let summary: string | undefined;
+    let error: string | undefined;
+    try {
+      summary = await job.run(signal);
+    } catch (thrown) {
+      error = thrown instanceof Error ? thrown.message : String(thrown);
+    }
+    const finishedAt = this.now();
+    const outcome = error === undefined ? 'success' : 'failure';
+    const nextRunAt = finishedAt + (outcome === 'success' ? job.intervalMs : Math.min(job.intervalMs, RETRY_AFTER_FAILURE_MS));
+    this.runsTotal?.inc({ job: job.name, outcome });
+    this.runSeconds?.observe({ job: job.name }, (finishedAt - startedAt) / 1000);
+    if (outcome === 'success') log.info({ job: job.name, ms: finishedAt - startedAt, summary }, 'scheduled job done');
+    else log.error({ job: job.name, ms: finishedAt - startedAt, error }, 'scheduled job failed');
+    try {
+      await ledger.finish({ job: job.name, owner, startedAt, finishedAt, outcome, error, summary }, nextRunAt);
+    } catch (thrown) {
+      // The claim expires on its own; the job runs again then.
+      log.error({ err: thrown, job: job.name }, 'scheduler: recording a run failed');
+    }
+  }
+}
