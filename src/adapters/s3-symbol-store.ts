@@ -11,30 +11,15 @@
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 import { symbolStorePath, type SymbolKey, type SymbolStore } from '../ports/symbol-store.js';
+import { checkBucket, createS3Client, isNotFound, storeName, type S3StoreOptions } from './s3-client.js';
 
-export interface S3SymbolStoreOptions {
-  readonly bucket: string;
-  /** Prepended to every key, e.g. `symbols/`. */
-  readonly prefix?: string;
-  /** For S3-compatible servers (MinIO, s3rver, Ceph); AWS when absent. */
-  readonly endpoint?: string;
-  readonly region?: string;
-  /** Static credentials; without them the SDK's default chain (env, profile, IAM role) is used. */
-  readonly accessKeyId?: string;
-  readonly secretAccessKey?: string;
-  /** Path-style URLs (`endpoint/bucket/key`), which most self-hosted servers need. */
-  readonly forcePathStyle?: boolean;
-  /** Per request, in ms. */
-  readonly timeoutMs?: number;
-}
+export type S3SymbolStoreOptions = S3StoreOptions;
 
-function isNotFound(error: unknown): boolean {
-  if (!(error instanceof S3ServiceException)) return false;
-  return error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404;
-}
+/** A health check that hangs is no answer: bounded even when no `timeoutMs` is configured. */
+const CHECK_DEADLINE_MS = 10_000;
 
 export class S3SymbolStore implements SymbolStore {
   readonly name: string;
@@ -43,22 +28,8 @@ export class S3SymbolStore implements SymbolStore {
 
   constructor(private readonly options: S3SymbolStoreOptions) {
     this.prefix = options.prefix ?? '';
-    this.name = `s3://${options.bucket}/${this.prefix}`;
-    this.client = new S3Client({
-      endpoint: options.endpoint,
-      region: options.region ?? 'us-east-1',
-      forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
-      credentials:
-        options.accessKeyId !== undefined && options.secretAccessKey !== undefined
-          ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
-          : undefined,
-      // Checksums only where S3 requires them: the SDK's default streams uploads as
-      // `aws-chunked` with trailing checksums, which several S3-compatible servers
-      // (s3rver, older MinIO and Ceph) store verbatim, framing and all.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: options.timeoutMs === undefined ? undefined : { requestTimeout: options.timeoutMs, connectionTimeout: options.timeoutMs },
-    });
+    this.name = storeName(options);
+    this.client = createS3Client(options);
   }
 
   /** The object key of `key`'s file, or undefined when its names are unsafe. */
@@ -109,7 +80,7 @@ export class S3SymbolStore implements SymbolStore {
   }
 
   async check(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.options.bucket }));
+    await checkBucket(this.client, this.options, this.options.timeoutMs ?? CHECK_DEADLINE_MS);
   }
 
   close(): void {

@@ -11,6 +11,9 @@ import { FsProcessedCrashStore } from '../adapters/fs-processed-crash-store.js';
 import { FsRawCrashStore } from '../adapters/fs-raw-crash-store.js';
 import { SqliteCrashIndex } from '../adapters/sqlite-crash-index.js';
 import { SqliteQueue } from '../adapters/sqlite-queue.js';
+import type { S3StoreOptions } from '../adapters/s3-client.js';
+import { S3ProcessedCrashStore } from '../adapters/s3-processed-crash-store.js';
+import { S3RawCrashStore } from '../adapters/s3-raw-crash-store.js';
 import type { CrashIndex } from '../ports/crash-index.js';
 import type { ProcessedCrashStore } from '../ports/processed-crash-store.js';
 import type { ProcessingQueue } from '../ports/queue.js';
@@ -43,8 +46,27 @@ const STORAGE: Record<Config['storage']['backend'], (context: Context) => Promis
     rawCrashStore: await FsRawCrashStore.open(paths.raw, { fsync: config.storage.fsync }),
     processedCrashStore: await FsProcessedCrashStore.open(paths.processed),
   }),
-  s3: notYet('storage.backend', 's3'),
+  s3: async ({ config }) => {
+    const options = s3CrashStoreOptions(config);
+    return { rawCrashStore: new S3RawCrashStore(options), processedCrashStore: new S3ProcessedCrashStore(options) };
+  },
 };
+
+/** The S3 options of the crash stores, named as the symbol store's (`storage.s3_*`). */
+function s3CrashStoreOptions(config: Config): S3StoreOptions {
+  const c = config.storage;
+  // The configuration's requirements refuse backend = s3 without a bucket before this runs.
+  if (!c.s3_bucket) throw new UserError('storage.backend = s3 needs storage.s3_bucket');
+  return {
+    bucket: c.s3_bucket,
+    prefix: c.s3_prefix,
+    endpoint: c.s3_endpoint,
+    region: c.s3_region,
+    accessKeyId: c.s3_access_key_id,
+    secretAccessKey: c.s3_secret_access_key,
+    forcePathStyle: c.s3_force_path_style,
+  };
+}
 
 const QUEUE: Record<Config['queue']['backend'], (context: Context) => Promise<ProcessingQueue>> = {
   sqlite: async ({ config, paths }) => SqliteQueue.open(paths.queue, { visibilityTimeoutMs: config.queue.visibility_timeout, fsync: config.queue.fsync }),

@@ -257,6 +257,8 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       await heartbeat.stop();
       await adapters.queue.close();
       await adapters.crashIndex.close();
+      await adapters.rawCrashStore.close?.();
+      await adapters.processedCrashStore.close?.();
       await missingSymbols.close();
       await tokens?.close();
       await accounts?.close();

@@ -8,4 +8,6 @@ export interface ProcessedCrashStore {
   /** Whether a processed version exists (cheaper than `get`). */
   exists(crashId: string): Promise<boolean>;
   check(): Promise<void>;
+  /** Releases connections, for stores that hold any. */
+  close?(): void | Promise<void>;
 }

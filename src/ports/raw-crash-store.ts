@@ -60,4 +60,6 @@ export interface RawCrashStore {
   listDay(day: string): AsyncIterable<string>;
   /** Throws when the store cannot be read and written (for `/__heartbeat__`). */
   check(): Promise<void>;
+  /** Releases connections, for stores that hold any. */
+  close?(): void | Promise<void>;
 }
