@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     limits: { maxUploadBytes: 4 * 1024 ** 3, maxUncompressedBytes: 8 * 1024 ** 3, maxFiles: 1000 },
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  const token = tokens.create({ user: 'bench', permissions: ['upload_symbols'] }).token;
+  const token = (await tokens.create({ user: 'bench', permissions: ['upload_symbols'] })).token;
   const quiet = { write: () => true } as unknown as NodeJS.WritableStream;
   const upload = async (paths: string[]) => uploadSymbolFiles(await collectUploadItems(paths), { url, token, retries: 0, backoffMs: 1, timeoutMs: 3_600_000, progress: quiet });
 
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   console.log(`| upload, one synthetic .sym of ${mb(bigResult.bytes)} MB | ${(bigResult.bytes / 1024 / 1024 / bigResult.seconds).toFixed(1)} MB/s (${bigResult.seconds.toFixed(2)} s) |`);
   console.log(`| peak RSS while uploading it (client and server in one process) | ${mb(rssPeak)} MB, +${mb(rssPeak - rssBefore)} MB over the ${mb(rssBefore)} MB before |`);
   await app.close();
-  tokens.close();
+  await tokens.close();
   await missing.close();
   rmSync(path.join(dir, 'big'), { recursive: true, force: true });
 

@@ -18,7 +18,7 @@ import type { FieldSpec } from '../schema/processed-crash.js';
 import { COLUMN_FIELDS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, rollupDeltas, toIndexRow } from './crash-index-layout.js';
 import * as queries from './crash-index-queries.js';
 import type { Row, SqlDialect } from './crash-index-queries.js';
-import { migrationsToApply, SCHEMA_MIGRATIONS_TABLE, type Migration } from './migrations.js';
+import { closePool, DEFAULT_STATEMENT_TIMEOUT_MS, openPgPool, type Migration, type PgStoreOptions } from './pg-database.js';
 
 /**
  * The crash index on PostgreSQL, for deployments where several nodes share one database.
@@ -147,28 +147,13 @@ export const PG_DIALECT: SqlDialect = {
   groupTerm: (expr) => expr,
 };
 
-/** COUNT(*) and SUM() come back as int8/numeric: numbers here, as with SQLite (counts stay far below 2^53). */
-const TYPES = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-    if (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
-  }) as typeof pg.types.getTypeParser,
-};
+/**
+ * `statementTimeoutMs` is the longest a read (search, top crashers, signature summary) may
+ * run before PostgreSQL cancels it and the query is refused; writes and migrations are not
+ * limited. With a shared `pool`, the pool's own timeout applies (`createPgPool`).
+ */
+export type PgCrashIndexOptions = PgStoreOptions;
 
-export interface PgCrashIndexOptions {
-  connectionString: string;
-  /** The schema holding Mayday's tables (created if missing); default: the connection's search_path. */
-  schema?: string;
-  poolSize?: number;
-  /**
-   * The longest a read (search, top crashers, signature summary) may run, in ms, before
-   * PostgreSQL cancels it and the query is refused; writes and migrations are not limited.
-   * Default 30 s.
-   */
-  statementTimeoutMs?: number;
-}
-
-const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 /** PostgreSQL's `query_canceled`, which a statement timeout raises. */
 const QUERY_CANCELED = '57014';
 
@@ -199,24 +184,8 @@ export class PgCrashIndex implements CrashIndex {
   }
 
   static async open(options: PgCrashIndexOptions): Promise<PgCrashIndex> {
-    if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`invalid schema name "${options.schema}"`);
-    const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
-    const pool = new pg.Pool({
-      connectionString: options.connectionString,
-      max: options.poolSize ?? 4,
-      types: TYPES,
-      // Every statement of the pool's connections is limited; writes lift it in their transactions.
-      statement_timeout: statementTimeoutMs,
-      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-    });
-    try {
-      if (options.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`);
-      await migrate(pool, 'crash_index', MIGRATIONS);
-    } catch (error) {
-      await pool.end();
-      throw error;
-    }
-    return new PgCrashIndex(pool, statementTimeoutMs);
+    const pool = await openPgPool(options, 'crash_index', MIGRATIONS);
+    return new PgCrashIndex(pool, options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
   }
 
   async upsert(crash: ProcessedCrash): Promise<void> {
@@ -353,29 +322,8 @@ export class PgCrashIndex implements CrashIndex {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    await closePool(this.pool);
   }
-}
-
-/**
- * Versioned migrations per component, recorded in `schema_migrations` as the SQLite helper
- * does; an advisory lock makes nodes starting together apply each migration once.
- */
-async function migrate(pool: pg.Pool, component: string, migrations: readonly Migration[]): Promise<void> {
-  await inTransaction(pool, async (client) => {
-    await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, -1)`);
-    await client.query(SCHEMA_MIGRATIONS_TABLE);
-    const applied = new Set((await client.query('SELECT version FROM schema_migrations WHERE component = $1', [component])).rows.map((r: Row) => Number(r.version)));
-    for (const migration of migrationsToApply(component, migrations, applied)) {
-      await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (component, version, description, applied_at) VALUES ($1, $2, $3, $4)', [
-        component,
-        migration.version,
-        migration.description,
-        new Date().toISOString(),
-      ]);
-    }
-  });
 }
 
 /** Runs `work` in one transaction on one pooled connection: committed, or rolled back on any error. */

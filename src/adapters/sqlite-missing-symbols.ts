@@ -9,7 +9,7 @@
 
 import type Database from 'better-sqlite3';
 
-import type { MissingModule, MissingSymbolsLog, MissingSymbolsQuery, MissingSymbolsSummary, SymbolKey } from '../ports/symbol-store.js';
+import { storableCrashText, storableMissingModules, type MissingModule, type MissingSymbolsLog, type MissingSymbolsQuery, type MissingSymbolsSummary, type SymbolKey } from '../ports/symbol-store.js';
 import { openSqlite, type Migration } from './sqlite-database.js';
 
 const MIGRATIONS: Migration[] = [
@@ -59,9 +59,11 @@ export class SqliteMissingSymbolsLog implements MissingSymbolsLog {
       `INSERT OR REPLACE INTO missing_symbols (crash_id, debug_file, debug_id, code_file, code_id, os, cpu, submitted_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    const os = storableCrashText(crash.os);
+    const cpu = storableCrashText(crash.cpu);
     this.db.transaction(() => {
       remove.run(crash.crashId);
-      for (const m of modules) insert.run(crash.crashId, m.debugFile, m.debugId, m.codeFile, m.codeId, crash.os, crash.cpu, crash.submittedAt);
+      for (const m of storableMissingModules(modules)) insert.run(crash.crashId, m.debugFile, m.debugId, m.codeFile, m.codeId, os, cpu, crash.submittedAt);
     })();
   }
 
@@ -103,6 +105,6 @@ export class SqliteMissingSymbolsLog implements MissingSymbolsLog {
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    if (this.db.open) this.db.close();
   }
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { NodeRegistry, NodeReport, StatusSample } from '../ports/node-registry.js';
+import { STATUS_SAMPLE_RETENTION_MS, type NodeRegistry, type NodeReport, type StatusSample } from '../ports/node-registry.js';
 import { openSqlite, type Migration } from './sqlite-database.js';
 
 const MIGRATIONS: Migration[] = [
@@ -19,9 +19,6 @@ const MIGRATIONS: Migration[] = [
     `,
   },
 ];
-
-/** How long status samples are kept. */
-const SAMPLE_RETENTION_MS = 30 * 86_400_000;
 
 /** The node registry in the embedded database (one machine's nodes share the file). */
 export class SqliteNodeRegistry implements NodeRegistry {
@@ -48,7 +45,7 @@ export class SqliteNodeRegistry implements NodeRegistry {
 
   async recordSample(sample: StatusSample): Promise<void> {
     this.db.prepare('INSERT OR IGNORE INTO status_samples (at, sample) VALUES (?, ?)').run(sample.at, JSON.stringify(sample));
-    this.db.prepare('DELETE FROM status_samples WHERE at < ?').run(Date.now() - SAMPLE_RETENTION_MS);
+    this.db.prepare('DELETE FROM status_samples WHERE at < ?').run(Date.now() - STATUS_SAMPLE_RETENTION_MS);
   }
 
   async samples(sinceMs: number): Promise<StatusSample[]> {
@@ -59,6 +56,10 @@ export class SqliteNodeRegistry implements NodeRegistry {
   async lastSample(): Promise<StatusSample | undefined> {
     const row = this.db.prepare('SELECT sample FROM status_samples ORDER BY at DESC LIMIT 1').pluck().get() as string | undefined;
     return row === undefined ? undefined : (JSON.parse(row) as StatusSample);
+  }
+
+  async check(): Promise<void> {
+    this.db.prepare('SELECT 1 FROM registry_nodes LIMIT 1').get();
   }
 
   async close(): Promise<void> {

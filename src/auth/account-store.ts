@@ -1,5 +1,7 @@
 /**
- * Local accounts and web sessions in the main database (component `auth`).
+ * Local accounts and web sessions in the main database (component `auth`): the SQLite
+ * adapter of the account store port (`ports/account-store.ts`, which says what users,
+ * groups and sessions are); `pg-account-store.ts` is the PostgreSQL one.
  *
  * A user's permissions are their own grants plus their groups' (`auth-schema.ts`). A
  * session is what a login buys: a random id in an HttpOnly cookie, of which only the
@@ -11,72 +13,24 @@
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 
-import type { Permission } from '../common/permissions.js';
 import { openSqlite } from '../adapters/sqlite-database.js';
-import { AUTH_COMPONENT, AUTH_MIGRATIONS, storedPermissions, userPermissions } from './auth-schema.js';
+import {
+  AccountError,
+  type AccountStore,
+  type CreateUserOptions,
+  type GroupInfo,
+  type SessionIssuer,
+  type SessionPrincipal,
+  type SessionVerifier,
+  type UserInfo,
+} from '../ports/account-store.js';
+import { AUTH_COMPONENT, AUTH_MIGRATIONS, DEFAULT_SESSION_LIFETIME_MS, SESSION_ID_PATTERN, USER_NAME_PATTERN, USER_NAME_RULE, storedPermissions, unknownGroupsMessage, userPermissions } from './auth-schema.js';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { hashToken } from './tokens.js';
 
-export const USER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$/;
-/** Sessions last this long from login unless the store is told otherwise. */
-export const DEFAULT_SESSION_LIFETIME_MS = 14 * 86_400_000;
-
-export interface UserInfo {
-  readonly id: number;
-  readonly username: string;
-  readonly active: boolean;
-  readonly hasPassword: boolean;
-  readonly groups: readonly string[];
-  /** Granted to the user directly. */
-  readonly ownPermissions: readonly Permission[];
-  /** Own and from groups. */
-  readonly permissions: readonly Permission[];
-  readonly createdAt: number;
-}
-
-export interface GroupInfo {
-  readonly name: string;
-  readonly permissions: readonly Permission[];
-  readonly description: string | null;
-}
-
-export interface CreateUserOptions {
-  readonly username: string;
-  readonly password?: string;
-  readonly groups?: readonly string[];
-  readonly permissions?: readonly Permission[];
-}
-
-/** Who a valid session belongs to. */
-export interface SessionPrincipal {
-  readonly user: string;
-  readonly userId: number;
-  readonly permissions: ReadonlySet<Permission>;
-  /** The session's CSRF token: forms carry it, and every state-changing request must. */
-  readonly csrfToken: string;
-  readonly expiresAt: number;
-}
-
-/** What the request authentication needs from sessions. */
-export interface SessionVerifier {
-  verifySession(sessionId: string): Promise<SessionPrincipal | undefined>;
-}
-
-/** What the login and logout pages need. */
-export interface SessionIssuer extends SessionVerifier {
-  /** The user's id if the name and password match an active account with a password. */
-  authenticate(username: string, password: string): Promise<number | undefined>;
-  createSession(userId: number): { sessionId: string; expiresAt: number };
-  deleteSession(sessionId: string): void;
-}
-
-/** A request to change accounts the store refuses (bad name, unknown group, weak password, ...). */
-export class AccountError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AccountError';
-  }
-}
+// The port's names, for the callers that import them from here.
+export { AccountError, DEFAULT_SESSION_LIFETIME_MS, USER_NAME_PATTERN };
+export type { AccountStore, CreateUserOptions, GroupInfo, SessionIssuer, SessionPrincipal, SessionVerifier, UserInfo };
 
 interface UserRow {
   id: number;
@@ -87,7 +41,7 @@ interface UserRow {
   created_at: number;
 }
 
-export class SqliteAccountStore implements SessionIssuer {
+export class SqliteAccountStore implements AccountStore {
   private constructor(
     private readonly db: Database.Database,
     private readonly now: () => number,
@@ -99,9 +53,8 @@ export class SqliteAccountStore implements SessionIssuer {
     return new SqliteAccountStore(openSqlite(path, AUTH_COMPONENT, AUTH_MIGRATIONS), options.now ?? Date.now, options.sessionLifetimeMs ?? DEFAULT_SESSION_LIFETIME_MS);
   }
 
-  /** Creates a user; throws `AccountError` for a taken or invalid name, an unknown group or a weak password. */
   async createUser(options: CreateUserOptions): Promise<UserInfo> {
-    if (!USER_NAME_PATTERN.test(options.username)) throw new AccountError(`"${options.username}" is not a valid user name (letters, digits, "_.@+-")`);
+    if (!USER_NAME_PATTERN.test(options.username)) throw new AccountError(`"${options.username}" is not a valid user name (${USER_NAME_RULE})`);
     if (options.password !== undefined) {
       const problem = passwordProblem(options.password);
       if (problem) throw new AccountError(problem);
@@ -121,7 +74,6 @@ export class SqliteAccountStore implements SessionIssuer {
     return this.userById(id)!;
   }
 
-  /** Sets (or replaces) a user's password; their sessions end. */
   async setPassword(username: string, password: string): Promise<void> {
     const problem = passwordProblem(password);
     if (problem) throw new AccountError(problem);
@@ -134,16 +86,16 @@ export class SqliteAccountStore implements SessionIssuer {
     })();
   }
 
-  /** Activates or deactivates a user; a deactivated user's sessions end and tokens stop working. */
-  setActive(username: string, active: boolean): void {
+  async setActive(username: string, active: boolean): Promise<void> {
     const user = this.userRow(username);
     if (!user) throw new AccountError(`no user ${username}`);
-    this.db.prepare('UPDATE users SET is_active = ? WHERE id = ?').run(active ? 1 : 0, user.id);
-    if (!active) this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(user.id);
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE users SET is_active = ? WHERE id = ?').run(active ? 1 : 0, user.id);
+      if (!active) this.db.prepare('DELETE FROM sessions WHERE user_id = ?').run(user.id);
+    })();
   }
 
-  /** Replaces a user's groups. */
-  setGroups(username: string, groups: readonly string[]): void {
+  async setGroups(username: string, groups: readonly string[]): Promise<void> {
     const user = this.userRow(username);
     if (!user) throw new AccountError(`no user ${username}`);
     const ids = this.groupIds(groups);
@@ -153,16 +105,16 @@ export class SqliteAccountStore implements SessionIssuer {
     })();
   }
 
-  getUser(username: string): UserInfo | undefined {
+  async getUser(username: string): Promise<UserInfo | undefined> {
     const row = this.userRow(username);
     return row && this.toInfo(row);
   }
 
-  listUsers(): UserInfo[] {
+  async listUsers(): Promise<UserInfo[]> {
     return (this.db.prepare('SELECT * FROM users ORDER BY username').all() as UserRow[]).map((row) => this.toInfo(row));
   }
 
-  listGroups(): GroupInfo[] {
+  async listGroups(): Promise<GroupInfo[]> {
     return (this.db.prepare('SELECT name, permissions, description FROM groups ORDER BY name').all() as { name: string; permissions: string; description: string | null }[]).map((g) => ({
       name: g.name,
       permissions: storedPermissions(g.permissions),
@@ -177,7 +129,7 @@ export class SqliteAccountStore implements SessionIssuer {
     return row && row.password_hash !== null && row.is_active === 1 && ok ? row.id : undefined;
   }
 
-  createSession(userId: number): { sessionId: string; expiresAt: number } {
+  async createSession(userId: number): Promise<{ sessionId: string; expiresAt: number }> {
     const sessionId = randomBytes(32).toString('base64url');
     const now = this.now();
     const expiresAt = now + this.sessionLifetimeMs;
@@ -190,7 +142,7 @@ export class SqliteAccountStore implements SessionIssuer {
   }
 
   async verifySession(sessionId: string): Promise<SessionPrincipal | undefined> {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return undefined;
+    if (!SESSION_ID_PATTERN.test(sessionId)) return undefined;
     const row = this.db
       .prepare('SELECT s.user_id, s.csrf_token, s.expires_at, u.username, u.is_active FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?')
       .get(hashToken(sessionId)) as { user_id: number; csrf_token: string; expires_at: number; username: string; is_active: number } | undefined;
@@ -198,12 +150,16 @@ export class SqliteAccountStore implements SessionIssuer {
     return { user: row.username, userId: row.user_id, permissions: userPermissions(this.db, row.user_id), csrfToken: row.csrf_token, expiresAt: row.expires_at };
   }
 
-  deleteSession(sessionId: string): void {
+  async deleteSession(sessionId: string): Promise<void> {
     this.db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(hashToken(sessionId));
   }
 
-  close(): void {
-    this.db.close();
+  async check(): Promise<void> {
+    this.db.prepare('SELECT 1 FROM users LIMIT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
   }
 
   private userRow(username: string): UserRow | undefined {
@@ -218,7 +174,7 @@ export class SqliteAccountStore implements SessionIssuer {
   private groupIds(names: readonly string[]): number[] {
     const known = new Map((this.db.prepare('SELECT name, id FROM groups').all() as { name: string; id: number }[]).map((g) => [g.name, g.id]));
     const unknown = names.filter((n) => !known.has(n));
-    if (unknown.length > 0) throw new AccountError(`unknown group${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${[...known.keys()].sort().join(', ')})`);
+    if (unknown.length > 0) throw new AccountError(unknownGroupsMessage(unknown, [...known.keys()]));
     return [...new Set(names.map((n) => known.get(n)!))];
   }
 

@@ -34,8 +34,8 @@ import type { IncomingMessage } from 'node:http';
 
 import type { Permission } from '../common/permissions.js';
 import { hasPermission } from '../common/permissions.js';
-import type { Principal, TokenVerifier } from './token-store.js';
-import type { SessionPrincipal, SessionVerifier } from './account-store.js';
+import type { Principal, TokenVerifier } from '../ports/token-store.js';
+import type { SessionPrincipal, SessionVerifier } from '../ports/account-store.js';
 import { SESSION_COOKIE, parseCookies } from './cookies.js';
 import { timingSafeEqual } from 'node:crypto';
 

@@ -1,5 +1,7 @@
 /**
- * API tokens in the embedded SQLite database (component `auth`, see `auth-schema.ts`).
+ * API tokens in the embedded SQLite database (component `auth`, see `auth-schema.ts`):
+ * the SQLite adapter of the token store port (`ports/token-store.ts`, which says what a
+ * token is and may do); `pg-token-store.ts` is the PostgreSQL one.
  *
  * Tokens belong to a user (accounts, groups and sessions are in `account-store.ts`). A
  * token carries its own permissions, an optional expiry, and when it was last used;
@@ -10,94 +12,35 @@
 
 import type Database from 'better-sqlite3';
 
-import { PERMISSIONS, type Permission } from '../common/permissions.js';
 import { openSqlite } from '../adapters/sqlite-database.js';
-import { AUTH_COMPONENT, AUTH_MIGRATIONS, capPermissions, permissionsBeyond, storedPermissions, userPermissions } from './auth-schema.js';
+import { TokenPermissionError, type CreateTokenOptions, type Principal, type TokenInfo, type TokenStore } from '../ports/token-store.js';
+import {
+  AUTH_COMPONENT,
+  AUTH_MIGRATIONS,
+  USER_NAME_PATTERN,
+  USER_NAME_RULE,
+  lastUseDue,
+  parsePermissions,
+  permissionsBeyond,
+  storedDescription,
+  storedPermissions,
+  tokenExpiry,
+  tokenInfoOfRow,
+  tokenPrincipal,
+  tokenUsable,
+  userPermissions,
+  type TokenRow,
+} from './auth-schema.js';
 import { displayPrefix, generateToken, hashToken, looksLikeToken, sameHash } from './tokens.js';
 
-/** Who a valid token speaks for. */
-export interface Principal {
-  readonly tokenId: number;
-  readonly user: string;
-  readonly permissions: ReadonlySet<Permission>;
-}
-
-/** What the request authentication needs: turning a presented token into a principal. */
-export interface TokenVerifier {
-  /** The principal of a valid, unexpired, unrevoked token of an active user; otherwise undefined. */
-  verify(token: string): Promise<Principal | undefined>;
-}
-
-export interface TokenInfo {
-  readonly id: number;
-  readonly user: string;
-  readonly prefix: string;
-  readonly description: string | null;
-  readonly permissions: readonly Permission[];
-  /** ms since epoch. */
-  readonly createdAt: number;
-  readonly expiresAt: number | null;
-  readonly lastUsedAt: number | null;
-  readonly revokedAt: number | null;
-}
-
-export interface CreateTokenOptions {
-  readonly user: string;
-  readonly permissions: readonly Permission[];
-  /** Lifetime in ms; none means it never expires. */
-  readonly expiresInMs?: number;
-  readonly description?: string;
-  /**
-   * Refuse permissions the user lacks (`TokenPermissionError`): for a user making their
-   * own token. Without it the creation is an administrator's act (`mayday tokens create`,
-   * run by whoever holds the database) and the user is granted what they lack, so that
-   * the token still never exceeds its user. A user that does not exist yet is created
-   * with the token's permissions.
-   */
-  readonly onlyWithinUser?: boolean;
-}
-
-/** A token asked for permissions its user does not have. */
-export class TokenPermissionError extends Error {
-  constructor(
-    readonly user: string,
-    readonly missing: readonly Permission[],
-  ) {
-    super(`user ${user} lacks ${missing.join(', ')}: a token cannot do more than its user`);
-    this.name = 'TokenPermissionError';
-  }
-}
-
-interface TokenRow {
-  id: number;
-  user_id: number;
-  username: string;
-  user_active: number;
-  token_hash: string;
-  prefix: string;
-  description: string | null;
-  permissions: string;
-  created_at: number;
-  expires_at: number | null;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-/** `last_used_at` is written at most this often per token: a busy uploader is not a write per request. */
-const LAST_USED_RESOLUTION_MS = 60_000;
-
-/** Parses `upload_symbols,reprocess` into permissions; throws naming any unknown one. */
-export function parsePermissions(text: string): Permission[] {
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const unknown = items.filter((p) => !(PERMISSIONS as readonly string[]).includes(p));
-  if (unknown.length > 0) throw new Error(`unknown permission${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${PERMISSIONS.join(', ')})`);
-  if (items.length === 0) throw new Error(`no permissions given (known: ${PERMISSIONS.join(', ')})`);
-  return [...new Set(items as Permission[])];
-}
+// The port's names, for the callers that import them from here.
+export { TokenPermissionError, parsePermissions };
+export type { CreateTokenOptions, Principal, TokenInfo, TokenStore };
+export type { TokenVerifier } from '../ports/token-store.js';
 
 const SELECT_TOKENS = `SELECT t.*, u.username, u.is_active AS user_active FROM tokens t JOIN users u ON u.id = t.user_id`;
 
-export class SqliteTokenStore implements TokenVerifier {
+export class SqliteTokenStore implements TokenStore {
   private constructor(
     private readonly db: Database.Database,
     private readonly now: () => number,
@@ -108,16 +51,12 @@ export class SqliteTokenStore implements TokenVerifier {
     return new SqliteTokenStore(openSqlite(path, AUTH_COMPONENT, AUTH_MIGRATIONS), options.now ?? Date.now);
   }
 
-  /**
-   * Creates a token (and its user if new, holding the token's permissions). The token text
-   * is returned once and never stored. With `onlyWithinUser`, throws `TokenPermissionError`
-   * when an existing user lacks some of the permissions; otherwise grants them.
-   */
-  create(options: CreateTokenOptions): { token: string; info: TokenInfo } {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$/.test(options.user)) throw new Error(`"${options.user}" is not a valid user name (letters, digits, "_.@+-")`);
+  async create(options: CreateTokenOptions): Promise<{ token: string; info: TokenInfo }> {
+    if (!USER_NAME_PATTERN.test(options.user)) throw new Error(`"${options.user}" is not a valid user name (${USER_NAME_RULE})`);
     const permissions = parsePermissions(options.permissions.join(','));
     const now = this.now();
     const token = generateToken();
+    const expiresAt = tokenExpiry(now, options.expiresInMs);
     const id = this.db.transaction(() => {
       const created = this.db.prepare('INSERT OR IGNORE INTO users (username, created_at, permissions) VALUES (?, ?, ?)').run(options.user, now, permissions.join(',')).changes === 1;
       const userId = this.db.prepare('SELECT id FROM users WHERE username = ?').pluck().get(options.user) as number;
@@ -130,63 +69,51 @@ export class SqliteTokenStore implements TokenVerifier {
       return Number(
         this.db
           .prepare('INSERT INTO tokens (user_id, token_hash, prefix, description, permissions, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(userId, hashToken(token), displayPrefix(token), options.description ?? null, permissions.join(','), now, options.expiresInMs === undefined ? null : now + options.expiresInMs)
+          .run(userId, hashToken(token), displayPrefix(token), storedDescription(options.description), permissions.join(','), now, expiresAt)
           .lastInsertRowid,
       );
     })();
-    return { token, info: this.get(id)! };
+    return { token, info: this.info(id)! };
   }
 
   async verify(token: string): Promise<Principal | undefined> {
     if (!looksLikeToken(token)) return undefined;
     const hash = hashToken(token);
-    const row = this.db.prepare(`${SELECT_TOKENS} WHERE t.token_hash = ?`).get(hash) as TokenRow | undefined;
+    const row = this.db.prepare(`${SELECT_TOKENS} WHERE t.token_hash = ?`).get(hash) as (TokenRow & { user_active: number }) | undefined;
     if (!row || !sameHash(row.token_hash, hash)) return undefined;
     const now = this.now();
-    if (row.revoked_at !== null || row.user_active !== 1) return undefined;
-    if (row.expires_at !== null && row.expires_at <= now) return undefined;
-    if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) {
-      this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now, row.id);
-    }
-    return { tokenId: row.id, user: row.username, permissions: capPermissions(toInfo(row).permissions, userPermissions(this.db, row.user_id)) };
+    if (!tokenUsable(row, row.user_active === 1, now)) return undefined;
+    if (lastUseDue(row, now)) this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now, row.id);
+    return tokenPrincipal(row, userPermissions(this.db, row.user_id));
   }
 
-  get(id: number): TokenInfo | undefined {
-    const row = this.db.prepare(`${SELECT_TOKENS} WHERE t.id = ?`).get(id) as TokenRow | undefined;
-    return row && toInfo(row);
+  async get(id: number): Promise<TokenInfo | undefined> {
+    return this.info(id);
   }
 
-  /** Every token, newest first; with `user`, only that user's. */
-  list(options: { user?: string } = {}): TokenInfo[] {
+  async list(options: { user?: string } = {}): Promise<TokenInfo[]> {
     const rows = (
       options.user === undefined
         ? this.db.prepare(`${SELECT_TOKENS} ORDER BY t.id DESC`).all()
         : this.db.prepare(`${SELECT_TOKENS} WHERE u.username = ? ORDER BY t.id DESC`).all(options.user)
     ) as TokenRow[];
-    return rows.map(toInfo);
+    return rows.map(tokenInfoOfRow);
   }
 
-  /** Revokes a token by id; false if there is no such token or it was already revoked. */
-  revoke(id: number): boolean {
+  async revoke(id: number): Promise<boolean> {
     return this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(this.now(), id).changes === 1;
   }
 
-  close(): void {
-    this.db.close();
+  async check(): Promise<void> {
+    this.db.prepare('SELECT 1 FROM tokens LIMIT 1').get();
   }
-}
 
-function toInfo(row: TokenRow): TokenInfo {
-  return {
-    id: row.id,
-    user: row.username,
-    prefix: row.prefix,
-    description: row.description,
-    // Permissions no longer known to this version are dropped rather than trusted.
-    permissions: storedPermissions(row.permissions),
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    lastUsedAt: row.last_used_at,
-    revokedAt: row.revoked_at,
-  };
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private info(id: number): TokenInfo | undefined {
+    const row = this.db.prepare(`${SELECT_TOKENS} WHERE t.id = ?`).get(id) as TokenRow | undefined;
+    return row && tokenInfoOfRow(row);
+  }
 }

@@ -107,7 +107,8 @@ export const SCHEMA = {
     backend: oneOf(['sqlite', 'postgresql'] as const, { description: 'Crash index and metadata database (node registry, accounts and tokens, missing symbols, queue bookkeeping): "sqlite" is embedded (one host); "postgresql" is a PostgreSQL server (`url`), shared by every node.', default: 'sqlite' }),
     path: path({ description: 'SQLite file of the crash index (backend = sqlite).', default: 'mayday.sqlite' }),
     url: optional(url({ description: 'Connection URL when backend = postgresql, e.g. postgres://mayday:password@db:5432/mayday.', protocols: ['postgres', 'postgresql'], secret: true })),
-    pool_size: integer({ description: 'Connections each node keeps to PostgreSQL at most.', default: 10, min: 1, max: 200 }),
+    schema: optional(string({ description: 'PostgreSQL schema of Mayday\'s tables (created if missing), so that several deployments can share a database; the connection\'s search_path when unset.', pattern: /^[a-z_][a-z0-9_]*$/, patternHint: 'lower-case letters, digits and "_", not starting with a digit' })),
+    pool_size: integer({ description: 'Connections each node keeps to PostgreSQL at most (all its stores share them).', default: 10, min: 1, max: 200 }),
     statement_timeout: duration({ description: 'Longest time one PostgreSQL statement may run before the server cancels it.', default: 30_000, min: 100 }),
   },
   processor: {

@@ -9,7 +9,25 @@ import type { ResolvedPaths } from '../config/resolve.js';
 import { UserError } from '../common/errors.js';
 import { FsProcessedCrashStore } from '../adapters/fs-processed-crash-store.js';
 import { FsRawCrashStore } from '../adapters/fs-raw-crash-store.js';
+import pg from 'pg';
 import { SqliteCrashIndex } from '../adapters/sqlite-crash-index.js';
+import { SqliteNodeRegistry } from '../adapters/sqlite-node-registry.js';
+import { SqliteMissingSymbolsLog } from '../adapters/sqlite-missing-symbols.js';
+import { SqliteJobLedger } from '../adapters/sqlite-job-ledger.js';
+import { createPgPool } from '../adapters/pg-database.js';
+import { PgCrashIndex } from '../adapters/pg-crash-index.js';
+import { PgNodeRegistry } from '../adapters/pg-node-registry.js';
+import { PgMissingSymbolsLog } from '../adapters/pg-missing-symbols.js';
+import { PgJobLedger } from '../adapters/pg-job-ledger.js';
+import { SqliteTokenStore } from '../auth/token-store.js';
+import { SqliteAccountStore } from '../auth/account-store.js';
+import { PgTokenStore } from '../auth/pg-token-store.js';
+import { PgAccountStore } from '../auth/pg-account-store.js';
+import type { NodeRegistry } from '../ports/node-registry.js';
+import type { MissingSymbolsLog } from '../ports/symbol-store.js';
+import type { TokenStore } from '../ports/token-store.js';
+import type { AccountStore } from '../ports/account-store.js';
+import type { JobLedger } from '../ports/job-ledger.js';
 import { SqliteQueue } from '../adapters/sqlite-queue.js';
 import type { S3StoreOptions } from '../adapters/s3-client.js';
 import { S3ProcessedCrashStore } from '../adapters/s3-processed-crash-store.js';
@@ -30,6 +48,22 @@ export interface Adapters {
 interface Context {
   readonly config: Config;
   readonly paths: ResolvedPaths;
+  readonly roles: ReadonlySet<string>;
+}
+
+/**
+ * What the database back end holds besides the crash index. Tokens and accounts exist on
+ * nodes with the web role, the job ledger on nodes with the web or scheduler role.
+ */
+export interface DatabaseStores {
+  readonly crashIndex: CrashIndex;
+  readonly registry: NodeRegistry;
+  readonly missingSymbols: MissingSymbolsLog;
+  readonly tokens?: TokenStore;
+  readonly accounts?: AccountStore;
+  readonly jobLedger?: JobLedger;
+  /** The node's PostgreSQL pool, when the database is PostgreSQL (the RabbitMQ queue keeps its bookkeeping there). */
+  readonly pgPool?: pg.Pool;
 }
 
 type CrashStorage = Pick<Adapters, 'rawCrashStore' | 'processedCrashStore'>;
@@ -73,15 +107,61 @@ const QUEUE: Record<Config['queue']['backend'], (context: Context) => Promise<Pr
   rabbitmq: notYet('queue.backend', 'rabbitmq'),
 };
 
-const CRASH_INDEX: Record<Config['database']['backend'], (context: Context) => Promise<CrashIndex>> = {
-  sqlite: async ({ paths }) => SqliteCrashIndex.open(paths.database),
-  postgresql: notYet('database.backend', 'postgresql'),
+const DATABASE: Record<Config['database']['backend'], (context: Context) => Promise<DatabaseStores>> = {
+  sqlite: async ({ paths, roles }) => {
+    const file = paths.database;
+    return {
+      crashIndex: SqliteCrashIndex.open(file),
+      registry: SqliteNodeRegistry.open(file),
+      missingSymbols: SqliteMissingSymbolsLog.open(file),
+      tokens: roles.has('web') ? SqliteTokenStore.open(file) : undefined,
+      accounts: roles.has('web') ? SqliteAccountStore.open(file) : undefined,
+      jobLedger: roles.has('web') || roles.has('scheduler') ? SqliteJobLedger.open(file) : undefined,
+    };
+  },
+  postgresql: async ({ config, roles }) => {
+    const c = config.database;
+    // The configuration's requirements refuse backend = postgresql without a URL before this runs.
+    if (!c.url) throw new UserError('database.backend = postgresql needs database.url');
+    // One pool for all of the node's stores: `database.pool_size` connections per node.
+    const pool = createPgPool({ connectionString: c.url, schema: c.schema, poolSize: c.pool_size, statementTimeoutMs: c.statement_timeout });
+    const options = { pool, schema: c.schema, statementTimeoutMs: c.statement_timeout };
+    return {
+      crashIndex: await PgCrashIndex.open(options),
+      registry: await PgNodeRegistry.open(options),
+      missingSymbols: await PgMissingSymbolsLog.open(options),
+      tokens: roles.has('web') ? await PgTokenStore.open(options) : undefined,
+      accounts: roles.has('web') ? await PgAccountStore.open(options) : undefined,
+      jobLedger: roles.has('web') || roles.has('scheduler') ? await PgJobLedger.open(options) : undefined,
+      pgPool: pool,
+    };
+  },
 };
 
-export async function buildAdapters(config: Config, paths: ResolvedPaths): Promise<Adapters> {
-  const context = { config, paths };
-  const crashIndex = await CRASH_INDEX[config.database.backend](context);
+export interface Backends extends DatabaseStores {
+  readonly adapters: Adapters;
+  /** Closes every store (each once), the database last. */
+  close(): Promise<void>;
+}
+
+export async function buildBackends(config: Config, paths: ResolvedPaths, roles: ReadonlySet<string>): Promise<Backends> {
+  const context = { config, paths, roles };
+  const database = await DATABASE[config.database.backend](context);
   const storage = await STORAGE[config.storage.backend](context);
   const queue = await QUEUE[config.queue.backend](context);
-  return { ...storage, queue, crashIndex };
+  const adapters = { ...storage, queue, crashIndex: database.crashIndex };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await queue.close();
+      await storage.rawCrashStore.close?.();
+      await storage.processedCrashStore.close?.();
+      await database.jobLedger?.close();
+      await database.missingSymbols.close();
+      await database.tokens?.close();
+      await database.accounts?.close();
+      await database.registry.close();
+      await database.crashIndex.close();
+    })());
+  return { ...database, adapters, close };
 }

@@ -23,15 +23,11 @@ import { UserError } from '../common/errors.js';
 import { ProcessorMetrics } from '../roles/processor/metrics.js';
 import { healthPlugin, type HealthCheck } from './health.js';
 import { Heartbeat } from './heartbeat.js';
-import { SqliteNodeRegistry } from '../adapters/sqlite-node-registry.js';
 import { statusPlugin } from '../roles/web/status.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { StackwalkPool, hardLimitGraceMs, registerSymbolCacheMetrics } from './stackwalk-pool.js';
 import { availableParallelism } from 'node:os';
 import { buildSymbolStore, symbolSourcesOptions, symbolStagingDir } from './symbol-sources.js';
-import { SqliteMissingSymbolsLog } from '../adapters/sqlite-missing-symbols.js';
-import { SqliteTokenStore } from '../auth/token-store.js';
-import { SqliteAccountStore } from '../auth/account-store.js';
 import { accountPagesPlugin } from '../roles/web/account-pages.js';
 import { openApiPlugin } from '../roles/web/openapi.js';
 import { redactTokenRewriteUrl, requestAuthPlugin } from '../auth/request-auth.js';
@@ -40,12 +36,11 @@ import { securityHeadersPlugin } from './security-headers.js';
 import { serverErrorsPlugin } from './server-errors.js';
 import { rateLimitsPlugin } from './rate-limits.js';
 import { describeAccess, routeAccessPlugin } from '../auth/route-access.js';
-import { SqliteJobLedger } from '../adapters/sqlite-job-ledger.js';
 import { Scheduler } from '../roles/scheduler/scheduler.js';
 import { scheduledJobs } from '../roles/scheduler/jobs.js';
 import { jobsApiPlugin } from '../roles/web/jobs-api.js';
 import { hostname } from 'node:os';
-import { buildAdapters, type Adapters } from './backends.js';
+import { buildBackends, type Adapters } from './backends.js';
 
 export type { Adapters };
 
@@ -70,8 +65,9 @@ export interface RunningNode {
 export async function startNode(config: Config, options: { cwd: string; log: Logger }): Promise<RunningNode> {
   const { log } = options;
   const paths = resolvePaths(config, options.cwd);
-  const adapters = await buildAdapters(config, paths);
   const roles = new Set(config.node.roles);
+  const backends = await buildBackends(config, paths, roles);
+  const { adapters, registry, missingSymbols, tokens, accounts, jobLedger } = backends;
 
   const app = Fastify({
     loggerInstance: log,
@@ -105,9 +101,6 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
 
   // Symbols: the store (uploads), the missing-symbols log and API tokens (web role).
   const symbolStore = buildSymbolStore(config, paths);
-  const missingSymbols = SqliteMissingSymbolsLog.open(paths.database);
-  const tokens = roles.has('web') ? SqliteTokenStore.open(paths.database) : undefined;
-  const accounts = roles.has('web') ? SqliteAccountStore.open(paths.database) : undefined;
   let invalidateSymbols: ((key: { debugFile: string; debugId: string }) => void) | undefined;
 
   const checks: HealthCheck[] = [
@@ -115,6 +108,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     { name: 'processed_crash_store', check: () => adapters.processedCrashStore.check() },
     { name: 'queue', check: () => adapters.queue.check() },
     { name: 'crash_index', check: () => adapters.crashIndex.check() },
+    { name: 'node_registry', check: () => registry.check() },
   ];
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'mayday_' });
@@ -148,9 +142,6 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       metrics: collectorMetrics,
     });
   }
-  const registry = SqliteNodeRegistry.open(paths.database);
-  // The scheduler records its runs here; the web role lists them.
-  const jobLedger = roles.has('scheduler') || roles.has('web') ? SqliteJobLedger.open(paths.database) : undefined;
   if (roles.has('web')) {
     await app.register(symbolsPlugin, {
       store: symbolStore,
@@ -255,14 +246,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       await scheduler?.stop();
       await jobLedger?.close();
       await heartbeat.stop();
-      await adapters.queue.close();
-      await adapters.crashIndex.close();
-      await adapters.rawCrashStore.close?.();
-      await adapters.processedCrashStore.close?.();
-      await missingSymbols.close();
-      await tokens?.close();
-      await accounts?.close();
-      await registry.close();
+      await backends.close();
       log.info('mayday node stopped');
     })();
     return closing;

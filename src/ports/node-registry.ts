@@ -34,15 +34,25 @@ export interface StatusSample {
   totals: Record<string, { processed: number; firstProcessed: number; seconds: number }>;
 }
 
+/**
+ * How long status samples are kept: each recorded sample also removes those older than
+ * this (the status page shows far less; the rest is for the Operations Dashboard).
+ */
+export const STATUS_SAMPLE_RETENTION_MS = 30 * 86_400_000;
+
 export interface NodeRegistry {
   report(node: NodeReport): Promise<void>;
   /** Nodes seen within `withinMs`. */
   nodes(withinMs: number): Promise<NodeReport[]>;
   /** Removes a node (on clean shutdown). */
   forget(id: string): Promise<void>;
-  /** Records a sample; a second sample for the same `at` is ignored. */
+  /** Records a sample; a second sample for the same `at` is ignored. Removes samples older than `STATUS_SAMPLE_RETENTION_MS`. */
   recordSample(sample: StatusSample): Promise<void>;
   samples(sinceMs: number): Promise<StatusSample[]>;
   /** The most recent sample, if any. */
   lastSample(): Promise<StatusSample | undefined>;
+  /** Throws when the store cannot be used (for `/__heartbeat__`). */
+  check(): Promise<void>;
+  /** Releases the connection or file; calling it again does nothing. */
+  close(): Promise<void>;
 }

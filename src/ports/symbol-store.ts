@@ -69,7 +69,9 @@ export interface MissingSymbolsQuery {
 export interface MissingSymbolsLog {
   /**
    * Replaces what is recorded for `crashId` with `modules` (possibly none): reprocessing
-   * a crash after an upload clears the modules it no longer misses.
+   * a crash after an upload clears the modules it no longer misses. The names come from
+   * an untrusted minidump: they are stored as `storableMissingModules` makes them, the
+   * same in every database.
    */
   record(crash: { crashId: string; submittedAt: number; os: string | null; cpu: string | null }, modules: readonly MissingModule[]): Promise<void>;
   /** Most frequently missing first, then most recently seen. */
@@ -78,6 +80,28 @@ export interface MissingSymbolsLog {
   crashesMissing(key: SymbolKey, since: number, limit: number): Promise<string[]>;
   check(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * What a missing-symbols log keeps of a crash's modules: one per debug file and id (the
+ * last given wins), none whose debug file or id holds a NUL character (no symbol file can
+ * be stored under such a key, see `symbolStorePath`, and PostgreSQL's text cannot hold
+ * one), and NULs dropped from the other names. Every adapter applies it, so that SQLite
+ * and PostgreSQL keep the same rows.
+ */
+export function storableMissingModules(modules: readonly MissingModule[]): MissingModule[] {
+  const noNul = (text: string | null): string | null => (text === null ? null : text.replaceAll('\u0000', ''));
+  const byKey = new Map<string, MissingModule>();
+  for (const m of modules) {
+    if (m.debugFile.includes('\u0000') || m.debugId.includes('\u0000')) continue;
+    byKey.set(`${m.debugFile}\u0000${m.debugId}`, { debugFile: m.debugFile, debugId: m.debugId, codeFile: noNul(m.codeFile), codeId: noNul(m.codeId) });
+  }
+  return [...byKey.values()];
+}
+
+/** `os` or `cpu` of a crash as a missing-symbols log keeps it: NULs dropped (see `storableMissingModules`). */
+export function storableCrashText(text: string | null): string | null {
+  return text === null ? null : text.replaceAll('\u0000', '');
 }
 
 /**

@@ -46,8 +46,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app.close();
-  accounts.close();
-  tokens.close();
+  await accounts.close();
+  await tokens.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -172,7 +172,7 @@ describe('CSRF', () => {
   });
 
   it('needs none for API calls with an Auth-Token (and ignores the cookie then)', async () => {
-    const { token } = tokens.create({ user: 'alice', permissions: ['reprocess'] });
+    const { token } = await tokens.create({ user: 'alice', permissions: ['reprocess'] });
     const { cookie } = await session();
     const response = await app.inject({ method: 'POST', url: '/act', headers: { 'auth-token': token, cookie } });
     expect(response.statusCode).toBe(200);
@@ -213,26 +213,26 @@ describe('API tokens on /account', () => {
     const token = /mdy_[A-Za-z0-9_-]{43}/.exec(made.body)![0];
     const principal = await tokens.verify(token);
     expect([...principal!.permissions].sort()).toEqual(['reprocess', 'view_protected']);
-    const info = tokens.list({ user: 'alice' }).find((t) => t.description === 'laptop')!;
+    const info = (await tokens.list({ user: 'alice' })).find((t) => t.description === 'laptop')!;
     expect(info.expiresAt! - info.createdAt).toBe(30 * 86_400_000);
     expect((await app.inject({ method: 'GET', url: '/account', headers: { cookie } })).body).not.toContain(token);
   });
 
   it('refuses permissions the user lacks, and forms without the CSRF token', async () => {
     const { cookie, csrf } = await session();
-    const before = tokens.list({ user: 'alice' }).length;
+    const before = (await tokens.list({ user: 'alice' })).length;
     const beyond = await post('/account/tokens', cookie, [['csrf_token', csrf], ['permissions', 'upload_symbols']]);
     expect(beyond.statusCode).toBe(403);
     expect(beyond.body).toContain('You lack upload_symbols');
     const forged = await post('/account/tokens', cookie, [['permissions', 'reprocess']]);
     expect(forged.statusCode).toBe(403);
-    expect(tokens.list({ user: 'alice' }).length).toBe(before);
+    expect((await tokens.list({ user: 'alice' })).length).toBe(before);
   });
 
   it("revokes one's own tokens only", async () => {
     const { cookie, csrf } = await session();
-    const mine = tokens.create({ user: 'alice', permissions: ['reprocess'] });
-    const theirs = tokens.create({ user: 'mallory', permissions: ['reprocess'] });
+    const mine = await tokens.create({ user: 'alice', permissions: ['reprocess'] });
+    const theirs = await tokens.create({ user: 'mallory', permissions: ['reprocess'] });
     expect((await post('/account/tokens/revoke', cookie, [['csrf_token', csrf], ['id', String(theirs.info.id)]])).statusCode).toBe(404);
     expect(await tokens.verify(theirs.token)).toBeDefined();
     expect((await post('/account/tokens/revoke', cookie, [['id', String(mine.info.id)]])).statusCode).toBe(403);

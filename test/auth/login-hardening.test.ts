@@ -32,9 +32,9 @@ beforeAll(async () => {
   tokens = SqliteTokenStore.open(path.join(dir, 'mayday.sqlite'));
   await accounts.createUser({ username: 'root', password: PASSWORD, permissions: ['admin'] });
 });
-afterAll(() => {
-  accounts.close();
-  tokens.close();
+afterAll(async () => {
+  await accounts.close();
+  await tokens.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

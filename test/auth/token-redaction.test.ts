@@ -24,7 +24,7 @@ let log = '';
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'mayday-token-redaction-'));
   tokens = SqliteTokenStore.open(path.join(dir, 'mayday.sqlite'));
-  token = tokens.create({ user: 'ci', permissions: ['upload_symbols'] }).token;
+  token = (await tokens.create({ user: 'ci', permissions: ['upload_symbols'] })).token;
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
       log += chunk.toString();
@@ -42,7 +42,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app.close();
-  tokens.close();
+  await tokens.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -50,7 +50,7 @@ describe('POST /symbols/upload with parts after the closing delimiter', () => {
     ['a field then an unterminated file', `--b--\r\n--b\r\nContent-Disposition: form-data; name="os"\r\n\r\nLinux\r\n--b\r\n${file}`],
   ])('is refused with 400, not left hanging: %s', async (_label, body) => {
     const response = await withinHangBound(
-      s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': 'multipart/form-data; boundary=b', 'auth-token': s.token(['upload_symbols']) }, payload: body }),
+      s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': 'multipart/form-data; boundary=b', 'auth-token': await s.token(['upload_symbols']) }, payload: body }),
     );
     expect(response).not.toBe('hung');
     expect(response !== 'hung' && response.statusCode).toBe(400);

@@ -65,8 +65,8 @@ describe('processor threads', () => {
       for (const id of ids) expect(appModule(await processedCrash(node, id))?.missing_symbols).toBe(true);
     }
     const tokens = SqliteTokenStore.open(join(node.paths.dataDir, 'mayday.sqlite'));
-    const { token } = tokens.create({ user: 'ci', permissions: ['upload_symbols'] });
-    tokens.close();
+    const { token } = await tokens.create({ user: 'ci', permissions: ['upload_symbols'] });
+    await tokens.close();
     const zip = makeZip([{ name: APP_SYM, data: readFileSync(join(CORPUS, 'symbols', APP_SYM)) }]);
     const upload = await fetch(`${node.url}/symbols/upload`, { method: 'POST', headers: { 'content-type': 'application/zip', 'auth-token': token }, body: zip });
     expect(upload.status, await upload.text()).toBe(200);

@@ -46,13 +46,13 @@ beforeAll(async () => {
   node = await start(LIMIT);
   const database = path.join(node.paths.dataDir, 'mayday.sqlite');
   const tokens = SqliteTokenStore.open(database);
-  tokenA = tokens.create({ user: 'ci-a', permissions: ['reprocess'] }).token;
-  tokenB = tokens.create({ user: 'ci-b', permissions: ['reprocess'] }).token;
-  tokens.close();
+  tokenA = (await tokens.create({ user: 'ci-a', permissions: ['reprocess'] })).token;
+  tokenB = (await tokens.create({ user: 'ci-b', permissions: ['reprocess'] })).token;
+  await tokens.close();
   const accounts = SqliteAccountStore.open(database);
   const user = await accounts.createUser({ username: 'alice' });
-  session = accounts.createSession(user.id).sessionId;
-  accounts.close();
+  session = (await accounts.createSession(user.id)).sessionId;
+  await accounts.close();
 });
 afterAll(async () => {
   for (const n of nodes) await n.close();

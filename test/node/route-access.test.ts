@@ -32,8 +32,8 @@ beforeAll(async () => {
   if (!config) throw new Error(JSON.stringify(findings));
   node = await startNode(config, { cwd: dir, log: pino({ level: 'silent' }) });
   const store = SqliteTokenStore.open(path.join(node.paths.dataDir, 'mayday.sqlite'));
-  for (const permission of PERMISSIONS) tokens.set(permission, store.create({ user: `u-${permission}`, permissions: [permission] }).token);
-  store.close();
+  for (const permission of PERMISSIONS) tokens.set(permission, (await store.create({ user: `u-${permission}`, permissions: [permission] })).token);
+  await store.close();
 }, 60_000);
 afterAll(async () => {
   await node?.close();

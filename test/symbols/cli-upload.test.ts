@@ -37,7 +37,7 @@ describe('mayday symbols upload (client)', () => {
     const items = await collectUploadItems([CORPUS_SYMBOLS, zip]);
     expect(items.filter((i) => i.kind === 'sym')).toHaveLength(7);
     const out = sink();
-    const summary = await uploadSymbolFiles(items, { url, token: s.token(['upload_symbols']), retries: 0, backoffMs: 1, timeoutMs: 10_000, progress: out.stream });
+    const summary = await uploadSymbolFiles(items, { url, token: await s.token(['upload_symbols']), retries: 0, backoffMs: 1, timeoutMs: 10_000, progress: out.stream });
     expect(summary.failed).toEqual([]);
     expect(summary.uploaded).toBe(8);
     expect(out.text()).toContain('[8/8]');
@@ -50,7 +50,7 @@ describe('mayday symbols upload (client)', () => {
     const bad = path.join(tmp, 'bad.sym');
     writeFileSync(bad, symText('libbad.so', ID, 'FUNC nothex 1 0 x\n'));
     const out = sink();
-    const summary = await uploadSymbolFiles(await collectUploadItems([bad]), { url, token: s.token(['upload_symbols']), retries: 3, backoffMs: 1, timeoutMs: 10_000, progress: out.stream });
+    const summary = await uploadSymbolFiles(await collectUploadItems([bad]), { url, token: await s.token(['upload_symbols']), retries: 3, backoffMs: 1, timeoutMs: 10_000, progress: out.stream });
     expect(summary.failed).toEqual([{ file: bad, error: expect.stringMatching(/HTTP 400: .*line 3/) }]);
     expect(out.text()).not.toContain('retrying');
     const wrongToken = await uploadSymbolFiles(await collectUploadItems([path.join(CORPUS_SYMBOLS, 'libm.so.6')]), { url, token: 'mdy_nope', retries: 3, backoffMs: 1, timeoutMs: 10_000, progress: sink().stream });

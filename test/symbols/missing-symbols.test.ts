@@ -11,30 +11,7 @@ import { ID, startSymbolsApp, type SymbolsApp } from './support.js';
 const DAY = 86_400_000;
 const mod = (debugFile: string, extra: Partial<{ codeFile: string; codeId: string }> = {}) => ({ debugFile, debugId: ID, codeFile: extra.codeFile ?? debugFile, codeId: extra.codeId ?? 'C0DE' });
 
-describe('SqliteMissingSymbolsLog', () => {
-  let log: SqliteMissingSymbolsLog;
-  beforeEach(() => (log = SqliteMissingSymbolsLog.open(':memory:')));
-  afterEach(() => log.close());
-
-  it('lists modules most frequent first, within the window', async () => {
-    const now = Date.now();
-    await log.record({ crashId: 'c1', submittedAt: now, os: 'Linux', cpu: 'amd64' }, [mod('liba.so'), mod('libb.so')]);
-    await log.record({ crashId: 'c2', submittedAt: now - 1000, os: 'Linux', cpu: 'amd64' }, [mod('libb.so')]);
-    await log.record({ crashId: 'c3', submittedAt: now - 10 * DAY, os: 'Linux', cpu: 'amd64' }, [mod('libold.so'), mod('liba.so'), mod('liba.so')]);
-    const rows = await log.list({ since: now - 7 * DAY, limit: 10 });
-    expect(rows.map((r) => [r.debugFile, r.crashCount])).toEqual([['libb.so', 2], ['liba.so', 1]]);
-    expect(rows[0]).toMatchObject({ debugId: ID, codeFile: 'libb.so', codeId: 'C0DE', os: 'Linux', cpu: 'amd64', lastSeen: now });
-    expect((await log.list({ since: 0, limit: 1, offset: 1 })).map((r) => r.debugFile)).toEqual(['libb.so']);
-    expect(await log.crashesMissing({ debugFile: 'liba.so', debugId: ID }, now - 7 * DAY, 100)).toEqual(['c1']);
-    expect(await log.crashesMissing({ debugFile: 'liba.so', debugId: ID }, 0, 100)).toEqual(['c1', 'c3']);
-  });
-
-  it('replaces a crash\'s rows when it is recorded again (reprocessing)', async () => {
-    await log.record({ crashId: 'c1', submittedAt: 1, os: null, cpu: null }, [mod('liba.so')]);
-    await log.record({ crashId: 'c1', submittedAt: 1, os: null, cpu: null }, []);
-    expect(await log.list({ since: 0, limit: 10 })).toEqual([]);
-  });
-});
+// The log itself (both databases) is tested by test/adapters/missing-symbols.contract.ts.
 
 function context(jsonDump: unknown): ProcessingContext {
   const raw = { uuid: 'c1', submitted_timestamp: '2026-01-02T03:04:05.000Z', annotations: {}, metadata: {} } as unknown as RawCrash;
@@ -112,13 +89,13 @@ describe('missing-symbols API, page and reprocessing', () => {
   it('re-queues the crashes that missed a module, with the reprocess permission', async () => {
     const payload = { debug_file: 'liba.so', debug_id: ID, days: 1 };
     expect((await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload })).statusCode).toBe(401);
-    expect((await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload, headers: { 'auth-token': s.token(['upload_symbols']) } })).statusCode).toBe(403);
-    const response = await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload, headers: { 'auth-token': s.token(['reprocess']) } });
+    expect((await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload, headers: { 'auth-token': await s.token(['upload_symbols']) } })).statusCode).toBe(403);
+    const response = await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload, headers: { 'auth-token': await s.token(['reprocess']) } });
     expect(response.json()).toMatchObject({ queued: 1, crash_ids: ['c1'] });
     expect(s.queue.items).toEqual([{ crashId: 'c1', queue: 'reprocessing' }]);
-    const wider = await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload: { ...payload, days: 3 }, headers: { 'auth-token': s.token(['reprocess']) } });
+    const wider = await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload: { ...payload, days: 3 }, headers: { 'auth-token': await s.token(['reprocess']) } });
     expect(wider.json().crash_ids).toEqual(['c1', 'c2']);
-    const bad = await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload: { debug_file: 'liba.so' }, headers: { 'auth-token': s.token(['reprocess']) } });
+    const bad = await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload: { debug_file: 'liba.so' }, headers: { 'auth-token': await s.token(['reprocess']) } });
     expect(bad.statusCode).toBe(400);
   });
 });

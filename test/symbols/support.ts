@@ -123,7 +123,8 @@ export interface SymbolsApp {
   queue: FakeQueue;
   stored: SymbolKey[];
   logs: string[];
-  token(permissions: Permission[]): string;
+  /** A new token of user `ci` with these permissions. */
+  token(permissions: Permission[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -172,10 +173,10 @@ export async function startSymbolsApp(limits: UploadLimits = TEST_LIMITS, option
     queue,
     stored,
     logs,
-    token: (permissions) => tokens.create({ user: 'ci', permissions }).token,
+    token: async (permissions) => (await tokens.create({ user: 'ci', permissions })).token,
     async close() {
       await app.close();
-      tokens.close();
+      await tokens.close();
       await missing.close();
       rmSync(dir, { recursive: true, force: true });
     },

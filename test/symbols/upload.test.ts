@@ -25,7 +25,7 @@ describe('POST /symbols/upload: sym-upload-v1', () => {
   it('stores the file in the store layout and reports it', async () => {
     const text = symText('libfoo.so');
     const form = symUploadV1Form(text);
-    const response = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': s.token(['upload_symbols']) }, payload: form.body });
+    const response = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': await s.token(['upload_symbols']) }, payload: form.body });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json()).toMatchObject({ form: 'sym-upload-v1', files: [{ debug_file: 'libfoo.so', debug_id: ID, path: `libfoo.so/${ID}/libfoo.so.sym` }] });
     expect(readFileSync(storedFile('libfoo.so'), 'utf8')).toBe(text);
@@ -35,7 +35,7 @@ describe('POST /symbols/upload: sym-upload-v1', () => {
   it('accepts the token as ?token= and keeps it out of the logs, even with request logging on', async () => {
     await s.close();
     s = await startSymbolsApp(undefined, { requestLogging: true });
-    const token = s.token(['upload_symbols']);
+    const token = await s.token(['upload_symbols']);
     const form = symUploadV1Form(symText('libfoo.so'));
     const ok = await s.app.inject({ method: 'POST', url: `/symbols/upload?token=${token}`, headers: { 'content-type': form.contentType }, payload: form.body });
     expect(ok.statusCode, ok.body).toBe(200);
@@ -51,7 +51,7 @@ describe('POST /symbols/upload: sym-upload-v1', () => {
   it('without the rewriteUrl hook still blanks the token for everything after authentication', async () => {
     await s.close();
     s = await startSymbolsApp(undefined, { rewriteUrl: false });
-    const token = s.token(['upload_symbols']);
+    const token = await s.token(['upload_symbols']);
     const form = symUploadV1Form(symText('libfoo.so'));
     const ok = await s.app.inject({ method: 'POST', url: `/symbols/upload?token=${token}`, headers: { 'content-type': form.contentType }, payload: form.body });
     expect(ok.statusCode, ok.body).toBe(200);
@@ -59,7 +59,7 @@ describe('POST /symbols/upload: sym-upload-v1', () => {
   });
 
   it('ignores ?token= on routes that do not accept it', async () => {
-    const token = s.token(['reprocess']);
+    const token = await s.token(['reprocess']);
     const response = await s.app.inject({ method: 'POST', url: `/api/ReprocessMissingSymbols/?token=${token}`, payload: { debug_file: 'a', debug_id: 'B' } });
     expect(response.statusCode).toBe(401);
   });
@@ -67,7 +67,7 @@ describe('POST /symbols/upload: sym-upload-v1', () => {
   it('refuses a file whose MODULE line does not match the declared debug file or id', async () => {
     for (const declared of [{ debug_file: 'libbar.so' }, { debug_identifier: '00000000000000000000000000000000F' }]) {
       const form = symUploadV1Form(symText('libfoo.so'), declared);
-      const response = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': s.token(['upload_symbols']) }, payload: form.body });
+      const response = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': await s.token(['upload_symbols']) }, payload: form.body });
       expect(response.statusCode).toBe(400);
       expect(response.json().error).toMatch(/declared as .* but its MODULE line says/);
     }
@@ -77,7 +77,7 @@ describe('POST /symbols/upload: sym-upload-v1', () => {
   it('refuses a corrupt file with the line that failed', async () => {
     const text = symText('libfoo.so', ID, 'FUNC 1000 10 0 main\nFUNC zz 10 0 broken\n');
     const form = symUploadV1Form(text);
-    const response = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': s.token(['upload_symbols']) }, payload: form.body });
+    const response = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': await s.token(['upload_symbols']) }, payload: form.body });
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatch(/line 4: /);
     expect(existsSync(storedFile('libfoo.so'))).toBe(false);
@@ -85,15 +85,15 @@ describe('POST /symbols/upload: sym-upload-v1', () => {
 
   it('refuses a file without a MODULE line', async () => {
     const form = makeMultipart([{ name: 'symbol_file', value: 'FUNC 1000 10 0 main\n', filename: 'a.sym' }]);
-    const response = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': s.token(['upload_symbols']) }, payload: form.body });
+    const response = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': await s.token(['upload_symbols']) }, payload: form.body });
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatch(/line 1: expected a MODULE record first/);
   });
 });
 
 describe('POST /symbols/upload: forms that are cut, crowded or padded', () => {
-  const post = (form: { body: Buffer; contentType: string }) =>
-    s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': s.token(['upload_symbols']) }, payload: form.body });
+  const post = async (form: { body: Buffer; contentType: string }) =>
+    s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': await s.token(['upload_symbols']) }, payload: form.body });
 
   it('refuses a form cut before its closing delimiter, and stores nothing: a cut upload would store a cut file', async () => {
     const form = symUploadV1Form(symText('libcut.so'));
@@ -142,13 +142,13 @@ describe('POST /symbols/upload: authentication', () => {
     const post = (headers: Record<string, string>) => s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, ...headers }, payload: form.body });
     expect((await post({})).statusCode).toBe(401);
     expect((await post({ 'auth-token': 'mdy_' + 'A'.repeat(43) })).statusCode).toBe(401);
-    expect((await post({ 'auth-token': s.token(['reprocess']) })).statusCode).toBe(403);
-    expect((await post({ 'auth-token': s.token(['admin']) })).statusCode).toBe(200);
+    expect((await post({ 'auth-token': await s.token(['reprocess']) })).statusCode).toBe(403);
+    expect((await post({ 'auth-token': await s.token(['admin']) })).statusCode).toBe(200);
   });
 
   it('refuses a revoked token', async () => {
-    const { token, info } = s.tokens.create({ user: 'ci', permissions: ['upload_symbols'] });
-    s.tokens.revoke(info.id);
+    const { token, info } = await s.tokens.create({ user: 'ci', permissions: ['upload_symbols'] });
+    expect(await s.tokens.revoke(info.id)).toBe(true);
     const form = symUploadV1Form(symText('libfoo.so'));
     const response = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': token }, payload: form.body });
     expect(response.statusCode).toBe(401);
@@ -162,14 +162,14 @@ describe('POST /symbols/upload: zips', () => {
       { name: `b.pdb/${ID}/b.sym`, data: symText('b.pdb'), stored: true },
       { name: 'liba.so/', data: '' },
     ]);
-    const response = await postZip(zip, s.token(['upload_symbols']));
+    const response = await postZip(zip, await s.token(['upload_symbols']));
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json().files).toHaveLength(2);
     expect(readFileSync(storedFile('liba.so'), 'utf8')).toBe(symText('liba.so'));
     expect(readFileSync(storedFile('b.pdb', ID, 'b'), 'utf8')).toBe(symText('b.pdb'));
 
     const form = makeMultipart([{ name: 'file', value: makeZip([{ name: `libc2.so/${ID}/libc2.so.sym`, data: symText('libc2.so') }]), filename: 'symbols.zip' }]);
-    const viaForm = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': s.token(['upload_symbols']) }, payload: form.body });
+    const viaForm = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': form.contentType, 'auth-token': await s.token(['upload_symbols']) }, payload: form.body });
     expect(viaForm.statusCode, viaForm.body).toBe(200);
     expect(existsSync(storedFile('libc2.so'))).toBe(true);
   });
@@ -179,7 +179,7 @@ describe('POST /symbols/upload: zips', () => {
       { name: `liba.so/${ID}/liba.so.sym`, data: symText('liba.so') },
       { name: `libb.so/${ID}/libb.so.sym`, data: symText('libb.so', ID, 'PUBLIC xyz 0 broken\n') },
     ]);
-    const response = await postZip(zip, s.token(['upload_symbols']));
+    const response = await postZip(zip, await s.token(['upload_symbols']));
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatch(/libb\.so.*line 3/);
     expect(existsSync(storedFile('liba.so'))).toBe(false);
@@ -189,7 +189,7 @@ describe('POST /symbols/upload: zips', () => {
 
   it('refuses an entry whose path does not match its MODULE line', async () => {
     const zip = makeZip([{ name: `liba.so/${ID}/liba.so.sym`, data: symText('libevil.so') }]);
-    const response = await postZip(zip, s.token(['upload_symbols']));
+    const response = await postZip(zip, await s.token(['upload_symbols']));
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatch(/belongs at "libevil\.so\//);
   });
@@ -209,21 +209,21 @@ describe('POST /symbols/upload: zips', () => {
       { name: `ok.so/${ID}/ok.so.sym`, data: symText('ok.so') },
       { name, data: symText('x.so') },
     ]);
-    const response = await postZip(zip, s.token(['upload_symbols']));
+    const response = await postZip(zip, await s.token(['upload_symbols']));
     expect(response.statusCode, response.body).toBe(400);
     expect(existsSync(storedFile('ok.so'))).toBe(false);
     expect(existsSync(path.join(s.dir, 'etc'))).toBe(false);
   });
 
   it('refuses entries that are not .sym files', async () => {
-    const response = await postZip(makeZip([{ name: 'README.txt', data: 'hi' }]), s.token(['upload_symbols']));
+    const response = await postZip(makeZip([{ name: 'README.txt', data: 'hi' }]), await s.token(['upload_symbols']));
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatch(/not a \.sym file/);
   });
 
   it('refuses a zip bomb by its declared size with 413 before extracting', async () => {
     const huge = Buffer.alloc(5 * 1024 * 1024, 0x20); // compresses to a few KB
-    const response = await postZip(makeZip([{ name: `liba.so/${ID}/liba.so.sym`, data: huge }]), s.token(['upload_symbols']));
+    const response = await postZip(makeZip([{ name: `liba.so/${ID}/liba.so.sym`, data: huge }]), await s.token(['upload_symbols']));
     expect(response.statusCode).toBe(413);
     expect(response.json().error).toMatch(/expands to 5242880 bytes/);
     expect(readdirSync(path.join(s.dir, 'staging'))).toEqual([]);
@@ -231,7 +231,7 @@ describe('POST /symbols/upload: zips', () => {
 
   it('refuses a zip bomb that lies about its size with 413 while extracting', async () => {
     const huge = Buffer.alloc(5 * 1024 * 1024, 0x20);
-    const response = await postZip(makeZip([{ name: `liba.so/${ID}/liba.so.sym`, data: huge, declaredSize: 100 }]), s.token(['upload_symbols']));
+    const response = await postZip(makeZip([{ name: `liba.so/${ID}/liba.so.sym`, data: huge, declaredSize: 100 }]), await s.token(['upload_symbols']));
     // yauzl notices the lie or our counter hits the budget; either way nothing is kept.
     expect([400, 413]).toContain(response.statusCode);
     expect(existsSync(storedFile('liba.so'))).toBe(false);
@@ -240,13 +240,13 @@ describe('POST /symbols/upload: zips', () => {
   it('refuses many entries that together exceed the uncompressed budget', async () => {
     const chunk = symText('x.so', ID, `PUBLIC 1000 0 f\n${'#'.repeat(1024 * 1024)}\n`);
     const entries = Array.from({ length: 5 }, (_, i) => ({ name: `lib${i}.so/${ID}/lib${i}.so.sym`, data: chunk }));
-    const response = await postZip(makeZip(entries), s.token(['upload_symbols']));
+    const response = await postZip(makeZip(entries), await s.token(['upload_symbols']));
     expect(response.statusCode).toBe(413);
   });
 
   it('refuses an over-size body with 413 from its Content-Length, and while streaming without one', async () => {
     const big = Buffer.alloc(2 * 1024 * 1024, 0x41);
-    const token = s.token(['upload_symbols']);
+    const token = await s.token(['upload_symbols']);
     const declared = await s.app.inject({ method: 'POST', url: '/symbols/upload', headers: { 'content-type': 'application/zip', 'auth-token': token }, payload: big });
     expect(declared.statusCode).toBe(413);
     // Without a Content-Length the limit is met while streaming, over a real connection.
@@ -269,7 +269,7 @@ describe('POST /symbols/upload: zips', () => {
   });
 
   it('refuses a body that is not a zip', async () => {
-    const response = await postZip(Buffer.from('this is not a zip file at all'), s.token(['upload_symbols']));
+    const response = await postZip(Buffer.from('this is not a zip file at all'), await s.token(['upload_symbols']));
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatch(/zip/);
   });
@@ -277,7 +277,7 @@ describe('POST /symbols/upload: zips', () => {
 
 describe('concurrent uploads of the same file', () => {
   it('leave one whole file, never a mix', async () => {
-    const token = s.token(['upload_symbols']);
+    const token = await s.token(['upload_symbols']);
     const versions = Array.from({ length: 8 }, (_, i) =>
       symText('libfoo.so', ID, Array.from({ length: 20_000 }, (_, n) => `PUBLIC ${(n * 16 + 0x1000).toString(16)} 0 version_${i}_${n}\n`).join('')),
     );

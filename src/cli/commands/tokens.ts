@@ -5,7 +5,9 @@
  */
 import type { Command } from 'commander';
 
-import { SqliteTokenStore, parsePermissions, type TokenInfo } from '../../auth/token-store.js';
+import { parsePermissions } from '../../auth/auth-schema.js';
+import { SqliteTokenStore } from '../../auth/token-store.js';
+import type { TokenInfo, TokenStore } from '../../ports/token-store.js';
 import { UserError } from '../../common/errors.js';
 import { resolvePaths } from '../../config/resolve.js';
 import { loadNodeConfig } from '../load-node-config.js';
@@ -17,7 +19,7 @@ interface WhereOptions {
 
 const DAY_MS = 86_400_000;
 
-function openStore(options: WhereOptions): SqliteTokenStore {
+function openStore(options: WhereOptions): TokenStore {
   const overrides: Record<string, string> = {};
   if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
   const config = loadNodeConfig(options.config, overrides);
@@ -54,7 +56,7 @@ export function registerTokens(program: Command): void {
       .option('--user <name>', 'the user the token belongs to (created if new; granted any of the permissions they lack)', 'admin')
       .option('--expires <days>', 'days until the token expires (default: never)')
       .option('--description <text>', 'what the token is for, shown by `tokens list`'),
-  ).action((options: WhereOptions & { permissions: string; user: string; expires?: string; description?: string }) => {
+  ).action(async (options: WhereOptions & { permissions: string; user: string; expires?: string; description?: string }) => {
     let permissions;
     try {
       permissions = parsePermissions(options.permissions);
@@ -69,7 +71,7 @@ export function registerTokens(program: Command): void {
     }
     const store = openStore(options);
     try {
-      const { token, info } = store.create({ user: options.user, permissions, expiresInMs, description: options.description });
+      const { token, info } = await store.create({ user: options.user, permissions, expiresInMs, description: options.description });
       process.stdout.write(`${token}\n`);
       process.stderr.write(
         `token ${info.id} for ${info.user}: ${info.permissions.join(', ')}; ${info.expiresAt === null ? 'never expires' : `expires ${formatTime(info.expiresAt)}`}. Store it now: it cannot be shown again.\n`,
@@ -77,29 +79,29 @@ export function registerTokens(program: Command): void {
     } catch (error) {
       throw new UserError(`mayday tokens create: ${(error as Error).message}`);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
   withWhere(tokens.command('list').description('list API tokens (never their secret)').option('--user <name>', "only this user's tokens")).action(
-    (options: WhereOptions & { user?: string }) => {
+    async (options: WhereOptions & { user?: string }) => {
       const store = openStore(options);
       try {
-        process.stdout.write(formatTokenTable(store.list({ user: options.user })));
+        process.stdout.write(formatTokenTable(await store.list({ user: options.user })));
       } finally {
-        store.close();
+        await store.close();
       }
     },
   );
 
-  withWhere(tokens.command('revoke').description('revoke an API token by its id (from `tokens list`)').argument('<id>')).action((id: string, options: WhereOptions) => {
+  withWhere(tokens.command('revoke').description('revoke an API token by its id (from `tokens list`)').argument('<id>')).action(async (id: string, options: WhereOptions) => {
     if (!/^\d+$/.test(id)) throw new UserError(`mayday tokens revoke: "${id}" is not a token id (a number from \`mayday tokens list\`)`);
     const store = openStore(options);
     try {
-      if (!store.revoke(Number(id))) throw new UserError(`mayday tokens revoke: no active token ${id}`);
+      if (!(await store.revoke(Number(id)))) throw new UserError(`mayday tokens revoke: no active token ${id}`);
       process.stderr.write(`token ${id} revoked\n`);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 }

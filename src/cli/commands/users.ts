@@ -8,8 +8,9 @@
  */
 import type { Command } from 'commander';
 
-import { AccountError, SqliteAccountStore, type UserInfo } from '../../auth/account-store.js';
-import { parsePermissions } from '../../auth/token-store.js';
+import { SqliteAccountStore } from '../../auth/account-store.js';
+import { parsePermissions } from '../../auth/auth-schema.js';
+import { AccountError, type AccountStore, type UserInfo } from '../../ports/account-store.js';
 import { UserError } from '../../common/errors.js';
 import type { Permission } from '../../common/permissions.js';
 import { resolvePaths } from '../../config/resolve.js';
@@ -24,7 +25,7 @@ interface PasswordOptions {
   passwordStdin?: boolean;
 }
 
-function openStore(options: WhereOptions): SqliteAccountStore {
+function openStore(options: WhereOptions): AccountStore {
   const overrides: Record<string, string> = {};
   if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
   const config = loadNodeConfig(options.config, overrides);
@@ -59,7 +60,7 @@ export function formatUserTable(users: readonly UserInfo[]): string {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-async function withStore<T>(options: WhereOptions, command: string, run: (store: SqliteAccountStore) => Promise<T> | T): Promise<T> {
+async function withStore<T>(options: WhereOptions, command: string, run: (store: AccountStore) => Promise<T> | T): Promise<T> {
   const store = openStore(options);
   try {
     return await run(store);
@@ -67,7 +68,7 @@ async function withStore<T>(options: WhereOptions, command: string, run: (store:
     if (error instanceof AccountError) throw new UserError(`mayday users ${command}: ${error.message}`);
     throw error;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -110,7 +111,7 @@ export function registerUsers(program: Command): void {
   });
 
   withWhere(users.command('list').description('list users, their groups and permissions')).action(async (options: WhereOptions) => {
-    process.stdout.write(await withStore(options, 'list', (store) => formatUserTable(store.listUsers())));
+    process.stdout.write(await withStore(options, 'list', async (store) => formatUserTable(await store.listUsers())));
   });
 
   withWhere(users.command('groups').description('list groups and their permissions')).action(async (options: WhereOptions) => {

@@ -23,21 +23,21 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
-import type { SessionIssuer } from '../../auth/account-store.js';
-import { TokenPermissionError, type SqliteTokenStore, type TokenInfo } from '../../auth/token-store.js';
+import type { SessionIssuer } from '../../ports/account-store.js';
+import { TokenPermissionError, type TokenInfo, type TokenStore } from '../../ports/token-store.js';
 import { PERMISSIONS, type Permission } from '../../common/permissions.js';
 import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, parseCookies, serializeCookie } from '../../auth/cookies.js';
 import { CSRF_FIELD, sameCsrfToken } from '../../auth/request-auth.js';
 import { LoginThrottle } from '../../auth/login-throttle.js';
 import { PasswordCheckLimiter, PasswordChecksBusyError } from '../../auth/password-check-limiter.js';
-import { USER_NAME_PATTERN } from '../../auth/account-store.js';
+import { USER_NAME_PATTERN } from '../../auth/auth-schema.js';
 import { firstValue, formBodyParser, type FormBody } from './form-body.js';
 import { html, type Html } from './html.js';
 import { page } from './layout.js';
 import { withAccess } from '../../auth/route-access.js';
 
 /** What the account page needs of the token store. */
-export type TokenManager = Pick<SqliteTokenStore, 'create' | 'list' | 'revoke'>;
+export type TokenManager = Pick<TokenStore, 'create' | 'list' | 'revoke'>;
 
 export interface AccountPagesOptions {
   accounts: SessionIssuer;
@@ -226,7 +226,7 @@ export const accountPagesPlugin: FastifyPluginAsync<AccountPagesOptions> = async
       return sendLoginForm(request, reply, 401, { next, username, error: 'Wrong user name or password.' });
     }
     attempt.succeeded();
-    const { sessionId, expiresAt } = accounts.createSession(userId);
+    const { sessionId, expiresAt } = await accounts.createSession(userId);
     request.log.info({ user: username }, 'logged in');
     return reply
       .header('set-cookie', [
@@ -243,13 +243,13 @@ export const accountPagesPlugin: FastifyPluginAsync<AccountPagesOptions> = async
     if (!request.session) return reply.redirect('/', 303);
     if (request.csrfRejected || request.permissions === undefined) return reply.code(403).type('text/html; charset=utf-8').send(page('Log out', html`<h1>Log out</h1><div class="card">The form came from another site; you are still logged in.</div>`));
     const sessionId = parseCookies(request.headers.cookie).get(SESSION_COOKIE);
-    if (sessionId) accounts.deleteSession(sessionId);
+    if (sessionId) await accounts.deleteSession(sessionId);
     return reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { secure: secure(request), maxAge: 0 })).redirect('/', 303);
   });
 
   app.get('/account', withAccess('session', {}, '/login?next=/account'), async (request, reply) => {
     if (!request.session) return reply.redirect('/login?next=/account', 303);
-    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(accountPage(request, tokens?.list({ user: request.session.user })));
+    return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(accountPage(request, await tokens?.list({ user: request.session.user })));
   });
 
   if (!tokens) return;
@@ -260,8 +260,8 @@ export const accountPagesPlugin: FastifyPluginAsync<AccountPagesOptions> = async
     if (request.permissions === undefined) return reply.code(403).type('text/html; charset=utf-8').send(page('Account', html`<h1>Account</h1><div class="card">The form came from another site; nothing was changed.</div>`));
     return undefined;
   };
-  const show = (request: FastifyRequest, reply: FastifyReply, status: number, message: Html): FastifyReply =>
-    reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(accountPage(request, tokens.list({ user: request.session!.user }), message));
+  const show = async (request: FastifyRequest, reply: FastifyReply, status: number, message: Html): Promise<FastifyReply> =>
+    reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(accountPage(request, await tokens.list({ user: request.session!.user }), message));
 
   app.post<{ Body: Form | undefined }>('/account/tokens', withAccess('session', { bodyLimit: FORM_BODY_LIMIT }, '/login?next=/account'), async (request, reply) => {
     const refused = refuse(request, reply);
@@ -273,7 +273,7 @@ export const accountPagesPlugin: FastifyPluginAsync<AccountPagesOptions> = async
     if (!(days >= 1 && days <= 3650)) return show(request, reply, 400, html`<p class="badge err">A token expires after 1 to 3650 days.</p>`);
     try {
       const description = one(form.description)?.slice(0, 200) || undefined;
-      const { token, info } = tokens.create({ user: request.session!.user, permissions: wanted, expiresInMs: days * DAY_MS, description, onlyWithinUser: true });
+      const { token, info } = await tokens.create({ user: request.session!.user, permissions: wanted, expiresInMs: days * DAY_MS, description, onlyWithinUser: true });
       request.log.info({ user: info.user, tokenId: info.id, permissions: info.permissions }, 'API token created from the account page');
       return show(request, reply, 201, html`<div class="card" id="new-token"><p>Your new token (${info.permissions.join(', ')}). Copy it now: it is not shown again.</p><div class="mono token-once">${token}</div></div>`);
     } catch (error) {
@@ -287,8 +287,8 @@ export const accountPagesPlugin: FastifyPluginAsync<AccountPagesOptions> = async
     if (refused) return refused;
     const id = Number(one(request.body?.id));
     // Only one's own tokens: someone else's id is "not found", as an unknown one.
-    const own = tokens.list({ user: request.session!.user }).find((t) => t.id === id && t.revokedAt === null);
-    if (!own || !tokens.revoke(id)) return show(request, reply, 404, html`<p class="badge err">No such token.</p>`);
+    const own = (await tokens.list({ user: request.session!.user })).find((t) => t.id === id && t.revokedAt === null);
+    if (!own || !(await tokens.revoke(id))) return show(request, reply, 404, html`<p class="badge err">No such token.</p>`);
     request.log.info({ user: own.user, tokenId: id }, 'API token revoked from the account page');
     return reply.redirect('/account', 303);
   });

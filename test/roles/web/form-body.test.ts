@@ -137,8 +137,8 @@ describe('hostile urlencoded bodies over HTTP', () => {
     tokens = SqliteTokenStore.open(database);
     queue = SqliteQueue.open(path.join(dir, 'queue.sqlite'), { visibilityTimeoutMs: 60_000 });
     crashIndex = SqliteCrashIndex.open(database);
-    reprocessToken = tokens.create({ user: 'ops', permissions: ['reprocess'] }).token;
-    viewToken = tokens.create({ user: 'viewer', permissions: ['view_protected'] }).token;
+    reprocessToken = (await tokens.create({ user: 'ops', permissions: ['reprocess'] })).token;
+    viewToken = (await tokens.create({ user: 'viewer', permissions: ['view_protected'] })).token;
     // As the node: the collector's 25 MB body limit is the server's default.
     app = Fastify({ bodyLimit: 25 * 1024 * 1024 });
     await app.register(requestAuthPlugin, { tokens, sessions: accounts });
@@ -149,8 +149,8 @@ describe('hostile urlencoded bodies over HTTP', () => {
   });
   afterAll(async () => {
     await app?.close();
-    accounts?.close();
-    tokens?.close();
+    await accounts?.close();
+    await tokens?.close();
     await queue?.close();
     await crashIndex?.close();
     rmSync(dir, { recursive: true, force: true });

@@ -46,13 +46,13 @@ beforeAll(async () => {
   });
   node = await startNode(config, { cwd: dir, log: pino({ level: 'info' }, sink) });
   const tokens = SqliteTokenStore.open(node.paths.database);
-  token = tokens.create({ user: 'everything', permissions: ['view_protected', 'download_dumps', 'reprocess', 'upload_symbols', 'admin'] }).token;
-  tokens.close();
+  token = (await tokens.create({ user: 'everything', permissions: ['view_protected', 'download_dumps', 'reprocess', 'upload_symbols', 'admin'] })).token;
+  await tokens.close();
   accounts = SqliteAccountStore.open(node.paths.database);
   userId = (await accounts.createUser({ username: 'someone', permissions: ['view_protected', 'reprocess'] })).id;
 });
 afterAll(async () => {
-  accounts?.close();
+  await accounts?.close();
   await node?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -122,7 +122,7 @@ async function send(method: string, url: string, params: URLSearchParams, flavor
   if (flavor === 'token') headers['auth-token'] = token;
   if (flavor === 'session') {
     // A fresh session each time (a POST /logout ends the one it is sent with).
-    const { sessionId } = accounts.createSession(userId);
+    const { sessionId } = await accounts.createSession(userId);
     const session = await accounts.verifySession(sessionId);
     headers.cookie = `mayday_session=${sessionId}`;
     headers['x-csrf-token'] = session!.csrfToken;

@@ -25,7 +25,7 @@ async function start(overrides: Record<string, string> = {}): Promise<RunningNod
   dirs.push(dir);
   const accounts = SqliteAccountStore.open(path.join(dir, 'mayday.sqlite'));
   await accounts.createUser({ username: 'root', password: PASSWORD, permissions: ['admin'] });
-  accounts.close();
+  await accounts.close();
   const { config, findings } = loadConfig({ env: {}, overrides: { 'node.data_dir': dir, 'web.port': '0', 'web.host': '127.0.0.1', 'node.roles': 'web', ...overrides } });
   if (!config) throw new Error(JSON.stringify(findings));
   const node = await startNode(config, { cwd: dir, log: pino({ level: 'info' }, { write: (line: string) => void (log += line) }) });
