@@ -29,6 +29,7 @@ import type { TokenStore } from '../ports/token-store.js';
 import type { AccountStore } from '../ports/account-store.js';
 import type { JobLedger } from '../ports/job-ledger.js';
 import { SqliteQueue } from '../adapters/sqlite-queue.js';
+import { RabbitMqQueue } from '../adapters/rabbitmq-queue.js';
 import type { S3StoreOptions } from '../adapters/s3-client.js';
 import { S3ProcessedCrashStore } from '../adapters/s3-processed-crash-store.js';
 import { S3RawCrashStore } from '../adapters/s3-raw-crash-store.js';
@@ -68,13 +69,6 @@ export interface DatabaseStores {
 
 type CrashStorage = Pick<Adapters, 'rawCrashStore' | 'processedCrashStore'>;
 
-/** A back end named in the schema whose adapter is not in this build yet: said at start, never a silent fallback. */
-function notYet(option: string, value: string): () => never {
-  return () => {
-    throw new UserError(`${option} = ${value} is not available in this version of Mayday yet`);
-  };
-}
-
 const STORAGE: Record<Config['storage']['backend'], (context: Context) => Promise<CrashStorage>> = {
   fs: async ({ config, paths }) => ({
     rawCrashStore: await FsRawCrashStore.open(paths.raw, { fsync: config.storage.fsync }),
@@ -102,9 +96,15 @@ function s3CrashStoreOptions(config: Config): S3StoreOptions {
   };
 }
 
-const QUEUE: Record<Config['queue']['backend'], (context: Context) => Promise<ProcessingQueue>> = {
+const QUEUE: Record<Config['queue']['backend'], (context: Context, database: DatabaseStores) => Promise<ProcessingQueue>> = {
   sqlite: async ({ config, paths }) => SqliteQueue.open(paths.queue, { visibilityTimeoutMs: config.queue.visibility_timeout, fsync: config.queue.fsync }),
-  rabbitmq: notYet('queue.backend', 'rabbitmq'),
+  rabbitmq: async ({ config }, database) => {
+    const c = config.queue;
+    // The configuration's requirements refuse rabbitmq without a URL or on SQLite before this runs.
+    if (!c.url) throw new UserError('queue.backend = rabbitmq needs queue.url');
+    if (!database.pgPool) throw new UserError('queue.backend = rabbitmq keeps its bookkeeping in PostgreSQL: set database.backend = postgresql');
+    return RabbitMqQueue.open({ url: c.url, prefix: c.prefix, prefetch: c.prefetch, pg: database.pgPool, connectionName: config.node.name });
+  },
 };
 
 const DATABASE: Record<Config['database']['backend'], (context: Context) => Promise<DatabaseStores>> = {
@@ -138,6 +138,23 @@ const DATABASE: Record<Config['database']['backend'], (context: Context) => Prom
   },
 };
 
+/** The pool options of the configured PostgreSQL database (for a store opened on its own, as the CLI does). */
+function pgOptions(config: Config): { connectionString: string; schema?: string; poolSize: number; statementTimeoutMs: number } {
+  const c = config.database;
+  if (!c.url) throw new UserError('database.backend = postgresql needs database.url');
+  return { connectionString: c.url, schema: c.schema, poolSize: 2, statementTimeoutMs: c.statement_timeout };
+}
+
+/** The API token store of the configured database, on its own (the `tokens` command). */
+export async function openTokenStore(config: Config, paths: ResolvedPaths): Promise<TokenStore> {
+  return config.database.backend === 'postgresql' ? PgTokenStore.open(pgOptions(config)) : SqliteTokenStore.open(paths.database);
+}
+
+/** The account store of the configured database, on its own (the `users` command). */
+export async function openAccountStore(config: Config, paths: ResolvedPaths): Promise<AccountStore> {
+  return config.database.backend === 'postgresql' ? PgAccountStore.open(pgOptions(config)) : SqliteAccountStore.open(paths.database);
+}
+
 export interface Backends extends DatabaseStores {
   readonly adapters: Adapters;
   /** Closes every store (each once), the database last. */
@@ -148,7 +165,7 @@ export async function buildBackends(config: Config, paths: ResolvedPaths, roles:
   const context = { config, paths, roles };
   const database = await DATABASE[config.database.backend](context);
   const storage = await STORAGE[config.storage.backend](context);
-  const queue = await QUEUE[config.queue.backend](context);
+  const queue = await QUEUE[config.queue.backend](context, database);
   const adapters = { ...storage, queue, crashIndex: database.crashIndex };
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { SqliteQueue } from '../../src/adapters/sqlite-queue.js';
+import { queueContract } from './queue.contract.js';
 
 const dirs: string[] = [];
 function tempPath(): string {
@@ -16,64 +17,25 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Long enough for the contract's steps between a take and its acknowledgement, short enough to wait out in `abandon`. */
+const CONTRACT_VISIBILITY_MS = 1500;
+
+queueContract('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mayday-queue-'));
+  const path = join(dir, 'queue.sqlite');
+  return {
+    open: async () => SqliteQueue.open(path, { visibilityTimeoutMs: CONTRACT_VISIBILITY_MS }),
+    // Every enqueue is visible to `take` once it resolved.
+    settle: async () => undefined,
+    abandon: async (queue) => {
+      await new Promise((resolve) => setTimeout(resolve, CONTRACT_VISIBILITY_MS + 100));
+      await queue.close();
+    },
+    dispose: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
 describe('SQLite processing queue', () => {
-  it('hands out priority before standard before reprocessing, oldest first', async () => {
-    const queue = SqliteQueue.open(tempPath(), { visibilityTimeoutMs: 60_000 });
-    await queue.enqueue('a', 'reprocessing');
-    await queue.enqueue('b', 'standard');
-    await queue.enqueue('c', 'standard');
-    await queue.enqueue('d', 'priority');
-    const order: string[] = [];
-    for (let item = await queue.take(); item; item = await queue.take()) order.push(item.crashId);
-    expect(order).toEqual(['d', 'b', 'c', 'a']);
-    await queue.close();
-  });
-
-  it('moves a waiting crash to the priority queue instead of queueing it twice', async () => {
-    const queue = SqliteQueue.open(tempPath(), { visibilityTimeoutMs: 60_000 });
-    await queue.enqueue('a');
-    await queue.enqueue('b');
-    await queue.enqueue('b', 'priority');
-    const stats = await queue.stats();
-    expect(stats.map((s) => [s.queue, s.waiting])).toEqual([['priority', 1], ['standard', 1], ['reprocessing', 0]]);
-    expect((await queue.take())?.crashId).toBe('b');
-    expect((await queue.take())?.crashId).toBe('a');
-    expect(await queue.take()).toBeUndefined();
-    await queue.close();
-  });
-
-  it('commits concurrent enqueues together, and all of them are durable', async () => {
-    const path = tempPath();
-    const queue = SqliteQueue.open(path, { visibilityTimeoutMs: 60_000 });
-    await Promise.all(Array.from({ length: 200 }, (_, i) => queue.enqueue(`c${i}`)));
-    await queue.close();
-    const reopened = SqliteQueue.open(path, { visibilityTimeoutMs: 60_000 });
-    expect((await reopened.stats()).find((s) => s.queue === 'standard')?.waiting).toBe(200);
-    await reopened.close();
-    await expect(reopened.enqueue('late')).rejects.toThrow(/closed/);
-  });
-
-  it('ignores an id already waiting in the same queue', async () => {
-    const queue = SqliteQueue.open(tempPath(), { visibilityTimeoutMs: 60_000 });
-    await queue.enqueue('a');
-    await queue.enqueue('a');
-    const stats = await queue.stats();
-    expect(stats.find((s) => s.queue === 'standard')?.waiting).toBe(1);
-    await queue.close();
-  });
-
-  it('keeps a taken item invisible until acknowledged, and forgets it after', async () => {
-    const queue = SqliteQueue.open(tempPath(), { visibilityTimeoutMs: 60_000 });
-    await queue.enqueue('a');
-    const item = await queue.take();
-    expect(item).toMatchObject({ crashId: 'a', queue: 'standard', attempts: 1 });
-    expect(await queue.take()).toBeUndefined();
-    expect((await queue.stats())[1]).toMatchObject({ queue: 'standard', waiting: 0, inFlight: 1 });
-    await queue.ack(item!);
-    expect((await queue.stats())[1]).toMatchObject({ waiting: 0, inFlight: 0 });
-    await queue.close();
-  });
-
   it('hands an unacknowledged item out again after the visibility timeout, and ignores the stale ack', async () => {
     const queue = SqliteQueue.open(tempPath(), { visibilityTimeoutMs: 1000 });
     await queue.enqueue('a');
@@ -85,16 +47,6 @@ describe('SQLite processing queue', () => {
     expect((await queue.stats())[1].inFlight).toBe(1);
     await queue.ack(second!);
     expect((await queue.stats())[1].inFlight).toBe(0);
-    await queue.close();
-  });
-
-  it('releases an item with a delay', async () => {
-    const queue = SqliteQueue.open(tempPath(), { visibilityTimeoutMs: 60_000 });
-    await queue.enqueue('a');
-    await queue.release((await queue.take())!, 300);
-    expect(await queue.take()).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 350));
-    expect(await queue.take()).toMatchObject({ crashId: 'a', attempts: 2 });
     await queue.close();
   });
 
@@ -110,16 +62,6 @@ describe('SQLite processing queue', () => {
     db.close();
     const queue = SqliteQueue.open(path, { visibilityTimeoutMs: 60_000 });
     expect(await queue.take()).toMatchObject({ crashId: 'x', attempts: 2 });
-    await queue.close();
-  });
-
-  it('wakes a waiting taker when work arrives', async () => {
-    const queue = SqliteQueue.open(tempPath(), { visibilityTimeoutMs: 60_000 });
-    const started = Date.now();
-    const waiting = queue.waitForWork(10_000);
-    setTimeout(() => void queue.enqueue('a'), 50);
-    await waiting;
-    expect(Date.now() - started).toBeLessThan(5000);
     await queue.close();
   });
 

@@ -6,11 +6,11 @@
 import type { Command } from 'commander';
 
 import { parsePermissions } from '../../auth/auth-schema.js';
-import { SqliteTokenStore } from '../../auth/token-store.js';
 import type { TokenInfo, TokenStore } from '../../ports/token-store.js';
 import { UserError } from '../../common/errors.js';
 import { resolvePaths } from '../../config/resolve.js';
 import { loadNodeConfig } from '../load-node-config.js';
+import { openTokenStore } from '../../node/backends.js';
 
 interface WhereOptions {
   dataDir?: string;
@@ -19,11 +19,11 @@ interface WhereOptions {
 
 const DAY_MS = 86_400_000;
 
-function openStore(options: WhereOptions): TokenStore {
+async function openStore(options: WhereOptions): Promise<TokenStore> {
   const overrides: Record<string, string> = {};
   if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
   const config = loadNodeConfig(options.config, overrides);
-  return SqliteTokenStore.open(resolvePaths(config, process.cwd()).database);
+  return openTokenStore(config, resolvePaths(config, process.cwd()));
 }
 
 function withWhere(command: Command): Command {
@@ -69,7 +69,7 @@ export function registerTokens(program: Command): void {
       if (!(days > 0) || !Number.isFinite(days)) throw new UserError(`mayday tokens create: --expires wants a number of days, got "${options.expires}"`);
       expiresInMs = days * DAY_MS;
     }
-    const store = openStore(options);
+    const store = await openStore(options);
     try {
       const { token, info } = await store.create({ user: options.user, permissions, expiresInMs, description: options.description });
       process.stdout.write(`${token}\n`);
@@ -85,7 +85,7 @@ export function registerTokens(program: Command): void {
 
   withWhere(tokens.command('list').description('list API tokens (never their secret)').option('--user <name>', "only this user's tokens")).action(
     async (options: WhereOptions & { user?: string }) => {
-      const store = openStore(options);
+      const store = await openStore(options);
       try {
         process.stdout.write(formatTokenTable(await store.list({ user: options.user })));
       } finally {
@@ -96,7 +96,7 @@ export function registerTokens(program: Command): void {
 
   withWhere(tokens.command('revoke').description('revoke an API token by its id (from `tokens list`)').argument('<id>')).action(async (id: string, options: WhereOptions) => {
     if (!/^\d+$/.test(id)) throw new UserError(`mayday tokens revoke: "${id}" is not a token id (a number from \`mayday tokens list\`)`);
-    const store = openStore(options);
+    const store = await openStore(options);
     try {
       if (!(await store.revoke(Number(id)))) throw new UserError(`mayday tokens revoke: no active token ${id}`);
       process.stderr.write(`token ${id} revoked\n`);

@@ -8,13 +8,13 @@
  */
 import type { Command } from 'commander';
 
-import { SqliteAccountStore } from '../../auth/account-store.js';
 import { parsePermissions } from '../../auth/auth-schema.js';
 import { AccountError, type AccountStore, type UserInfo } from '../../ports/account-store.js';
 import { UserError } from '../../common/errors.js';
 import type { Permission } from '../../common/permissions.js';
 import { resolvePaths } from '../../config/resolve.js';
 import { loadNodeConfig } from '../load-node-config.js';
+import { openAccountStore } from '../../node/backends.js';
 
 interface WhereOptions {
   dataDir?: string;
@@ -25,11 +25,11 @@ interface PasswordOptions {
   passwordStdin?: boolean;
 }
 
-function openStore(options: WhereOptions): AccountStore {
+async function openStore(options: WhereOptions): Promise<AccountStore> {
   const overrides: Record<string, string> = {};
   if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
   const config = loadNodeConfig(options.config, overrides);
-  return SqliteAccountStore.open(resolvePaths(config, process.cwd()).database);
+  return openAccountStore(config, resolvePaths(config, process.cwd()));
 }
 
 function withWhere(command: Command): Command {
@@ -61,7 +61,7 @@ export function formatUserTable(users: readonly UserInfo[]): string {
 }
 
 async function withStore<T>(options: WhereOptions, command: string, run: (store: AccountStore) => Promise<T> | T): Promise<T> {
-  const store = openStore(options);
+  const store = await openStore(options);
   try {
     return await run(store);
   } catch (error) {
