@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { RUNS_KEPT, type JobLedger, type JobOutcome, type JobRun, type JobState } from '../ports/job-ledger.js';
+import { RUNS_KEPT, type JobLedger, type JobRun, type JobState } from '../ports/job-ledger.js';
+import { stateOf, toRun, type JobRow, type RunRow } from './job-ledger-rows.js';
 import { closePool, inTransaction, openPgPool, type Migration, type PgStoreOptions } from './pg-database.js';
 
 const MIGRATIONS: Migration[] = [
@@ -31,27 +32,6 @@ const MIGRATIONS: Migration[] = [
     `,
   },
 ];
-
-interface JobRow {
-  job: string;
-  next_run_at: number | null;
-  claimed_by: string | null;
-  claimed_at: number | null;
-  claimed_until: number | null;
-  last_success_at: number | null;
-  failures_in_a_row: number;
-  runs: number;
-}
-
-interface RunRow {
-  job: string;
-  owner: string;
-  started_at: number;
-  finished_at: number;
-  outcome: string;
-  error: string | null;
-  summary: string | null;
-}
 
 /**
  * The scheduler's ledger on PostgreSQL, shared by schedulers on any host: a claim is one
@@ -113,20 +93,7 @@ export class PgJobLedger implements JobLedger {
     const { rows } = await this.pool.query<JobRow>('SELECT * FROM scheduler_jobs ORDER BY job');
     const { rows: lastRuns } = await this.pool.query<RunRow>('SELECT DISTINCT ON (job) * FROM scheduler_runs ORDER BY job, started_at DESC, id DESC');
     const last = new Map(lastRuns.map((r) => [r.job, r]));
-    return rows.map((row) => {
-      const running = row.claimed_by !== null && row.claimed_until !== null && row.claimed_until > now;
-      const lastRow = last.get(row.job);
-      return {
-        job: row.job,
-        nextRunAt: row.next_run_at ?? undefined,
-        runningBy: running ? row.claimed_by! : undefined,
-        runningSince: running ? row.claimed_at! : undefined,
-        lastRun: lastRow ? toRun(lastRow) : undefined,
-        lastSuccessAt: row.last_success_at ?? undefined,
-        failuresInARow: row.failures_in_a_row,
-        runs: row.runs,
-      };
-    });
+    return rows.map((row) => stateOf(row, last.get(row.job), now));
   }
 
   async runs(job: string, limit: number): Promise<JobRun[]> {
@@ -137,16 +104,4 @@ export class PgJobLedger implements JobLedger {
   async close(): Promise<void> {
     await closePool(this.pool);
   }
-}
-
-function toRun(row: RunRow): JobRun {
-  return {
-    job: row.job,
-    owner: row.owner,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    outcome: row.outcome as JobOutcome,
-    error: row.error ?? undefined,
-    summary: row.summary ?? undefined,
-  };
 }

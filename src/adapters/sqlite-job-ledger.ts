@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { RUNS_KEPT, type JobLedger, type JobOutcome, type JobRun, type JobState } from '../ports/job-ledger.js';
+import { RUNS_KEPT, type JobLedger, type JobRun, type JobState } from '../ports/job-ledger.js';
+import { stateOf, toRun, type JobRow, type RunRow } from './job-ledger-rows.js';
 import { openSqlite, type Migration } from './sqlite-database.js';
 
 const MIGRATIONS: Migration[] = [
@@ -31,27 +32,6 @@ const MIGRATIONS: Migration[] = [
     `,
   },
 ];
-
-interface JobRow {
-  job: string;
-  next_run_at: number | null;
-  claimed_by: string | null;
-  claimed_at: number | null;
-  claimed_until: number | null;
-  last_success_at: number | null;
-  failures_in_a_row: number;
-  runs: number;
-}
-
-interface RunRow {
-  job: string;
-  owner: string;
-  started_at: number;
-  finished_at: number;
-  outcome: string;
-  error: string | null;
-  summary: string | null;
-}
 
 /** The scheduler's ledger in the embedded database: one machine, so one file holds the claims. */
 export class SqliteJobLedger implements JobLedger {
@@ -107,20 +87,7 @@ export class SqliteJobLedger implements JobLedger {
     const now = this.now();
     const rows = this.db.prepare('SELECT * FROM scheduler_jobs ORDER BY job').all() as JobRow[];
     const last = this.db.prepare('SELECT * FROM scheduler_runs WHERE job = ? ORDER BY started_at DESC, id DESC LIMIT 1');
-    return rows.map((row) => {
-      const running = row.claimed_by !== null && row.claimed_until !== null && row.claimed_until > now;
-      const lastRow = last.get(row.job) as RunRow | undefined;
-      return {
-        job: row.job,
-        nextRunAt: row.next_run_at ?? undefined,
-        runningBy: running ? row.claimed_by! : undefined,
-        runningSince: running ? row.claimed_at! : undefined,
-        lastRun: lastRow ? toRun(lastRow) : undefined,
-        lastSuccessAt: row.last_success_at ?? undefined,
-        failuresInARow: row.failures_in_a_row,
-        runs: row.runs,
-      };
-    });
+    return rows.map((row) => stateOf(row, last.get(row.job) as RunRow | undefined, now));
   }
 
   async runs(job: string, limit: number): Promise<JobRun[]> {
@@ -131,16 +98,4 @@ export class SqliteJobLedger implements JobLedger {
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-function toRun(row: RunRow): JobRun {
-  return {
-    job: row.job,
-    owner: row.owner,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    outcome: row.outcome as JobOutcome,
-    error: row.error ?? undefined,
-    summary: row.summary ?? undefined,
-  };
 }
