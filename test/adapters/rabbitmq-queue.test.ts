@@ -10,6 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RabbitMqQueue, type RabbitMqQueueOptions } from '../../src/adapters/rabbitmq-queue.js';
 import { QUEUE_NAMES, type QueueItem } from '../../src/ports/queue.js';
 import { queueContract, takeSoon } from './queue.contract.js';
+import { pgSkip, pgUrl } from './pg-support.js';
+import { rabbitSkip, rabbitUrl } from '../support/rabbitmq.js';
 
 /**
  * The processing queue on RabbitMQ, with its ledger in PostgreSQL. With
@@ -18,39 +20,8 @@ import { queueContract, takeSoon } from './queue.contract.js';
  * local addresses are used if they answer, else the suite is skipped. Every test uses
  * queues and a schema of its own, deleted at its end.
  */
-const rabbitConfigured = process.env.MAYDAY_TEST_RABBITMQ_URL;
-const rabbitUrl = rabbitConfigured ?? 'amqp://guest:guest@127.0.0.1:5672';
-const pgConfigured = process.env.MAYDAY_TEST_POSTGRES_URL;
-const pgUrl = pgConfigured ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function rabbitReachable(): Promise<boolean> {
-  try {
-    const model = await connect(rabbitUrl, { timeout: 2000 });
-    await model.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function pgReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const unreachable = [
-  rabbitConfigured === undefined && !(await rabbitReachable()) ? `MAYDAY_TEST_RABBITMQ_URL is not set and no RabbitMQ answers at ${rabbitUrl.replace(/\/\/[^@]*@/, '//')}` : undefined,
-  pgConfigured === undefined && !(await pgReachable()) ? `MAYDAY_TEST_POSTGRES_URL is not set and no PostgreSQL answers at ${pgUrl}` : undefined,
-].filter((reason) => reason !== undefined);
-const skip = unreachable.length > 0 ? unreachable.join('; ') : false;
+// The servers are found (or the suite skipped, saying why) as every back-end test finds them.
+const skip = [rabbitSkip, pgSkip].filter((reason) => reason !== false).join('; ') || false;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
