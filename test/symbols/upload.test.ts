@@ -268,6 +268,20 @@ describe('POST /symbols/upload: zips', () => {
     expect(readdirSync(path.join(s.dir, 'staging'))).toEqual([]);
   });
 
+  // Fuzz finding 10: offsets the zip declares reached fs.read unchecked; above 2^53 it
+  // threw outside any callback (the node would end) and the upload hung.
+  it.each([
+    ['a zip64 end record beyond 2^53', (zip: Buffer) => withZip64Locator(zip, 3_904_180_467_466_986_000n)],
+    ['a zip64 end record past the end of the file', (zip: Buffer) => withZip64Locator(zip, 1_000_000n)],
+    ['an entry whose local header is past the end of the file', (zip: Buffer) => withEntryOffset(zip, 0x7fff_0000)],
+  ])('refuses %s with 400', async (_label, corrupt) => {
+    const zip = corrupt(makeZip([{ name: `liba.so/${ID}/liba.so.sym`, data: symText('liba.so') }]));
+    const response = await postZip(zip, await s.token(['upload_symbols']));
+    expect(response.statusCode, response.body).toBe(400);
+    expect(response.json().error).toMatch(/zip/);
+    expect(readdirSync(path.join(s.dir, 'staging'))).toEqual([]);
+  });
+
   it('refuses a body that is not a zip', async () => {
     const response = await postZip(Buffer.from('this is not a zip file at all'), await s.token(['upload_symbols']));
     expect(response.statusCode).toBe(400);
@@ -288,3 +302,21 @@ describe('concurrent uploads of the same file', () => {
     expect(readdirSync(path.dirname(storedFile('libfoo.so')))).toEqual(['libfoo.so.sym']);
   });
 });
+
+/** Inserts a zip64 end-of-central-directory locator naming `offset` before the end record. */
+function withZip64Locator(zip: Buffer, offset: bigint): Buffer {
+  const end = zip.subarray(zip.length - 22);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(offset, 8);
+  locator.writeUInt32LE(1, 16);
+  return Buffer.concat([zip.subarray(0, zip.length - 22), locator, end]);
+}
+
+/** Points the first central directory entry's local header at `offset`. */
+function withEntryOffset(zip: Buffer, offset: number): Buffer {
+  const copy = Buffer.from(zip);
+  const central = copy.readUInt32LE(copy.length - 22 + 16);
+  copy.writeUInt32LE(offset, central + 42);
+  return copy;
+}

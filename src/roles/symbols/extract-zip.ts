@@ -10,12 +10,14 @@
  * staged as `NNNN.sym`, and only a validated name reaches the store.
  */
 
-import { createWriteStream } from 'node:fs';
+import { close, createWriteStream, fstat, open } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 
+import { BoundedFileReader } from './bounded-file-reader.js';
 import { quoteName, unsafePath } from './safe-names.js';
 import { byteLimit } from './receive-body.js';
 import { UploadRefused, type UploadLimits } from './upload-refused.js';
@@ -29,15 +31,34 @@ export interface ExtractedEntry {
 }
 
 /** Entries that are not symbol files but that zip tools add by themselves. */
+const openFd = promisify(open);
+const fstatFd = promisify(fstat);
+const closeFd = promisify(close);
+
 function isIgnorable(name: string): boolean {
   return name.endsWith('/') || name.startsWith('__MACOSX/') || /(^|\/)\.DS_Store$/.test(name);
 }
 
-function openZip(file: string): Promise<yauzl.ZipFile> {
+async function openZip(file: string): Promise<yauzl.ZipFile> {
+  // A raw descriptor, not a FileHandle: the reader closes it, and a FileHandle would
+  // close its number again when collected, possibly under another file by then.
+  const fd = await openFd(file, 'r');
+  let size: number;
+  try {
+    size = (await fstatFd(fd)).size;
+  } catch (error) {
+    await closeFd(fd);
+    throw error;
+  }
+  const reader = new BoundedFileReader(fd, size);
   return new Promise((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, decodeStrings: true, validateEntrySizes: true, autoClose: false }, (error, zip) => {
-      if (error) reject(new UploadRefused(400, `not a readable zip file: ${error.message}`));
-      else resolve(zip);
+    yauzl.fromRandomAccessReader(reader, size, { lazyEntries: true, decodeStrings: true, validateEntrySizes: true, autoClose: false }, (error, zip) => {
+      if (!error) {
+        resolve(zip);
+        return;
+      }
+      void closeFd(fd).catch(() => undefined);
+      reject(new UploadRefused(400, `not a readable zip file: ${error.message}`));
     });
   });
 }
