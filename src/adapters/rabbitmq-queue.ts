@@ -37,7 +37,8 @@ import { PgQueueLedger, type LedgerEntry } from './pg-queue-ledger.js';
  * RabbitMQ expires messages at the head of a queue only, so a short delay behind a longer
  * one comes back late (never early): the processor's retry delays are short and bounded.
  *
- * Connections: one for publishing, one for consuming (RabbitMQ throttles a publishing
+ * Connections: one for publishing, one for consuming (only on nodes that process: see
+ * `consume`; RabbitMQ throttles a publishing
  * connection under memory pressure; deliveries and acknowledgements must not wait
  * behind it). Each reconnects with exponential backoff when lost. While disconnected,
  * `enqueue` rejects at once, `take` finds nothing, `check` fails; deliveries buffered but
@@ -70,6 +71,14 @@ export interface RabbitMqQueueOptions {
    * `publishTimeoutMs` by far, or entries being published are published twice.
    */
   republishAfterMs?: number;
+  /**
+   * Whether this node takes crashes (default true). A node without the processor role must
+   * say false: a consumer takes up to `prefetch` messages per queue at once, and a
+   * collector, web or scheduler node would hold them unacknowledged, never processed, until
+   * it stopped (found by the five-process example: each processor stalled after a few
+   * crashes while the other nodes sat on the rest). Without it `take` finds nothing.
+   */
+  consume?: boolean;
   /** Shown in the broker's connection list (with " publish" or " consume" appended). Default "mayday". */
   connectionName?: string;
   /** Told when a connection is established or lost (for the node's log). */
@@ -249,6 +258,7 @@ export class RabbitMqQueue implements ProcessingQueue {
   private sweepRun: Promise<number> | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private consumes = true;
   lastSweepError: Error | undefined;
 
   private constructor(
@@ -302,7 +312,8 @@ export class RabbitMqQueue implements ProcessingQueue {
       ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
     });
     const queue = new RabbitMqQueue(ledger, options);
-    await Promise.all([queue.publishLink.start(), queue.consumeLink.start()]);
+    queue.consumes = options.consume !== false;
+    await Promise.all([queue.publishLink.start(), ...(options.consume === false ? [] : [queue.consumeLink.start()])]);
     queue.sweepTimer = setInterval(() => queue.sweepInBackground(), Math.max(1000, queue.settings.republishAfterMs / 2));
     queue.sweepTimer.unref();
     return queue;
@@ -600,7 +611,7 @@ export class RabbitMqQueue implements ProcessingQueue {
     await this.ledger.check();
     const channel = this.publishLink.current();
     if (!channel) throw this.disconnected(this.publishLink, 'publish');
-    if (!this.consumeLink.current()) throw this.disconnected(this.consumeLink, 'consume');
+    if (this.consumes && !this.consumeLink.current()) throw this.disconnected(this.consumeLink, 'consume');
     await channel.checkQueue(this.names.standard.main);
   }
 

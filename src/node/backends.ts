@@ -98,12 +98,12 @@ function s3CrashStoreOptions(config: Config): S3StoreOptions {
 
 const QUEUE: Record<Config['queue']['backend'], (context: Context, database: DatabaseStores) => Promise<ProcessingQueue>> = {
   sqlite: async ({ config, paths }) => SqliteQueue.open(paths.queue, { visibilityTimeoutMs: config.queue.visibility_timeout, fsync: config.queue.fsync }),
-  rabbitmq: async ({ config }, database) => {
+  rabbitmq: async ({ config, roles }, database) => {
     const c = config.queue;
     // The configuration's requirements refuse rabbitmq without a URL or on SQLite before this runs.
     if (!c.url) throw new UserError('queue.backend = rabbitmq needs queue.url');
     if (!database.pgPool) throw new UserError('queue.backend = rabbitmq keeps its bookkeeping in PostgreSQL: set database.backend = postgresql');
-    return RabbitMqQueue.open({ url: c.url, prefix: c.prefix, prefetch: c.prefetch, pg: database.pgPool, connectionName: config.node.name });
+    return RabbitMqQueue.open({ url: c.url, prefix: c.prefix, prefetch: c.prefetch, pg: database.pgPool, connectionName: config.node.name, consume: roles.has('processor') });
   },
 };
 

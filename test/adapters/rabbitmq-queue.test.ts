@@ -231,6 +231,28 @@ describe.skipIf(skip !== false)(`RabbitMQ processing queue${skip ? ` (skipped: $
     expect(await survivor.has('killed')).toBe(false);
   });
 
+  // The five-process example stalled: collector, web and scheduler nodes consumed too, each
+  // holding up to `prefetch` messages per queue that it would never process.
+  it('does not consume on a node that only publishes, so every crash reaches a processor', async () => {
+    fresh();
+    const publisher = await sandbox.open({ consume: false, prefetch: 4 });
+    const processor = await sandbox.open({ prefetch: 4 });
+    const ids = Array.from({ length: 20 }, (_, i) => `only-processors-${i}`);
+    for (const id of ids) await publisher.enqueue(id);
+    expect(await publisher.take()).toBeUndefined();
+    await publisher.check(); // no consuming connection is not a fault here
+    const taken: string[] = [];
+    for (const _ of ids) {
+      const item = await takeSoon(processor);
+      if (!item) break;
+      taken.push(item.crashId);
+      await processor.ack(item);
+    }
+    expect(taken.sort()).toEqual([...ids].sort());
+    const consumers = await sandbox.withChannel(async (channel) => (await channel.checkQueue(`${sandbox.prefix}standard`)).consumerCount);
+    expect(consumers).toBe(1);
+  });
+
   it('declares durable queues and publishes persistent messages', async () => {
     fresh();
     const queue = await sandbox.open();

@@ -6,7 +6,7 @@
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +17,7 @@ import { CORPUS } from '../support/corpus.js';
 import { eventually, runMayday, startMayday, type MaydayProcess } from '../support/mayday-process.js';
 import { deleteQueues, rabbitSkip, rabbitUrl } from '../support/rabbitmq.js';
 
-// OPEN (issue 11): the processors stall after about seven crashes each (the crashes in
-// flight finish only at shutdown), so this test fails today; it runs with
-// MAYDAY_TEST_DISTRIBUTED=1 until that is fixed, and then joins npm test unconditionally.
-const skip = process.env.MAYDAY_TEST_DISTRIBUTED ? pgSkip || rabbitSkip : 'open bug: processors stall on the distributed deployment; set MAYDAY_TEST_DISTRIBUTED=1 to run';
+const skip = pgSkip || rabbitSkip;
 const NODES = ['web', 'collector', 'processor-1', 'processor-2', 'scheduler'] as const;
 
 describe.skipIf(skip !== false)(`the distributed example: five processes on PostgreSQL, RabbitMQ and S3${skip ? ` (skipped: ${skip})` : ''}`, () => {
@@ -67,6 +64,7 @@ describe.skipIf(skip !== false)(`the distributed example: five processes on Post
     for (const process of running.values()) process.child.kill('SIGTERM');
     await Promise.all([...running.values()].map((p) => p.exited));
     if (process.env.MAYDAY_TEST_KEEP_LOGS) {
+      mkdirSync(process.env.MAYDAY_TEST_KEEP_LOGS, { recursive: true });
       for (const [node, p] of running) writeFileSync(`${process.env.MAYDAY_TEST_KEEP_LOGS}/${node}.log`, p.stdout() + p.stderr());
     }
     await s3?.dispose();
@@ -112,11 +110,11 @@ describe.skipIf(skip !== false)(`the distributed example: five processes on Post
 
     // Both processors did some of the work, as their heartbeats say.
     const status = await eventually(async () => {
-      const s = (await (await fetch(`${web}/status/json`)).json()) as { processors: { name: string; processed: number }[] };
+      const s = (await (await fetch(`${web}/status/json`)).json()) as { processors: { id: string; processed: number }[] };
       const total = s.processors.reduce((n, p) => n + (p.processed ?? 0), 0);
       return s.processors.length === 2 && total >= ids.length ? s : undefined;
     }, 20_000, 'both processors reporting every crash');
-    expect(status.processors.map((p) => p.name).sort()).toEqual(['processor-1', 'processor-2']);
+    expect(status.processors.map((p) => p.id.split('@')[0]).sort()).toEqual(['processor-1', 'processor-2']);
     expect(status.processors.every((p) => p.processed > 0)).toBe(true);
 
     // The scheduler ran verify-processed and recorded it in PostgreSQL; the web node lists it.
