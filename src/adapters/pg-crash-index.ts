@@ -15,7 +15,7 @@ import type {
 import { SearchError } from '../ports/crash-index.js';
 import type { ProcessedCrash } from '../ports/processed-crash-store.js';
 import type { FieldSpec } from '../schema/processed-crash.js';
-import { COLUMN_FIELDS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, rollupDeltas, toIndexRow } from './crash-index-layout.js';
+import { COLUMN_FIELDS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, rollupDeltas, toIndexRow, type IndexRow } from './crash-index-layout.js';
 import * as queries from './crash-index-queries.js';
 import type { Row, SqlDialect } from './crash-index-queries.js';
 import { closePool, DEFAULT_STATEMENT_TIMEOUT_MS, openPgPool, type Migration, type PgStoreOptions } from './pg-database.js';
@@ -193,7 +193,7 @@ export class PgCrashIndex implements CrashIndex {
   }
 
   async upsertMany(crashes: readonly ProcessedCrash[]): Promise<void> {
-    const rows = lastPerCrash(crashes).map(toIndexRow);
+    const rows = lastPerCrash(crashes).map(toIndexRow).map(withoutNul);
     if (rows.length === 0) return;
     const ids = rows.map((r) => r.crashId);
     await inTransaction(this.pool, async (client) => {
@@ -208,7 +208,7 @@ export class PgCrashIndex implements CrashIndex {
       ).rows.map((row: Row) => dailyKeyOfRow(row));
 
       const columns = COLUMN_FIELDS.map((f) => f.column!);
-      const arrays: unknown[][] = [...columns.map((c) => rows.map((r) => r.columns[c] ?? null)), rows.map((r) => (r.hasErrors ? 1 : 0)), rows.map((r) => JSON.stringify(r.doc))];
+      const arrays: unknown[][] = [...columns.map((c) => rows.map((r) => r.columns[c] ?? null)), rows.map((r) => (r.hasErrors ? 1 : 0)), rows.map((r) => JSON.stringify(r.doc, docReplacer))];
       const types = [...COLUMN_FIELDS.map((f) => (f.type === 'keyword' || f.type === 'text' ? 'text' : f.type === 'number' ? 'float8' : 'int8')), 'int2', 'jsonb'];
       const names = [...columns, 'has_errors', 'doc'];
       const updates = names.filter((c) => c !== 'crash_id').map((c) => `${c} = excluded.${c}`);
@@ -324,6 +324,28 @@ export class PgCrashIndex implements CrashIndex {
   async close(): Promise<void> {
     await closePool(this.pool);
   }
+}
+
+/**
+ * PostgreSQL's text and jsonb cannot hold U+0000, which a minidump's strings (module names,
+ * thread names, annotations) may contain: such a crash failed to index at all. Each NUL
+ * becomes U+FFFD here, as a decoder marks a character it cannot represent; the processed
+ * crash itself keeps the original. The document is cleaned as it is serialised (`docReplacer`).
+ */
+function withoutNul(row: IndexRow): IndexRow {
+  const columns: IndexRow['columns'] = {};
+  for (const [name, value] of Object.entries(row.columns)) columns[name] = typeof value === 'string' ? clean(value) : value;
+  const daily = Object.fromEntries(Object.entries(row.daily).map(([k, v]) => [k, typeof v === 'string' ? clean(v) : v])) as unknown as IndexRow['daily'];
+  return { ...row, crashId: clean(row.crashId), columns, daily };
+}
+
+function clean(value: string): string {
+  return value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
+}
+
+/** For the document, cleaned as it is serialised (see `withoutNul`). */
+function docReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'string' ? clean(value) : value;
 }
 
 /** Runs `work` in one transaction on one pooled connection: committed, or rolled back on any error. */

@@ -121,3 +121,33 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index statement timeout${skip 
     }
   });
 });
+
+describe.skipIf(skip !== false)(`PostgreSQL crash index and NUL characters${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  // PostgreSQL's text and jsonb refuse U+0000; a dump's strings can hold it, and such a
+  // crash failed to index at all.
+  it('indexes a crash whose strings hold NUL, with U+FFFD in their place', async () => {
+    const schema = `mayday_test_${randomBytes(6).toString('hex')}`;
+    const index = await PgCrashIndex.open({ connectionString: url, schema });
+    try {
+      const [crash] = [...syntheticCrashes({ count: 1, days: 1, end: Date.UTC(2025, 0, 15), signatures: 1, seed: 3 })];
+      const withNul = { ...crash!, signature: 'crash\0here', product: 'Nul\0Product', user_comments: 'a\0b' };
+      await index.upsertMany([withNul]);
+      const result = await index.search({
+        filters: [{ field: 'uuid', operator: 'is', values: [crash!.uuid], negated: false }],
+        columns: ['uuid', 'signature', 'product'],
+        sort: [],
+        limit: 10,
+        offset: 0,
+        aggregations: {},
+        allowProtected: true,
+      });
+      expect(result.hits).toEqual([{ uuid: crash!.uuid, signature: 'crash\uFFFDhere', product: 'Nul\uFFFDProduct' }]);
+    } finally {
+      await index.close();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  });
+});
