@@ -170,7 +170,8 @@ export class PgCrashIndex implements CrashIndex {
   ) {
     this.run = async (sql, params) => {
       try {
-        return (await pool.query(sql, params)).rows as Row[];
+        // Searched text is cleaned as stored text is (see `withoutNul`): "a\0b" finds what was stored as "a\uFFFDb".
+        return (await pool.query(sql, params.map(cleanParam))).rows as Row[];
       } catch (error) {
         const code = (error as { code?: string }).code;
         // PostgreSQL's regular expressions are not RE2's: a pattern RE2 accepted may still fail here.
@@ -341,6 +342,12 @@ function withoutNul(row: IndexRow): IndexRow {
 
 function clean(value: string): string {
   return value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value;
+}
+
+function cleanParam(value: unknown): unknown {
+  if (typeof value === 'string') return clean(value);
+  if (Array.isArray(value)) return value.map(cleanParam);
+  return value;
 }
 
 /** For the document, cleaned as it is serialised (see `withoutNul`). */

@@ -125,7 +125,7 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index statement timeout${skip 
 describe.skipIf(skip !== false)(`PostgreSQL crash index and NUL characters${skip ? ` (skipped: ${skip})` : ''}`, () => {
   // PostgreSQL's text and jsonb refuse U+0000; a dump's strings can hold it, and such a
   // crash failed to index at all.
-  it('indexes a crash whose strings hold NUL, with U+FFFD in their place', async () => {
+  it('indexes a crash whose strings hold NUL, with U+FFFD in their place, and finds it by them', async () => {
     const schema = `mayday_test_${randomBytes(6).toString('hex')}`;
     const index = await PgCrashIndex.open({ connectionString: url, schema });
     try {
@@ -142,6 +142,17 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index and NUL characters${skip
         allowProtected: true,
       });
       expect(result.hits).toEqual([{ uuid: crash!.uuid, signature: 'crash\uFFFDhere', product: 'Nul\uFFFDProduct' }]);
+      // A NUL in a search is not a database error (a 500) either: it finds what was stored.
+      const bySignature = await index.search({
+        filters: [{ field: 'signature', operator: 'is', values: ['crash\0here'], negated: false }],
+        columns: ['uuid'],
+        sort: [],
+        limit: 10,
+        offset: 0,
+        aggregations: {},
+        allowProtected: true,
+      });
+      expect(bySignature.hits).toEqual([{ uuid: crash!.uuid }]);
     } finally {
       await index.close();
       const client = new pg.Client({ connectionString: url });
