@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import type pg from 'pg';
 import { QUEUE_NAMES, type DeadLetter, type ProcessingQueue, type QueueItem, type QueueName, type QueueStats } from '../ports/queue.js';
+import { waitForEvent } from './wait-for-event.js';
 import { PgQueueLedger, type LedgerEntry } from './pg-queue-ledger.js';
 
 /**
@@ -587,18 +588,8 @@ export class RabbitMqQueue implements ProcessingQueue {
    * a failing ledger must not turn the processor's wait into a busy loop.
    */
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted || this.closing || this.deliveries !== this.deliveriesSeenByTake) return resolve();
-      const done = (): void => {
-        clearTimeout(timer);
-        this.events.off('work', done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.events.on('work', done);
-      signal?.addEventListener('abort', done);
-    });
+    if (this.closing || this.deliveries !== this.deliveriesSeenByTake) return Promise.resolve();
+    return waitForEvent(this.events, 'work', timeoutMs, signal);
   }
 
   /** From the ledger: the broker's counts include orphans and delayed messages, and count messages prefetched but not handed out as unacknowledged. */

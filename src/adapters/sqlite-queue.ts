@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
 import { QUEUE_NAMES, type DeadLetter, type ProcessingQueue, type QueueItem, type QueueName, type QueueStats } from '../ports/queue.js';
+import { waitForEvent } from './wait-for-event.js';
 import { openSqlite, type Migration } from './sqlite-database.js';
 import { processIsAlive } from './fs-durable.js';
 
@@ -219,18 +220,7 @@ export class SqliteQueue implements ProcessingQueue {
   }
 
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const done = (): void => {
-        clearTimeout(timer);
-        this.events.off('work', done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.events.on('work', done);
-      signal?.addEventListener('abort', done);
-    });
+    return waitForEvent(this.events, 'work', timeoutMs, signal);
   }
 
   async stats(): Promise<QueueStats[]> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { PgCrashIndex } from '../../src/adapters/pg-crash-index.js';
+import type { SearchQuery } from '../../src/ports/crash-index.js';
 import { syntheticCrashes } from '../../bench/search-data.js';
 import { crashIndexContract } from './crash-index.contract.js';
 import { pgSkip, pgUrl } from './pg-support.js';
@@ -122,6 +123,11 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index statement timeout${skip 
   });
 });
 
+/** Crashes whose `field` is `value`, with `columns`. */
+function lookup(field: string, value: string, columns: string[]): SearchQuery {
+  return { filters: [{ field, operator: 'is', values: [value], negated: false }], columns, sort: [], limit: 10, offset: 0, aggregations: {}, allowProtected: true };
+}
+
 describe.skipIf(skip !== false)(`PostgreSQL crash index and NUL characters${skip ? ` (skipped: ${skip})` : ''}`, () => {
   // PostgreSQL's text and jsonb refuse U+0000; a dump's strings can hold it, and such a
   // crash failed to index at all.
@@ -132,26 +138,10 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index and NUL characters${skip
       const [crash] = [...syntheticCrashes({ count: 1, days: 1, end: Date.UTC(2025, 0, 15), signatures: 1, seed: 3 })];
       const withNul = { ...crash!, signature: 'crash\0here', product: 'Nul\0Product', user_comments: 'a\0b' };
       await index.upsertMany([withNul]);
-      const result = await index.search({
-        filters: [{ field: 'uuid', operator: 'is', values: [crash!.uuid], negated: false }],
-        columns: ['uuid', 'signature', 'product'],
-        sort: [],
-        limit: 10,
-        offset: 0,
-        aggregations: {},
-        allowProtected: true,
-      });
+      const result = await index.search(lookup('uuid', crash!.uuid, ['uuid', 'signature', 'product']));
       expect(result.hits).toEqual([{ uuid: crash!.uuid, signature: 'crash\uFFFDhere', product: 'Nul\uFFFDProduct' }]);
       // A NUL in a search is not a database error (a 500) either: it finds what was stored.
-      const bySignature = await index.search({
-        filters: [{ field: 'signature', operator: 'is', values: ['crash\0here'], negated: false }],
-        columns: ['uuid'],
-        sort: [],
-        limit: 10,
-        offset: 0,
-        aggregations: {},
-        allowProtected: true,
-      });
+      const bySignature = await index.search(lookup('signature', 'crash\0here', ['uuid']));
       expect(bySignature.hits).toEqual([{ uuid: crash!.uuid }]);
     } finally {
       await index.close();
