@@ -157,8 +157,8 @@ export function dailyKeyString(key: DailyKey): string {
  * each new key. Sorted by key so that concurrent writers lock aggregate rows in the same
  * order (no deadlocks on PostgreSQL).
  */
-export function dailyDeltas(previous: readonly DailyKey[], next: readonly DailyKey[]): { key: DailyKey; delta: number }[] {
-  const deltas = new Map<string, { key: DailyKey; delta: number }>();
+export function dailyDeltas(previous: readonly DailyKey[], next: readonly DailyKey[]): DailyDelta[] {
+  const deltas = new Map<string, DailyDelta>();
   const add = (key: DailyKey, delta: number): void => {
     const id = dailyKeyString(key);
     const entry = deltas.get(id);
@@ -171,6 +171,27 @@ export function dailyDeltas(previous: readonly DailyKey[], next: readonly DailyK
     .filter(([, entry]) => entry.delta !== 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, entry]) => entry);
+}
+
+export interface DailyDelta {
+  key: DailyKey;
+  delta: number;
+}
+
+/**
+ * The changes that take a whole day's crashes out of the counts: each stored daily row
+ * (`signature_daily`'s columns) minus its count, sorted as `dailyDeltas` sorts.
+ */
+export function removedCounts(dailyRows: readonly Record<string, unknown>[]): DailyDelta[] {
+  const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+  return dailyRows
+    .map((row) => ({
+      key: { day: Number(row.day), product: text(row.product), version: text(row.version), os_name: text(row.os_name), process_type: text(row.process_type), signature: text(row.signature) },
+      delta: -Number(row.count),
+    }))
+    .map((entry) => ({ id: dailyKeyString(entry.key), entry }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map(({ entry }) => entry);
 }
 
 /** The daily key of an already stored row (its columns as the database returns them). */
@@ -249,7 +270,7 @@ export function rollupValue(key: DailyKey, column: RollupColumn): string | numbe
  * version keeps its platform row unchanged). Sorted by key, for the same lock order as the
  * daily deltas.
  */
-export function rollupDeltas(rollup: Rollup, deltas: readonly { key: DailyKey; delta: number }[]): { values: (string | number)[]; delta: number }[] {
+export function rollupDeltas(rollup: Rollup, deltas: readonly DailyDelta[]): { values: (string | number)[]; delta: number }[] {
   const byKey = new Map<string, { values: (string | number)[]; delta: number }>();
   for (const { key, delta } of deltas) {
     const values = rollup.columns.map((c) => rollupValue(key, c));

@@ -10,6 +10,7 @@ import {
   type FacetBucket,
   type FacetResult,
   type ProductVersion,
+  type RetentionQuery,
   type SearchFilter,
   type SearchQuery,
   type SearchResult,
@@ -728,4 +729,20 @@ export async function productVersions(run: RunQuery): Promise<ProductVersion[]> 
     firstSeen: Number(row.first) * DAY_MS,
     lastSeen: Number(row.last) * DAY_MS,
   }));
+}
+
+/** The ids a retention rule lets go of (see `RetentionQuery`), in id order. */
+export async function retentionCrashIds(d: SqlDialect, run: RunQuery, query: RetentionQuery): Promise<string[]> {
+  const params: unknown[] = [];
+  const p = (value: unknown): string => {
+    params.push(value);
+    return d.placeholder(params.length);
+  };
+  const where = [`submitted_at < ${p(query.before)}`];
+  if (query.from !== undefined) where.push(`submitted_at >= ${p(query.from)}`);
+  if (query.product !== undefined) where.push(`COALESCE(product, '') = ${p(query.product)}`);
+  for (const product of query.exceptProducts ?? []) where.push(`COALESCE(product, '') <> ${p(product)}`);
+  if (query.afterId !== undefined) where.push(`crash_id > ${p(query.afterId)}`);
+  const rows = await run(`SELECT crash_id FROM crashes WHERE ${where.join(' AND ')} ORDER BY crash_id LIMIT ${p(query.limit)}`, params);
+  return rows.map((row) => String(row.crash_id));
 }

@@ -1,4 +1,4 @@
-import { open, rename, mkdir, rm, readdir } from 'node:fs/promises';
+import { open, rename, mkdir, rm, rmdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -112,5 +112,35 @@ export class DirectoryFlusher {
       this.state.set(dir, { running });
     }
     return running;
+  }
+}
+
+/** The `YYYYMMDD` directories under `root`, oldest first. */
+export async function dayDirectories(root: string): Promise<string[]> {
+  try {
+    return (await readdir(root, { withFileTypes: true }))
+      .filter((entry) => entry.isDirectory() && /^\d{8}$/.test(entry.name))
+      .map((entry) => entry.name)
+      .sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/**
+ * Removes files (missing ones are skipped), then each day directory they were in that is
+ * left empty, so that a store's day listing only shows days that hold something.
+ */
+export async function deleteDayFiles(root: string, files: readonly string[]): Promise<void> {
+  for (const file of files) await rm(file, { force: true });
+  for (const dir of new Set(files.map((file) => dirname(file)))) {
+    if (dirname(dir) !== root) continue;
+    try {
+      await rmdir(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'ENOENT' && code !== 'EEXIST') throw error;
+    }
   }
 }

@@ -2,7 +2,7 @@ import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { partitionOfCrashId } from '../common/crash-id.js';
 import type { ProcessedCrash, ProcessedCrashStore } from '../ports/processed-crash-store.js';
-import { writeFileDurably } from './fs-durable.js';
+import { deleteDayFiles, writeFileDurably } from './fs-durable.js';
 
 /** Processed crashes as JSON files, `ROOT/YYYYMMDD/<crash id>.json`, replaced atomically. */
 export class FsProcessedCrashStore implements ProcessedCrashStore {
@@ -33,6 +33,10 @@ export class FsProcessedCrashStore implements ProcessedCrashStore {
     } catch {
       return false;
     }
+  }
+
+  async delete(crashIds: readonly string[]): Promise<void> {
+    await deleteDayFiles(this.root, crashIds.map((id) => this.pathOf(id)));
   }
 
   async check(): Promise<void> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { partitionOfCrashId } from '../common/crash-id.js';
 import type { DumpInfo, RawCrash, RawCrashStore, RawCrashWriter } from '../ports/raw-crash-store.js';
-import { DirectoryFlusher, fsyncDirectory, removeOrphanedTemporaries, temporaryName } from './fs-durable.js';
+import { dayDirectories, deleteDayFiles, DirectoryFlusher, fsyncDirectory, removeOrphanedTemporaries, temporaryName } from './fs-durable.js';
 
 /**
  * Raw crashes on the local filesystem, one file per crash: `ROOT/YYYYMMDD/<crash id>.crash`.
@@ -30,7 +30,7 @@ interface Trailer {
 
 export class FsRawCrashStore implements RawCrashStore {
   /** Day directories known to exist, so that each commit need not create its day. */
-  private readonly days = new Set<string>();
+  private readonly knownDays = new Set<string>();
   private readonly flusher = new DirectoryFlusher();
 
   private constructor(
@@ -76,6 +76,15 @@ export class FsRawCrashStore implements RawCrashStore {
     for (const name of names.sort()) if (name.endsWith('.crash')) yield name.slice(0, -'.crash'.length);
   }
 
+  async days(): Promise<string[]> {
+    return dayDirectories(this.root);
+  }
+
+  async delete(crashIds: readonly string[]): Promise<void> {
+    await deleteDayFiles(this.root, crashIds.map((id) => this.crashFile(id)));
+    for (const id of crashIds) this.knownDays.delete(join(this.root, partitionOfCrashId(id)));
+  }
+
   async check(): Promise<void> {
     await access(this.root, constants.R_OK | constants.W_OK);
     await access(join(this.root, '.incoming'), constants.R_OK | constants.W_OK);
@@ -83,14 +92,14 @@ export class FsRawCrashStore implements RawCrashStore {
 
   /** Creates a day directory once per process. */
   async ensureDay(day: string): Promise<void> {
-    if (this.days.has(day)) return;
+    if (this.knownDays.has(day)) return;
     await mkdir(day, { recursive: true });
     if (this.durable) await fsyncDirectory(this.root);
-    this.days.add(day);
+    this.knownDays.add(day);
   }
 
   forgetDay(day: string): void {
-    this.days.delete(day);
+    this.knownDays.delete(day);
   }
 
   flushDirectory(dir: string): Promise<void> {

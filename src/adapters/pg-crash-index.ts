@@ -5,6 +5,7 @@ import type {
   CrashListQuery,
   IndexedCrash,
   ProductVersion,
+  RetentionQuery,
   SearchQuery,
   SearchResult,
   SignatureQuery,
@@ -15,7 +16,7 @@ import type {
 import { SearchError } from '../ports/crash-index.js';
 import type { ProcessedCrash } from '../ports/processed-crash-store.js';
 import type { FieldSpec } from '../schema/processed-crash.js';
-import { COLUMN_FIELDS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, rollupDeltas, toIndexRow, type IndexRow } from './crash-index-layout.js';
+import { COLUMN_FIELDS, DAY_MS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, removedCounts, rollupDeltas, toIndexRow, type DailyDelta, type IndexRow } from './crash-index-layout.js';
 import * as queries from './crash-index-queries.js';
 import type { Row, SqlDialect } from './crash-index-queries.js';
 import { closePool, DEFAULT_STATEMENT_TIMEOUT_MS, openPgPool, type Migration, type PgStoreOptions } from './pg-database.js';
@@ -28,6 +29,18 @@ import { closePool, DEFAULT_STATEMENT_TIMEOUT_MS, openPgPool, type Migration, ty
  * need no per-database casts beyond the dialect.
  */
 
+
+/**
+ * The partition holding one UTC day's crash rows: `crashes_YYYYMMDD` (days outside years
+ * 1970 to 9999, which only a hand-made crash can have, by day number). The SQL twin is
+ * used by the migration that partitions existing rows, with `d` the day number.
+ */
+export function partitionName(day: number): string {
+  if (day < 0 || day >= MAX_DATED_DAY) return `crashes_day_${day < 0 ? 'm' : ''}${Math.abs(day)}`;
+  return `crashes_${new Date(day * DAY_MS).toISOString().slice(0, 10).replaceAll('-', '')}`;
+}
+const MAX_DATED_DAY = Math.floor(Date.UTC(10000, 0, 1) / DAY_MS);
+const PARTITION_NAME_SQL = `CASE WHEN d >= 0 AND d < ${MAX_DATED_DAY} THEN 'crashes_' || to_char(to_timestamp(d * 86400) AT TIME ZONE 'UTC', 'YYYYMMDD') ELSE 'crashes_day_' || CASE WHEN d < 0 THEN 'm' ELSE '' END || abs(d) END`;
 
 const MIGRATIONS: Migration[] = [
   {
@@ -115,6 +128,34 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX crashes_product_submitted ON crashes (product, submitted_at) INCLUDE (os_name, version, process_type, signature);
     `,
   },
+  {
+    version: 3,
+    description: 'crash rows partitioned by day (native range partitioning on submitted_at), so that retention drops a day at once',
+    // A partitioned table's unique keys must hold the partition key: the primary key becomes
+    // (crash_id, submitted_at), and the writer keeps one row per crash id itself (`upsertMany`).
+    // Existing rows move into one partition per day they cover.
+    sql: `
+      ALTER TABLE crashes RENAME TO crashes_unpartitioned;
+      ALTER TABLE crashes_unpartitioned RENAME CONSTRAINT crashes_pkey TO crashes_unpartitioned_pkey;
+      DROP INDEX IF EXISTS crashes_submitted;
+      DROP INDEX IF EXISTS crashes_product_submitted;
+      DROP INDEX IF EXISTS crashes_signature;
+      CREATE TABLE crashes (LIKE crashes_unpartitioned INCLUDING DEFAULTS) PARTITION BY RANGE (submitted_at);
+      ALTER TABLE crashes ADD PRIMARY KEY (crash_id, submitted_at);
+      CREATE INDEX crashes_submitted ON crashes (submitted_at);
+      CREATE INDEX crashes_signature ON crashes (signature, submitted_at) INCLUDE (product, cpu_arch, reason);
+      CREATE INDEX crashes_product_submitted ON crashes (product, submitted_at) INCLUDE (os_name, version, process_type, signature);
+      DO $$
+      DECLARE d BIGINT;
+      BEGIN
+        FOR d IN SELECT DISTINCT floor(submitted_at / ${DAY_MS}.0)::bigint FROM crashes_unpartitioned LOOP
+          EXECUTE format('CREATE TABLE %I PARTITION OF crashes FOR VALUES FROM (%s) TO (%s)', ${PARTITION_NAME_SQL}, d * ${DAY_MS}, (d + 1) * ${DAY_MS});
+        END LOOP;
+      END $$;
+      INSERT INTO crashes SELECT * FROM crashes_unpartitioned;
+      DROP TABLE crashes_unpartitioned;
+    `,
+  },
 ];
 
 export const PG_DIALECT: SqlDialect = {
@@ -154,6 +195,9 @@ export const PG_DIALECT: SqlDialect = {
  */
 export type PgCrashIndexOptions = PgStoreOptions;
 
+/** "no partition of relation found for row" (a check violation). */
+const NO_PARTITION_FOR_ROW = '23514';
+
 /** PostgreSQL's `query_canceled`, which a statement timeout raises. */
 const QUERY_CANCELED = '57014';
 
@@ -163,6 +207,8 @@ const LOCK_NAMESPACE = 0x6d61;
 
 export class PgCrashIndex implements CrashIndex {
   private readonly run: queries.RunQuery;
+  /** Days whose partition this process has seen or made. */
+  private readonly knownDays = new Set<number>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -196,60 +242,112 @@ export class PgCrashIndex implements CrashIndex {
   async upsertMany(crashes: readonly ProcessedCrash[]): Promise<void> {
     const rows = lastPerCrash(crashes).map(toIndexRow).map(withoutNul);
     if (rows.length === 0) return;
+    await this.ensureDays(rows.map((r) => r.daily.day));
+    try {
+      await this.writeRows(rows);
+    } catch (error) {
+      // A day's partition dropped (retention) after this process saw it: create it again.
+      if ((error as { code?: string }).code !== NO_PARTITION_FOR_ROW) throw error;
+      this.knownDays.clear();
+      await this.ensureDays(rows.map((r) => r.daily.day));
+      await this.writeRows(rows);
+    }
+  }
+
+  private async writeRows(rows: readonly IndexRow[]): Promise<void> {
     const ids = rows.map((r) => r.crashId);
     await inTransaction(this.pool, async (client) => {
-      // Writers of the same crash serialise here, so the old daily key read below is the
-      // one their write replaces (buckets, sorted: a bounded number of locks, no deadlock).
-      await client.query(
-        `SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, b) FROM (SELECT DISTINCT abs(hashtext(id)) % ${LOCK_BUCKETS} AS b FROM unnest($1::text[]) AS id) AS buckets ORDER BY b`,
-        [ids],
-      );
-      const previous = (
-        await client.query(`SELECT submitted_at, product, version, os_name, process_type, signature FROM crashes WHERE crash_id = ANY($1::text[])`, [ids])
-      ).rows.map((row: Row) => dailyKeyOfRow(row));
+      await lockCrashIds(client, ids);
+      const stored = (await client.query(`SELECT crash_id, submitted_at, product, version, os_name, process_type, signature FROM crashes WHERE crash_id = ANY($1::text[])`, [ids])).rows as Row[];
+      const previous = stored.map((row) => dailyKeyOfRow(row));
+      // The primary key is (crash_id, submitted_at): a crash whose submission time changed
+      // (one without a submission time falls back to its processing time) would keep its
+      // old row beside the new one.
+      const submittedAt = new Map(rows.map((r) => [r.crashId, Number(r.columns.submitted_at)]));
+      const moved = stored.filter((row) => Number(row.submitted_at) !== submittedAt.get(String(row.crash_id)));
+      if (moved.length > 0) {
+        await client.query('DELETE FROM crashes c USING unnest($1::text[], $2::int8[]) AS m(id, at) WHERE c.crash_id = m.id AND c.submitted_at = m.at', [
+          moved.map((r) => r.crash_id),
+          moved.map((r) => r.submitted_at),
+        ]);
+      }
 
       const columns = COLUMN_FIELDS.map((f) => f.column!);
       const arrays: unknown[][] = [...columns.map((c) => rows.map((r) => r.columns[c] ?? null)), rows.map((r) => (r.hasErrors ? 1 : 0)), rows.map((r) => JSON.stringify(r.doc, docReplacer))];
       const types = [...COLUMN_FIELDS.map((f) => (f.type === 'keyword' || f.type === 'text' ? 'text' : f.type === 'number' ? 'float8' : 'int8')), 'int2', 'jsonb'];
       const names = [...columns, 'has_errors', 'doc'];
-      const updates = names.filter((c) => c !== 'crash_id').map((c) => `${c} = excluded.${c}`);
+      const updates = names.filter((c) => c !== 'crash_id' && c !== 'submitted_at').map((c) => `${c} = excluded.${c}`);
       await client.query(
         `INSERT INTO crashes (${names.join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
-         ON CONFLICT (crash_id) DO UPDATE SET ${updates.join(', ')}`,
+         ON CONFLICT (crash_id, submitted_at) DO UPDATE SET ${updates.join(', ')}`,
         arrays,
       );
+      await applyDailyDeltas(client, dailyDeltas(previous, rows.map((r) => r.daily)));
+    });
+  }
 
-      const deltas = dailyDeltas(previous, rows.map((r) => r.daily));
-      if (deltas.length > 0) {
-        const k = deltas.map((d) => d.key);
-        await client.query(
-          `INSERT INTO signature_daily (product, day, signature, version, os_name, process_type, count)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
-           ON CONFLICT (product, day, signature, version, os_name, process_type) DO UPDATE SET count = signature_daily.count + excluded.count`,
-          [k.map((x) => x.product), k.map((x) => x.day), k.map((x) => x.signature), k.map((x) => x.version), k.map((x) => x.os_name), k.map((x) => x.process_type), deltas.map((d) => d.delta)],
-        );
-        if (deltas.some((d) => d.delta < 0)) await client.query('DELETE FROM signature_daily WHERE count <= 0 AND day = ANY($1::int[])', [[...new Set(k.map((x) => x.day))]]);
-        for (const rollup of ROLLUPS) {
-          const changes = rollupDeltas(rollup, deltas);
-          if (changes.length === 0) continue;
-          const key = rollup.columns.join(', ');
-          const types = rollup.columns.map((c) => (c === 'day' || c === 'week' ? 'int' : 'text'));
-          await client.query(
-            `INSERT INTO ${rollup.table} (${key}, count) SELECT * FROM unnest(${[...types, 'int'].map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
-             ON CONFLICT (${key}) DO UPDATE SET count = ${rollup.table}.count + excluded.count`,
-            [...rollup.columns.map((_, i) => changes.map((c) => c.values[i])), changes.map((c) => c.delta)],
-          );
-          const emptied = changes.filter((c) => c.delta < 0);
-          if (emptied.length > 0) {
-            // Only the rows this batch lowered can have reached zero.
-            await client.query(
-              `DELETE FROM ${rollup.table} WHERE count <= 0 AND (${key}) IN (SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}))`,
-              rollup.columns.map((_, i) => emptied.map((c) => c.values[i])),
-            );
-          }
-        }
+  async remove(crashIds: readonly string[]): Promise<number> {
+    const ids = [...new Set(crashIds.map(clean))];
+    if (ids.length === 0) return 0;
+    let removed = 0;
+    await inTransaction(this.pool, async (client) => {
+      await lockCrashIds(client, ids);
+      const rows = (await client.query('DELETE FROM crashes WHERE crash_id = ANY($1::text[]) RETURNING submitted_at, product, version, os_name, process_type, signature', [ids])).rows as Row[];
+      removed = rows.length;
+      await applyDailyDeltas(client, dailyDeltas(rows.map(dailyKeyOfRow), []));
+    });
+    return removed;
+  }
+
+  async crashIds(query: RetentionQuery): Promise<string[]> {
+    return queries.retentionCrashIds(PG_DIALECT, this.run, query);
+  }
+
+  async daysBefore(beforeDay: number): Promise<number[]> {
+    return (await partitionDays(this.pool)).filter((day) => day < beforeDay);
+  }
+
+  async dropDay(day: number): Promise<number> {
+    let removed = 0;
+    await inTransaction(this.pool, async (client) => {
+      // Writers of the day's crashes hold a bucket lock each; taking all buckets waits them out.
+      await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, b) FROM generate_series(0, ${LOCK_BUCKETS - 1}) AS b ORDER BY b`);
+      const counts = (await client.query('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = $1', [day])).rows as Row[];
+      removed = counts.reduce((n, row) => n + Number(row.count), 0);
+      await applyDailyDeltas(client, removedCounts(counts));
+      await client.query(`DROP TABLE IF EXISTS ${quoteIdent(partitionName(day))}`);
+    });
+    this.knownDays.delete(day);
+    return removed;
+  }
+
+  /**
+   * Creates the partitions of these days (and of the days from `fromMs` to `toMs`, for bulk
+   * loads) where they are missing. Partitions are created under one advisory lock, in their
+   * own short transaction: creating one locks the parent table, which the writers' long
+   * transactions must not hold up.
+   */
+  async ensurePartitions(fromMs: number, toMs: number): Promise<void> {
+    const days: number[] = [];
+    for (let day = Math.floor(fromMs / DAY_MS); day * DAY_MS < toMs; day++) days.push(day);
+    await this.ensureDays(days);
+  }
+
+  private async ensureDays(days: readonly number[]): Promise<void> {
+    const missing = [...new Set(days)].filter((day) => !this.knownDays.has(day));
+    if (missing.length === 0) return;
+    const created: number[] = [];
+    // A write, not a read: the reads' statement timeout is not for it (see `inTransaction`).
+    await inTransaction(this.pool, async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, -1)`);
+      const existing = new Set(await partitionDays(client));
+      for (const day of existing) this.knownDays.add(day);
+      for (const day of missing.filter((d) => !existing.has(d)).sort((a, b) => a - b)) {
+        await client.query(`CREATE TABLE ${quoteIdent(partitionName(day))} PARTITION OF crashes FOR VALUES FROM (${day * DAY_MS}) TO (${(day + 1) * DAY_MS})`);
+        created.push(day);
       }
     });
+    for (const day of created) this.knownDays.add(day);
   }
 
   async get(crashId: string): Promise<IndexedCrash | undefined> {
@@ -353,6 +451,67 @@ function cleanParam(value: unknown): unknown {
 /** For the document, cleaned as it is serialised (see `withoutNul`). */
 function docReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'string' ? clean(value) : value;
+}
+
+/**
+ * Writers of the same crash ids serialise here, so the old daily key a writer reads is the
+ * one its write replaces (buckets, sorted: a bounded number of locks, no deadlock).
+ */
+async function lockCrashIds(client: pg.PoolClient, ids: readonly string[]): Promise<void> {
+  await client.query(
+    `SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, b) FROM (SELECT DISTINCT abs(hashtext(id)) % ${LOCK_BUCKETS} AS b FROM unnest($1::text[]) AS id) AS buckets ORDER BY b`,
+    [ids],
+  );
+}
+
+/** Applies daily count changes to `signature_daily` and every rollup; rows that reach 0 go. */
+async function applyDailyDeltas(client: pg.PoolClient, deltas: readonly DailyDelta[]): Promise<void> {
+  if (deltas.length === 0) return;
+  const k = deltas.map((d) => d.key);
+  await client.query(
+    `INSERT INTO signature_daily (product, day, signature, version, os_name, process_type, count)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
+     ON CONFLICT (product, day, signature, version, os_name, process_type) DO UPDATE SET count = signature_daily.count + excluded.count`,
+    [k.map((x) => x.product), k.map((x) => x.day), k.map((x) => x.signature), k.map((x) => x.version), k.map((x) => x.os_name), k.map((x) => x.process_type), deltas.map((d) => d.delta)],
+  );
+  if (deltas.some((d) => d.delta < 0)) await client.query('DELETE FROM signature_daily WHERE count <= 0 AND day = ANY($1::int[])', [[...new Set(k.map((x) => x.day))]]);
+  for (const rollup of ROLLUPS) {
+    const changes = rollupDeltas(rollup, deltas);
+    if (changes.length === 0) continue;
+    const key = rollup.columns.join(', ');
+    const types = rollup.columns.map((c) => (c === 'day' || c === 'week' ? 'int' : 'text'));
+    await client.query(
+      `INSERT INTO ${rollup.table} (${key}, count) SELECT * FROM unnest(${[...types, 'int'].map((t, i) => `$${i + 1}::${t}[]`).join(', ')})
+       ON CONFLICT (${key}) DO UPDATE SET count = ${rollup.table}.count + excluded.count`,
+      [...rollup.columns.map((_, i) => changes.map((c) => c.values[i])), changes.map((c) => c.delta)],
+    );
+    const emptied = changes.filter((c) => c.delta < 0);
+    if (emptied.length > 0) {
+      // Only the rows this batch lowered can have reached zero.
+      await client.query(
+        `DELETE FROM ${rollup.table} WHERE count <= 0 AND (${key}) IN (SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}))`,
+        rollup.columns.map((_, i) => emptied.map((c) => c.values[i])),
+      );
+    }
+  }
+}
+
+/** The days that have a partition, from the catalog (each partition's lower bound). */
+async function partitionDays(client: pg.Pool | pg.PoolClient): Promise<number[]> {
+  const rows = (
+    await client.query(
+      `SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'crashes'::regclass`,
+    )
+  ).rows as Row[];
+  return rows
+    .map((r) => /FROM \('?(-?\d+)'?\)/.exec(String(r.bound)))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Math.floor(Number(m[1]) / DAY_MS))
+    .sort((a, b) => a - b);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** Runs `work` in one transaction on one pooled connection: committed, or rolled back on any error. */

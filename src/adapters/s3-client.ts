@@ -4,7 +4,7 @@
  * say what is wrong with the bucket rather than the SDK's `UnknownError`.
  */
 
-import { HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 
 export interface S3StoreOptions {
   readonly bucket: string;
@@ -112,4 +112,29 @@ function describeFailure(error: unknown, options: S3StoreOptions, deadlineMs: nu
 export function checkedCrashId(crashId: string): string {
   if (!/^[0-9a-f-]{36}$/.test(crashId)) throw new Error(`not a crash id: ${crashId}`);
   return crashId;
+}
+
+/** The most keys one DeleteObjects request may name. */
+const DELETE_BATCH = 1000;
+
+/**
+ * Deletes keys, a thousand per request (S3's DeleteObjects); a missing key is not an
+ * error. Rejects with the first key the server refused to delete.
+ */
+export async function deleteKeys(client: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+    const batch = keys.slice(i, i + DELETE_BATCH);
+    const answer = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+    const failed = (answer.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+    if (failed.length > 0) throw new Error(`S3 refused to delete ${failed.length} of ${batch.length} keys, first ${failed[0].Key}: ${failed[0].Code} ${failed[0].Message ?? ''}`.trim());
+  }
+}
+
+/** Runs `work` on every item, at most `limit` at a time; rejects with the first failure. */
+export async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

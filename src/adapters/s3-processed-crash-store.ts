@@ -6,7 +6,7 @@
 
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ProcessedCrash, ProcessedCrashStore } from '../ports/processed-crash-store.js';
-import { checkBucket, checkedCrashId, createS3Client, CRASH_STORE_TUNING, isNotFound, storeName, type S3StoreOptions } from './s3-client.js';
+import { checkBucket, checkedCrashId, createS3Client, CRASH_STORE_TUNING, deleteKeys, isNotFound, storeName, type S3StoreOptions } from './s3-client.js';
 
 export type S3ProcessedCrashStoreOptions = S3StoreOptions;
 
@@ -46,6 +46,10 @@ export class S3ProcessedCrashStore implements ProcessedCrashStore {
       if (isNotFound(error)) return false;
       throw error;
     }
+  }
+
+  async delete(crashIds: readonly string[]): Promise<void> {
+    await deleteKeys(this.client, this.options.bucket, crashIds.map((id) => this.key(id)));
   }
 
   async check(): Promise<void> {

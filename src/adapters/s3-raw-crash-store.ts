@@ -24,7 +24,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2
 import { Upload } from '@aws-sdk/lib-storage';
 import { partitionOfCrashId } from '../common/crash-id.js';
 import type { DumpInfo, RawCrash, RawCrashStore, RawCrashWriter } from '../ports/raw-crash-store.js';
-import { checkBucket, checkedCrashId, createS3Client, CRASH_STORE_TUNING, isNotFound, storeName, type S3StoreOptions } from './s3-client.js';
+import { checkBucket, checkedCrashId, createS3Client, CRASH_STORE_TUNING, deleteKeys, eachLimited, isNotFound, storeName, type S3StoreOptions } from './s3-client.js';
 
 export type S3RawCrashStoreOptions = S3StoreOptions;
 
@@ -87,6 +87,38 @@ export class S3RawCrashStore implements RawCrashStore {
     }
   }
 
+  /** The days under `raw_crash/`, from the listing's common prefixes. */
+  async days(): Promise<string[]> {
+    const prefix = `${this.root}raw_crash/`;
+    const days: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: prefix, Delimiter: '/', StartAfter: after, MaxKeys: this.internal.listPageSize }));
+      const found = (page.CommonPrefixes ?? []).flatMap((p) => (p.Prefix === undefined ? [] : [p.Prefix]));
+      for (const dayPrefix of found) {
+        const day = dayPrefix.slice(prefix.length, -1);
+        if (/^\d{8}$/.test(day)) days.push(day);
+      }
+      if (!page.IsTruncated || found.length === 0) return [...new Set(days)].sort();
+      // Past every key of the last day seen.
+      after = `${found[found.length - 1]}\uffff`;
+    }
+  }
+
+  /**
+   * The raw crash (the commit record) goes with its dumps and their list in one request;
+   * the dump names are read first, since they are only known from that list.
+   */
+  async delete(crashIds: readonly string[]): Promise<void> {
+    const keys: string[] = [];
+    await eachLimited(crashIds, 16, async (crashId) => {
+      const names = await this.read(this.dumpNamesKey(crashId));
+      const dumps = names === undefined ? [] : (JSON.parse(names.toString('utf8')) as unknown[]).filter((n): n is string => typeof n === 'string' && isSafeDumpName(n));
+      keys.push(this.rawCrashKey(crashId), this.dumpNamesKey(crashId), ...dumps.map((name) => this.dumpKey(crashId, name)));
+    });
+    await deleteKeys(this.client, this.options.bucket, keys);
+  }
+
   /** Whether the bucket answers; not a write, as Antenna's own check (a heartbeat per node must stay cheap). */
   async check(): Promise<void> {
     await checkBucket(this.client, this.options, this.options.timeoutMs ?? CRASH_STORE_TUNING.defaultTimeoutMs);
@@ -125,7 +157,7 @@ export class S3RawCrashStore implements RawCrashStore {
   }
 
   /** @internal For the writer. Deleting a missing key succeeds in S3, so this is idempotent. */
-  async delete(key: string): Promise<void> {
+  async deleteKey(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: key }));
   }
 
@@ -244,10 +276,10 @@ class S3RawCrashWriter implements RawCrashWriter {
     this.state = 'aborted';
     for (const dump of this.dumps.values()) if (!dump.settled) dump.meter.destroy(new Error('raw crash aborted'));
     await Promise.allSettled([...this.dumps.values()].map((dump) => dump.done));
-    if (this.rawCrashTried) await this.store.delete(this.store.rawCrashKey(this.crashId));
+    if (this.rawCrashTried) await this.store.deleteKey(this.store.rawCrashKey(this.crashId));
     await Promise.all([
-      this.store.delete(this.store.dumpNamesKey(this.crashId)),
-      ...[...this.dumps.keys()].map((name) => this.store.delete(this.store.dumpKey(this.crashId, name))),
+      this.store.deleteKey(this.store.dumpNamesKey(this.crashId)),
+      ...[...this.dumps.keys()].map((name) => this.store.deleteKey(this.store.dumpKey(this.crashId, name))),
     ]);
   }
 }

@@ -5,6 +5,7 @@ import type {
   CrashListQuery,
   IndexedCrash,
   ProductVersion,
+  RetentionQuery,
   SearchQuery,
   SearchResult,
   SignatureQuery,
@@ -22,13 +23,16 @@ import {
   ROLLUPS,
   SIGNATURE_PLATFORM_DAILY,
   SIGNATURE_PLATFORM_WEEKLY,
+  DAY_MS,
   dailyDeltas,
   dailyKeyOfRow,
   indexedCrashOfRow,
   lastPerCrash,
   rebuildRollupSql,
+  removedCounts,
   rollupDeltas,
   toIndexRow,
+  type DailyDelta,
   type DailyKey,
   type IndexRow,
   type Rollup,
@@ -187,6 +191,7 @@ class RegexTimeLimitExceeded extends Error {}
 export class SqliteCrashIndex implements CrashIndex {
   private readonly insertRow: Database.Statement;
   private readonly previousKey: Database.Statement;
+  private readonly deleteRow: Database.Statement;
   private readonly addDaily: Database.Statement;
   private readonly dropEmptyDaily: Database.Statement;
   private readonly rollupWriters: { rollup: Rollup; add: Database.Statement; dropEmpty: Database.Statement }[];
@@ -208,6 +213,7 @@ export class SqliteCrashIndex implements CrashIndex {
       `INSERT INTO crashes (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (crash_id) DO UPDATE SET ${updates.join(', ')}`,
     );
     this.previousKey = db.prepare(`SELECT ${KEY_COLUMNS} FROM crashes WHERE crash_id = ?`);
+    this.deleteRow = db.prepare(`DELETE FROM crashes WHERE crash_id = ? RETURNING ${KEY_COLUMNS}`);
     this.addDaily = db.prepare(
       `INSERT INTO signature_daily (product, day, signature, version, os_name, process_type, count) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (product, day, signature, version, os_name, process_type) DO UPDATE SET count = count + excluded.count`,
@@ -259,18 +265,51 @@ export class SqliteCrashIndex implements CrashIndex {
         if (old) previous.push(dailyKeyOfRow(old));
         this.insertRow.run(...rowValues(row));
       }
-      const deltas = dailyDeltas(previous, rows.map((r) => r.daily));
-      for (const { key, delta } of deltas) {
-        this.addDaily.run(key.product, key.day, key.signature, key.version, key.os_name, key.process_type, delta);
-        if (delta < 0) this.dropEmptyDaily.run(key.product, key.day, key.signature, key.version, key.os_name, key.process_type);
-      }
-      for (const { rollup, add, dropEmpty } of this.rollupWriters) {
-        for (const { values, delta } of rollupDeltas(rollup, deltas)) {
-          add.run(...values, delta);
-          if (delta < 0) dropEmpty.run(...values);
-        }
-      }
+      this.applyDailyDeltas(dailyDeltas(previous, rows.map((r) => r.daily)));
     }).immediate();
+  }
+
+  async remove(crashIds: readonly string[]): Promise<number> {
+    const ids = [...new Set(crashIds)];
+    return this.db.transaction(() => {
+      const removed: DailyKey[] = [];
+      for (const id of ids) {
+        const old = this.deleteRow.get(id) as Row | undefined;
+        if (old) removed.push(dailyKeyOfRow(old));
+      }
+      this.applyDailyDeltas(dailyDeltas(removed, []));
+      return removed.length;
+    }).immediate();
+  }
+
+  async crashIds(query: RetentionQuery): Promise<string[]> {
+    return queries.retentionCrashIds(SQLITE_DIALECT, this.run, query);
+  }
+
+  async daysBefore(beforeDay: number): Promise<number[]> {
+    return this.db.prepare('SELECT DISTINCT day FROM signature_daily WHERE day < ? ORDER BY day').pluck().all(beforeDay) as number[];
+  }
+
+  async dropDay(day: number): Promise<number> {
+    return this.db.transaction(() => {
+      const counts = this.db.prepare('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = ?').all(day) as Row[];
+      this.applyDailyDeltas(removedCounts(counts));
+      return this.db.prepare('DELETE FROM crashes WHERE submitted_at >= ? AND submitted_at < ?').run(day * DAY_MS, (day + 1) * DAY_MS).changes;
+    }).immediate();
+  }
+
+  /** Applies daily count changes to `signature_daily` and every rollup; rows that reach 0 go. */
+  private applyDailyDeltas(deltas: readonly DailyDelta[]): void {
+    for (const { key, delta } of deltas) {
+      this.addDaily.run(key.product, key.day, key.signature, key.version, key.os_name, key.process_type, delta);
+      if (delta < 0) this.dropEmptyDaily.run(key.product, key.day, key.signature, key.version, key.os_name, key.process_type);
+    }
+    for (const { rollup, add, dropEmpty } of this.rollupWriters) {
+      for (const { values, delta } of rollupDeltas(rollup, deltas)) {
+        add.run(...values, delta);
+        if (delta < 0) dropEmpty.run(...values);
+      }
+    }
   }
 
   async get(crashId: string): Promise<IndexedCrash | undefined> {

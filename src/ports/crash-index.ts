@@ -206,6 +206,21 @@ export interface ProductVersion {
   lastSeen: number;
 }
 
+/** Crashes to let go of (retention): submitted in [from, before), of some products. */
+export interface RetentionQuery {
+  /** ms since epoch, exclusive. */
+  readonly before: number;
+  /** ms since epoch, inclusive; none: from the beginning. */
+  readonly from?: number;
+  /** Only this product's crashes (`''`: crashes without a product). */
+  readonly product?: string;
+  /** Every product's crashes but these (`''`: crashes without a product). */
+  readonly exceptProducts?: readonly string[];
+  /** Paging: only ids after this one (ids come in id order). */
+  readonly afterId?: string;
+  readonly limit: number;
+}
+
 export interface CrashIndex {
   /**
    * Insert or replace the processed crash: indexing the same crash twice leaves one row, and
@@ -226,6 +241,17 @@ export interface CrashIndex {
   productVersions(): Promise<ProductVersion[]>;
   /** The schema version after migrations (shown by `/status` and `/__version__`). */
   schemaVersion(): Promise<number>;
+  /** Ids of the crashes a retention rule lets go of, in id order. */
+  crashIds(query: RetentionQuery): Promise<string[]>;
+  /** Removes these crashes and their share of the daily counts; returns how many it removed. */
+  remove(crashIds: readonly string[]): Promise<number>;
+  /** UTC day numbers (`floor(ms / 86,400,000)`) before `beforeDay` that hold crashes, oldest first. */
+  daysBefore(beforeDay: number): Promise<number[]>;
+  /**
+   * Removes every crash submitted on one UTC day and its daily counts, at once: PostgreSQL
+   * drops the day's partition rather than deleting rows. Returns how many crashes went.
+   */
+  dropDay(day: number): Promise<number>;
   check(): Promise<void>;
   close(): Promise<void>;
 }

@@ -7,6 +7,8 @@ export interface ProcessedCrashStore {
   get(crashId: string): Promise<ProcessedCrash | undefined>;
   /** Whether a processed version exists (cheaper than `get`). */
   exists(crashId: string): Promise<boolean>;
+  /** Removes these processed crashes; ids not stored are skipped. For retention. */
+  delete(crashIds: readonly string[]): Promise<void>;
   check(): Promise<void>;
   /** Releases connections, for stores that hold any. */
   close?(): void | Promise<void>;

@@ -58,6 +58,10 @@ export interface RawCrashStore {
   getDump(crashId: string, name: string): Promise<Buffer | undefined>;
   /** Crash ids stored on one day (`YYYYMMDD`), for sweepers and reprocessing. */
   listDay(day: string): AsyncIterable<string>;
+  /** The days (`YYYYMMDD`) that hold crashes, oldest first, for retention. */
+  days(): Promise<string[]>;
+  /** Removes these crashes (annotations and dumps); ids not stored are skipped. For retention. */
+  delete(crashIds: readonly string[]): Promise<void>;
   /** Throws when the store cannot be read and written (for `/__heartbeat__`). */
   check(): Promise<void>;
   /** Releases connections, for stores that hold any. */

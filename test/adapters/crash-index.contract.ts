@@ -160,6 +160,18 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
       expect(top.total).toBe(1);
     });
 
+    it('keeps one row when reprocessing moves a crash to another day', async () => {
+      const id = 'abababab-0000-4000-8000-000000250114';
+      const range = { from: END - 5 * DAY_MS, to: END };
+      await index.upsert(crash(id, { product: 'Moving', signature: 'moving', submitted_timestamp: new Date(END - 4 * DAY_MS).toISOString() }));
+      await index.upsert(crash(id, { product: 'Moving', signature: 'moving', submitted_timestamp: new Date(END - 2 * DAY_MS).toISOString() }));
+      expect((await index.search(query({ filters: [filter('product', 'is', ['Moving'])] }))).total).toBe(1);
+      expect((await index.get(id))?.submittedAt).toBe(END - 2 * DAY_MS);
+      const top = await index.topCrashers({ product: 'Moving', range, limit: 5 });
+      expect(top.total).toBe(1);
+      expect(top).toEqual(await index.topCrashers({ product: 'Moving', range, limit: 5 }, 'raw'));
+    });
+
     describe('search operators', () => {
       const ids = {
         one: 'cccccccc-0000-4000-8000-000000000001',
@@ -495,6 +507,61 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
         const quill = versions.filter((v) => v.product === 'Quill');
         const expected = countBy(generated.filter((c) => c.product === 'Quill'), (c) => c.version as string);
         expect(new Map(quill.map((v) => [v.version!, v.count]))).toEqual(expected);
+      });
+    });
+
+    describe('retention', () => {
+      // Days well before the generated crashes, so the rest of the suite never sees them.
+      const dayOne = Math.floor(END / DAY_MS) - 60;
+      const dayTwo = dayOne + 1;
+      const on = (day: number, i: number): string => new Date(day * DAY_MS + 3_600_000 + i * 1000).toISOString();
+      const id = (prefix: string, i: number): string => `${prefix}-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      const old = [0, 1, 2, 3].map((i) => crash(id('dddddddd', i), { product: 'Old', signature: `old_${i % 2}`, os_name: 'Linux', version: '1.0', submitted_timestamp: on(i < 2 ? dayOne : dayTwo, i) }));
+      const kept = [4, 5].map((i) => crash(id('eeeeeeee', i), { product: 'Kept', signature: 'kept', os_name: 'Windows NT', version: '2.0', submitted_timestamp: on(i === 4 ? dayOne : dayTwo, i) }));
+      const range = { from: dayOne * DAY_MS, to: (dayTwo + 1) * DAY_MS };
+      const consistent = async (): Promise<void> => {
+        for (const q of [{ range, limit: 20 }, { product: 'Old', range, limit: 20 }, { product: 'Kept', range, limit: 20 }]) {
+          expect(await index.topCrashers(q, 'daily')).toEqual(await index.topCrashers(q, 'raw'));
+        }
+      };
+
+      it('lists the ids a rule lets go of, by product, in id order and in pages', async () => {
+        await index.upsertMany([...old, ...kept]);
+        const before = (dayTwo + 1) * DAY_MS;
+        const page1 = await index.crashIds({ before, from: dayOne * DAY_MS, product: 'Old', limit: 3 });
+        const page2 = await index.crashIds({ before, from: dayOne * DAY_MS, product: 'Old', afterId: page1[page1.length - 1], limit: 3 });
+        expect([...page1, ...page2]).toEqual(old.map((c) => c.uuid).sort());
+        expect(await index.crashIds({ before, from: dayOne * DAY_MS, exceptProducts: ['Old'], limit: 10 })).toEqual(kept.map((c) => c.uuid).sort());
+        expect(await index.crashIds({ before: dayTwo * DAY_MS, from: dayOne * DAY_MS, limit: 10 })).toEqual([old[0]!, old[1]!, kept[0]!].map((c) => c.uuid).sort());
+        const days = await index.daysBefore(dayTwo + 1);
+        expect(days).toContain(dayOne);
+        expect(days).toContain(dayTwo);
+        expect(days.every((d) => d < dayTwo + 1)).toBe(true);
+        expect(days).toEqual([...days].sort((a, b) => a - b));
+      });
+
+      it('removes crashes with their share of every count', async () => {
+        expect(await index.remove([old[2]!.uuid, old[3]!.uuid, 'ffffffff-0000-4000-8000-000000000000'])).toBe(2);
+        expect(await index.get(old[2]!.uuid)).toBeUndefined();
+        expect((await index.topCrashers({ product: 'Old', range, limit: 10 })).total).toBe(2);
+        await consistent();
+        expect((await index.productVersions()).filter((v) => v.product === 'Old').map((v) => v.count)).toEqual([2]);
+      });
+
+      it('drops a whole day at once, and takes that day again afterwards', async () => {
+        expect(await index.dropDay(dayOne)).toBe(3);
+        for (const c of [old[0]!, old[1]!, kept[0]!]) expect(await index.get(c.uuid)).toBeUndefined();
+        expect(await index.get(kept[1]!.uuid)).toBeDefined();
+        expect(await index.daysBefore(dayTwo + 1)).not.toContain(dayOne);
+        expect((await index.productVersions()).some((v) => v.product === 'Old')).toBe(false);
+        await consistent();
+        // A crash of a dropped day indexed again (reprocessing) finds its day again.
+        await index.upsert(old[0]!);
+        expect((await index.get(old[0]!.uuid))?.product).toBe('Old');
+        await consistent();
+        expect(await index.dropDay(dayOne)).toBe(1);
+        expect(await index.dropDay(dayTwo)).toBe(1);
+        expect((await index.search(query({ filters: [filter('product', 'is', ['Old', 'Kept'])] }))).total).toBe(0);
       });
     });
   });

@@ -63,7 +63,9 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index migrations${skip ? ` (sk
       }
       const index = await PgCrashIndex.open({ connectionString: url, schema });
       try {
-        expect(await index.schemaVersion()).toBe(2);
+        expect(await index.schemaVersion()).toBe(3);
+        // Version 3 moved the rows into one partition per day.
+        expect(await index.daysBefore(Infinity)).toEqual([...new Set(rows.map(([, at]) => Math.floor(at / 86_400_000)))].sort((a, b) => a - b));
         const long = { product: 'Old', range: { from: day - 20 * 86_400_000, to: day + 10 * 86_400_000 }, limit: 5 };
         const top = await index.topCrashers(long);
         expect(top.crashers.map((c) => [c.signature, c.count, c.platforms])).toEqual([

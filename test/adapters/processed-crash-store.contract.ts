@@ -68,6 +68,21 @@ export function processedCrashStoreContract(name: string, make: () => Promise<Pr
       expect(await store.exists(id)).toBe(true);
     });
 
+    it('deletes crashes (retention); deleting a missing one is harmless', async () => {
+      const { store } = await subject();
+      const [a, b] = [createCrashId(), createCrashId()];
+      await store.save(processed(a));
+      await store.save(processed(b));
+      await store.delete([a, createCrashId()]);
+      expect(await store.exists(a)).toBe(false);
+      expect(await store.get(a)).toBeUndefined();
+      expect(await store.get(b)).toEqual(processed(b));
+      await store.delete([a]);
+      await store.save(processed(a, { signature: 'again' }));
+      expect((await store.get(a))?.signature).toBe('again');
+      await expect(store.delete(['../x'])).rejects.toThrow();
+    });
+
     it('keeps crashes apart', async () => {
       const { store } = await subject();
       const ids = [createCrashId(), createCrashId(new Date(Date.UTC(2025, 0, 1))), createCrashId(new Date(Date.UTC(2026, 5, 30)))];

@@ -212,6 +212,35 @@ export function rawCrashStoreContract(name: string, make: () => Promise<RawCrash
       await uncommitted.abort();
     });
 
+    it('lists its days and deletes crashes whole, dumps included (retention)', async () => {
+      const { store } = await subject();
+      const commit = async (day: Date, dumps: string[]): Promise<string> => {
+        const id = createCrashId(day);
+        const writer = await store.begin(id);
+        for (const name of dumps) await writer.addDump(name, Readable.from([Buffer.from(`${name} of ${id}`)]));
+        await writer.commit(rawCrash(id));
+        return id;
+      };
+      const a1 = await commit(DAY_A, ['upload_file_minidump', 'upload_file_minidump_browser']);
+      const a2 = await commit(DAY_A, ['upload_file_minidump']);
+      const b1 = await commit(DAY_B, []);
+      expect(await store.days()).toEqual(['20261128', '20261129']);
+      await store.delete([a1, createCrashId(DAY_A)]);
+      expect(await store.get(a1)).toBeUndefined();
+      expect(await store.getDump(a1, 'upload_file_minidump')).toBeUndefined();
+      expect(await store.getDump(a1, 'upload_file_minidump_browser')).toBeUndefined();
+      expect(await collect(store.listDay('20261128'))).toEqual([a2]);
+      expect(await store.getDump(a2, 'upload_file_minidump')).toEqual(Buffer.from(`upload_file_minidump of ${a2}`));
+      await store.delete([a2]);
+      await store.delete([a2]);
+      expect(await store.days()).toEqual(['20261129']);
+      expect(await store.get(b1)).toBeDefined();
+      // A day emptied by retention takes crashes again.
+      const a3 = await commit(DAY_A, ['upload_file_minidump']);
+      expect(await collect(store.listDay('20261128'))).toEqual([a3]);
+      await expect(store.delete(['../../etc/passwd'])).rejects.toThrow();
+    });
+
     it('round-trips a 12 MB dump streamed in small chunks, with its sha256', async () => {
       const { store } = await subject();
       const id = createCrashId(DAY_A);

@@ -63,6 +63,14 @@ class MemoryStore implements RawCrashStore {
 
   async *listDay(): AsyncIterable<string> {}
 
+  async days(): Promise<string[]> {
+    return [];
+  }
+
+  async delete(crashIds: readonly string[]): Promise<void> {
+    for (const id of crashIds) this.crashes.delete(id);
+  }
+
   async check(): Promise<void> {}
 
   clear(): void {

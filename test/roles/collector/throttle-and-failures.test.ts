@@ -116,6 +116,8 @@ describe('never losing an answered crash', () => {
       get: async () => undefined,
       getDump: async () => undefined,
       listDay: async function* () {},
+      days: async () => [],
+      delete: async () => undefined,
       check: async () => undefined,
     };
     harness = await startCollector();

@@ -104,6 +104,7 @@ describe('processor worker', () => {
       },
       get: (id) => setup.processedCrashStore.get(id),
       exists: (id) => setup.processedCrashStore.exists(id),
+      delete: (ids) => setup.processedCrashStore.delete(ids),
       check: async () => undefined,
     };
     const id = await setup.submit();

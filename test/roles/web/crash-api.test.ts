@@ -62,12 +62,15 @@ const rawStore: RawCrashStore = {
   get: async (id) => (id === ID ? raw : id === PENDING ? { ...raw, uuid: PENDING } : undefined),
   getDump: async (id, name) => (id === ID && name === 'upload_file_minidump' ? DUMP : id === ID && name === 'browser' ? Buffer.from('abc') : undefined),
   listDay: async function* () {},
+  days: async () => [],
+  delete: () => Promise.reject(new Error('read only')),
   check: async () => {},
 };
 const processedStore: ProcessedCrashStore = {
   save: () => Promise.reject(new Error('read only')),
   get: async (id) => (id === ID ? processed : undefined),
   exists: async (id) => id === ID,
+  delete: () => Promise.reject(new Error('read only')),
   check: async () => {},
 };
 
