@@ -179,19 +179,66 @@ export interface DailyDelta {
 }
 
 /**
- * The changes that take a whole day's crashes out of the counts: each stored daily row
- * (`signature_daily`'s columns) minus its count, sorted as `dailyDeltas` sorts.
+ * The changes that make stored daily counts equal to the counts of the rows: `stored` and
+ * `actual` are rows with `signature_daily`'s columns (`actual` grouped from the crashes
+ * themselves). Sorted as `dailyDeltas` sorts. With no `actual`, they take a whole day out.
  */
-export function removedCounts(dailyRows: readonly Record<string, unknown>[]): DailyDelta[] {
+export function correctionDeltas(stored: readonly Record<string, unknown>[], actual: readonly Record<string, unknown>[] = []): DailyDelta[] {
   const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
-  return dailyRows
-    .map((row) => ({
-      key: { day: Number(row.day), product: text(row.product), version: text(row.version), os_name: text(row.os_name), process_type: text(row.process_type), signature: text(row.signature) },
-      delta: -Number(row.count),
-    }))
-    .map((entry) => ({ id: dailyKeyString(entry.key), entry }))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map(({ entry }) => entry);
+  const byKey = new Map<string, DailyDelta>();
+  const add = (row: Record<string, unknown>, sign: number): void => {
+    const key = { day: Number(row.day), product: text(row.product), version: text(row.version), os_name: text(row.os_name), process_type: text(row.process_type), signature: text(row.signature) };
+    const id = dailyKeyString(key);
+    const entry = byKey.get(id);
+    if (entry) entry.delta += sign * Number(row.count);
+    else byKey.set(id, { key, delta: sign * Number(row.count) });
+  };
+  for (const row of stored) add(row, -1);
+  for (const row of actual) add(row, +1);
+  return [...byKey.entries()]
+    .filter(([, entry]) => entry.delta !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, entry]) => entry);
+}
+
+/** `signature_daily`'s rows of one day as the crash rows make them (placeholders: day, from, to). */
+export const DAY_COUNTS_FROM_ROWS_SQL = (p: (n: number) => string): string =>
+  `SELECT COALESCE(product, '') AS product, ${p(1)} AS day, COALESCE(signature, '') AS signature, COALESCE(version, '') AS version,
+     COALESCE(os_name, '') AS os_name, COALESCE(process_type, '') AS process_type, COUNT(*) AS count
+   FROM crashes WHERE submitted_at >= ${p(2)} AND submitted_at < ${p(3)}
+   GROUP BY COALESCE(product, ''), COALESCE(signature, ''), COALESCE(version, ''), COALESCE(os_name, ''), COALESCE(process_type, '')`;
+
+/**
+ * For each rollup, a query of its total count over one day's share (a day-keyed rollup) or
+ * over that day's week, and the same total from `signature_daily`: a rollup that drifted
+ * from the daily counts shows here (`day` is an integer made here, never input).
+ */
+export function rollupTotalsSql(day: number): { rollup: Rollup; stored: string; expected: string }[] {
+  const week = Math.floor(day / DAYS_PER_WEEK);
+  return ROLLUPS.map((rollup) =>
+    rollup.columns.includes('week')
+      ? {
+          rollup,
+          stored: `SELECT COALESCE(SUM(count), 0) AS n FROM ${rollup.table} WHERE week = ${week}`,
+          expected: `SELECT COALESCE(SUM(count), 0) AS n FROM signature_daily WHERE day >= ${week * DAYS_PER_WEEK} AND day < ${(week + 1) * DAYS_PER_WEEK}`,
+        }
+      : { rollup, stored: `SELECT COALESCE(SUM(count), 0) AS n FROM ${rollup.table} WHERE day = ${day}`, expected: `SELECT COALESCE(SUM(count), 0) AS n FROM signature_daily WHERE day = ${day}` },
+  );
+}
+
+/**
+ * Statements that rebuild one day's rollup rows (its week's, for a weekly rollup) from
+ * `signature_daily`, which must already be right for that day.
+ */
+export function rebuildRollupDaySql(rollup: Rollup, day: number): string[] {
+  const week = Math.floor(day / DAYS_PER_WEEK);
+  const weekly = rollup.columns.includes('week');
+  const where = weekly ? `day >= ${week * DAYS_PER_WEEK} AND day < ${(week + 1) * DAYS_PER_WEEK}` : `day = ${day}`;
+  const select = rollup.columns.map((c) => (c === 'week' ? `day / ${DAYS_PER_WEEK}` : c));
+  return [
+    `DELETE FROM ${rollup.table} WHERE ${weekly ? `week = ${week}` : `day = ${day}`}`,
+    `INSERT INTO ${rollup.table} (${rollup.columns.join(', ')}, count) SELECT ${select.join(', ')}, SUM(count) FROM signature_daily WHERE ${where} GROUP BY ${select.join(', ')}`,
+  ];
 }
 
 /** The daily key of an already stored row (its columns as the database returns them). */

@@ -16,7 +16,7 @@ import type {
 import { SearchError } from '../ports/crash-index.js';
 import type { ProcessedCrash } from '../ports/processed-crash-store.js';
 import type { FieldSpec } from '../schema/processed-crash.js';
-import { COLUMN_FIELDS, DAY_MS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, removedCounts, rollupDeltas, toIndexRow, type DailyDelta, type IndexRow } from './crash-index-layout.js';
+import { COLUMN_FIELDS, DAY_MS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, correctionDeltas, DAY_COUNTS_FROM_ROWS_SQL, rebuildRollupDaySql, rollupTotalsSql, rollupDeltas, toIndexRow, type DailyDelta, type IndexRow } from './crash-index-layout.js';
 import * as queries from './crash-index-queries.js';
 import type { Row, SqlDialect } from './crash-index-queries.js';
 import { closePool, DEFAULT_STATEMENT_TIMEOUT_MS, openPgPool, type Migration, type PgStoreOptions } from './pg-database.js';
@@ -195,6 +195,13 @@ export const PG_DIALECT: SqlDialect = {
  */
 export type PgCrashIndexOptions = PgStoreOptions;
 
+/** Days ahead whose partitions the maintenance job creates, so that no write waits for one. */
+const PARTITIONS_AHEAD = 7;
+
+function dayText(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
 /** "no partition of relation found for row" (a check violation). */
 const NO_PARTITION_FOR_ROW = '23514';
 
@@ -314,11 +321,47 @@ export class PgCrashIndex implements CrashIndex {
       await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, b) FROM generate_series(0, ${LOCK_BUCKETS - 1}) AS b ORDER BY b`);
       const counts = (await client.query('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = $1', [day])).rows as Row[];
       removed = counts.reduce((n, row) => n + Number(row.count), 0);
-      await applyDailyDeltas(client, removedCounts(counts));
+      await applyDailyDeltas(client, correctionDeltas(counts));
       await client.query(`DROP TABLE IF EXISTS ${quoteIdent(partitionName(day))}`);
     });
     this.knownDays.delete(day);
     return removed;
+  }
+
+  async maintain(now: number): Promise<string> {
+    const today = Math.floor(now / DAY_MS);
+    await this.ensurePartitions(today * DAY_MS, (today + PARTITIONS_AHEAD + 1) * DAY_MS);
+    const corrected: string[] = [];
+    for (const day of [today - 1, today]) {
+      const changes = await this.reconcileDay(day);
+      if (changes > 0) corrected.push(`${dayText(day)} (${changes} counts)`);
+    }
+    // Autovacuum analyzes each partition but never the partitioned table itself, whose
+    // statistics the planner uses for queries over many days.
+    await inTransaction(this.pool, async (client) => {
+      await client.query('ANALYZE crashes');
+    });
+    return `partitions ready to ${dayText(today + PARTITIONS_AHEAD)}; daily counts ${corrected.length === 0 ? 'agree with the crashes' : `corrected for ${corrected.join(', ')}`}; statistics refreshed`;
+  }
+
+  /** Makes one day's daily counts (and rollups) those of its crash rows; returns how many counts changed. */
+  private async reconcileDay(day: number): Promise<number> {
+    let changes = 0;
+    await inTransaction(this.pool, async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, b) FROM generate_series(0, ${LOCK_BUCKETS - 1}) AS b ORDER BY b`);
+      const stored = (await client.query('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = $1', [day])).rows as Row[];
+      const actual = (await client.query(DAY_COUNTS_FROM_ROWS_SQL((n) => (n === 1 ? '$1::int' : `$${n}::int8`)), [day, day * DAY_MS, (day + 1) * DAY_MS])).rows as Row[];
+      const deltas = correctionDeltas(stored, actual);
+      changes = deltas.length;
+      await applyDailyDeltas(client, deltas, { rollups: false });
+      for (const check of rollupTotalsSql(day)) {
+        const total = async (sql: string): Promise<number> => Number(((await client.query(sql)).rows[0] as Row).n);
+        const drifted = (await total(check.stored)) !== (await total(check.expected));
+        if (drifted) changes++;
+        if (drifted || deltas.length > 0) for (const sql of rebuildRollupDaySql(check.rollup, day)) await client.query(sql);
+      }
+    });
+    return changes;
   }
 
   /**
@@ -465,7 +508,7 @@ async function lockCrashIds(client: pg.PoolClient, ids: readonly string[]): Prom
 }
 
 /** Applies daily count changes to `signature_daily` and every rollup; rows that reach 0 go. */
-async function applyDailyDeltas(client: pg.PoolClient, deltas: readonly DailyDelta[]): Promise<void> {
+async function applyDailyDeltas(client: pg.PoolClient, deltas: readonly DailyDelta[], options = { rollups: true }): Promise<void> {
   if (deltas.length === 0) return;
   const k = deltas.map((d) => d.key);
   await client.query(
@@ -475,6 +518,7 @@ async function applyDailyDeltas(client: pg.PoolClient, deltas: readonly DailyDel
     [k.map((x) => x.product), k.map((x) => x.day), k.map((x) => x.signature), k.map((x) => x.version), k.map((x) => x.os_name), k.map((x) => x.process_type), deltas.map((d) => d.delta)],
   );
   if (deltas.some((d) => d.delta < 0)) await client.query('DELETE FROM signature_daily WHERE count <= 0 AND day = ANY($1::int[])', [[...new Set(k.map((x) => x.day))]]);
+  if (!options.rollups) return;
   for (const rollup of ROLLUPS) {
     const changes = rollupDeltas(rollup, deltas);
     if (changes.length === 0) continue;

@@ -119,6 +119,10 @@ export class PgMissingSymbolsLog implements MissingSymbolsLog {
     return rows.map((r) => r.crash_id);
   }
 
+  async prune(before: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM missing_symbols WHERE submitted_at < $1', [before])).rowCount ?? 0;
+  }
+
   async check(): Promise<void> {
     await this.pool.query('SELECT 1 FROM missing_symbols LIMIT 1');
   }

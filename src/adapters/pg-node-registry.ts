@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { STATUS_SAMPLE_RETENTION_MS, type NodeRegistry, type NodeReport, type StatusSample } from '../ports/node-registry.js';
+import { type NodeRegistry, type NodeReport, type StatusSample } from '../ports/node-registry.js';
 import { closePool, openPgPool, type Migration, type PgStoreOptions } from './pg-database.js';
 
 /**
@@ -55,7 +55,10 @@ export class PgNodeRegistry implements NodeRegistry {
   async recordSample(sample: StatusSample): Promise<void> {
     // Several web nodes sample the same rounded `at`: the first one's sample stands.
     await this.pool.query('INSERT INTO status_samples (at, sample) VALUES ($1, $2) ON CONFLICT (at) DO NOTHING', [sample.at, JSON.stringify(sample)]);
-    await this.pool.query('DELETE FROM status_samples WHERE at < $1', [Date.now() - STATUS_SAMPLE_RETENTION_MS]);
+  }
+
+  async pruneSamples(before: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM status_samples WHERE at < $1', [before])).rowCount ?? 0;
   }
 
   async samples(sinceMs: number): Promise<StatusSample[]> {

@@ -29,7 +29,10 @@ import {
   indexedCrashOfRow,
   lastPerCrash,
   rebuildRollupSql,
-  removedCounts,
+  correctionDeltas,
+  DAY_COUNTS_FROM_ROWS_SQL,
+  rebuildRollupDaySql,
+  rollupTotalsSql,
   rollupDeltas,
   toIndexRow,
   type DailyDelta,
@@ -293,17 +296,42 @@ export class SqliteCrashIndex implements CrashIndex {
   async dropDay(day: number): Promise<number> {
     return this.db.transaction(() => {
       const counts = this.db.prepare('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = ?').all(day) as Row[];
-      this.applyDailyDeltas(removedCounts(counts));
+      this.applyDailyDeltas(correctionDeltas(counts));
       return this.db.prepare('DELETE FROM crashes WHERE submitted_at >= ? AND submitted_at < ?').run(day * DAY_MS, (day + 1) * DAY_MS).changes;
     }).immediate();
   }
 
+  async maintain(now: number): Promise<string> {
+    const today = Math.floor(now / DAY_MS);
+    const corrected: string[] = [];
+    for (const day of [today - 1, today]) {
+      const changes = this.db.transaction(() => {
+        const stored = this.db.prepare('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = ?').all(day) as Row[];
+        const actual = this.db.prepare(DAY_COUNTS_FROM_ROWS_SQL(() => '?')).all(day, day * DAY_MS, (day + 1) * DAY_MS) as Row[];
+        const deltas = correctionDeltas(stored, actual);
+        this.applyDailyDeltas(deltas, { rollups: false });
+        let changes = deltas.length;
+        for (const check of rollupTotalsSql(day)) {
+          const drifted = this.db.prepare(check.stored).pluck().get() !== this.db.prepare(check.expected).pluck().get();
+          if (drifted) changes++;
+          if (drifted || deltas.length > 0) for (const sql of rebuildRollupDaySql(check.rollup, day)) this.db.prepare(sql).run();
+        }
+        return changes;
+      }).immediate();
+      if (changes > 0) corrected.push(`${new Date(day * DAY_MS).toISOString().slice(0, 10)} (${changes} counts)`);
+    }
+    // SQLite's own advice for long-lived connections: refresh the statistics that need it.
+    this.db.pragma('optimize');
+    return `daily counts ${corrected.length === 0 ? 'agree with the crashes' : `corrected for ${corrected.join(', ')}`}; statistics refreshed`;
+  }
+
   /** Applies daily count changes to `signature_daily` and every rollup; rows that reach 0 go. */
-  private applyDailyDeltas(deltas: readonly DailyDelta[]): void {
+  private applyDailyDeltas(deltas: readonly DailyDelta[], options = { rollups: true }): void {
     for (const { key, delta } of deltas) {
       this.addDaily.run(key.product, key.day, key.signature, key.version, key.os_name, key.process_type, delta);
       if (delta < 0) this.dropEmptyDaily.run(key.product, key.day, key.signature, key.version, key.os_name, key.process_type);
     }
+    if (!options.rollups) return;
     for (const { rollup, add, dropEmpty } of this.rollupWriters) {
       for (const { values, delta } of rollupDeltas(rollup, deltas)) {
         add.run(...values, delta);

@@ -100,6 +100,10 @@ export class SqliteMissingSymbolsLog implements MissingSymbolsLog {
       .all(key.debugFile, key.debugId, since, limit) as string[];
   }
 
+  async prune(before: number): Promise<number> {
+    return this.db.prepare('DELETE FROM missing_symbols WHERE submitted_at < ?').run(before).changes;
+  }
+
   async check(): Promise<void> {
     this.db.prepare('SELECT 1 FROM missing_symbols LIMIT 1').get();
   }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { STATUS_SAMPLE_RETENTION_MS, type NodeRegistry, type NodeReport, type StatusSample } from '../ports/node-registry.js';
+import { type NodeRegistry, type NodeReport, type StatusSample } from '../ports/node-registry.js';
 import { openSqlite, type Migration } from './sqlite-database.js';
 
 const MIGRATIONS: Migration[] = [
@@ -45,7 +45,10 @@ export class SqliteNodeRegistry implements NodeRegistry {
 
   async recordSample(sample: StatusSample): Promise<void> {
     this.db.prepare('INSERT OR IGNORE INTO status_samples (at, sample) VALUES (?, ?)').run(sample.at, JSON.stringify(sample));
-    this.db.prepare('DELETE FROM status_samples WHERE at < ?').run(Date.now() - STATUS_SAMPLE_RETENTION_MS);
+  }
+
+  async pruneSamples(before: number): Promise<number> {
+    return this.db.prepare('DELETE FROM status_samples WHERE at < ?').run(before).changes;
   }
 
   async samples(sinceMs: number): Promise<StatusSample[]> {

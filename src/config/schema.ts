@@ -144,6 +144,23 @@ export const SCHEMA = {
   },
   scheduler: {
     tick_interval: duration({ description: 'How often the scheduler looks for due jobs. A job is due its interval after its last run ended, whichever scheduler ran it; runs are recorded in the database (see /api/ops/jobs).', default: 10_000, min: 100 }),
+    maintenance_interval: duration({ description: 'How often the housekeeping jobs run: index-maintenance (next days\' index partitions, planner statistics, a check that the daily counts agree with the crashes), status-history pruning and missing-symbols pruning.', default: 3_600_000, min: 1000 }),
+  },
+  retention: {
+    days: integer({ description: 'Days a crash is kept, today included: its processed crash, its search index row and its raw crash. The scheduler\'s retention job deletes older ones, a whole day at a time (on PostgreSQL the day\'s index partition is dropped). 0 keeps crashes forever.', default: 0, min: 0, max: 36_500 }),
+    protected_days: integer({ description: 'Days a raw crash is kept, when shorter than `days`: the dumps and every annotation as sent, which is where protected data lives (URLs, e-mail addresses, comments, memory). The processed crash stays searchable until `days`, without its dumps. 0: as long as the crash.', default: 0, min: 0, max: 36_500 }),
+    interval: duration({ description: 'How often the retention job runs.', default: 3_600_000, min: 1000 }),
+    products: rules({
+      description: 'Products with their own ages, one [retention.products.NAME] section each: `product` (the ProductName; empty for crashes without one), and `days` and `protected_days` as above (unset: the values above). A product named in two sections takes the last.',
+      default: [],
+      ruleFields: {
+        fields: {
+          product: string({ description: 'The product these ages are for.', required: true }),
+          days: integer({ description: 'Days this product\'s crashes are kept (0: forever).', min: 0, max: 36_500 }),
+          protected_days: integer({ description: 'Days this product\'s raw crashes are kept, when shorter (0: as long as the crash).', min: 0, max: 36_500 }),
+        },
+      },
+    }),
   },
   log: {
     level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, { description: 'Lowest level of log lines written (JSON, to standard output).', default: 'info' }),

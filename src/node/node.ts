@@ -37,7 +37,7 @@ import { serverErrorsPlugin } from './server-errors.js';
 import { rateLimitsPlugin } from './rate-limits.js';
 import { describeAccess, routeAccessPlugin } from '../auth/route-access.js';
 import { Scheduler } from '../roles/scheduler/scheduler.js';
-import { scheduledJobs } from '../roles/scheduler/jobs.js';
+import { scheduledJobs, type JobSettings } from '../roles/scheduler/jobs.js';
 import { jobsApiPlugin } from '../roles/web/jobs-api.js';
 import { hostname } from 'node:os';
 import { buildBackends, type Adapters } from './backends.js';
@@ -209,7 +209,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   const scheduler = roles.has('scheduler')
     ? new Scheduler({
         ledger: jobLedger!,
-        jobs: scheduledJobs(adapters, { verifyIntervalMs: config.processor.verify_interval, verifyDays: config.processor.verify_days }, log.child({ role: 'scheduler' })),
+        jobs: scheduledJobs({ ...adapters, registry, missingSymbols }, schedulerSettings(config), log.child({ role: 'scheduler' })),
         owner: `${config.node.name}@${hostname()}:${process.pid}`,
         tickMs: config.scheduler.tick_interval,
         log: log.child({ role: 'scheduler' }),
@@ -252,6 +252,26 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     return closing;
   };
   return { url, metrics, paths, app, routes, worker, stackwalkPool, close };
+}
+
+/** The scheduler's jobs' settings, from the configuration. */
+function schedulerSettings(config: Config): JobSettings {
+  const { retention } = config;
+  return {
+    verifyIntervalMs: config.processor.verify_interval,
+    verifyDays: config.processor.verify_days,
+    maintenanceIntervalMs: config.scheduler.maintenance_interval,
+    retention: {
+      days: retention.days,
+      protectedDays: retention.protected_days,
+      intervalMs: retention.interval,
+      products: retention.products.map(({ fields }) => ({
+        product: String(fields.product),
+        days: typeof fields.days === 'number' ? fields.days : retention.days,
+        protectedDays: typeof fields.protected_days === 'number' ? fields.protected_days : retention.protected_days,
+      })),
+    },
+  };
 }
 
 /** Runs verify-processed now (so a restart after a power failure catches up) and periodically. */

@@ -252,6 +252,13 @@ export interface CrashIndex {
    * drops the day's partition rather than deleting rows. Returns how many crashes went.
    */
   dropDay(day: number): Promise<number>;
+  /**
+   * Housekeeping, run by the scheduler: the next days' storage made ready (PostgreSQL's
+   * partitions), planner statistics refreshed, and the daily counts of yesterday and today
+   * checked against the crashes themselves and corrected where they differ. Resolves with
+   * one line saying what it did.
+   */
+  maintain(now: number): Promise<string>;
   check(): Promise<void>;
   close(): Promise<void>;
 }

@@ -35,8 +35,8 @@ export interface StatusSample {
 }
 
 /**
- * How long status samples are kept: each recorded sample also removes those older than
- * this (the status page shows far less; the rest is for the Operations Dashboard).
+ * How long status samples are kept: the scheduler's status-history pruning removes older
+ * ones (the status page shows far less; the rest is for the Operations Dashboard).
  */
 export const STATUS_SAMPLE_RETENTION_MS = 30 * 86_400_000;
 
@@ -46,8 +46,10 @@ export interface NodeRegistry {
   nodes(withinMs: number): Promise<NodeReport[]>;
   /** Removes a node (on clean shutdown). */
   forget(id: string): Promise<void>;
-  /** Records a sample; a second sample for the same `at` is ignored. Removes samples older than `STATUS_SAMPLE_RETENTION_MS`. */
+  /** Records a sample; a second sample for the same `at` is ignored. */
   recordSample(sample: StatusSample): Promise<void>;
+  /** Removes samples taken before `before` (ms since epoch); returns how many. */
+  pruneSamples(before: number): Promise<number>;
   samples(sinceMs: number): Promise<StatusSample[]>;
   /** The most recent sample, if any. */
   lastSample(): Promise<StatusSample | undefined>;

@@ -78,6 +78,8 @@ export interface MissingSymbolsLog {
   list(query: MissingSymbolsQuery): Promise<MissingSymbolsSummary[]>;
   /** Crashes submitted since `since` that missed this module's symbols, newest first. */
   crashesMissing(key: SymbolKey, since: number, limit: number): Promise<string[]>;
+  /** Forgets crashes submitted before `before` (ms since epoch); returns how many entries went. */
+  prune(before: number): Promise<number>;
   check(): Promise<void>;
   close(): Promise<void>;
 }

@@ -13,6 +13,8 @@ import { syntheticCrashes } from '../../bench/search-data.js';
 
 export interface ContractSubject {
   index: CrashIndex & { columnNames(): Promise<string[]> };
+  /** Runs SQL on the index's database behind its back (to damage it on purpose). */
+  exec(sql: string): Promise<void>;
   /** Closes and removes what the subject created. */
   dispose(): Promise<void>;
 }
@@ -520,7 +522,7 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
       const kept = [4, 5].map((i) => crash(id('eeeeeeee', i), { product: 'Kept', signature: 'kept', os_name: 'Windows NT', version: '2.0', submitted_timestamp: on(i === 4 ? dayOne : dayTwo, i) }));
       const range = { from: dayOne * DAY_MS, to: (dayTwo + 1) * DAY_MS };
       const consistent = async (): Promise<void> => {
-        for (const q of [{ range, limit: 20 }, { product: 'Old', range, limit: 20 }, { product: 'Kept', range, limit: 20 }]) {
+        for (const q of [{ range, limit: 20 }, { product: 'Old', range, limit: 20 }, { product: 'Kept', range, limit: 20 }, { range, versions: ['1.0', '2.0'], limit: 20 }]) {
           expect(await index.topCrashers(q, 'daily')).toEqual(await index.topCrashers(q, 'raw'));
         }
       };
@@ -562,6 +564,23 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
         expect(await index.dropDay(dayOne)).toBe(1);
         expect(await index.dropDay(dayTwo)).toBe(1);
         expect((await index.search(query({ filters: [filter('product', 'is', ['Old', 'Kept'])] }))).total).toBe(0);
+      });
+
+      it('maintenance finds daily counts that disagree with the crashes and corrects them', async () => {
+        const now = dayTwo * DAY_MS + 12 * 3_600_000;
+        await index.upsertMany([...old, ...kept]);
+        expect(await index.maintain(now)).toMatch(/daily counts agree with the crashes/);
+        // The daily counts of one day and a rollup of the other drift from the crashes.
+        await subject.exec(`UPDATE signature_daily SET count = count + 5 WHERE day = ${dayTwo} AND product = 'Old'`);
+        await subject.exec(`DELETE FROM signature_platform_daily WHERE day = ${dayOne} AND product = 'Kept'`);
+        const byVersion = { range, versions: ['1.0', '2.0'], limit: 20 };
+        expect(await index.topCrashers(byVersion, 'daily')).not.toEqual(await index.topCrashers(byVersion, 'raw'));
+        expect(await index.topCrashers({ range, limit: 20 }, 'daily')).not.toEqual(await index.topCrashers({ range, limit: 20 }, 'raw'));
+        expect(await index.maintain(now)).toMatch(/corrected for \d{4}-\d{2}-\d{2} \(\d+ counts\), \d{4}-\d{2}-\d{2} \(\d+ counts\)/);
+        await consistent();
+        expect(await index.maintain(now)).toMatch(/agree/);
+        expect(await index.dropDay(dayOne)).toBe(3);
+        expect(await index.dropDay(dayTwo)).toBe(3);
       });
     });
   });

@@ -46,6 +46,15 @@ export function missingSymbolsContract(name: string, open: () => Promise<Missing
       expect(await log.crashesMissing({ debugFile: 'liba.so', debugId: 'F'.repeat(33) }, 0, 100)).toEqual([]);
     });
 
+    it('forgets crashes submitted before a time (pruning)', async () => {
+      const now = Date.now();
+      await log.record({ crashId: 'c1', submittedAt: now, os: 'Linux', cpu: 'amd64' }, [mod('liba.so'), mod('libb.so')]);
+      await log.record({ crashId: 'c2', submittedAt: now - 400 * DAY, os: 'Linux', cpu: 'amd64' }, [mod('liba.so'), mod('libc.so')]);
+      expect(await log.prune(now - 365 * DAY)).toBe(2);
+      expect((await log.list({ since: 0, limit: 10 })).map((r) => [r.debugFile, r.crashCount])).toEqual([['liba.so', 1], ['libb.so', 1]]);
+      expect(await log.prune(now - 365 * DAY)).toBe(0);
+    });
+
     it('breaks ties by the newest crash, then by debug file and id in byte order', async () => {
       await log.record({ crashId: 'c1', submittedAt: 1000, os: null, cpu: null }, [mod('b.so'), mod('_.so'), mod('B.so'), mod('a.so', { debugId: 'B' }), mod('a.so', { debugId: 'A' })]);
       await log.record({ crashId: 'c2', submittedAt: 2000, os: null, cpu: null }, [mod('z.so')]);

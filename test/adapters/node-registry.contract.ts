@@ -120,12 +120,14 @@ export function nodeRegistryContract(name: string, open: () => Promise<NodeRegis
       expect(await registry.lastSample()).toEqual(sample(now, 3));
     });
 
-    it('drops samples older than the retention when recording', async () => {
+    it('prunes samples taken before a time', async () => {
       const now = Date.now();
       await registry.recordSample(sample(now - STATUS_SAMPLE_RETENTION_MS - 60_000, 1));
       await registry.recordSample(sample(now - STATUS_SAMPLE_RETENTION_MS + 60_000, 2));
       await registry.recordSample(sample(now, 3));
+      expect(await registry.pruneSamples(now - STATUS_SAMPLE_RETENTION_MS)).toBe(1);
       expect((await registry.samples(0)).map((s) => s.processed)).toEqual([2, 3]);
+      expect(await registry.pruneSamples(now - STATUS_SAMPLE_RETENTION_MS)).toBe(0);
     });
 
     it('answers its health check, and closing twice is harmless', async () => {

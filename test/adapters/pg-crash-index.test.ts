@@ -23,6 +23,15 @@ crashIndexContract(
     const index = await PgCrashIndex.open({ connectionString: url, schema });
     return {
       index,
+      exec: async (sql) => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query(`SET search_path = ${schema}; ${sql}`);
+        } finally {
+          await client.end();
+        }
+      },
       dispose: async () => {
         await index.close();
         const client = new pg.Client({ connectionString: url });

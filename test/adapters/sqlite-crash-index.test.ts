@@ -14,6 +14,14 @@ crashIndexContract('SQLite', async () => {
   const index = SqliteCrashIndex.open(join(dir, 'index.sqlite'));
   return {
     index,
+    exec: async (sql) => {
+      const db = new Database(join(dir, 'index.sqlite'));
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
+    },
     dispose: async () => {
       await index.close();
       rmSync(dir, { recursive: true, force: true });

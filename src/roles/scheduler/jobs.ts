@@ -1,23 +1,40 @@
 import type { Logger } from 'pino';
+import type { CrashIndex } from '../../ports/crash-index.js';
+import { STATUS_SAMPLE_RETENTION_MS, type NodeRegistry } from '../../ports/node-registry.js';
 import type { ProcessedCrashStore } from '../../ports/processed-crash-store.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import type { RawCrashStore } from '../../ports/raw-crash-store.js';
+import type { MissingSymbolsLog } from '../../ports/symbol-store.js';
 import { SCHEDULED_JOBS } from '../../schema/scheduled-jobs.js';
-import { verifyProcessed } from './verify-processed.js';
+import { applyRetention, retentionPlan, type RetentionSettings } from './retention.js';
 import type { ScheduledJob } from './scheduler.js';
+import { verifyProcessed } from './verify-processed.js';
+
+const DAY_MS = 86_400_000;
+/** The missing-symbols report looks back at most this far. */
+const MISSING_SYMBOLS_WINDOW_MS = 365 * DAY_MS;
 
 /** The stores the jobs work on. */
 export interface JobStores {
   readonly rawCrashStore: RawCrashStore;
   readonly processedCrashStore: ProcessedCrashStore;
   readonly queue: ProcessingQueue;
+  readonly crashIndex: CrashIndex;
+  readonly registry: NodeRegistry;
+  readonly missingSymbols: MissingSymbolsLog;
 }
 
 export interface JobSettings {
   /** verify-processed: how often, and how many days back (today included). */
   readonly verifyIntervalMs: number;
   readonly verifyDays: number;
+  readonly retention: RetentionSettings & { readonly intervalMs: number };
+  /** index-maintenance, status-history-pruning and missing-symbols. */
+  readonly maintenanceIntervalMs: number;
 }
+
+/** A job's time limit: its interval, but never under an hour (a first run has a backlog). */
+const timeoutOf = (intervalMs: number): number => Math.max(intervalMs, 60 * 60_000);
 
 /**
  * verify-processed (Socorro's job of that name): every accepted raw crash of the last days
@@ -30,8 +47,7 @@ export function verifyProcessedJob(stores: JobStores, settings: JobSettings, log
     name: 'verify-processed',
     description: SCHEDULED_JOBS['verify-processed'],
     intervalMs: settings.verifyIntervalMs,
-    // A day's listing is read as it goes; an hour is far more than a day of crashes needs.
-    timeoutMs: Math.max(settings.verifyIntervalMs, 60 * 60_000),
+    timeoutMs: timeoutOf(settings.verifyIntervalMs),
     async run() {
       const { checked, queued } = await verifyProcessed({ ...stores, days: settings.verifyDays, minimumAgeMs: 60_000, log });
       return `checked ${checked} crashes, queued ${queued.length}`;
@@ -39,7 +55,69 @@ export function verifyProcessedJob(stores: JobStores, settings: JobSettings, log
   };
 }
 
+function retentionJob(stores: JobStores, settings: JobSettings, log: Logger): ScheduledJob {
+  const { retention } = settings;
+  return {
+    name: 'retention',
+    description: SCHEDULED_JOBS.retention,
+    intervalMs: retention.intervalMs,
+    timeoutMs: timeoutOf(retention.intervalMs),
+    async run(signal, context) {
+      const now = Date.now();
+      const plan = retentionPlan(retention, now);
+      if (plan.rules.every((rule) => rule.crashesBefore === undefined && rule.rawBefore === undefined)) return 'nothing to do: crashes are kept forever (retention.days = 0)';
+      const previous = context.lastSuccessAt === undefined ? undefined : retentionPlan(retention, context.lastSuccessAt);
+      const report = await applyRetention(stores, plan, { signal, log, previous });
+      return `dropped ${report.daysDropped} days, removed ${report.crashesRemoved} crashes and ${report.rawCrashesRemoved} raw crashes`;
+    },
+  };
+}
+
+function indexMaintenanceJob(stores: JobStores, settings: JobSettings): ScheduledJob {
+  return {
+    name: 'index-maintenance',
+    description: SCHEDULED_JOBS['index-maintenance'],
+    intervalMs: settings.maintenanceIntervalMs,
+    timeoutMs: timeoutOf(settings.maintenanceIntervalMs),
+    run: () => stores.crashIndex.maintain(Date.now()),
+  };
+}
+
+function statusHistoryJob(stores: JobStores, settings: JobSettings): ScheduledJob {
+  return {
+    name: 'status-history-pruning',
+    description: SCHEDULED_JOBS['status-history-pruning'],
+    intervalMs: settings.maintenanceIntervalMs,
+    timeoutMs: timeoutOf(settings.maintenanceIntervalMs),
+    async run() {
+      return `removed ${await stores.registry.pruneSamples(Date.now() - STATUS_SAMPLE_RETENTION_MS)} status samples`;
+    },
+  };
+}
+
+/** Socorro's missing-symbols job wrote yesterday's list for symbol uploaders; here it is the report's, and this keeps its log bounded. */
+function missingSymbolsJob(stores: JobStores, settings: JobSettings): ScheduledJob {
+  return {
+    name: 'missing-symbols',
+    description: SCHEDULED_JOBS['missing-symbols'],
+    intervalMs: settings.maintenanceIntervalMs,
+    timeoutMs: timeoutOf(settings.maintenanceIntervalMs),
+    async run() {
+      const now = Date.now();
+      const today = Math.floor(now / DAY_MS) * DAY_MS;
+      const days = settings.retention.days;
+      const forgotten = await stores.missingSymbols.prune(Math.max(now - MISSING_SYMBOLS_WINDOW_MS, days > 0 ? today - (days - 1) * DAY_MS : -Infinity));
+      const yesterday = await stores.missingSymbols.list({ since: today - DAY_MS, limit: 10_000 });
+      const top = yesterday
+        .slice(0, 3)
+        .map((m) => `${m.debugFile} (${m.crashCount})`)
+        .join(', ');
+      return `since yesterday ${yesterday.length} modules missed symbols${top ? `, most often ${top}` : ''}; forgot ${forgotten} old entries`;
+    },
+  };
+}
+
 /** Every job the scheduler role runs. */
 export function scheduledJobs(stores: JobStores, settings: JobSettings, log: Logger): ScheduledJob[] {
-  return [verifyProcessedJob(stores, settings, log)];
+  return [verifyProcessedJob(stores, settings, log), retentionJob(stores, settings, log), indexMaintenanceJob(stores, settings), statusHistoryJob(stores, settings), missingSymbolsJob(stores, settings)];
 }

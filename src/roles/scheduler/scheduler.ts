@@ -17,7 +17,13 @@ export interface ScheduledJob {
   /** Longest a run may take: its claim lasts this long, and its signal aborts then. */
   readonly timeoutMs: number;
   /** Does the work; resolves with one line saying what it did. */
-  run(signal: AbortSignal): Promise<string>;
+  run(signal: AbortSignal, context: JobContext): Promise<string>;
+}
+
+/** What the ledger knows of a job's past, for jobs that continue where they stopped. */
+export interface JobContext {
+  /** When the last successful run ended (ms since epoch); absent before the first. */
+  readonly lastSuccessAt?: number;
 }
 
 export interface SchedulerOptions {
@@ -105,7 +111,8 @@ export class Scheduler {
     let summary: string | undefined;
     let error: string | undefined;
     try {
-      summary = await job.run(signal);
+      const state = (await ledger.states()).find((s) => s.job === job.name);
+      summary = await job.run(signal, { lastSuccessAt: state?.lastSuccessAt });
     } catch (thrown) {
       error = thrown instanceof Error ? thrown.message : String(thrown);
     }

@@ -81,6 +81,20 @@ describe('scheduler', () => {
     await scheduler.stop();
   });
 
+  it('tells a job when its last successful run ended, so it can continue from there', async () => {
+    const seen: (number | undefined)[] = [];
+    let clock = 1_000_000;
+    const job: ScheduledJob = { name: 'retention', description: 'test', intervalMs: 1000, timeoutMs: 60_000, run: async (_signal, context) => (seen.push(context.lastSuccessAt), 'ok') };
+    const scheduler = new Scheduler({ ledger: ledger(), jobs: [job], owner: 'a', tickMs: 60_000, log, now: () => clock });
+    await scheduler.tick();
+    await scheduler.idle();
+    clock += 5000;
+    await scheduler.tick();
+    await scheduler.idle();
+    expect(seen).toEqual([undefined, 1_000_000]);
+    await scheduler.stop();
+  });
+
   it('never runs one job in two schedulers at once, whatever their ticks', async () => {
     const { job, stats, release } = countingJob({ hold: true });
     const schedulers = ['a', 'b', 'c'].map((owner) => new Scheduler({ ledger: ledger(), jobs: [job], owner, tickMs: 60_000, log }));
