@@ -33,6 +33,7 @@ import { openApiPlugin } from '../roles/web/openapi.js';
 import { redactTokenRewriteUrl, requestAuthPlugin } from '../auth/request-auth.js';
 import { symbolsPlugin } from '../roles/symbols/plugin.js';
 import { securityHeadersPlugin } from './security-headers.js';
+import { DEFAULT_LINGER_MS, lingeringClosePlugin } from './lingering-close.js';
 import { serverErrorsPlugin } from './server-errors.js';
 import { rateLimitsPlugin } from './rate-limits.js';
 import { describeAccess, routeAccessPlugin } from '../auth/route-access.js';
@@ -87,6 +88,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   });
   // First, so that every answer has them, even one a hook sends before routing is done.
   await app.register(securityHeadersPlugin);
+  await app.register(lingeringClosePlugin, { lingerMs: DEFAULT_LINGER_MS });
 
   await app.register(serverErrorsPlugin);
   // Idle and slow clients each hold a descriptor: bound them (`web.max_connections`).
