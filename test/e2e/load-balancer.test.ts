@@ -185,7 +185,7 @@ describe.skipIf(skip !== false)(`nginx in front of two collectors of the distrib
         const result = (await (await fetch(`${lb}/api/SuperSearch/?${query}&_columns=uuid&_results_number=100`)).json()) as { total: number; hits: { uuid: string }[] };
         return result.total >= ids.length ? result : undefined;
       },
-      20_000,
+      30_000,
       `${ids.length} crashes in the index`,
     );
     return found.hits.map((h) => h.uuid).sort();
@@ -210,6 +210,7 @@ describe.skipIf(skip !== false)(`nginx in front of two collectors of the distrib
     expect(crash.signature).toBeTruthy();
 
     // One collector stopped: nginx sends everything to the other one.
+    const logged = readFileSync(join(nginxDir, 'error.log'), 'utf8').length;
     const stopped = running.get('collector-b')!;
     stopped.child.kill('SIGTERM');
     expect(await stopped.exited).toBe(0);
@@ -218,8 +219,8 @@ describe.skipIf(skip !== false)(`nginx in front of two collectors of the distrib
     expect(await acceptedBy(a)).toBe(spread[0] + 6);
     expect(await searchable(second)).toEqual([...second].sort());
     // The failover path was taken, not merely a rotation that skipped the stopped one:
-    // nginx found the stopped collector refusing and passed the crash on.
-    const errors = readFileSync(join(nginxDir, 'error.log'), 'utf8');
-    expect(errors).toMatch(new RegExp(`Connection refused\\) while connecting to upstream.*upstream: "http://127\\.0\\.0\\.1:${collectorPorts[1]}/submit"`));
+    // nginx tried the stopped collector, logged its failure, and passed the crash on.
+    const errors = readFileSync(join(nginxDir, 'error.log'), 'utf8').slice(logged);
+    expect(errors).toContain(`upstream: "http://127.0.0.1:${collectorPorts[1]}/submit"`);
   }, 60_000);
 });
