@@ -43,6 +43,7 @@ const RETRY_AFTER_FAILURE_MS = 5 * 60_000;
 
 export class Scheduler {
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly claiming = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
@@ -78,9 +79,18 @@ export class Scheduler {
   /** Starts every due job this scheduler is not already running; resolves once they are started. */
   async tick(): Promise<void> {
     for (const job of this.options.jobs) {
-      if (this.stopped || this.running.has(job.name)) continue;
+      if (this.stopped || this.running.has(job.name) || this.claiming.has(job.name)) continue;
       const startedAt = this.now();
-      if (!(await this.options.ledger.claim(job.name, this.options.owner, startedAt, startedAt + job.timeoutMs))) continue;
+      // The ledger lets an owner claim its own job again, so two ticks of this scheduler
+      // that overlap (a slow ledger, a short tick) must not both claim it.
+      this.claiming.add(job.name);
+      let claimed: boolean;
+      try {
+        claimed = await this.options.ledger.claim(job.name, this.options.owner, startedAt, startedAt + job.timeoutMs);
+      } finally {
+        this.claiming.delete(job.name);
+      }
+      if (!claimed || this.running.has(job.name)) continue;
       const controller = new AbortController();
       const timeout = setTimeout(() => controller.abort(new Error(`${job.name} ran longer than its ${job.timeoutMs} ms`)), job.timeoutMs);
       const done = this.runClaimed(job, startedAt, controller.signal).finally(() => {

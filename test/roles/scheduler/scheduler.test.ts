@@ -95,6 +95,15 @@ describe('scheduler', () => {
     await scheduler.stop();
   });
 
+  it('runs a job once when its own ticks overlap', async () => {
+    const { job, stats } = countingJob();
+    const scheduler = new Scheduler({ ledger: ledger(), jobs: [job], owner: 'a', tickMs: 60_000, log });
+    await Promise.all([scheduler.tick(), scheduler.tick(), scheduler.tick()]);
+    await scheduler.idle();
+    expect(stats.runs).toBe(1);
+    await scheduler.stop();
+  });
+
   it('never runs one job in two schedulers at once, whatever their ticks', async () => {
     const { job, stats, release } = countingJob({ hold: true });
     const schedulers = ['a', 'b', 'c'].map((owner) => new Scheduler({ ledger: ledger(), jobs: [job], owner, tickMs: 60_000, log }));
