@@ -45,6 +45,9 @@ export interface DailyKey {
   os_name: string;
   process_type: string;
   signature: string;
+  /** Only `signature_facet_daily` is keyed by these two (not `signature_daily`). */
+  cpu_arch: string;
+  reason: string;
 }
 
 export interface IndexRow {
@@ -134,6 +137,8 @@ export function toIndexRow(crash: ProcessedCrash): IndexRow {
       os_name: key('os_name'),
       process_type: key('process_type'),
       signature: key('signature'),
+      cpu_arch: key('cpu_arch'),
+      reason: key('reason'),
     },
   };
 }
@@ -149,7 +154,7 @@ export function lastPerCrash(crashes: readonly ProcessedCrash[]): ProcessedCrash
 }
 
 export function dailyKeyString(key: DailyKey): string {
-  return JSON.stringify([key.product, key.day, key.signature, key.version, key.os_name, key.process_type]);
+  return JSON.stringify([key.product, key.day, key.signature, key.version, key.os_name, key.process_type, key.cpu_arch, key.reason]);
 }
 
 /**
@@ -187,7 +192,7 @@ export function correctionDeltas(stored: readonly Record<string, unknown>[], act
   const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
   const byKey = new Map<string, DailyDelta>();
   const add = (row: Record<string, unknown>, sign: number): void => {
-    const key = { day: Number(row.day), product: text(row.product), version: text(row.version), os_name: text(row.os_name), process_type: text(row.process_type), signature: text(row.signature) };
+    const key = { day: Number(row.day), product: text(row.product), version: text(row.version), os_name: text(row.os_name), process_type: text(row.process_type), signature: text(row.signature), cpu_arch: text(row.cpu_arch), reason: text(row.reason) };
     const id = dailyKeyString(key);
     const entry = byKey.get(id);
     if (entry) entry.delta += sign * Number(row.count);
@@ -222,23 +227,28 @@ export function rollupTotalsSql(day: number): { rollup: Rollup; stored: string; 
           stored: `SELECT COALESCE(SUM(count), 0) AS n FROM ${rollup.table} WHERE week = ${week}`,
           expected: `SELECT COALESCE(SUM(count), 0) AS n FROM signature_daily WHERE day >= ${week * DAYS_PER_WEEK} AND day < ${(week + 1) * DAYS_PER_WEEK}`,
         }
-      : { rollup, stored: `SELECT COALESCE(SUM(count), 0) AS n FROM ${rollup.table} WHERE day = ${day}`, expected: `SELECT COALESCE(SUM(count), 0) AS n FROM signature_daily WHERE day = ${day}` },
+      : {
+          rollup,
+          stored: `SELECT COALESCE(SUM(count), 0) AS n FROM ${rollup.table} WHERE day = ${day}`,
+          expected: rollup.from === 'rows' ? `SELECT COUNT(*) AS n FROM crashes WHERE submitted_at >= ${day * DAY_MS} AND submitted_at < ${(day + 1) * DAY_MS}` : `SELECT COALESCE(SUM(count), 0) AS n FROM signature_daily WHERE day = ${day}`,
+        },
   );
 }
 
 /**
  * Statements that rebuild one day's rollup rows (its week's, for a weekly rollup) from
- * `signature_daily`, which must already be right for that day.
+ * `signature_daily`, which must already be right for that day, or from the crash rows.
  */
 export function rebuildRollupDaySql(rollup: Rollup, day: number): string[] {
   const week = Math.floor(day / DAYS_PER_WEEK);
   const weekly = rollup.columns.includes('week');
-  const where = weekly ? `day >= ${week * DAYS_PER_WEEK} AND day < ${(week + 1) * DAYS_PER_WEEK}` : `day = ${day}`;
-  const select = rollup.columns.map((c) => (c === 'week' ? `day / ${DAYS_PER_WEEK}` : c));
-  return [
-    `DELETE FROM ${rollup.table} WHERE ${weekly ? `week = ${week}` : `day = ${day}`}`,
-    `INSERT INTO ${rollup.table} (${rollup.columns.join(', ')}, count) SELECT ${select.join(', ')}, SUM(count) FROM signature_daily WHERE ${where} GROUP BY ${select.join(', ')}`,
-  ];
+  const where =
+    rollup.from === 'rows'
+      ? `WHERE submitted_at >= ${day * DAY_MS} AND submitted_at < ${(day + 1) * DAY_MS}`
+      : weekly
+        ? `WHERE day >= ${week * DAYS_PER_WEEK} AND day < ${(week + 1) * DAYS_PER_WEEK}`
+        : `WHERE day = ${day}`;
+  return [`DELETE FROM ${rollup.table} WHERE ${weekly ? `week = ${week}` : `day = ${day}`}`, rebuildRollupSql(rollup, where)];
 }
 
 /** The daily key of an already stored row (its columns as the database returns them). */
@@ -251,8 +261,13 @@ export function dailyKeyOfRow(row: Record<string, unknown>): DailyKey {
     os_name: text(row.os_name),
     process_type: text(row.process_type),
     signature: text(row.signature),
+    cpu_arch: text(row.cpu_arch),
+    reason: text(row.reason),
   };
 }
+
+/** The columns `dailyKeyOfRow` reads from a crash row. */
+export const DAILY_KEY_COLUMNS = 'submitted_at, product, version, os_name, process_type, signature, cpu_arch, reason';
 
 /** The crash list's summary of a stored row. */
 export function indexedCrashOfRow(row: Record<string, unknown>): IndexedCrash {
@@ -295,16 +310,31 @@ export interface Rollup {
   table: string;
   /** Key columns in primary-key order; `week` is derived from the day. */
   columns: readonly RollupColumn[];
+  /**
+   * Where a rebuild reads it from: the daily counts, or (for columns the daily counts do
+   * not have) the crash rows themselves.
+   */
+  from: 'daily' | 'rows';
 }
 
-export type RollupColumn = 'product' | 'day' | 'week' | 'signature' | 'version' | 'os_name' | 'process_type';
+export type RollupColumn = 'product' | 'day' | 'week' | 'signature' | 'version' | 'os_name' | 'process_type' | 'cpu_arch' | 'reason';
 
 export const DAYS_PER_WEEK = 7;
 
-export const SIGNATURE_PLATFORM_DAILY: Rollup = { table: 'signature_platform_daily', columns: ['product', 'day', 'signature', 'os_name'] };
-export const SIGNATURE_PLATFORM_WEEKLY: Rollup = { table: 'signature_platform_weekly', columns: ['product', 'week', 'signature', 'os_name'] };
-export const PRODUCT_VERSION_DAILY: Rollup = { table: 'product_version_daily', columns: ['product', 'version', 'day'] };
-export const ROLLUPS: readonly Rollup[] = [SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, PRODUCT_VERSION_DAILY];
+export const SIGNATURE_PLATFORM_DAILY: Rollup = { table: 'signature_platform_daily', columns: ['product', 'day', 'signature', 'os_name'], from: 'daily' };
+export const SIGNATURE_PLATFORM_WEEKLY: Rollup = { table: 'signature_platform_weekly', columns: ['product', 'week', 'signature', 'os_name'], from: 'daily' };
+export const PRODUCT_VERSION_DAILY: Rollup = { table: 'product_version_daily', columns: ['product', 'version', 'day'], from: 'daily' };
+/**
+ * A signature page's CPU and reason facets, which counted the signature's crash rows over
+ * the range (hundreds of milliseconds for a top signature at 10 million crashes).
+ */
+export const SIGNATURE_FACET_DAILY: Rollup = { table: 'signature_facet_daily', columns: ['signature', 'day', 'product', 'cpu_arch', 'reason'], from: 'rows' };
+export const ROLLUPS: readonly Rollup[] = [SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, PRODUCT_VERSION_DAILY, SIGNATURE_FACET_DAILY];
+/** The daily counts themselves, as a rollup of the rows: how their deltas are summed. */
+export const SIGNATURE_DAILY: Rollup = { table: 'signature_daily', columns: ['product', 'day', 'signature', 'version', 'os_name', 'process_type'], from: 'rows' };
+/** What dropping a day deletes by day, and what it subtracts the day's counts from. */
+export const DAY_KEYED_TABLES: readonly Rollup[] = [SIGNATURE_DAILY, ...ROLLUPS].filter((r) => r.columns.includes('day'));
+export const WEEKLY_ROLLUPS: readonly Rollup[] = ROLLUPS.filter((r) => r.columns.includes('week'));
 
 /** The value of one rollup column for a daily key. */
 export function rollupValue(key: DailyKey, column: RollupColumn): string | number {
@@ -333,7 +363,11 @@ export function rollupDeltas(rollup: Rollup, deltas: readonly DailyDelta[]): { v
 }
 
 /** SQL that fills a rollup from the daily table (migrations: crashes indexed before the rollup existed). */
-export function rebuildRollupSql(rollup: Rollup): string {
+export function rebuildRollupSql(rollup: Rollup, where = ''): string {
+  if (rollup.from === 'rows') {
+    const select = rollup.columns.map((c) => (c === 'day' ? `(submitted_at / ${DAY_MS})` : `COALESCE(${c}, '')`));
+    return `INSERT INTO ${rollup.table} (${rollup.columns.join(', ')}, count) SELECT ${select.join(', ')}, COUNT(*) FROM crashes ${where} GROUP BY ${select.join(', ')}`;
+  }
   const select = rollup.columns.map((c) => (c === 'week' ? `day / ${DAYS_PER_WEEK}` : c));
-  return `INSERT INTO ${rollup.table} (${rollup.columns.join(', ')}, count) SELECT ${select.join(', ')}, SUM(count) FROM signature_daily GROUP BY ${select.join(', ')}`;
+  return `INSERT INTO ${rollup.table} (${rollup.columns.join(', ')}, count) SELECT ${select.join(', ')}, SUM(count) FROM signature_daily ${where} GROUP BY ${select.join(', ')}`;
 }

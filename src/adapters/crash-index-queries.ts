@@ -667,6 +667,8 @@ export async function topCrashers(d: SqlDialect, run: RunQuery, query: TopCrashe
 }
 
 const DAILY_FACETS: ReadonlySet<string> = new Set<string>(DAILY_DIMENSIONS);
+/** The facets `signature_facet_daily` counts (see `SIGNATURE_FACET_DAILY`). */
+const SIGNATURE_FACETS: ReadonlySet<string> = new Set(['cpu_arch', 'reason']);
 
 export async function signatureSummary(d: SqlDialect, run: RunQuery, query: SignatureQuery, source: AggregateSource): Promise<SignatureSummary> {
   const range = days(query.range);
@@ -704,10 +706,10 @@ export async function signatureSummary(d: SqlDialect, run: RunQuery, query: Sign
     ],
   });
   for (const spec of specs) {
-    if (source === 'daily' && DAILY_FACETS.has(spec.name)) {
+    if (source === 'daily' && (DAILY_FACETS.has(spec.name) || SIGNATURE_FACETS.has(spec.name))) {
       const fp = new Params(d);
-      // Platform and product counts have a narrower rollup of their own.
-      const table = spec.name === 'os_name' || spec.name === 'product' ? 'signature_platform_daily' : 'signature_daily';
+      // Platform and product counts have a narrower rollup of their own, CPU and reason one keyed by signature.
+      const table = SIGNATURE_FACETS.has(spec.name) ? 'signature_facet_daily' : spec.name === 'os_name' || spec.name === 'product' ? 'signature_platform_daily' : 'signature_daily';
       const sql = `SELECT ${spec.name} AS term, SUM(count) AS n FROM ${table} ${sliceWhere(fp, source, range, slice)} AND ${spec.name} <> '' GROUP BY ${spec.name} ORDER BY n DESC, term ASC LIMIT ${size}`;
       facets[spec.name] = (await run(sql, fp.values)).map((row) => ({ term: String(row.term), count: Number(row.n) }));
     } else {

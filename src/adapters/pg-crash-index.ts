@@ -16,7 +16,7 @@ import type {
 import { SearchError } from '../ports/crash-index.js';
 import type { ProcessedCrash } from '../ports/processed-crash-store.js';
 import type { FieldSpec } from '../schema/processed-crash.js';
-import { COLUMN_FIELDS, DAY_MS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, correctionDeltas, DAY_COUNTS_FROM_ROWS_SQL, rebuildRollupDaySql, rollupTotalsSql, rollupDeltas, toIndexRow, type DailyDelta, type IndexRow } from './crash-index-layout.js';
+import { COLUMN_FIELDS, DAILY_KEY_COLUMNS, DAY_KEYED_TABLES, DAY_MS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_DAILY, SIGNATURE_FACET_DAILY, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, WEEKLY_ROLLUPS, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, correctionDeltas, DAY_COUNTS_FROM_ROWS_SQL, rebuildRollupDaySql, rollupTotalsSql, rollupDeltas, toIndexRow, type DailyDelta, type IndexRow, type Rollup } from './crash-index-layout.js';
 import * as queries from './crash-index-queries.js';
 import type { Row, SqlDialect } from './crash-index-queries.js';
 import { closePool, DEFAULT_STATEMENT_TIMEOUT_MS, openPgPool, type Migration, type PgStoreOptions } from './pg-database.js';
@@ -156,6 +156,23 @@ const MIGRATIONS: Migration[] = [
       DROP TABLE crashes_unpartitioned;
     `,
   },
+  {
+    version: 4,
+    description: 'signature pages: CPU and reason counts per signature and day (signature_facet_daily), filled from the crashes',
+    sql: `
+      CREATE TABLE signature_facet_daily (
+        signature TEXT COLLATE "C" NOT NULL,
+        day INTEGER NOT NULL,
+        product TEXT COLLATE "C" NOT NULL,
+        cpu_arch TEXT COLLATE "C" NOT NULL,
+        reason TEXT COLLATE "C" NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (signature, day, product, cpu_arch, reason) INCLUDE (count)
+      );
+      CREATE INDEX signature_facet_daily_day ON signature_facet_daily (day);
+      ${rebuildRollupSql(SIGNATURE_FACET_DAILY)};
+    `,
+  },
 ];
 
 export const PG_DIALECT: SqlDialect = {
@@ -265,7 +282,7 @@ export class PgCrashIndex implements CrashIndex {
     const ids = rows.map((r) => r.crashId);
     await inTransaction(this.pool, async (client) => {
       await lockCrashIds(client, ids);
-      const stored = (await client.query(`SELECT crash_id, submitted_at, product, version, os_name, process_type, signature FROM crashes WHERE crash_id = ANY($1::text[])`, [ids])).rows as Row[];
+      const stored = (await client.query(`SELECT crash_id, ${DAILY_KEY_COLUMNS} FROM crashes WHERE crash_id = ANY($1::text[])`, [ids])).rows as Row[];
       const previous = stored.map((row) => dailyKeyOfRow(row));
       // The primary key is (crash_id, submitted_at): a crash whose submission time changed
       // (one without a submission time falls back to its processing time) would keep its
@@ -299,7 +316,7 @@ export class PgCrashIndex implements CrashIndex {
     let removed = 0;
     await inTransaction(this.pool, async (client) => {
       await lockCrashIds(client, ids);
-      const rows = (await client.query('DELETE FROM crashes WHERE crash_id = ANY($1::text[]) RETURNING submitted_at, product, version, os_name, process_type, signature', [ids])).rows as Row[];
+      const rows = (await client.query(`DELETE FROM crashes WHERE crash_id = ANY($1::text[]) RETURNING ${DAILY_KEY_COLUMNS}`, [ids])).rows as Row[];
       removed = rows.length;
       await applyDailyDeltas(client, dailyDeltas(rows.map(dailyKeyOfRow), []));
     });
@@ -321,7 +338,9 @@ export class PgCrashIndex implements CrashIndex {
       await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, b) FROM generate_series(0, ${LOCK_BUCKETS - 1}) AS b ORDER BY b`);
       const counts = (await client.query('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = $1', [day])).rows as Row[];
       removed = counts.reduce((n, row) => n + Number(row.count), 0);
-      await applyDailyDeltas(client, correctionDeltas(counts));
+      // Weekly rollups lose the day's share; tables keyed by day lose the day's rows.
+      await applyDailyDeltas(client, correctionDeltas(counts), WEEKLY_ROLLUPS);
+      for (const table of DAY_KEYED_TABLES) await client.query(`DELETE FROM ${table.table} WHERE day = $1`, [day]);
       await client.query(`DROP TABLE IF EXISTS ${quoteIdent(partitionName(day))}`);
     });
     this.knownDays.delete(day);
@@ -353,7 +372,7 @@ export class PgCrashIndex implements CrashIndex {
       const actual = (await client.query(DAY_COUNTS_FROM_ROWS_SQL((n) => (n === 1 ? '$1::int' : `$${n}::int8`)), [day, day * DAY_MS, (day + 1) * DAY_MS])).rows as Row[];
       const deltas = correctionDeltas(stored, actual);
       changes = deltas.length;
-      await applyDailyDeltas(client, deltas, { rollups: false });
+      await applyDailyDeltas(client, deltas, [SIGNATURE_DAILY]);
       for (const check of rollupTotalsSql(day)) {
         const total = async (sql: string): Promise<number> => Number(((await client.query(sql)).rows[0] as Row).n);
         const drifted = (await total(check.stored)) !== (await total(check.expected));
@@ -507,19 +526,9 @@ async function lockCrashIds(client: pg.PoolClient, ids: readonly string[]): Prom
   );
 }
 
-/** Applies daily count changes to `signature_daily` and every rollup; rows that reach 0 go. */
-async function applyDailyDeltas(client: pg.PoolClient, deltas: readonly DailyDelta[], options = { rollups: true }): Promise<void> {
-  if (deltas.length === 0) return;
-  const k = deltas.map((d) => d.key);
-  await client.query(
-    `INSERT INTO signature_daily (product, day, signature, version, os_name, process_type, count)
-     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
-     ON CONFLICT (product, day, signature, version, os_name, process_type) DO UPDATE SET count = signature_daily.count + excluded.count`,
-    [k.map((x) => x.product), k.map((x) => x.day), k.map((x) => x.signature), k.map((x) => x.version), k.map((x) => x.os_name), k.map((x) => x.process_type), deltas.map((d) => d.delta)],
-  );
-  if (deltas.some((d) => d.delta < 0)) await client.query('DELETE FROM signature_daily WHERE count <= 0 AND day = ANY($1::int[])', [[...new Set(k.map((x) => x.day))]]);
-  if (!options.rollups) return;
-  for (const rollup of ROLLUPS) {
+/** Applies daily count changes to these tables (the daily counts and every rollup); rows that reach 0 go. */
+async function applyDailyDeltas(client: pg.PoolClient, deltas: readonly DailyDelta[], tables: readonly Rollup[] = [SIGNATURE_DAILY, ...ROLLUPS]): Promise<void> {
+  for (const rollup of tables) {
     const changes = rollupDeltas(rollup, deltas);
     if (changes.length === 0) continue;
     const key = rollup.columns.join(', ');

@@ -31,6 +31,11 @@ import {
   rebuildRollupSql,
   correctionDeltas,
   DAY_COUNTS_FROM_ROWS_SQL,
+  DAILY_KEY_COLUMNS,
+  DAY_KEYED_TABLES,
+  SIGNATURE_DAILY,
+  SIGNATURE_FACET_DAILY,
+  WEEKLY_ROLLUPS,
   rebuildRollupDaySql,
   rollupTotalsSql,
   rollupDeltas,
@@ -143,9 +148,25 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX crashes_product_submitted ON crashes (product, submitted_at, os_name, version, process_type, signature);
     `,
   },
+  {
+    version: 4,
+    description: 'signature pages: CPU and reason counts per signature and day (signature_facet_daily), filled from the crashes',
+    sql: `
+      CREATE TABLE signature_facet_daily (
+        signature TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        product TEXT NOT NULL,
+        cpu_arch TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (signature, day, product, cpu_arch, reason)
+      ) WITHOUT ROWID;
+      CREATE INDEX signature_facet_daily_day ON signature_facet_daily (day);
+      ${rebuildRollupSql(SIGNATURE_FACET_DAILY)};
+    `,
+  },
 ];
 
-const KEY_COLUMNS = 'submitted_at, product, version, os_name, process_type, signature';
 
 /**
  * SQLite's dialect for the shared queries. SQLite has neither a regular expression nor an
@@ -195,8 +216,6 @@ export class SqliteCrashIndex implements CrashIndex {
   private readonly insertRow: Database.Statement;
   private readonly previousKey: Database.Statement;
   private readonly deleteRow: Database.Statement;
-  private readonly addDaily: Database.Statement;
-  private readonly dropEmptyDaily: Database.Statement;
   private readonly rollupWriters: { rollup: Rollup; add: Database.Statement; dropEmpty: Database.Statement }[];
   private readonly run: queries.RunQuery;
 
@@ -215,16 +234,9 @@ export class SqliteCrashIndex implements CrashIndex {
     this.insertRow = db.prepare(
       `INSERT INTO crashes (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (crash_id) DO UPDATE SET ${updates.join(', ')}`,
     );
-    this.previousKey = db.prepare(`SELECT ${KEY_COLUMNS} FROM crashes WHERE crash_id = ?`);
-    this.deleteRow = db.prepare(`DELETE FROM crashes WHERE crash_id = ? RETURNING ${KEY_COLUMNS}`);
-    this.addDaily = db.prepare(
-      `INSERT INTO signature_daily (product, day, signature, version, os_name, process_type, count) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (product, day, signature, version, os_name, process_type) DO UPDATE SET count = count + excluded.count`,
-    );
-    this.dropEmptyDaily = db.prepare(
-      'DELETE FROM signature_daily WHERE product = ? AND day = ? AND signature = ? AND version = ? AND os_name = ? AND process_type = ? AND count <= 0',
-    );
-    this.rollupWriters = ROLLUPS.map((rollup) => {
+    this.previousKey = db.prepare(`SELECT ${DAILY_KEY_COLUMNS} FROM crashes WHERE crash_id = ?`);
+    this.deleteRow = db.prepare(`DELETE FROM crashes WHERE crash_id = ? RETURNING ${DAILY_KEY_COLUMNS}`);
+    this.rollupWriters = [SIGNATURE_DAILY, ...ROLLUPS].map((rollup) => {
       const key = rollup.columns.join(', ');
       return {
         rollup,
@@ -296,7 +308,9 @@ export class SqliteCrashIndex implements CrashIndex {
   async dropDay(day: number): Promise<number> {
     return this.db.transaction(() => {
       const counts = this.db.prepare('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = ?').all(day) as Row[];
-      this.applyDailyDeltas(correctionDeltas(counts));
+      // Weekly rollups lose the day's share; tables keyed by day lose the day's rows.
+      this.applyDailyDeltas(correctionDeltas(counts), WEEKLY_ROLLUPS);
+      for (const table of DAY_KEYED_TABLES) this.db.prepare(`DELETE FROM ${table.table} WHERE day = ?`).run(day);
       return this.db.prepare('DELETE FROM crashes WHERE submitted_at >= ? AND submitted_at < ?').run(day * DAY_MS, (day + 1) * DAY_MS).changes;
     }).immediate();
   }
@@ -309,7 +323,7 @@ export class SqliteCrashIndex implements CrashIndex {
         const stored = this.db.prepare('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = ?').all(day) as Row[];
         const actual = this.db.prepare(DAY_COUNTS_FROM_ROWS_SQL(() => '?')).all(day, day * DAY_MS, (day + 1) * DAY_MS) as Row[];
         const deltas = correctionDeltas(stored, actual);
-        this.applyDailyDeltas(deltas, { rollups: false });
+        this.applyDailyDeltas(deltas, [SIGNATURE_DAILY]);
         let changes = deltas.length;
         for (const check of rollupTotalsSql(day)) {
           const drifted = this.db.prepare(check.stored).pluck().get() !== this.db.prepare(check.expected).pluck().get();
@@ -325,20 +339,17 @@ export class SqliteCrashIndex implements CrashIndex {
     return `daily counts ${corrected.length === 0 ? 'agree with the crashes' : `corrected for ${corrected.join(', ')}`}; statistics refreshed`;
   }
 
-  /** Applies daily count changes to `signature_daily` and every rollup; rows that reach 0 go. */
-  private applyDailyDeltas(deltas: readonly DailyDelta[], options = { rollups: true }): void {
-    for (const { key, delta } of deltas) {
-      this.addDaily.run(key.product, key.day, key.signature, key.version, key.os_name, key.process_type, delta);
-      if (delta < 0) this.dropEmptyDaily.run(key.product, key.day, key.signature, key.version, key.os_name, key.process_type);
-    }
-    if (!options.rollups) return;
+  /** Applies daily count changes to these tables (the daily counts and every rollup); rows that reach 0 go. */
+  private applyDailyDeltas(deltas: readonly DailyDelta[], tables: readonly Rollup[] = [SIGNATURE_DAILY, ...ROLLUPS]): void {
     for (const { rollup, add, dropEmpty } of this.rollupWriters) {
+      if (!tables.includes(rollup)) continue;
       for (const { values, delta } of rollupDeltas(rollup, deltas)) {
         add.run(...values, delta);
         if (delta < 0) dropEmpty.run(...values);
       }
     }
   }
+
 
   async get(crashId: string): Promise<IndexedCrash | undefined> {
     const row = this.db.prepare('SELECT * FROM crashes WHERE crash_id = ?').get(crashId) as Row | undefined;

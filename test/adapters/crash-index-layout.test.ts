@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DAYS_PER_WEEK, ROLLUPS, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, rollupDeltas, rollupValue, type DailyKey } from '../../src/adapters/crash-index-layout.js';
 
-const key = (overrides: Partial<DailyKey>): DailyKey => ({ day: 20_100, product: 'P', version: '1.0', os_name: 'Linux', process_type: 'parent', signature: 's', ...overrides });
+const key = (overrides: Partial<DailyKey>): DailyKey => ({ day: 20_100, product: 'P', version: '1.0', os_name: 'Linux', process_type: 'parent', signature: 's', cpu_arch: 'amd64', reason: 'SIGSEGV', ...overrides });
 
 describe('crash index rollups', () => {
   it('derives the week from the day, epoch-aligned', () => {

@@ -445,7 +445,7 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
           { range: { from: END - 14 * DAY_MS, to: END }, limit: 50 },
         ];
         for (const q of queries) expect(await index.topCrashers(q, 'daily')).toEqual(await index.topCrashers(q, 'raw'));
-        const sq = { signature: generated[0]!.signature as string, range: { from: END - 14 * DAY_MS, to: END }, facets: ['version', 'os_name', 'process_type', 'product', 'cpu_arch'], facetsSize: 10, allowProtected: false };
+        const sq = { signature: generated[0]!.signature as string, range: { from: END - 14 * DAY_MS, to: END }, facets: ['version', 'os_name', 'process_type', 'product', 'cpu_arch', 'reason'], facetsSize: 10, allowProtected: false };
         expect(await index.signatureSummary(sq, 'daily')).toEqual(await index.signatureSummary(sq, 'raw'));
         expect(await index.signatureSummary({ ...sq, product: 'Lumen' }, 'daily')).toEqual(await index.signatureSummary({ ...sq, product: 'Lumen' }, 'raw'));
       });
@@ -461,6 +461,18 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
             }
           }
         }
+      });
+
+      it('moves CPU and reason counts of a signature page when reprocessing changes them, and when a crash goes', async () => {
+        const id = 'cdcdcdcd-0000-4000-8000-000000250110';
+        const sq = { signature: 'facet_signature', range: { from: END - 7 * DAY_MS, to: END }, facets: ['cpu_arch', 'reason'], facetsSize: 10, allowProtected: false };
+        await index.upsert(crash(id, { product: 'Faceted', signature: 'facet_signature', cpu_arch: 'x86', reason: 'SIGSEGV' }));
+        expect((await index.signatureSummary(sq)).facets).toEqual({ cpu_arch: [{ term: 'x86', count: 1 }], reason: [{ term: 'SIGSEGV', count: 1 }] });
+        await index.upsert(crash(id, { product: 'Faceted', signature: 'facet_signature', cpu_arch: 'arm64', reason: 'SIGABRT' }));
+        expect((await index.signatureSummary(sq)).facets).toEqual({ cpu_arch: [{ term: 'arm64', count: 1 }], reason: [{ term: 'SIGABRT', count: 1 }] });
+        expect(await index.signatureSummary(sq, 'daily')).toEqual(await index.signatureSummary(sq, 'raw'));
+        expect(await index.remove([id])).toBe(1);
+        expect((await index.signatureSummary(sq)).facets).toEqual({ cpu_arch: [], reason: [] });
       });
 
       it('moves rollup counts of long ranges when reprocessing changes a signature', async () => {

@@ -72,7 +72,7 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index migrations${skip ? ` (sk
       }
       const index = await PgCrashIndex.open({ connectionString: url, schema });
       try {
-        expect(await index.schemaVersion()).toBe(3);
+        expect(await index.schemaVersion()).toBe(4);
         // Version 3 moved the rows into one partition per day.
         expect(await index.daysBefore(Infinity)).toEqual([...new Set(rows.map(([, at]) => Math.floor(at / 86_400_000)))].sort((a, b) => a - b));
         const long = { product: 'Old', range: { from: day - 20 * 86_400_000, to: day + 10 * 86_400_000 }, limit: 5 };
@@ -82,6 +82,9 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index migrations${skip ? ` (sk
           ['sig_b', 1, { Linux: 1 }],
         ]);
         expect(top).toEqual(await index.topCrashers(long, 'raw'));
+        // Version 4 counted CPU and reason per signature and day from the rows.
+        const page = { signature: 'sig_a', range: long.range, facets: ['cpu_arch', 'reason'], facetsSize: 5, allowProtected: false };
+        expect(await index.signatureSummary(page)).toEqual(await index.signatureSummary(page, 'raw'));
         expect((await index.productVersions()).map((v) => [v.version, v.count])).toEqual([
           ['2.0', 1],
           ['1.0', 2],

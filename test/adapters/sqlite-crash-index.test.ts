@@ -43,11 +43,12 @@ describe('SQLite crash index migrations', () => {
       const insert = db.prepare('INSERT INTO crashes (crash_id, submitted_at, processed_at, product, signature, os_name) VALUES (?, ?, ?, ?, ?, ?)');
       insert.run('id-1', day + 10, day + 20, 'Old', 'sig_a', 'Linux');
       insert.run('id-2', day + 30, day + 40, 'Old', 'sig_a', 'Linux');
+      db.prepare("UPDATE crashes SET cpu_arch = 'amd64', reason = 'SIGSEGV' WHERE crash_id = 'id-1'").run();
       insert.run('id-3', day + 50, day + 60, 'Old', 'sig_b', 'Linux');
       db.close();
 
       const index = SqliteCrashIndex.open(path);
-      expect(await index.schemaVersion()).toBe(3);
+      expect(await index.schemaVersion()).toBe(4);
       expect(await index.count()).toBe(3);
       const top = await index.topCrashers({ product: 'Old', range: { from: day, to: day + 86_400_000 }, limit: 5 });
       expect(top.crashers.map((c) => [c.signature, c.count])).toEqual([
@@ -59,6 +60,10 @@ describe('SQLite crash index migrations', () => {
       expect(await index.topCrashers(long)).toEqual(await index.topCrashers(long, 'raw'));
       expect((await index.topCrashers(long)).total).toBe(3);
       expect((await index.productVersions()).map((v) => [v.product, v.count])).toEqual([['Old', 3]]);
+      // Migration 4 counted CPU and reason per signature and day from the rows.
+      const page = { signature: 'sig_a', range: long.range, facets: ['cpu_arch', 'reason'], facetsSize: 5, allowProtected: false };
+      expect((await index.signatureSummary(page)).facets).toEqual({ cpu_arch: [{ term: 'amd64', count: 1 }], reason: [{ term: 'SIGSEGV', count: 1 }] });
+      expect(await index.signatureSummary(page)).toEqual(await index.signatureSummary(page, 'raw'));
       await index.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
