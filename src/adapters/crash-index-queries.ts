@@ -224,7 +224,7 @@ function limitNumber(value: number, name: string, max: number): number {
 }
 
 /** Socorro's Super Search: hits, total and aggregations of one query. */
-export async function search(d: SqlDialect, run: RunQuery, query: SearchQuery): Promise<SearchResult> {
+export async function search(d: SqlDialect, run: RunQuery, query: SearchQuery, source: AggregateSource = 'daily'): Promise<SearchResult> {
   const conditions = whereOf(d, query);
   const columns = query.columns.map((name) => resolveField(name, query.allowProtected));
   const sorts = query.sort.map((s) => {
@@ -242,9 +242,15 @@ export async function search(d: SqlDialect, run: RunQuery, query: SearchQuery): 
   // Validate every aggregation before running anything.
   checkAggregations(Object.values(query.aggregations), query.allowProtected);
 
-  const countParams = new Params(d);
-  const countSql = `SELECT COUNT(*) AS n FROM crashes ${whereSql(conditions, countParams)}`;
-  const total = Number((await run(countSql, countParams.values))[0]?.n ?? 0);
+  const fromRollup = source === 'daily' ? rollupSearchPlan(query) : undefined;
+  const counted = fromRollup ? await countFromRollup(d, run, fromRollup, new BucketBudget()) : undefined;
+  let total: number;
+  if (counted) total = counted.total;
+  else {
+    const countParams = new Params(d);
+    const countSql = `SELECT COUNT(*) AS n FROM crashes ${whereSql(conditions, countParams)}`;
+    total = Number((await run(countSql, countParams.values))[0]?.n ?? 0);
+  }
 
   let hits: Record<string, unknown>[] = [];
   if (limit > 0 && columns.length > 0 && offset < total) {
@@ -263,12 +269,114 @@ export async function search(d: SqlDialect, run: RunQuery, query: SearchQuery): 
     });
   }
 
+  if (counted) return { hits, total, facets: counted.facets };
   const facets: Record<string, FacetResult> = {};
   const context: AggregationContext = { d, run, conditions, budget: new BucketBudget() };
   for (const [name, aggregation] of Object.entries(query.aggregations)) {
     facets[name] = await runAggregation(context, aggregation, total);
   }
   return { hits, total, facets };
+}
+
+/** The dimensions of the daily counts a search can be answered from, by field name. */
+const ROLLUP_SEARCH_FIELDS: ReadonlySet<string> = new Set(['product', 'os_name', 'signature', 'version', 'process_type']);
+const PLATFORM_ROLLUP_FIELDS: ReadonlySet<string> = new Set(['product', 'os_name', 'signature']);
+
+interface RollupSearchPlan {
+  /** Field -> the values it must be one of. */
+  readonly filters: ReadonlyMap<string, readonly string[]>;
+  /** ms since epoch, [from, to). */
+  readonly from: number;
+  readonly to: number;
+  /** Facet name -> terms aggregation over a rollup dimension. */
+  readonly facets: readonly { name: string; field: string; size: number }[];
+  readonly table: 'signature_platform_daily' | 'signature_daily';
+}
+
+/**
+ * Whether a search's total and facets can come from the daily counts: the common Crash
+ * Stats search (a product, a platform, a version or a signature over a date range, with
+ * facets on those) counted crash rows, hundreds of milliseconds per facet at ten million
+ * crashes. It can when every filter is a plain "is" on a dimension of the daily counts (or
+ * the date range), every aggregation is a terms facet on one, without nesting, and the range
+ * holds at least one whole UTC day. The whole days are then counted from the narrowest
+ * rollup, the partial days at either end from the rows.
+ */
+function rollupSearchPlan(query: SearchQuery): RollupSearchPlan | undefined {
+  let from = -Infinity;
+  let to = Infinity;
+  const filters = new Map<string, string[]>();
+  for (const filter of query.filters) {
+    if (filter.negated) return undefined;
+    if (filter.field === 'submitted_timestamp' && RANGE_OPERATORS.has(filter.operator)) {
+      const value = filter.values[0];
+      if (filter.values.length !== 1 || typeof value !== 'number' || !Number.isSafeInteger(value)) return undefined;
+      if (filter.operator === 'gte') from = Math.max(from, value);
+      else if (filter.operator === 'gt') from = Math.max(from, value + 1);
+      else if (filter.operator === 'lt') to = Math.min(to, value);
+      else to = Math.min(to, value + 1);
+      continue;
+    }
+    if (filter.operator !== 'is' || !ROLLUP_SEARCH_FIELDS.has(filter.field)) return undefined;
+    // The daily counts keep a missing value as "": a search for "" cannot be told from one for nothing.
+    if (filter.values.some((v) => typeof v !== 'string' || v === '')) return undefined;
+    filters.set(filter.field, [...(filters.get(filter.field) ?? []), ...(filter.values as string[])]);
+  }
+  if (!Number.isFinite(from) || !Number.isFinite(to) || Math.ceil(from / DAY_MS) >= Math.floor(to / DAY_MS)) return undefined;
+  const facets: { name: string; field: string; size: number }[] = [];
+  for (const [name, aggregation] of Object.entries(query.aggregations)) {
+    if (aggregation.kind !== 'terms' || (aggregation.sub && aggregation.sub.length > 0) || !ROLLUP_SEARCH_FIELDS.has(aggregation.field)) return undefined;
+    facets.push({ name, field: aggregation.field, size: aggregation.size });
+  }
+  const used = [...filters.keys(), ...facets.map((f) => f.field)];
+  return { filters, from, to, facets, table: used.every((f) => PLATFORM_ROLLUP_FIELDS.has(f)) ? 'signature_platform_daily' : 'signature_daily' };
+}
+
+/** Total and facets of a search from the daily counts (whole days) and the rows (the partial days at either end). */
+async function countFromRollup(d: SqlDialect, run: RunQuery, plan: RollupSearchPlan, budget: BucketBudget): Promise<{ total: number; facets: Record<string, FacetBucket[]> }> {
+  const firstDay = Math.ceil(plan.from / DAY_MS);
+  const endDay = Math.floor(plan.to / DAY_MS);
+  const counted = async (field: string | undefined): Promise<Map<string, number>> => {
+    const rollup = new Params(d);
+    const rollupWhere = [`day >= ${rollup.add(firstDay)}`, `day < ${rollup.add(endDay)}`, ...[...plan.filters].map(([f, values]) => `${f} IN (${rollup.list(values)})`)];
+    if (field) rollupWhere.push(`${field} <> ''`);
+    const rows = new Params(d);
+    const edges = [
+      plan.from < firstDay * DAY_MS ? `(submitted_at >= ${rows.add(plan.from)} AND submitted_at < ${rows.add(firstDay * DAY_MS)})` : undefined,
+      plan.to > endDay * DAY_MS ? `(submitted_at >= ${rows.add(endDay * DAY_MS)} AND submitted_at < ${rows.add(plan.to)})` : undefined,
+    ].filter((e): e is string => e !== undefined);
+    const term = field ? `${field} AS term, ` : '';
+    const group = field ? ` GROUP BY ${field}` : '';
+    const answers = await run(`SELECT ${term}SUM(count) AS n FROM ${plan.table} WHERE ${rollupWhere.join(' AND ')}${group}`, rollup.values);
+    if (edges.length > 0) {
+      const rowWhere = [`(${edges.join(' OR ')})`, ...[...plan.filters].map(([f, values]) => `${f} IN (${rows.list(values)})`)];
+      if (field) rowWhere.push(`${field} IS NOT NULL`, `${field} <> ''`);
+      answers.push(...(await run(`SELECT ${term}COUNT(*) AS n FROM crashes WHERE ${rowWhere.join(' AND ')}${group}`, rows.values)));
+    }
+    const counts = new Map<string, number>();
+    for (const row of answers) {
+      const key = field ? String(row.term) : '';
+      counts.set(key, (counts.get(key) ?? 0) + Number(row.n ?? 0));
+    }
+    return counts;
+  };
+  const total = (await counted(undefined)).get('') ?? 0;
+  const facets: Record<string, FacetBucket[]> = {};
+  for (const facet of plan.facets) {
+    if (total === 0) {
+      facets[facet.name] = [];
+      continue;
+    }
+    const buckets = [...(await counted(facet.field))]
+      .filter(([, count]) => count > 0)
+      // By count, then by term in byte order, as the databases sort with the "C" collation.
+      .sort(([a, x], [b, y]) => y - x || Buffer.compare(Buffer.from(a), Buffer.from(b)))
+      .slice(0, facet.size)
+      .map(([term, count]) => ({ term, count }));
+    budget.spend(buckets.length);
+    facets[facet.name] = buckets;
+  }
+  return { total, facets };
 }
 
 function parseDoc(value: unknown): Record<string, unknown> {

@@ -429,8 +429,8 @@ export class PgCrashIndex implements CrashIndex {
     return Number((await this.run('SELECT COUNT(*) AS n FROM crashes', []))[0]!.n);
   }
 
-  async search(query: SearchQuery): Promise<SearchResult> {
-    return queries.search(PG_DIALECT, this.run, query);
+  async search(query: SearchQuery, source: AggregateSource = 'daily'): Promise<SearchResult> {
+    return queries.search(PG_DIALECT, this.run, query, source);
   }
 
   async topCrashers(query: TopCrashersQuery, source: AggregateSource = 'daily'): Promise<TopCrashersResult> {

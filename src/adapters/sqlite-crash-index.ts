@@ -371,8 +371,8 @@ export class SqliteCrashIndex implements CrashIndex {
     return this.db.prepare('SELECT COUNT(*) FROM crashes').pluck().get() as number;
   }
 
-  async search(query: SearchQuery): Promise<SearchResult> {
-    return queries.search(SQLITE_DIALECT, this.run, query);
+  async search(query: SearchQuery, source: AggregateSource = 'daily'): Promise<SearchResult> {
+    return queries.search(SQLITE_DIALECT, this.run, query, source);
   }
 
   async topCrashers(query: TopCrashersQuery, source: AggregateSource = 'daily'): Promise<TopCrashersResult> {

@@ -233,8 +233,12 @@ export interface CrashIndex {
   get(crashId: string): Promise<IndexedCrash | undefined>;
   latest(query: CrashListQuery): Promise<IndexedCrash[]>;
   count(): Promise<number>;
-  /** Socorro's Super Search over the index; throws `SearchError` for a query it cannot answer. */
-  search(query: SearchQuery): Promise<SearchResult>;
+  /**
+   * Socorro's Super Search over the index; throws `SearchError` for a query it cannot
+   * answer. Its total and facets come from the daily counts where the query allows
+   * (`source` 'raw' always counts the rows: the tests compare the two).
+   */
+  search(query: SearchQuery, source?: AggregateSource): Promise<SearchResult>;
   topCrashers(query: TopCrashersQuery, source?: AggregateSource): Promise<TopCrashersResult>;
   signatureSummary(query: SignatureQuery, source?: AggregateSource): Promise<SignatureSummary>;
   /** Every product and version seen, with counts, newest first (from the daily counts). */

@@ -450,6 +450,37 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
         expect(await index.signatureSummary({ ...sq, product: 'Lumen' }, 'daily')).toEqual(await index.signatureSummary({ ...sq, product: 'Lumen' }, 'raw'));
       });
 
+      it('answers searches from the daily counts as from the rows: whole days, partial ends, filters and facets', async () => {
+        const between = (from: number, to: number): SearchFilter[] => [filter('submitted_timestamp', 'gte', [from]), filter('submitted_timestamp', 'lt', [to])];
+        const facets = { signature: { kind: 'terms' as const, field: 'signature', size: 10 }, os_name: { kind: 'terms' as const, field: 'os_name', size: 5 }, version: { kind: 'terms' as const, field: 'version', size: 3 } };
+        const queries: SearchQuery[] = [
+          // Day-aligned, a product and a platform: the platform rollup.
+          query({ filters: [filter('product', 'is', ['Lumen']), filter('os_name', 'is', ['Linux', 'Windows NT']), ...between(END - 7 * DAY_MS, END)], aggregations: { signature: facets.signature, os_name: facets.os_name } }),
+          // Partial days at both ends, a version: the daily counts and the rows.
+          query({ filters: [filter('product', 'is', ['LumenMobile']), filter('version', 'is', ['61.0']), ...between(END - 9 * DAY_MS + 3_600_000, END - DAY_MS - 7_200_000)], aggregations: facets }),
+          // `gt` and `lte`, several values of one field in two filters, no facets.
+          query({ filters: [filter('product', 'is', ['Quill']), filter('product', 'is', ['Lumen']), filter('submitted_timestamp', 'gt', [END - 12 * DAY_MS - 1]), filter('submitted_timestamp', 'lte', [END - 2 * DAY_MS + 5])] }),
+          // Not answerable from the counts (a negated filter): the rows, same result.
+          query({ filters: [filter('product', 'is', ['Lumen'], true), ...between(END - 7 * DAY_MS, END)], aggregations: { signature: facets.signature } }),
+          // Nothing matches.
+          query({ filters: [filter('product', 'is', ['Nothing']), ...between(END - 7 * DAY_MS, END)], aggregations: { signature: facets.signature } }),
+        ];
+        for (const q of queries) {
+          const fromCounts = await index.search(q, 'daily');
+          expect(fromCounts, JSON.stringify(q.filters)).toEqual(await index.search(q, 'raw'));
+        }
+        expect((await index.search(queries[0]!)).total).toBeGreaterThan(0);
+        expect(((await index.search(queries[1]!)).facets.signature as FacetBucket[]).length).toBeGreaterThan(0);
+        // The counts really are read: damaged, they show (then are mended).
+        const day = Math.floor(END / DAY_MS) - 3;
+        await subject.exec(`UPDATE signature_platform_daily SET count = count + 1000 WHERE product = 'Lumen' AND day = ${day}`);
+        try {
+          expect((await index.search(queries[0]!)).total).not.toBe((await index.search(queries[0]!, 'raw')).total);
+        } finally {
+          await subject.exec(`UPDATE signature_platform_daily SET count = count - 1000 WHERE product = 'Lumen' AND day = ${day}`);
+        }
+      });
+
       it('combines whole weeks and partial days for long ranges, whatever the range ends', async () => {
         // Every start and length from 1 to 20 days exercises ranges with no whole week, a
         // partial week at one or both ends, and several whole weeks (weeks are epoch-aligned).
