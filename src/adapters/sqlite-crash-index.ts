@@ -150,7 +150,7 @@ const MIGRATIONS: Migration[] = [
   },
   {
     version: 4,
-    description: 'signature pages: CPU and reason counts per signature and day (signature_facet_daily), filled from the crashes',
+    description: 'signature pages: CPU and reason counts per signature and day (signature_facet_daily), filled from the crashes; daily counts by product and version',
     sql: `
       CREATE TABLE signature_facet_daily (
         signature TEXT NOT NULL,
@@ -163,6 +163,8 @@ const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX signature_facet_daily_day ON signature_facet_daily (day);
       ${rebuildRollupSql(SIGNATURE_FACET_DAILY)};
+      -- Top crashers of some versions: the daily counts' key leads with the day, not the version.
+      CREATE INDEX signature_daily_version ON signature_daily (product, version, day, signature, os_name, process_type, count);
     `,
   },
 ];
