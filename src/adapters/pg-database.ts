@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { migrationsToApply, SCHEMA_MIGRATIONS_TABLE, type Migration } from './migrations.js';
+import { NETWORK_ERROR_CODES } from './network-errors.js';
 
 /**
  * Opens a PostgreSQL pool the way every Mayday store on PostgreSQL wants it (the
@@ -28,6 +29,8 @@ export interface PgStoreOptions {
   poolSize?: number;
   /** The longest any statement may run, in ms, before PostgreSQL cancels it (default 30 s); migrations are not limited. */
   statementTimeoutMs?: number;
+  /** How long getting a connection may take (default `CONNECT_TIMEOUT_MS`). */
+  connectTimeoutMs?: number;
 }
 
 export const DEFAULT_POOL_SIZE = 4;
@@ -56,6 +59,37 @@ export function pgErrorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
 }
 
+/**
+ * SQLSTATEs that say the server cannot serve anyone now, whatever the statement: class 08
+ * (connection exceptions), the server shutting down or starting up (57P01 to 57P03), out
+ * of connections (53300).
+ */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+/** What the pg driver says (plain errors, no code) when a connection ends or cannot be had in time. */
+const PG_CONNECTION_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable)/;
+
+/**
+ * Whether `error` (one error, not its causes) is how the pg driver reports a server it
+ * cannot use now (down, restarting, unreachable, out of connections), rather than a fault
+ * of the statement: the answer is then 503, and the work is tried again later. A network
+ * error qualifies whatever raised it; callers that also talk to other servers tell those
+ * apart first.
+ */
+export function isPgUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = pgErrorCode(error);
+  if (typeof code === 'string' && (code.startsWith('08') || UNAVAILABLE_STATES.has(code) || NETWORK_ERROR_CODES.has(code))) return true;
+  return error instanceof Error && PG_CONNECTION_MESSAGES.test(error.message);
+}
+
+/**
+ * How long getting a connection may take (connecting, or waiting for a free one in the
+ * pool) before the query fails: a server that does not answer must turn a request into a
+ * prompt 503, not hang it until the operating system gives up on the connection.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /** A pool on `options` with Mayday's settings (types, statement timeout, search path), not yet used by any store. */
 export function createPgPool(options: PgStoreOptions): pg.Pool {
   if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`invalid schema name "${options.schema}"`);
@@ -65,6 +99,7 @@ export function createPgPool(options: PgStoreOptions): pg.Pool {
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
     types: TYPES,
     statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   });
   // An idle connection the server drops (restart, failover) is reported here; without a

@@ -122,6 +122,14 @@ interface Delivery {
   entry: string;
 }
 
+/**
+ * The broker cannot be used now (not connected, or it did not confirm a message in time):
+ * the work is to be tried again later, and an HTTP request asking for it answered 503.
+ */
+export class BrokerUnavailable extends Error {
+  override readonly name = 'BrokerUnavailable';
+}
+
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -408,7 +416,7 @@ export class RabbitMqQueue implements ProcessingQueue {
   }
 
   private disconnected(link: { lastError: Error | undefined }, name: LinkName): Error {
-    return new Error(`RabbitMQ is not connected (${name === 'publish' ? 'publishing' : 'consuming'})${link.lastError ? `: ${link.lastError.message}` : ''}`);
+    return new BrokerUnavailable(`RabbitMQ is not connected (${name === 'publish' ? 'publishing' : 'consuming'})${link.lastError ? `: ${link.lastError.message}` : ''}`);
   }
 
   /**
@@ -429,7 +437,7 @@ export class RabbitMqQueue implements ProcessingQueue {
         if (error) reject(error);
         else resolve();
       };
-      const timer = setTimeout(() => finish(new Error(`RabbitMQ did not confirm the message for ${entry.crashId} within ${this.settings.publishTimeoutMs} ms`)), this.settings.publishTimeoutMs);
+      const timer = setTimeout(() => finish(new BrokerUnavailable(`RabbitMQ did not confirm the message for ${entry.crashId} within ${this.settings.publishTimeoutMs} ms`)), this.settings.publishTimeoutMs);
       try {
         channel.sendToQueue(
           queueName,
@@ -443,7 +451,7 @@ export class RabbitMqQueue implements ProcessingQueue {
             ...(expirationMs !== undefined ? { expiration: String(Math.max(0, Math.round(expirationMs))) } : {}),
           },
           (error: unknown) => {
-            if (error) return finish(new Error(`RabbitMQ refused the message for ${entry.crashId}: ${asError(error).message}`));
+            if (error) return finish(new BrokerUnavailable(`RabbitMQ refused the message for ${entry.crashId}: ${asError(error).message}`));
             if (this.returned.has(messageId)) {
               // Its queue is missing (deleted behind our back): a new connection declares it again.
               channel.close().catch(() => undefined);

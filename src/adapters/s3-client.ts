@@ -5,6 +5,7 @@
  */
 
 import { DeleteObjectsCommand, HeadBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { NETWORK_ERROR_CODES } from './network-errors.js';
 
 export interface S3StoreOptions {
   readonly bucket: string;
@@ -62,6 +63,22 @@ export function createS3Client(options: S3StoreOptions, tuning: S3ClientTuning =
     // big uploads on slow links; an idle connection is what a dead server looks like.
     requestHandler: timeoutMs === undefined ? undefined : { connectionTimeout: timeoutMs, socketTimeout: timeoutMs },
   });
+}
+
+/**
+ * Whether `error` (one error, not its causes) is the SDK saying the S3 server cannot be
+ * used now: unreachable, silent, or answering 5xx or throttling after the SDK's own
+ * retries. Only the SDK's errors qualify (they carry `$metadata`, network errors included),
+ * so a database's refused connection is not taken for the storage's.
+ */
+export function isS3Unavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('$metadata' in error)) return false;
+  if (error instanceof S3ServiceException) {
+    const status = error.$metadata.httpStatusCode;
+    return (status !== undefined && status >= 500) || error.name === 'SlowDown' || error.name === 'ServiceUnavailable' || error.name === 'RequestTimeout';
+  }
+  const { code, name } = error as { code?: unknown; name?: unknown };
+  return (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) || name === 'TimeoutError' || name === 'RequestTimeout';
 }
 
 /** A missing key or bucket, however the server words it. */

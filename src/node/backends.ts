@@ -4,6 +4,7 @@
  * the tables are keyed by the option's own values, so the compiler refuses a value without
  * an entry.
  */
+import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { ResolvedPaths } from '../config/resolve.js';
 import { UserError } from '../common/errors.js';
@@ -50,6 +51,7 @@ interface Context {
   readonly config: Config;
   readonly paths: ResolvedPaths;
   readonly roles: ReadonlySet<string>;
+  readonly log?: Logger;
 }
 
 /**
@@ -98,12 +100,22 @@ function s3CrashStoreOptions(config: Config): S3StoreOptions {
 
 const QUEUE: Record<Config['queue']['backend'], (context: Context, database: DatabaseStores) => Promise<ProcessingQueue>> = {
   sqlite: async ({ config, paths }) => SqliteQueue.open(paths.queue, { visibilityTimeoutMs: config.queue.visibility_timeout, fsync: config.queue.fsync }),
-  rabbitmq: async ({ config, roles }, database) => {
+  rabbitmq: async ({ config, roles, log }, database) => {
     const c = config.queue;
     // The configuration's requirements refuse rabbitmq without a URL or on SQLite before this runs.
     if (!c.url) throw new UserError('queue.backend = rabbitmq needs queue.url');
     if (!database.pgPool) throw new UserError('queue.backend = rabbitmq keeps its bookkeeping in PostgreSQL: set database.backend = postgresql');
-    return RabbitMqQueue.open({ url: c.url, prefix: c.prefix, prefetch: c.prefetch, pg: database.pgPool, connectionName: config.node.name, consume: roles.has('processor') });
+    return RabbitMqQueue.open({
+      url: c.url,
+      prefix: c.prefix,
+      prefetch: c.prefetch,
+      pg: database.pgPool,
+      connectionName: config.node.name,
+      consume: roles.has('processor'),
+      // An operator looking at a node's log should see the broker go and come back.
+      onConnectionChange: ({ link, connected, error }) =>
+        connected ? log?.info({ link }, 'connected to RabbitMQ') : log?.warn({ link, err: error }, 'lost the connection to RabbitMQ; reconnecting'),
+    });
   },
 };
 
@@ -161,8 +173,8 @@ export interface Backends extends DatabaseStores {
   close(): Promise<void>;
 }
 
-export async function buildBackends(config: Config, paths: ResolvedPaths, roles: ReadonlySet<string>): Promise<Backends> {
-  const context = { config, paths, roles };
+export async function buildBackends(config: Config, paths: ResolvedPaths, roles: ReadonlySet<string>, log?: Logger): Promise<Backends> {
+  const context = { config, paths, roles, log };
   const database = await DATABASE[config.database.backend](context);
   const storage = await STORAGE[config.storage.backend](context);
   const queue = await QUEUE[config.queue.backend](context, database);

@@ -34,7 +34,7 @@ import { redactTokenRewriteUrl, requestAuthPlugin } from '../auth/request-auth.j
 import { symbolsPlugin } from '../roles/symbols/plugin.js';
 import { securityHeadersPlugin } from './security-headers.js';
 import { DEFAULT_LINGER_MS, lingeringClosePlugin } from './lingering-close.js';
-import { serverErrorsPlugin } from './server-errors.js';
+import { dependencyOutage, serverErrorsPlugin } from './server-errors.js';
 import { rateLimitsPlugin } from './rate-limits.js';
 import { describeAccess, routeAccessPlugin } from '../auth/route-access.js';
 import { Scheduler } from '../roles/scheduler/scheduler.js';
@@ -67,7 +67,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   const { log } = options;
   const paths = resolvePaths(config, options.cwd);
   const roles = new Set(config.node.roles);
-  const backends = await buildBackends(config, paths, roles);
+  const backends = await buildBackends(config, paths, roles, log);
   const { adapters, registry, missingSymbols, tokens, accounts, jobLedger } = backends;
 
   const app = Fastify({
@@ -195,6 +195,8 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       pollIntervalMs: config.processor.poll_interval,
       timeLimitMs: config.processor.time_limit,
       maxAttempts: config.processor.max_attempts,
+      // A database, storage or queue outage is waited out rather than counted against the crash.
+      outage: dependencyOutage,
       metrics: new ProcessorMetrics(metrics),
       log: log.child({ role: 'processor' }),
     });

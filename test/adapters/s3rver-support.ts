@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { join } from 'node:path';
 export interface LocalS3 {
   readonly endpoint: string;
   readonly bucket: string;
+  /** Where it keeps its buckets: a server started again on it (and on the same port) finds them. */
+  readonly directory: string;
   /** What a store needs to talk to it (s3rver accepts these fixed credentials). */
   readonly options: { bucket: string; endpoint: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
   /** Stops the server (idempotent); the directory stays until `dispose`. */
@@ -17,26 +19,38 @@ export interface LocalS3 {
   dispose(): Promise<void>;
 }
 
-type S3rverClass = new (options: object) => { run(): Promise<{ address: string; port: number }>; close(): Promise<void> };
+type S3rverClass = new (options: object) => { run(): Promise<{ address: string; port: number }>; close(): Promise<void>; httpServer?: Server };
 
-export async function startS3rver(bucket = 'crashes'): Promise<LocalS3> {
+/**
+ * `port` and `directory` start a server again where a stopped one was (a restarted S3
+ * endpoint); a directory given is the caller's, which `dispose` leaves in place.
+ */
+export async function startS3rver(bucket = 'crashes', options: { port?: number; directory?: string } = {}): Promise<LocalS3> {
   // s3rver ships no types: imported by a computed name and typed here by what we use.
   const moduleName = 's3rver';
   const { default: S3rver } = (await import(moduleName)) as { default: S3rverClass };
-  const directory = mkdtempSync(join(tmpdir(), 'mayday-s3rver-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
+  const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'mayday-s3rver-'));
+  const server = new S3rver({ address: '127.0.0.1', port: options.port ?? 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopped ??= server.close());
+  // A stopped server is gone for every client: closing only stops listening and waits for
+  // open connections, which clients that keep theirs alive and busy never end.
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      const closing = server.close();
+      server.httpServer?.closeAllConnections();
+      await closing;
+    })());
   return {
     endpoint,
     bucket,
+    directory,
     options: { bucket, endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true },
     stop,
     dispose: async () => {
       await stop();
-      rmSync(directory, { recursive: true, force: true });
+      if (options.directory === undefined) rmSync(directory, { recursive: true, force: true });
     },
   };
 }
@@ -65,7 +79,8 @@ export async function startS3rverWithLegacyCrypto(bucket = 'crashes'): Promise<L
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
-      if (child.exitCode !== null) return;
+      // Ended already, by its own exit or by a signal (a Ctrl-C reaching the process group).
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
       child.kill();
       await exited;
@@ -73,6 +88,7 @@ export async function startS3rverWithLegacyCrypto(bucket = 'crashes'): Promise<L
   return {
     endpoint,
     bucket,
+    directory,
     options: { bucket, endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true },
     stop,
     dispose: async () => {

@@ -14,8 +14,11 @@ export interface MaydayProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts `mayday ARGS...` and resolves once it prints the URL it listens on. */
-export function startMayday(args: string[], env: Record<string, string> = {}): Promise<MaydayProcess> {
+/**
+ * Starts `mayday ARGS...` and resolves once it prints the URL it listens on. A process
+ * that does not start within `timeoutMs` is killed (not left running behind the test).
+ */
+export function startMayday(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<MaydayProcess> {
   const child = spawn(process.execPath, [MAYDAY_BIN, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -23,7 +26,10 @@ export function startMayday(args: string[], env: Record<string, string> = {}): P
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mayday did not start in time\nstdout:\n${out}\nstderr:\n${err}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mayday did not start within ${timeoutMs} ms\nstdout:\n${out}\nstderr:\n${err}`));
+    }, timeoutMs);
     const onData = (): void => {
       const match = /is running at (http:\/\/[^\s/]+)\//.exec(err) ?? /"url":"(http:\/\/[^"]+)"/.exec(out);
       if (match) {

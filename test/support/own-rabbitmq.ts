@@ -1,10 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { isExecutable, type OwnServer } from './own-server.js';
 import { once } from 'node:events';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import { freePort } from './free-port.js';
 
@@ -15,23 +17,21 @@ import { freePort } from './free-port.js';
  * ports of its own, with no plugins (the management plugin would clash on port 15672) and
  * none of the machine's settings (/etc/rabbitmq names the machine's node and listener).
  *
- * Stopped by killing the node and started again on the same directory, ports and name: a
- * broker that restarts, as after a crash or an upgrade. (`rabbitmqctl stop_app` followed by
- * `start_app` fails here with RabbitMQ 3.10: its listener is declared twice and the second
- * start finds the port taken.)
+ * Stopped either as an application (`rabbitmqctl stop_app`: every connection closed, the
+ * listener gone, the Erlang node still up; `start_app` brings it back in a few seconds) or
+ * as a node (killed, then started again on the same directory, ports and name, as after a
+ * crash; slower, a node boots in 7 to 15 s here). The listener is set in the node's
+ * configuration file: set with RABBITMQ_NODE_PORT instead, RabbitMQ 3.10 declares it twice
+ * on `start_app`, which then fails with the port in use.
  */
-export interface OwnRabbitMq {
-  readonly url: string;
+export interface OwnRabbitMq extends OwnServer {
   readonly nodeName: string;
-  readonly port: number;
-  /** Whether the node is running (started and not stopped since). */
-  running(): boolean;
-  /** Starts the node again after `stop`; resolves once it accepts AMQP connections. */
-  start(): Promise<void>;
   /** `kill`: SIGKILL to the node (a crash); `term`: a clean shutdown. Resolves once its port is closed. */
   stop(how?: 'kill' | 'term'): Promise<void>;
-  /** Kills the node if running and removes its directory; safe to call at any time, twice. */
-  dispose(): Promise<void>;
+  /** `rabbitmqctl stop_app`: the broker closes every connection and stops listening. */
+  stopApp(): Promise<void>;
+  /** `rabbitmqctl start_app`; resolves once the broker accepts AMQP connections again. */
+  startApp(): Promise<void>;
   /** The node's recent console output (for failure messages). */
   output(): string;
 }
@@ -51,16 +51,15 @@ export function rabbitMqServerBinary(): string | undefined {
   return undefined;
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+/** rabbitmqctl beside the server script (not the Debian wrapper, for the same reason). */
+function rabbitMqCtlBinary(server: string): string {
+  const beside = join(dirname(server), 'rabbitmqctl');
+  return isExecutable(beside) ? beside : 'rabbitmqctl';
 }
 
 const START_TIMEOUT_MS = 90_000;
+
+const run = promisify(execFile);
 
 export async function startOwnRabbitMq(label = 'fault'): Promise<OwnRabbitMq> {
   const binary = rabbitMqServerBinary();
@@ -72,15 +71,13 @@ export async function startOwnRabbitMq(label = 'fault'): Promise<OwnRabbitMq> {
   const nodeName = `mayday-${label}-${randomBytes(4).toString('hex')}@localhost`;
   mkdirSync(join(dir, 'home'));
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
-  writeFileSync(join(dir, 'rabbitmq.conf'), '');
+  writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.1 = 127.0.0.1:${port}\n`);
   writeFileSync(join(dir, 'rabbitmq-env.conf'), '');
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     // The Erlang cookie is created in HOME: ours, not the machine's.
     HOME: join(dir, 'home'),
     RABBITMQ_NODENAME: nodeName,
-    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
-    RABBITMQ_NODE_PORT: String(port),
     RABBITMQ_DIST_PORT: String(distPort),
     RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
     RABBITMQ_LOG_BASE: join(dir, 'log'),
@@ -95,14 +92,17 @@ export async function startOwnRabbitMq(label = 'fault'): Promise<OwnRabbitMq> {
   let exited: Promise<unknown> | undefined;
   let out = '';
   let disposed = false;
+  /** Process groups of every start: the Erlang VM may outlive the script that leads its group. */
+  const groups = new Set<number>();
 
   const signalGroup = (signal: NodeJS.Signals): void => {
-    if (!child?.pid) return;
-    try {
-      // The node runs in its own process group (detached): the script, the Erlang VM and its helpers.
-      process.kill(-child.pid, signal);
-    } catch {
-      // Already gone.
+    for (const group of groups) {
+      try {
+        // The node runs in its own process group (detached): the script, the Erlang VM and its helpers.
+        process.kill(-group, signal);
+      } catch {
+        groups.delete(group); // already gone
+      }
     }
   };
 
@@ -111,6 +111,7 @@ export async function startOwnRabbitMq(label = 'fault'): Promise<OwnRabbitMq> {
     out = '';
     const started = spawn(binary, [], { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
+    if (started.pid !== undefined) groups.add(started.pid);
     const keep = (chunk: Buffer): void => {
       out = (out + chunk.toString()).slice(-20_000);
     };
@@ -119,6 +120,10 @@ export async function startOwnRabbitMq(label = 'fault'): Promise<OwnRabbitMq> {
     exited = once(started, 'exit').then(() => {
       if (child === started) child = undefined;
     });
+    await untilAccepting(started);
+  };
+
+  const untilAccepting = async (started: ChildProcess): Promise<void> => {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       if (child !== started) throw new Error(`the RabbitMQ node ${nodeName} exited while starting:\n${out}`);
@@ -134,6 +139,24 @@ export async function startOwnRabbitMq(label = 'fault'): Promise<OwnRabbitMq> {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
+  };
+
+  const ctl = async (command: string): Promise<void> => {
+    try {
+      await run(rabbitMqCtlBinary(binary), ['-n', nodeName, command], { env, timeout: 60_000 });
+    } catch (error) {
+      const e = error as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`rabbitmqctl ${command} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    }
+  };
+  const stopApp = async (): Promise<void> => {
+    await ctl('stop_app');
+    await untilClosed(port);
+  };
+  const startApp = async (): Promise<void> => {
+    if (!child) throw new Error('the RabbitMQ node is not running');
+    await ctl('start_app');
+    await untilAccepting(child);
   };
 
   const stop = async (how: 'kill' | 'term' = 'kill'): Promise<void> => {
@@ -158,9 +181,14 @@ export async function startOwnRabbitMq(label = 'fault'): Promise<OwnRabbitMq> {
     await untilClosed(distPort);
   };
 
+  // Should the test process end without its afterAll (an uncaught error), the node goes too.
+  const onExit = (): void => signalGroup('SIGKILL');
+  process.once('exit', onExit);
+
   const dispose = async (): Promise<void> => {
     if (disposed) return;
     disposed = true;
+    process.off('exit', onExit);
     signalGroup('SIGKILL');
     await exited?.catch(() => undefined);
     await untilClosed(port).catch(() => undefined);
@@ -173,7 +201,7 @@ export async function startOwnRabbitMq(label = 'fault'): Promise<OwnRabbitMq> {
     await dispose();
     throw error;
   }
-  return { url, nodeName, port, running: () => child !== undefined, start, stop, dispose, output: () => out };
+  return { url, nodeName, port, running: () => child !== undefined, start, stop, stopApp, startApp, dispose, output: () => out };
 }
 
 /** Resolves once nothing accepts connections on `port` (within 20 s). */

@@ -28,12 +28,24 @@ export interface WorkerOptions {
   maxAttempts: number;
   /** First retry delay after a failure; doubled per attempt, up to a minute (default 1 s). */
   retryBaseMs?: number;
+  /**
+   * Names the service whose outage an error reports (the database, the storage, the
+   * queue), or undefined when the error may be this crash's own. A crash that failed for
+   * an outage is retried however many attempts it took, with its delay capped at
+   * `OUTAGE_MAX_RETRY_DELAY_MS`: the dead letters are for crashes that cannot be
+   * processed, and an outage longer than the attempts' backoff (15 s with the defaults)
+   * would otherwise send every crash in hand there, for a person to retry.
+   */
+  outage?: (error: unknown) => string | undefined;
   metrics?: ProcessorMetrics;
   log: Logger;
 }
 
 
 export type Outcome = 'processed' | 'failed' | 'missing';
+
+/** Longest retry delay of a crash that failed for an outage: once the service is back, its crashes follow within this. */
+export const OUTAGE_MAX_RETRY_DELAY_MS = 10_000;
 
 /**
  * The processor role: takes crash ids from the queue, runs a ruleset, saves and indexes
@@ -116,7 +128,8 @@ export class ProcessorWorker {
       log.info({ crashId: item.crashId, queue: item.queue, outcome, ms: Math.round(performance.now() - started) }, 'crash processed');
     } catch (error) {
       const message = (error as Error).message;
-      if (item.attempts >= maxAttempts) {
+      const outage = this.options.outage?.(error);
+      if (outage === undefined && item.attempts >= maxAttempts) {
         this.counts.deadLettered++;
         metrics?.crashes.inc({ outcome: 'dead_lettered', queue: item.queue });
         log.error({ err: error, crashId: item.crashId, attempts: item.attempts }, 'processing keeps failing; moved to the dead letters');
@@ -125,8 +138,8 @@ export class ProcessorWorker {
       }
       this.counts.retried++;
       metrics?.crashes.inc({ outcome: 'retried', queue: item.queue });
-      const delay = Math.min(60_000, (this.options.retryBaseMs ?? 1000) * 2 ** Math.max(0, item.attempts - 1));
-      log.error({ err: error, crashId: item.crashId, attempts: item.attempts, retryInMs: delay }, 'processing failed; will retry');
+      const delay = Math.min(outage === undefined ? 60_000 : OUTAGE_MAX_RETRY_DELAY_MS, (this.options.retryBaseMs ?? 1000) * 2 ** Math.max(0, item.attempts - 1));
+      log.error({ err: error, crashId: item.crashId, attempts: item.attempts, retryInMs: delay, ...(outage !== undefined ? { unavailable: outage } : {}) }, 'processing failed; will retry');
       await queue.release(item, delay).catch((releaseError: unknown) => log.error({ err: releaseError }, 'releasing a crash failed'));
     } finally {
       this.inFlight.delete(item.crashId);

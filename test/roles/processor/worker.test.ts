@@ -125,6 +125,57 @@ describe('processor worker', () => {
     expect(await setup.queue.deadLetters(10)).toEqual([]);
   });
 
+  it('waits out a storage outage past max_attempts instead of dead-lettering the crash', async () => {
+    // Found by the distributed fault tests: a 15 s S3 outage sent every crash in hand to
+    // the dead letters, for a person to retry.
+    const setup = await setUp(walker(), { maxAttempts: 2 });
+    let saves = 0;
+    const refused = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9000'), { code: 'ECONNREFUSED' });
+    const recovering: ProcessedCrashStore = {
+      save: async (crash) => {
+        if (++saves <= 4) throw refused();
+        return setup.processedCrashStore.save(crash);
+      },
+      get: (id) => setup.processedCrashStore.get(id),
+      exists: (id) => setup.processedCrashStore.exists(id),
+      delete: (ids) => setup.processedCrashStore.delete(ids),
+      check: async () => undefined,
+    };
+    const id = await setup.submit();
+    const worker = new ProcessorWorker({
+      ...setup.options,
+      processedCrashStore: recovering,
+      outage: (error) => ((error as { code?: string }).code === 'ECONNREFUSED' ? 'storage' : undefined),
+    });
+    worker.start();
+    await eventually(async () => (worker.counts.processed === 1 ? true : undefined), 10_000, 'the crash processed once storage is back');
+    await worker.stop();
+    expect(saves).toBe(5);
+    expect(worker.counts).toMatchObject({ retried: 4, deadLettered: 0 });
+    expect(await setup.queue.deadLetters(10)).toEqual([]);
+    expect(await setup.crashIndex.count()).toBe(1);
+    expect(await setup.processedCrashStore.get(id)).toMatchObject({ uuid: id, success: true });
+  });
+
+  it('still dead-letters a crash whose failures are not an outage', async () => {
+    const setup = await setUp(walker(), { maxAttempts: 2 });
+    const failing: ProcessedCrashStore = {
+      save: async () => {
+        throw new Error('disk full');
+      },
+      get: (id) => setup.processedCrashStore.get(id),
+      exists: (id) => setup.processedCrashStore.exists(id),
+      delete: (ids) => setup.processedCrashStore.delete(ids),
+      check: async () => undefined,
+    };
+    await setup.submit();
+    const worker = new ProcessorWorker({ ...setup.options, processedCrashStore: failing, outage: () => undefined });
+    worker.start();
+    await eventually(async () => (worker.counts.deadLettered === 1 ? true : undefined), 5000, 'the dead letter');
+    await worker.stop();
+    expect(worker.counts.retried).toBe(1);
+  });
+
   it('records a crash over the time limit as failed, with a note, and does not retry it', async () => {
     const slow: Stackwalker = async (_bytes, options) => {
       while (performance.now() < (options?.deadline ?? 0) + 20) {

@@ -7,7 +7,8 @@
 import { Writable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverErrorsPlugin } from '../../../src/node/server-errors.js';
+import { BrokerUnavailable } from '../../../src/adapters/rabbitmq-queue.js';
+import { dependencyOutage, OUTAGE_RETRY_AFTER_SECONDS, serverErrorsPlugin } from '../../../src/node/server-errors.js';
 
 interface LogLine {
   level: number;
@@ -82,5 +83,86 @@ describe('serverErrorsPlugin', () => {
     await app.inject(`/throws?q=${'x'.repeat(10_000)}`);
     const [line] = serverErrors();
     expect(line!.url!.length).toBeLessThan(2100);
+  });
+});
+
+/**
+ * A service the node depends on being down is a 503 with Retry-After, saying which (found
+ * by the distributed fault tests: with PostgreSQL or the S3 server stopped, every page and
+ * API call of the web node answered 500 with the driver's message).
+ */
+describe('answers for an unavailable service', () => {
+  let outages: FastifyInstance;
+  const refused = (extra: object = {}): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED', syscall: 'connect', ...extra });
+
+  beforeAll(async () => {
+    outages = Fastify({ logger: false });
+    await outages.register(serverErrorsPlugin);
+    outages.get('/api/pg-refused', async () => {
+      throw refused();
+    });
+    outages.get('/api/pg-shutdown', async () => {
+      throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' });
+    });
+    outages.get('/api/pg-terminated', async () => {
+      throw new Error('Connection terminated unexpectedly');
+    });
+    outages.get('/api/s3-refused', async () => {
+      // The SDK's network errors carry $metadata: the storage's, not the database's.
+      throw refused({ $metadata: { attempts: 5, totalRetryDelay: 500 } });
+    });
+    outages.get('/api/wrapped', async () => {
+      throw new Error('dump upload_file_minidump could not be read', { cause: refused({ $metadata: { attempts: 5 } }) });
+    });
+    outages.get('/api/broker', async () => {
+      throw new BrokerUnavailable('RabbitMQ is not connected (publishing)');
+    });
+    outages.get('/api/bad-sql', async () => {
+      throw Object.assign(new Error('syntax error at or near "SELEC"'), { code: '42601', severity: 'ERROR' });
+    });
+    outages.get('/page', async () => {
+      throw refused();
+    });
+    // A role's error handler that passes on what it does not know (as the web role's does).
+    await outages.register(async (role) => {
+      role.setErrorHandler(async (error) => {
+        throw error;
+      });
+      role.get('/role/page', async () => {
+        throw refused();
+      });
+    });
+  });
+  afterAll(() => outages.close());
+
+  it('answers 503 with Retry-After naming the database, the storage or the queue', async () => {
+    for (const [url, what] of [
+      ['/api/pg-refused', 'database'],
+      ['/api/pg-shutdown', 'database'],
+      ['/api/pg-terminated', 'database'],
+      ['/api/s3-refused', 'storage'],
+      ['/api/wrapped', 'storage'],
+      ['/api/broker', 'queue'],
+    ] as const) {
+      const response = await outages.inject(url);
+      expect(response.statusCode, url).toBe(503);
+      expect(response.headers['retry-after'], url).toBe(String(OUTAGE_RETRY_AFTER_SECONDS));
+      expect(response.json(), url).toMatchObject({ unavailable: what, error: expect.stringMatching(/ is unavailable; try again in a few seconds$/) });
+    }
+  });
+
+  it('answers pages in HTML, also through a role error handler that passes the error on', async () => {
+    for (const url of ['/page', '/role/page']) {
+      const response = await outages.inject({ url, headers: { accept: 'text/html' } });
+      expect(response.statusCode, url).toBe(503);
+      expect(response.headers['content-type']).toMatch(/^text\/html/);
+      expect(response.body).toContain('the database is unavailable');
+    }
+  });
+
+  it('leaves other failures as they were: 500', async () => {
+    expect((await outages.inject('/api/bad-sql')).statusCode).toBe(500);
+    expect(dependencyOutage(new Error('disk full'))).toBeUndefined();
+    expect(dependencyOutage(new TypeError('value.trim is not a function'))).toBeUndefined();
   });
 });
