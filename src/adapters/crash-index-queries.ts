@@ -297,7 +297,7 @@ interface RollupSearchPlan {
  * Whether a search's total and facets can come from the daily counts: the common Crash
  * Stats search (a product, a platform, a version or a signature over a date range, with
  * facets on those) counted crash rows, hundreds of milliseconds per facet at ten million
- * crashes. It can when every filter is a plain "is" on a dimension of the daily counts (or
+ * crashes. It can when every filter is a plain "is" or "has" on a dimension of the daily counts (or
  * the date range), every aggregation is a terms facet on one, without nesting, and the range
  * holds at least one whole UTC day. The whole days are then counted from the narrowest
  * rollup, the partial days at either end from the rows.
@@ -317,7 +317,8 @@ function rollupSearchPlan(query: SearchQuery): RollupSearchPlan | undefined {
       else to = Math.min(to, value + 1);
       continue;
     }
-    if (filter.operator !== 'is' || !ROLLUP_SEARCH_FIELDS.has(filter.field)) return undefined;
+    // On these single-valued fields "has" (Super Search's plain `field=value`) is "is".
+    if ((filter.operator !== 'is' && filter.operator !== 'has') || !ROLLUP_SEARCH_FIELDS.has(filter.field)) return undefined;
     // The daily counts keep a missing value as "": a search for "" cannot be told from one for nothing.
     if (filter.values.some((v) => typeof v !== 'string' || v === '')) return undefined;
     filters.set(filter.field, [...(filters.get(filter.field) ?? []), ...(filter.values as string[])]);

@@ -456,6 +456,8 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
         const queries: SearchQuery[] = [
           // Day-aligned, a product and a platform: the platform rollup.
           query({ filters: [filter('product', 'is', ['Lumen']), filter('os_name', 'is', ['Linux', 'Windows NT']), ...between(END - 7 * DAY_MS, END)], aggregations: { signature: facets.signature, os_name: facets.os_name } }),
+          // As the web sends it: `has`, a range ending within the last day.
+          query({ filters: [filter('product', 'has', ['Lumen']), filter('os_name', 'has', ['Windows NT']), filter('submitted_timestamp', 'gte', [END - 7 * DAY_MS - 1234]), filter('submitted_timestamp', 'lte', [END - 4321])], aggregations: { signature: facets.signature } }),
           // Partial days at both ends, a version: the daily counts and the rows.
           query({ filters: [filter('product', 'is', ['LumenMobile']), filter('version', 'is', ['61.0']), ...between(END - 9 * DAY_MS + 3_600_000, END - DAY_MS - 7_200_000)], aggregations: facets }),
           // `gt` and `lte`, several values of one field in two filters, no facets.
@@ -475,7 +477,7 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
         const day = Math.floor(END / DAY_MS) - 3;
         await subject.exec(`UPDATE signature_platform_daily SET count = count + 1000 WHERE product = 'Lumen' AND day = ${day}`);
         try {
-          expect((await index.search(queries[0]!)).total).not.toBe((await index.search(queries[0]!, 'raw')).total);
+          for (const q of [queries[0]!, queries[1]!]) expect((await index.search(q)).total).not.toBe((await index.search(q, 'raw')).total);
         } finally {
           await subject.exec(`UPDATE signature_platform_daily SET count = count - 1000 WHERE product = 'Lumen' AND day = ${day}`);
         }
