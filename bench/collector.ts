@@ -58,7 +58,9 @@ function diskWriteSpeed(dir: string, total: number): number {
 async function startCollector(dataDir: string, fsync: boolean): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const config = join(dataDir, 'bench.ini');
   writeFileSync(config, `[node]\nroles = collector\n[log]\nlevel = warn\n[storage]\nfsync = ${fsync}\n[collector]\nmax_request_size = 25MB\n`);
-  const child = spawn(process.execPath, [join(ROOT, 'bin/mayday.js'), 'start', '--data-dir', dataDir, '--port', '0', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_NODE_ARGS: Node flags for the collector process, e.g. `--cpu-prof --cpu-prof-dir=DIR`.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin/mayday.js'), 'start', '--data-dir', dataDir, '--port', '0', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr.on('data', (c: Buffer) => {
