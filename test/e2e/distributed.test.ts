@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { breakpadBody } from '../../src/cli/commands/submit.js';
+import { exampleDeploymentEnv, s3Settings } from '../support/distributed-deployment.js';
 import { startS3rver, type LocalS3 } from '../adapters/s3rver-support.js';
 import { dropSchema, freshSchema, pgSkip, pgUrl } from '../adapters/pg-support.js';
 import { CORPUS } from '../support/corpus.js';
@@ -38,20 +39,7 @@ describe.skipIf(skip !== false)(`the distributed example: five processes on Post
     await client.send(new CreateBucketCommand({ Bucket: 'mayday-symbols' }));
     client.destroy();
     env = {
-      MAYDAY_DATABASE_URL: pgUrl,
-      MAYDAY_DATABASE_SCHEMA: schema,
-      MAYDAY_QUEUE_URL: rabbitUrl,
-      MAYDAY_QUEUE_PREFIX: prefix,
-      MAYDAY_STORAGE_S3_ENDPOINT: s3.endpoint,
-      MAYDAY_STORAGE_S3_ACCESS_KEY_ID: s3.options.accessKeyId,
-      MAYDAY_STORAGE_S3_SECRET_ACCESS_KEY: s3.options.secretAccessKey,
-      MAYDAY_SYMBOLS_S3_ENDPOINT: s3.endpoint,
-      MAYDAY_SYMBOLS_S3_ACCESS_KEY_ID: s3.options.accessKeyId,
-      MAYDAY_SYMBOLS_S3_SECRET_ACCESS_KEY: s3.options.secretAccessKey,
-      MAYDAY_WEB_PORT: '0',
-      MAYDAY_PROCESSOR_WORKERS: '1',
-      MAYDAY_SCHEDULER_TICK_INTERVAL: '500ms',
-      MAYDAY_NODE_HEARTBEAT_INTERVAL: '500ms',
+      ...exampleDeploymentEnv({ postgresUrl: pgUrl, schema, rabbitUrl, prefix, s3: s3Settings(s3) }),
       MAYDAY_LOG_LEVEL: 'info',
       // The test polls the web node's API faster than a person would.
       MAYDAY_WEB_API_RATE_LIMIT: '100000',

@@ -56,21 +56,8 @@ export class Deployment {
     this.root = mkdtempSync(join(tmpdir(), `mayday-${options.label}-`));
     const { s3 } = options;
     this.baseEnv = {
-      MAYDAY_DATABASE_URL: options.postgresUrl,
-      MAYDAY_DATABASE_SCHEMA: this.schema,
-      MAYDAY_QUEUE_URL: options.rabbitUrl,
-      MAYDAY_QUEUE_PREFIX: this.prefix,
-      MAYDAY_STORAGE_S3_ENDPOINT: s3.endpoint,
-      MAYDAY_STORAGE_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      MAYDAY_STORAGE_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      MAYDAY_SYMBOLS_S3_ENDPOINT: s3.endpoint,
-      MAYDAY_SYMBOLS_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      MAYDAY_SYMBOLS_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      MAYDAY_WEB_PORT: '0',
-      MAYDAY_PROCESSOR_WORKERS: '1',
+      ...exampleDeploymentEnv({ postgresUrl: options.postgresUrl, schema: this.schema, rabbitUrl: options.rabbitUrl, prefix: this.prefix, s3 }),
       // Fault tests wait for recoveries: every periodic task runs often.
-      MAYDAY_SCHEDULER_TICK_INTERVAL: '500ms',
-      MAYDAY_NODE_HEARTBEAT_INTERVAL: '500ms',
       MAYDAY_COLLECTOR_SWEEP_INTERVAL: '300ms',
       MAYDAY_PROCESSOR_POLL_INTERVAL: '200ms',
       MAYDAY_WEB_SHUTDOWN_TIMEOUT: '2s',
@@ -255,6 +242,29 @@ export class Deployment {
  * index once; nothing in the index is counted twice. Returns the ids indexed that no
  * client was given (the caller decides whether there may be any).
  */
+/**
+ * What points the files of `examples/distributed/` at a test's own services: its database
+ * schema, queue prefix and S3 server, with small intervals and one stackwalk thread.
+ */
+export function exampleDeploymentEnv(o: { postgresUrl: string; schema: string; rabbitUrl: string; prefix: string; s3: DeploymentOptions['s3'] }): Record<string, string> {
+  return {
+    MAYDAY_DATABASE_URL: o.postgresUrl,
+    MAYDAY_DATABASE_SCHEMA: o.schema,
+    MAYDAY_QUEUE_URL: o.rabbitUrl,
+    MAYDAY_QUEUE_PREFIX: o.prefix,
+    MAYDAY_STORAGE_S3_ENDPOINT: o.s3.endpoint,
+    MAYDAY_STORAGE_S3_ACCESS_KEY_ID: o.s3.accessKeyId,
+    MAYDAY_STORAGE_S3_SECRET_ACCESS_KEY: o.s3.secretAccessKey,
+    MAYDAY_SYMBOLS_S3_ENDPOINT: o.s3.endpoint,
+    MAYDAY_SYMBOLS_S3_ACCESS_KEY_ID: o.s3.accessKeyId,
+    MAYDAY_SYMBOLS_S3_SECRET_ACCESS_KEY: o.s3.secretAccessKey,
+    MAYDAY_WEB_PORT: '0',
+    MAYDAY_PROCESSOR_WORKERS: '1',
+    MAYDAY_SCHEDULER_TICK_INTERVAL: '500ms',
+    MAYDAY_NODE_HEARTBEAT_INTERVAL: '500ms',
+  };
+}
+
 export function compareIndex(crashIds: readonly string[], indexed: Indexed): { missing: string[]; duplicates: string[]; unacknowledged: string[] } {
   const given = new Set(crashIds);
   return {
