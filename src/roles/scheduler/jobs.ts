@@ -73,48 +73,30 @@ function retentionJob(stores: JobStores, settings: JobSettings, log: Logger): Sc
   };
 }
 
-function indexMaintenanceJob(stores: JobStores, settings: JobSettings): ScheduledJob {
-  return {
-    name: 'index-maintenance',
-    description: SCHEDULED_JOBS['index-maintenance'],
-    intervalMs: settings.maintenanceIntervalMs,
-    timeoutMs: timeoutOf(settings.maintenanceIntervalMs),
-    run: () => stores.crashIndex.maintain(Date.now()),
-  };
+/** A housekeeping job: described in `SCHEDULED_JOBS`, run every `scheduler.maintenance_interval`. */
+function housekeeping(name: 'index-maintenance' | 'status-history-pruning' | 'missing-symbols', settings: JobSettings, run: () => Promise<string>): ScheduledJob {
+  return { name, description: SCHEDULED_JOBS[name], intervalMs: settings.maintenanceIntervalMs, timeoutMs: timeoutOf(settings.maintenanceIntervalMs), run };
 }
 
-function statusHistoryJob(stores: JobStores, settings: JobSettings): ScheduledJob {
-  return {
-    name: 'status-history-pruning',
-    description: SCHEDULED_JOBS['status-history-pruning'],
-    intervalMs: settings.maintenanceIntervalMs,
-    timeoutMs: timeoutOf(settings.maintenanceIntervalMs),
-    async run() {
-      return `removed ${await stores.registry.pruneSamples(Date.now() - STATUS_SAMPLE_RETENTION_MS)} status samples`;
-    },
-  };
-}
+const indexMaintenanceJob = (stores: JobStores, settings: JobSettings): ScheduledJob => housekeeping('index-maintenance', settings, () => stores.crashIndex.maintain(Date.now()));
+
+const statusHistoryJob = (stores: JobStores, settings: JobSettings): ScheduledJob =>
+  housekeeping('status-history-pruning', settings, async () => `removed ${await stores.registry.pruneSamples(Date.now() - STATUS_SAMPLE_RETENTION_MS)} status samples`);
 
 /** Socorro's missing-symbols job wrote yesterday's list for symbol uploaders; here it is the report's, and this keeps its log bounded. */
 function missingSymbolsJob(stores: JobStores, settings: JobSettings): ScheduledJob {
-  return {
-    name: 'missing-symbols',
-    description: SCHEDULED_JOBS['missing-symbols'],
-    intervalMs: settings.maintenanceIntervalMs,
-    timeoutMs: timeoutOf(settings.maintenanceIntervalMs),
-    async run() {
-      const now = Date.now();
-      const today = Math.floor(now / DAY_MS) * DAY_MS;
-      const days = settings.retention.days;
-      const forgotten = await stores.missingSymbols.prune(Math.max(now - MISSING_SYMBOLS_WINDOW_MS, days > 0 ? today - (days - 1) * DAY_MS : -Infinity));
-      const yesterday = await stores.missingSymbols.list({ since: today - DAY_MS, limit: 10_000 });
-      const top = yesterday
-        .slice(0, 3)
-        .map((m) => `${m.debugFile} (${m.crashCount})`)
-        .join(', ');
-      return `since yesterday ${yesterday.length} modules missed symbols${top ? `, most often ${top}` : ''}; forgot ${forgotten} old entries`;
-    },
-  };
+  return housekeeping('missing-symbols', settings, async () => {
+    const now = Date.now();
+    const today = Math.floor(now / DAY_MS) * DAY_MS;
+    const days = settings.retention.days;
+    const forgotten = await stores.missingSymbols.prune(Math.max(now - MISSING_SYMBOLS_WINDOW_MS, days > 0 ? today - (days - 1) * DAY_MS : -Infinity));
+    const yesterday = await stores.missingSymbols.list({ since: today - DAY_MS, limit: 10_000 });
+    const top = yesterday
+      .slice(0, 3)
+      .map((m) => `${m.debugFile} (${m.crashCount})`)
+      .join(', ');
+    return `since yesterday ${yesterday.length} modules missed symbols${top ? `, most often ${top}` : ''}; forgot ${forgotten} old entries`;
+  });
 }
 
 /** Every job the scheduler role runs. */
