@@ -206,6 +206,9 @@ export function correctionDeltas(stored: readonly Record<string, unknown>[], act
     .map(([, entry]) => entry);
 }
 
+/** `signature_daily`'s rows of one day as stored (placeholder: the day). */
+export const DAY_COUNTS_SQL = (p: (n: number) => string): string => `SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = ${p(1)}`;
+
 /** `signature_daily`'s rows of one day as the crash rows make them (placeholders: day, from, to). */
 export const DAY_COUNTS_FROM_ROWS_SQL = (p: (n: number) => string): string =>
   `SELECT COALESCE(product, '') AS product, ${p(1)} AS day, COALESCE(signature, '') AS signature, COALESCE(version, '') AS version,

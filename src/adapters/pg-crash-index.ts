@@ -16,7 +16,7 @@ import type {
 import { SearchError } from '../ports/crash-index.js';
 import type { ProcessedCrash } from '../ports/processed-crash-store.js';
 import type { FieldSpec } from '../schema/processed-crash.js';
-import { COLUMN_FIELDS, DAILY_KEY_COLUMNS, DAY_KEYED_TABLES, DAY_MS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_DAILY, SIGNATURE_FACET_DAILY, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, WEEKLY_ROLLUPS, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, correctionDeltas, DAY_COUNTS_FROM_ROWS_SQL, rebuildRollupDaySql, rollupTotalsSql, rollupDeltas, toIndexRow, type DailyDelta, type IndexRow, type Rollup } from './crash-index-layout.js';
+import { COLUMN_FIELDS, DAILY_KEY_COLUMNS, DAY_KEYED_TABLES, DAY_MS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_DAILY, SIGNATURE_FACET_DAILY, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, WEEKLY_ROLLUPS, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, correctionDeltas, DAY_COUNTS_FROM_ROWS_SQL, DAY_COUNTS_SQL, rebuildRollupDaySql, rollupTotalsSql, rollupDeltas, toIndexRow, type DailyDelta, type IndexRow, type Rollup } from './crash-index-layout.js';
 import * as queries from './crash-index-queries.js';
 import type { Row, SqlDialect } from './crash-index-queries.js';
 import { closePool, DEFAULT_STATEMENT_TIMEOUT_MS, openPgPool, type Migration, type PgStoreOptions } from './pg-database.js';
@@ -336,9 +336,8 @@ export class PgCrashIndex implements CrashIndex {
   async dropDay(day: number): Promise<number> {
     let removed = 0;
     await inTransaction(this.pool, async (client) => {
-      // Writers of the day's crashes hold a bucket lock each; taking all buckets waits them out.
-      await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, b) FROM generate_series(0, ${LOCK_BUCKETS - 1}) AS b ORDER BY b`);
-      const counts = (await client.query('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = $1', [day])).rows as Row[];
+      await lockAllCrashIds(client);
+      const counts = (await client.query(DAY_COUNTS_SQL((n) => `$${n}`), [day])).rows as Row[];
       removed = counts.reduce((n, row) => n + Number(row.count), 0);
       // Weekly rollups lose the day's share; tables keyed by day lose the day's rows.
       await applyDailyDeltas(client, correctionDeltas(counts), WEEKLY_ROLLUPS);
@@ -369,8 +368,8 @@ export class PgCrashIndex implements CrashIndex {
   private async reconcileDay(day: number): Promise<number> {
     let changes = 0;
     await inTransaction(this.pool, async (client) => {
-      await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, b) FROM generate_series(0, ${LOCK_BUCKETS - 1}) AS b ORDER BY b`);
-      const stored = (await client.query('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = $1', [day])).rows as Row[];
+      await lockAllCrashIds(client);
+      const stored = (await client.query(DAY_COUNTS_SQL((n) => `$${n}`), [day])).rows as Row[];
       const actual = (await client.query(DAY_COUNTS_FROM_ROWS_SQL((n) => (n === 1 ? '$1::int' : `$${n}::int8`)), [day, day * DAY_MS, (day + 1) * DAY_MS])).rows as Row[];
       const deltas = correctionDeltas(stored, actual);
       changes = deltas.length;
@@ -526,6 +525,11 @@ async function lockCrashIds(client: pg.PoolClient, ids: readonly string[]): Prom
     `SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, b) FROM (SELECT DISTINCT abs(hashtext(id)) % ${LOCK_BUCKETS} AS b FROM unnest($1::text[]) AS id) AS buckets ORDER BY b`,
     [ids],
   );
+}
+
+/** Every bucket of `lockCrashIds`: waits out the writers of any crash (a whole day's counts change). */
+async function lockAllCrashIds(client: pg.PoolClient): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, b) FROM generate_series(0, ${LOCK_BUCKETS - 1}) AS b ORDER BY b`);
 }
 
 /** Applies daily count changes to these tables (the daily counts and every rollup); rows that reach 0 go. */

@@ -31,6 +31,7 @@ import {
   rebuildRollupSql,
   correctionDeltas,
   DAY_COUNTS_FROM_ROWS_SQL,
+  DAY_COUNTS_SQL,
   DAILY_KEY_COLUMNS,
   DAY_KEYED_TABLES,
   SIGNATURE_DAILY,
@@ -309,7 +310,7 @@ export class SqliteCrashIndex implements CrashIndex {
 
   async dropDay(day: number): Promise<number> {
     return this.db.transaction(() => {
-      const counts = this.db.prepare('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = ?').all(day) as Row[];
+      const counts = this.db.prepare(DAY_COUNTS_SQL(() => '?')).all(day) as Row[];
       // Weekly rollups lose the day's share; tables keyed by day lose the day's rows.
       this.applyDailyDeltas(correctionDeltas(counts), WEEKLY_ROLLUPS);
       for (const table of DAY_KEYED_TABLES) this.db.prepare(`DELETE FROM ${table.table} WHERE day = ?`).run(day);
@@ -322,7 +323,7 @@ export class SqliteCrashIndex implements CrashIndex {
     const corrected: string[] = [];
     for (const day of [today - 1, today]) {
       const changes = this.db.transaction(() => {
-        const stored = this.db.prepare('SELECT product, day, signature, version, os_name, process_type, count FROM signature_daily WHERE day = ?').all(day) as Row[];
+        const stored = this.db.prepare(DAY_COUNTS_SQL(() => '?')).all(day) as Row[];
         const actual = this.db.prepare(DAY_COUNTS_FROM_ROWS_SQL(() => '?')).all(day, day * DAY_MS, (day + 1) * DAY_MS) as Row[];
         const deltas = correctionDeltas(stored, actual);
         this.applyDailyDeltas(deltas, [SIGNATURE_DAILY]);
