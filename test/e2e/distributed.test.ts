@@ -6,12 +6,12 @@
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { breakpadBody } from '../../src/cli/commands/submit.js';
-import { exampleDeploymentEnv, s3Settings } from '../support/distributed-deployment.js';
+import { exampleDeploymentEnv, s3Settings, stopNodes } from '../support/distributed-deployment.js';
 import { startS3rver, type LocalS3 } from '../adapters/s3rver-support.js';
 import { dropSchema, freshSchema, pgSkip, pgUrl } from '../adapters/pg-support.js';
 import { CORPUS } from '../support/corpus.js';
@@ -49,12 +49,7 @@ describe.skipIf(skip !== false)(`the distributed example: five processes on Post
   }, 120_000);
 
   afterAll(async () => {
-    for (const process of running.values()) process.child.kill('SIGTERM');
-    await Promise.all([...running.values()].map((p) => p.exited));
-    if (process.env.MAYDAY_TEST_KEEP_LOGS) {
-      mkdirSync(process.env.MAYDAY_TEST_KEEP_LOGS, { recursive: true });
-      for (const [node, p] of running) writeFileSync(`${process.env.MAYDAY_TEST_KEEP_LOGS}/${node}.log`, p.stdout() + p.stderr());
-    }
+    await stopNodes(running);
     await s3?.dispose();
     if (skip === false) {
       await dropSchema(schema);

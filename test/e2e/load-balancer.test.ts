@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleDeploymentEnv, s3Settings } from '../support/distributed-deployment.js';
+import { exampleDeploymentEnv, s3Settings, stopNodes } from '../support/distributed-deployment.js';
 import { startS3rver, type LocalS3 } from '../adapters/s3rver-support.js';
 import { dropSchema, freshSchema, pgSkip, pgUrl } from '../adapters/pg-support.js';
 import { ensureMinidumpUpload } from '../roles/collector/breakpad-tools.js';
@@ -146,12 +146,7 @@ describe.skipIf(skip !== false)(`nginx in front of two collectors of the distrib
   afterAll(async () => {
     balancer?.kill('SIGTERM');
     await balancerExited;
-    for (const process of running.values()) process.child.kill('SIGTERM');
-    await Promise.all([...running.values()].map((p) => p.exited));
-    if (process.env.MAYDAY_TEST_KEEP_LOGS) {
-      mkdirSync(process.env.MAYDAY_TEST_KEEP_LOGS, { recursive: true });
-      for (const [node, p] of running) writeFileSync(`${process.env.MAYDAY_TEST_KEEP_LOGS}/${node}.log`, p.stdout() + p.stderr());
-    }
+    await stopNodes(running);
     await s3?.dispose();
     if (skip === false) {
       await dropSchema(schema);

@@ -265,6 +265,17 @@ export function exampleDeploymentEnv(o: { postgresUrl: string; schema: string; r
   };
 }
 
+/** Stops nodes started by a test (SIGTERM, then their exit); with MAYDAY_TEST_KEEP_LOGS set, keeps each one's output there. */
+export async function stopNodes(running: ReadonlyMap<string, MaydayProcess>): Promise<void> {
+  for (const node of running.values()) node.child.kill('SIGTERM');
+  await Promise.all([...running.values()].map((p) => p.exited));
+  const keep = process.env.MAYDAY_TEST_KEEP_LOGS;
+  if (keep) {
+    mkdirSync(keep, { recursive: true });
+    for (const [name, p] of running) writeFileSync(`${keep}/${name}.log`, p.stdout() + p.stderr());
+  }
+}
+
 export function compareIndex(crashIds: readonly string[], indexed: Indexed): { missing: string[]; duplicates: string[]; unacknowledged: string[] } {
   const given = new Set(crashIds);
   return {
