@@ -5,7 +5,7 @@ import { PgCrashIndex } from '../../src/adapters/pg-crash-index.js';
 import type { SearchQuery } from '../../src/ports/crash-index.js';
 import { syntheticCrashes } from '../../bench/search-data.js';
 import { crashIndexContract } from './crash-index.contract.js';
-import { pgSkip, pgUrl } from './pg-support.js';
+import { dropSchema, pgSkip, pgUrl } from './pg-support.js';
 
 /**
  * The crash index contract on PostgreSQL. With MAYDAY_TEST_POSTGRES_URL set (CI sets it),
@@ -34,10 +34,7 @@ crashIndexContract(
       },
       dispose: async () => {
         await index.close();
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await client.end();
+        await dropSchema(schema);
       },
     };
   },
@@ -129,10 +126,7 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index statement timeout${skip 
       await expect(index.search(slow)).rejects.toThrow(/took more than 0.001 s and was stopped/);
     } finally {
       await index.close();
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
+      await dropSchema(schema);
     }
   });
 });
@@ -159,10 +153,7 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index and NUL characters${skip
       expect(bySignature.hits).toEqual([{ uuid: crash!.uuid }]);
     } finally {
       await index.close();
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
+      await dropSchema(schema);
     }
   });
 });
