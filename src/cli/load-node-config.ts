@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { loadConfig, formatFinding } from '../config/load.js';
+import { dirname, isAbsolute, join } from 'node:path';
+import { loadConfig, formatFinding, type IncludeReader } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { UserError } from '../common/errors.js';
 
@@ -17,7 +18,7 @@ export function loadNodeConfig(file: string | undefined, overrides: Record<strin
       throw new UserError(`${file}: cannot read the configuration file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
   }
-  const result = loadConfig({ file: text === undefined ? undefined : { name: file!, text }, env: process.env, overrides });
+  const result = loadConfig({ file: text === undefined ? undefined : { name: file!, text }, readInclude: readIncludeFromDisk, env: process.env, overrides });
   for (const finding of result.findings.filter((f) => f.severity === 'warning')) process.stderr.write(formatFinding(finding) + '\n');
   if (!result.config) {
     const errors = result.findings.filter((f) => f.severity === 'error').map(formatFinding);
@@ -25,3 +26,13 @@ export function loadNodeConfig(file: string | undefined, overrides: Record<strin
   }
   return result.config;
 }
+
+/** `include = PATH` is relative to the directory of the file that names it. */
+export const readIncludeFromDisk: IncludeReader = (path, from) => {
+  const name = isAbsolute(path) ? path : join(dirname(from), path);
+  try {
+    return { name, text: readFileSync(name, 'utf8') };
+  } catch (error) {
+    throw new Error(`${name}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+};

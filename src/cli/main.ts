@@ -9,6 +9,7 @@ import { registerTokens } from './commands/tokens.js';
 import { registerUsers } from './commands/users.js';
 import { registerReprocess } from './commands/reprocess.js';
 import { registerSignature } from './commands/signature.js';
+import { registerConfig } from './commands/config.js';
 
 /** The `mayday` command. Each sub-command lives in `commands/` and registers itself here. */
 export async function main(argv: string[]): Promise<void> {
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<void> {
   registerUsers(program);
   registerReprocess(program);
   registerSignature(program);
+  registerConfig(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -27,9 +27,17 @@ export interface IniProblem {
   message: string;
 }
 
+/** A top-level `include = FILE` line: a file whose settings this one builds on. */
+export interface IniInclude {
+  path: string;
+  line: number;
+}
+
 export interface IniDocument {
   sections: IniSection[];
   entries: IniEntry[];
+  /** `include = a.ini` lines before the first section, in order (a line may list several, comma-separated). */
+  includes: IniInclude[];
   problems: IniProblem[];
 }
 
@@ -40,6 +48,7 @@ export function parseIni(text: string): IniDocument {
   const sections: IniSection[] = [];
   const entries: IniEntry[] = [];
   const problems: IniProblem[] = [];
+  const includes: IniInclude[] = [];
   const seen = new Map<string, number>();
   const seenSections = new Map<string, number>();
   let section: string | undefined;
@@ -92,6 +101,12 @@ export function parseIni(text: string): IniDocument {
       problems.push({ line, message: `invalid key "${key}"` });
       return;
     }
+    if (section === undefined && key === 'include') {
+      const paths = value.split(',').map((p) => p.trim());
+      if (paths.some((p) => p === '')) problems.push({ line, message: 'include needs a file name (include = common.ini)' });
+      else for (const path of paths) includes.push({ path, line });
+      return;
+    }
     if (section === undefined) {
       problems.push({ line, message: `"${key}" is outside any [section]` });
       return;
@@ -106,7 +121,7 @@ export function parseIni(text: string): IniDocument {
     entries.push({ section, key, value, line });
   });
 
-  return { sections, entries, problems };
+  return { sections, entries, includes, problems };
 }
 
 function firstSeparator(text: string): number {

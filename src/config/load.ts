@@ -22,9 +22,14 @@ export interface ConfigFinding {
 
 export type ValueOrigin = { kind: 'default' } | { kind: 'file'; file: string; line: number } | { kind: 'env'; variable: string } | { kind: 'override' };
 
+/** Reads a file named by `include = PATH` in `from`; throws an Error saying why it cannot. */
+export type IncludeReader = (path: string, from: string) => { name: string; text: string };
+
 export interface LoadInput {
   /** The INI text and the name to report it under; omit for defaults only. */
   file?: { name: string; text: string };
+  /** Reads included files; without it an `include` line is an error. */
+  readInclude?: IncludeReader;
   env?: Readonly<Record<string, string | undefined>>;
   /** `section.key` -> raw text, e.g. from `--port`. */
   overrides?: Readonly<Record<string, string>>;
@@ -33,9 +38,16 @@ export interface LoadInput {
 export interface LoadResult {
   /** Present when there are no errors. */
   config?: Config;
+  /** The configuration as far as it could be read (a value in error keeps its default): for tools that show a file being edited. */
+  partial: Config;
   findings: ConfigFinding[];
   origins: Map<string, ValueOrigin>;
+  /** Every file read, included ones first, in the order their settings were applied. */
+  files: string[];
 }
+
+/** How deep `include` may nest (a file including a file including ...). */
+export const MAX_INCLUDE_DEPTH = 8;
 
 export const ENV_PREFIX = 'MAYDAY_';
 
@@ -74,10 +86,41 @@ export function loadConfig(input: LoadInput): LoadResult {
     }
   };
 
-  if (input.file) {
-    const { name, text } = input.file;
+  const files: string[] = [];
+  if (input.file) applyFile(input.file, [], undefined);
+
+  /**
+   * One file's settings over what is already there: its included files first (in order,
+   * each over the one before), then its own lines. A `rules` option set in a file replaces
+   * the rules of the files it includes.
+   */
+  function applyFile(file: { name: string; text: string }, stack: string[], includedAt: { file: string; line: number } | undefined): void {
+    const { name, text } = file;
+    if (stack.includes(name)) {
+      findings.push({ source: includedAt!.file, line: includedAt!.line, severity: 'error', message: `include of ${name} makes a cycle (${[...stack, name].join(' -> ')})` });
+      return;
+    }
+    if (stack.length >= MAX_INCLUDE_DEPTH) {
+      findings.push({ source: includedAt!.file, line: includedAt!.line, severity: 'error', message: `includes nest more than ${MAX_INCLUDE_DEPTH} deep` });
+      return;
+    }
     const doc = parseIni(text);
     for (const problem of doc.problems) findings.push({ source: name, line: problem.line, severity: 'error', message: problem.message });
+    for (const include of doc.includes) {
+      if (!input.readInclude) {
+        findings.push({ source: name, line: include.line, severity: 'error', message: `include = ${include.path}: includes are read only from files on disk` });
+        continue;
+      }
+      let included: { name: string; text: string };
+      try {
+        included = input.readInclude(include.path, name);
+      } catch (error) {
+        findings.push({ source: name, line: include.line, severity: 'error', message: `cannot include ${include.path}: ${(error as Error).message}` });
+        continue;
+      }
+      applyFile(included, [...stack, name], { file: name, line: include.line });
+    }
+    files.push(name);
     const ruleSections = collectRuleSections(doc, name, findings);
     for (const [id, list] of ruleSections) {
       values.set(id, list.rules);
@@ -125,7 +168,8 @@ export function loadConfig(input: LoadInput): LoadResult {
   findings.push(...checkRequirements(values, origins, input.file?.name ?? 'configuration'));
 
   const hasErrors = findings.some((f) => f.severity === 'error');
-  return { config: hasErrors ? undefined : build(values), findings, origins };
+  const partial = build(values);
+  return { config: hasErrors ? undefined : partial, partial, findings, origins, files };
 }
 
 /**
@@ -192,7 +236,7 @@ function build(values: Map<string, unknown>): Config {
   return config as Config;
 }
 
-function suggest(word: string, candidates: readonly string[]): string {
+export function suggest(word: string, candidates: readonly string[]): string {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { ipVersion } from './ip.js';
 import { boolean, duration, integer, list, oneOf, optional, path, regex, rules, size, string, url, type OptionSpec } from './option-types.js';
 
 /**
@@ -16,7 +16,7 @@ function addressList(options: { description: string; default: string[] }): Optio
   const valid = (item: string): boolean => {
     if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
     const [address = '', prefix, ...rest] = item.split('/');
-    const version = isIP(address);
+    const version = ipVersion(address);
     return version !== 0 && rest.length === 0 && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128)));
   };
   return {
@@ -35,6 +35,7 @@ export const SCHEMA = {
   node: {
     name: string({ description: 'Name of this node, shown in logs and on the Operations Dashboard.', default: 'mayday', pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, patternHint: 'letters, digits, "_", "." and "-"' }),
     roles: list({ description: 'The roles this node runs.', default: [...ROLES], values: ROLES, unique: true }),
+    host: optional(string({ description: 'The machine this node runs on, as the deployment\'s other nodes reach it (a host name or address). The Configurator groups nodes by it and checks that host-local storage (files, SQLite, the embedded queue) is not shared across machines; unset means the machine that runs the node (every node without it is taken to run on one machine).', pattern: /^[A-Za-z0-9]([A-Za-z0-9.:-]*[A-Za-z0-9])?$/, patternHint: 'a host name or an IP address' })),
     data_dir: path({ description: 'Directory for embedded storage (raw and processed crashes, SQLite databases). Relative paths elsewhere in the file are resolved against it.', default: './var' }),
     heartbeat_interval: duration({ description: 'How often this node reports itself and its counters to the node registry (read by /status and the Dashboard). A node silent for three intervals is taken for gone.', default: 10_000, min: 100 }),
   },

@@ -1,0 +1,225 @@
+/**
+ * `mayday config init|validate|graph|explain|diff`: the Configurator's command-line twin.
+ * It runs the same compiler and validator as the web tool at /configurator; only reading
+ * files, probing the environment and writing PNGs are its own.
+ *
+ * Exit codes of `validate` (and of `graph`, which validates too): 0 without errors
+ * (warnings allowed); otherwise the first layer with an error decides: 3 schema,
+ * 4 topology, 5 security, 6 environment. 2 is a usage error (an unreadable file).
+ */
+
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { UserError } from '../../common/errors.js';
+import { parseIni } from '../../config/ini.js';
+import { envVariableName } from '../../config/load.js';
+import { listOptions } from '../../config/schema.js';
+import { compileDeployment } from '../../configurator/compile.js';
+import { LAYERS, formatFinding, type Deployment, type DeploymentFile, type Finding, type Layer } from '../../configurator/deployment.js';
+import { diffDeployments, formatDiff, isEmptyDiff } from '../../configurator/diff.js';
+import { PRESETS, presetFiles, type Preset } from '../../configurator/presets.js';
+
+export const EXIT_CODES: Record<Layer, number> = { schema: 3, topology: 4, security: 5, environment: 6 };
+
+export function registerConfig(program: Command): void {
+  const config = program.command('config').description('generate, validate, draw and compare deployments (the Configurator on the command line)');
+
+  config
+    .command('init')
+    .description('write a deployment that validates clean')
+    .argument('<dir>', 'directory to write the files into (created if missing)')
+    .addOption(new Option('--preset <preset>', 'which deployment').choices([...PRESETS]).default('all-in-one'))
+    .option('--hosts <hosts>', 'comma-separated host names to spread the nodes over (node.host); services are taken to run on the first')
+    .option('--force', 'overwrite files that exist')
+    .action(async (dir: string, options: { preset: Preset; hosts?: string; force?: boolean }) => {
+      const hosts = options.hosts?.split(',').map((h) => h.trim()).filter(Boolean) ?? [];
+      const files = presetFiles(options.preset, hosts);
+      const deployment = compileDeployment(files);
+      const errors = deployment.findings.filter((f) => f.severity === 'error');
+      if (errors.length > 0) throw new UserError(`the ${options.preset} preset does not validate for these hosts:\n${errors.map(formatFinding).join('\n')}`);
+      await mkdir(dir, { recursive: true });
+      const existing = files.filter((f) => existsSync(join(dir, f.name)));
+      if (existing.length > 0 && !options.force) throw new UserError(`${existing.map((f) => join(dir, f.name)).join(', ')} already exist${existing.length === 1 ? 's' : ''}: use --force to overwrite`);
+      for (const file of files) {
+        const path = join(dir, file.name);
+        await writeFile(path, file.text, { mode: file.mode ?? 0o644 });
+        if (file.mode !== undefined) await chmod(path, file.mode);
+      }
+      const nodeFiles = deployment.nodes.map((n) => n.file);
+      process.stdout.write(
+        `wrote ${files.length} file${files.length === 1 ? '' : 's'} to ${dir}: ${files.map((f) => f.name).join(', ')}\n` +
+          `check them: mayday config validate ${dir}\n` +
+          `start each node: ${nodeFiles.map((f) => `mayday run --config ${join(dir, f)}`).join('; ')}\n`,
+      );
+    });
+
+  config
+    .command('validate')
+    .description('check a deployment: schema, topology, security and environment; findings as file:line: severity: message')
+    .argument('<paths...>', 'node files, or directories of them (*.ini); included files are read too')
+    .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
+    .option('--no-environment', 'skip the environment checks (services answering, directories, ports): for CI and files prepared for other machines')
+    .option('--base-dir <dir>', 'directory the nodes are started from (relative data_dir); default: the first file\'s directory')
+    .action(async (paths: string[], options: { format: 'text' | 'json'; environment: boolean; baseDir?: string }) => {
+      const files = await readDeployment(paths);
+      const deployment = compileDeployment(files);
+      if (options.environment) {
+        // Loaded only when used: its clients (pg, amqplib, the AWS SDK) are heavy.
+        const { checkEnvironment } = await import('../../configurator/environment.js');
+        deployment.findings.push(...(await checkEnvironment(deployment, { baseDir: options.baseDir ?? dirname(resolve(files[0].name)) })));
+      }
+      const code = exitCode(deployment.findings);
+      if (options.format === 'json') {
+        process.stdout.write(JSON.stringify({ exitCode: code, nodes: deployment.graph.nodes, findings: sortFindings(deployment.findings) }, null, 2) + '\n');
+      } else {
+        process.stdout.write(report(deployment, options.environment));
+      }
+      process.exitCode = code;
+    });
+
+  config
+    .command('graph')
+    .description("draw the deployment's topology: nodes by host, the storages, queues and databases they share, what flows between them")
+    .argument('<paths...>', 'node files, or directories of them')
+    .addOption(new Option('--format <format>', 'output format').choices(['svg', 'png', 'dot', 'mermaid', 'json']).default('svg'))
+    .option('-o, --output <file>', 'write to this file (default: standard output)')
+    .action(async (paths: string[], options: { format: 'svg' | 'png' | 'dot' | 'mermaid' | 'json'; output?: string }) => {
+      const deployment = compileDeployment(await readDeployment(paths));
+      const output = await renderGraph(deployment, options.format);
+      if (options.format === 'png' && !options.output && process.stdout.isTTY) throw new UserError('a PNG is binary: give -o FILE, or redirect standard output');
+      if (options.output) await writeFile(options.output, output);
+      else process.stdout.write(output);
+      for (const finding of deployment.findings.filter((f) => f.severity === 'error')) process.stderr.write(formatFinding(finding) + '\n');
+      process.exitCode = exitCode(deployment.findings);
+    });
+
+  config
+    .command('explain')
+    .description('document an option: type, default, allowed values, environment variable')
+    .argument('<option>', 'SECTION.KEY, or SECTION for every option of a section')
+    .action((option: string) => {
+      process.stdout.write(explain(option));
+    });
+
+  config
+    .command('diff')
+    .description('what changed between two deployments, option by option and in the graph')
+    .argument('<a>', 'the first deployment: a directory or a node file')
+    .argument('<b>', 'the second')
+    .action(async (a: string, b: string) => {
+      const [da, db] = [compileDeployment(await readDeployment([a])), compileDeployment(await readDeployment([b]))];
+      const diff = diffDeployments(da, db);
+      process.stdout.write(formatDiff(diff));
+      process.exitCode = isEmptyDiff(diff) ? 0 : 1;
+    });
+}
+
+export function exitCode(findings: readonly Finding[]): number {
+  for (const layer of LAYERS) if (findings.some((f) => f.layer === layer && f.severity === 'error')) return EXIT_CODES[layer];
+  return 0;
+}
+
+function sortFindings(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort((x, y) => x.file.localeCompare(y.file) || (x.line ?? 0) - (y.line ?? 0) || LAYERS.indexOf(x.layer) - LAYERS.indexOf(y.layer));
+}
+
+function report(deployment: Deployment, environment: boolean): string {
+  const lines = sortFindings(deployment.findings).map(formatFinding);
+  const errors = deployment.findings.filter((f) => f.severity === 'error').length;
+  const warnings = deployment.findings.length - errors;
+  const hosts = deployment.graph.hosts.length;
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  lines.push(
+    `${plural(deployment.nodes.length, 'node')} on ${plural(hosts, 'host')} in ${plural(deployment.files.length, 'file')}: ${errors === 0 && warnings === 0 ? 'no findings' : `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`}` +
+      (environment ? '' : ' (environment not checked)'),
+  );
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * The files of a deployment: each path a file or a directory of `*.ini`, plus every file
+ * they include (so that validating one node file checks it as `mayday run` would load it).
+ */
+export async function readDeployment(paths: readonly string[]): Promise<DeploymentFile[]> {
+  const files = new Map<string, DeploymentFile>();
+  const add = async (path: string, includedFrom?: string): Promise<void> => {
+    const key = resolve(path);
+    if ([...files.values()].some((f) => resolve(f.name) === key)) return;
+    let text: string;
+    let mode: number;
+    try {
+      text = await readFile(path, 'utf8');
+      mode = (await stat(path)).mode & 0o777;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new UserError(includedFrom ? `${includedFrom}: cannot read the included file ${path}: ${code}` : `${path}: cannot read: ${code}`);
+    }
+    files.set(key, { name: path, text, mode });
+    for (const include of parseIni(text).includes) await add(join(dirname(path), include.path), path);
+  };
+  for (const path of paths) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = (await stat(path)).isDirectory();
+    } catch (error) {
+      throw new UserError(`${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    if (isDirectory) {
+      const names = (await readdir(path)).filter((n) => n.endsWith('.ini')).sort();
+      if (names.length === 0) throw new UserError(`${path}: no .ini files in this directory`);
+      for (const name of names) await add(join(path, name));
+    } else await add(path);
+  }
+  return [...files.values()];
+}
+
+async function renderGraph(deployment: Deployment, format: 'svg' | 'png' | 'dot' | 'mermaid' | 'json'): Promise<string | Buffer> {
+  switch (format) {
+    case 'json':
+      return JSON.stringify({ graph: deployment.graph, findings: deployment.findings }, null, 2) + '\n';
+    case 'dot': {
+      const { renderDot } = await import('../../configurator/graph/dot.js');
+      return renderDot(deployment.graph, deployment.findings);
+    }
+    case 'mermaid': {
+      const { renderMermaid } = await import('../../configurator/graph/mermaid.js');
+      return renderMermaid(deployment.graph, deployment.findings);
+    }
+    default: {
+      const { layoutDeployment } = await import('../../configurator/graph/layout.js');
+      const { renderSvg } = await import('../../configurator/graph/svg.js');
+      const svg = renderSvg(await layoutDeployment(deployment.graph, deployment.findings), { title: basename(resolve(dirname(deployment.files[0]?.name ?? '.'))) });
+      if (format === 'svg') return svg;
+      const { renderPng } = await import('../../configurator/graph/png.js');
+      return renderPng(svg);
+    }
+  }
+}
+
+/** `config explain`: the schema's own words about an option (or every option of a section). */
+export function explain(option: string): string {
+  const [section, key] = option.split('.');
+  const options = listOptions().filter((o) => o.section === section && (key === undefined || o.key === key));
+  if (options.length === 0) {
+    const known = [...new Set(listOptions().map((o) => (key === undefined ? o.section : `${o.section}.${o.key}`)))];
+    const close = known.filter((k) => k.startsWith(section) || k.includes(option)).slice(0, 5);
+    throw new UserError(`${option}: no such option${close.length > 0 ? ` (did you mean ${close.join(', ')}?)` : ''}; sections: ${[...new Set(listOptions().map((o) => o.section))].join(', ')}`);
+  }
+  return options
+    .map(({ section: s, key: k, spec }) => {
+      const lines = [`${s}.${k} (${spec.kind}${spec.secret ? ', secret' : ''}${spec.required ? ', required' : ''})`, `  ${spec.description}`];
+      if (spec.default !== undefined) lines.push(`  default: ${spec.format(spec.default) || '(empty)'}`);
+      else if (!spec.required) lines.push('  default: unset');
+      if (spec.values) lines.push(`  values: ${spec.values.join(', ')}`);
+      if (spec.min !== undefined || spec.max !== undefined) lines.push(`  range: ${spec.min ?? '-'} .. ${spec.max ?? '-'}`);
+      if (spec.ruleFields) {
+        lines.push(`  set in [${s}.${k}.NAME] sections, with:`);
+        for (const [field, f] of Object.entries(spec.ruleFields.fields)) lines.push(`    ${field} (${f.kind}${f.required ? ', required' : ''}): ${f.description}`);
+        for (const [family, f] of Object.entries(spec.ruleFields.families ?? {})) lines.push(`    ${family}.NAME (${f.kind}): ${f.description}`);
+      } else lines.push(`  environment: ${envVariableName(s, k)}`);
+      return lines.join('\n');
+    })
+    .join('\n\n') + '\n';
+}

@@ -1,0 +1,135 @@
+/**
+ * Ready-made deployments, written by `mayday config init` and offered by the web tool as a
+ * starting point. Both validate clean; the distributed one is the deployment of
+ * `examples/distributed/` (a test keeps the two identical), which the multi-process tests run.
+ */
+
+import { formatIni } from '../config/ini.js';
+import type { DeploymentFile } from './deployment.js';
+
+export const PRESETS = ['all-in-one', 'distributed'] as const;
+export type Preset = (typeof PRESETS)[number];
+
+type Section = Parameters<typeof formatIni>[0][number];
+
+export function presetFiles(preset: Preset, hosts: readonly string[] = []): DeploymentFile[] {
+  return preset === 'all-in-one' ? allInOne(hosts[0]) : distributed(hosts);
+}
+
+function allInOne(host: string | undefined): DeploymentFile[] {
+  const sections: Section[] = [
+    {
+      name: 'node',
+      comment: 'mayday.ini: every role in one process, on embedded storage (SQLite, local files).\nStart it with: mayday run --config mayday.ini',
+      entries: [
+        { key: 'name', value: 'mayday' },
+        ...(host ? [{ key: 'host', value: host }] : []),
+        { key: 'roles', value: 'collector, processor, web, scheduler' },
+        { key: 'data_dir', value: './var' },
+      ],
+    },
+    {
+      name: 'web',
+      comment: 'Listen on 0.0.0.0 to take crash reports from other machines (create accounts first: mayday users create).',
+      entries: [
+        { key: 'host', value: '127.0.0.1' },
+        { key: 'port', value: '8000' },
+      ],
+    },
+  ];
+  return [{ name: 'mayday.ini', text: formatIni(sections) }];
+}
+
+interface NodePlan {
+  file: string;
+  name: string;
+  roles: string;
+  port: number;
+  comment: string;
+}
+
+const DISTRIBUTED_NODES: readonly NodePlan[] = [
+  { file: 'collector.ini', name: 'collector', roles: 'collector', port: 8101, comment: 'takes crash reports (put a load balancer in front of one or more)' },
+  { file: 'processor-1.ini', name: 'processor-1', roles: 'processor', port: 8111, comment: 'stackwalks and signs crashes (its port serves health and metrics only)' },
+  { file: 'processor-2.ini', name: 'processor-2', roles: 'processor', port: 8112, comment: 'a second processor: they share the queue' },
+  { file: 'web.ini', name: 'web', roles: 'web', port: 8100, comment: 'Crash Stats, the API, symbol uploads, the Configurator and the Dashboard' },
+  { file: 'scheduler.ini', name: 'scheduler', roles: 'scheduler', port: 8121, comment: 'housekeeping jobs (one per deployment)' },
+];
+
+/**
+ * The services every node shares. With hosts given they are taken to run on the first
+ * host; without, on this machine (the example's MinIO on port 9000).
+ */
+function distributed(hosts: readonly string[]): DeploymentFile[] {
+  const services = hosts[0] ?? '127.0.0.1';
+  const common: Section[] = [
+    {
+      name: 'database',
+      comment:
+        'common.ini: the settings every node of this deployment shares, included by each node file.\n' +
+        'Secrets are written here for the example: in production give them in the environment\n' +
+        '(MAYDAY_DATABASE_URL, MAYDAY_QUEUE_URL, MAYDAY_STORAGE_S3_SECRET_ACCESS_KEY, ...) and keep this file private.',
+      entries: [
+        { key: 'backend', value: 'postgresql' },
+        { key: 'url', value: `postgres://mayday:mayday@${services}:5432/mayday` },
+        { key: 'pool_size', value: '5' },
+      ],
+    },
+    {
+      name: 'queue',
+      entries: [
+        { key: 'backend', value: 'rabbitmq' },
+        { key: 'url', value: `amqp://guest:guest@${services}:5672` },
+        { key: 'prefix', value: 'mayday.' },
+      ],
+    },
+    {
+      name: 'storage',
+      entries: [
+        { key: 'backend', value: 's3' },
+        { key: 's3_bucket', value: 'mayday-crashes' },
+        { key: 's3_endpoint', value: `http://${services}:9000` },
+        { key: 's3_access_key_id', value: 'mayday' },
+        { key: 's3_secret_access_key', value: 'mayday-secret' },
+      ],
+    },
+    {
+      name: 'symbols',
+      entries: [
+        { key: 'store', value: 's3' },
+        { key: 's3_bucket', value: 'mayday-symbols' },
+        { key: 's3_endpoint', value: `http://${services}:9000` },
+        { key: 's3_access_key_id', value: 'mayday' },
+        { key: 's3_secret_access_key', value: 'mayday-secret' },
+      ],
+    },
+  ];
+  const files: DeploymentFile[] = [{ name: 'common.ini', text: formatIni(common), mode: 0o600 }];
+  DISTRIBUTED_NODES.forEach((plan, index) => {
+    // Spread over the hosts: web and collector first, so that a single host gets them all.
+    const host = hosts.length > 0 ? hosts[index % hosts.length] : undefined;
+    const sections: Section[] = [
+      {
+        name: 'node',
+        comment: `${plan.file}: ${plan.comment}.\nStart it with: mayday run --config ${plan.file}`,
+        entries: [
+          { key: 'name', value: plan.name },
+          ...(host ? [{ key: 'host', value: host }] : []),
+          { key: 'roles', value: plan.roles },
+          { key: 'data_dir', value: `./var/${plan.name}` },
+        ],
+      },
+      {
+        name: 'web',
+        // On several hosts a node listens on its own host's address so that the others
+        // (and the load balancer) reach it; on one machine, on loopback.
+        entries: [
+          { key: 'host', value: host ?? '127.0.0.1' },
+          { key: 'port', value: String(plan.port) },
+        ],
+      },
+    ];
+    files.push({ name: plan.file, text: `include = common.ini\n\n${formatIni(sections)}` });
+  });
+  return files;
+}
