@@ -20,7 +20,15 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteShorthandOp
 import type { Permission } from '../common/permissions.js';
 import { refuseUnlessPermissionPossible, requirePermission } from './request-auth.js';
 
-export type RouteAccess = 'public' | 'session' | { readonly permission: Permission };
+/** Whether the deployment has accounts (users or API tokens) yet. */
+export type AccountsProbe = () => Promise<boolean>;
+
+/**
+ * `{ permission, onceAccountsExist }`: open to anyone while the deployment has no
+ * accounts (a fresh install must be configurable before its first user exists), then as
+ * `{ permission }`, except that an anonymous browser is sent to the login page.
+ */
+export type RouteAccess = 'public' | 'session' | { readonly permission: Permission; readonly onceAccountsExist?: AccountsProbe };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -56,6 +64,19 @@ export function withAccess<O extends RouteShorthandOptions>(access: RouteAccess,
   if (access === 'public') return { ...given, config };
   if (access === 'session') {
     return { ...given, config, onRequest: [sessionRequired(loginUrl) as onRequestHookHandler, ...asArray(given.onRequest as Hooks<onRequestHookHandler>)] };
+  }
+  if (access.onceAccountsExist) {
+    const probe = access.onceAccountsExist;
+    // Only for routes without a body (pages): the permission is decided in preHandler.
+    const require = requirePermission(access.permission);
+    const guard = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+      if (!(await probe())) return undefined;
+      if (request.permissions === undefined && request.session === undefined && request.method === 'GET' && /text\/html/.test(request.headers.accept ?? '')) {
+        return reply.header('connection', 'close').redirect(`${loginUrl}?next=${encodeURIComponent(request.url)}`, 303);
+      }
+      return require(request, reply);
+    };
+    return { ...given, config, preHandler: [guard as preHandlerHookHandler, ...asArray(given.preHandler as Hooks<preHandlerHookHandler>)] };
   }
   return {
     ...given,

@@ -152,7 +152,7 @@ export function buildGraph(nodes: readonly DeploymentNode[]): DeploymentGraph {
       nodes: nodes.filter((n) => n.host === host).map(nodeId),
       resources: drawn.filter((r) => r.host === host).map((r) => r.id),
     })),
-    nodes: nodes.map((n) => ({ id: nodeId(n), host: n.host, roles: n.roles, file: n.file, listen: listenAddress(n.config) })),
+    nodes: nodes.map((n) => ({ id: nodeId(n), name: n.id, host: n.host, roles: n.roles, file: n.file, listen: listenAddress(n.config) })),
     resources: drawn,
     edges: [...edges.values()],
   };

@@ -61,7 +61,8 @@ export interface Edge {
 
 export interface DeploymentGraph {
   hosts: { id: string; nodes: string[]; resources: string[] }[];
-  nodes: { id: string; host: string; roles: Role[]; file: string; listen: string }[];
+  /** `id` is `node:NAME` (the graph's id space); `name` is `node.name`; `listen` is `HOST:PORT` as the node binds it. */
+  nodes: { id: string; name: string; host: string; roles: Role[]; file: string; listen: string }[];
   resources: Resource[];
   edges: Edge[];
 }

@@ -14,7 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { parseIni } from '../../config/ini.js';
-import { envVariableName } from '../../config/load.js';
+import { envVariableName, suggest } from '../../config/load.js';
 import { listOptions } from '../../config/schema.js';
 import { compileDeployment } from '../../configurator/compile.js';
 import { LAYERS, formatFinding, type Deployment, type DeploymentFile, type Finding, type Layer } from '../../configurator/deployment.js';
@@ -203,9 +203,9 @@ export function explain(option: string): string {
   const [section, key] = option.split('.');
   const options = listOptions().filter((o) => o.section === section && (key === undefined || o.key === key));
   if (options.length === 0) {
-    const known = [...new Set(listOptions().map((o) => (key === undefined ? o.section : `${o.section}.${o.key}`)))];
-    const close = known.filter((k) => k.startsWith(section) || k.includes(option)).slice(0, 5);
-    throw new UserError(`${option}: no such option${close.length > 0 ? ` (did you mean ${close.join(', ')}?)` : ''}; sections: ${[...new Set(listOptions().map((o) => o.section))].join(', ')}`);
+    const sections = [...new Set(listOptions().map((o) => o.section))];
+    const candidates = key === undefined ? sections : listOptions().map((o) => `${o.section}.${o.key}`);
+    throw new UserError(`${option}: no such option${suggest(option, candidates)}; sections: ${sections.join(', ')}`);
   }
   return options
     .map(({ section: s, key: k, spec }) => {
