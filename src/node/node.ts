@@ -30,6 +30,8 @@ import { availableParallelism } from 'node:os';
 import { buildSymbolStore, symbolSourcesOptions, symbolStagingDir } from './symbol-sources.js';
 import { accountPagesPlugin } from '../roles/web/account-pages.js';
 import { openApiPlugin } from '../roles/web/openapi.js';
+import { configuratorPagePlugin } from '../roles/web/configurator-page.js';
+import { accountsExistProbe } from '../auth/accounts-probe.js';
 import { redactTokenRewriteUrl, requestAuthPlugin } from '../auth/request-auth.js';
 import { symbolsPlugin } from '../roles/symbols/plugin.js';
 import { securityHeadersPlugin } from './security-headers.js';
@@ -156,6 +158,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     await app.register(webPlugin, adapters);
     await app.register(accountPagesPlugin, { accounts: accounts!, tokens, secureCookies: config.web.public_url?.startsWith('https:') ?? false });
     await app.register(openApiPlugin);
+    await app.register(configuratorPagePlugin, { accountsExist: accountsExistProbe(accounts!, tokens!) });
     await app.register(crashApiPlugin, adapters);
     await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, crashIndex: adapters.crashIndex, rulesets: RULESET_NAMES });
     await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentGraph, Finding } from '../../src/configurator/deployment.js';
 import { renderDot } from '../../src/configurator/graph/dot.js';
-import { METRICS, layoutDeployment, type Box, type LaidOutGraph } from '../../src/configurator/graph/layout.js';
+import { METRICS, AUTO_LABEL_LIMIT, layoutDeployment, type Box, type LaidOutGraph } from '../../src/configurator/graph/layout.js';
 import { renderMermaid } from '../../src/configurator/graph/mermaid.js';
 import { renderPng } from '../../src/configurator/graph/png.js';
 import { PROBLEM_COLOURS, renderSvg } from '../../src/configurator/graph/svg.js';
@@ -86,7 +86,7 @@ describe('configurator graph', () => {
   beforeAll(async () => {
     graph = sampleGraph();
     findings = sampleFindings();
-    laid = await layoutDeployment(graph, findings);
+    laid = await layoutDeployment(graph, findings, { edgeLabels: 'all' });
     svg = renderSvg(laid, { title: 'Sample <deployment> & "friends"' });
   });
 
@@ -133,6 +133,14 @@ describe('configurator graph', () => {
         expect(onBorder(edge.points.at(-1)!, boxes.get(edge.to)!), `${edge.id} ends at ${edge.to}`).toBe(true);
         expect(edge.label?.text).toBe(edge.flows.join(', '));
       }
+    });
+
+    it('past AUTO_LABEL_LIMIT edges labels only the edges with problems (colours and tooltips say the rest)', async () => {
+      expect(graph.edges.length).toBeGreaterThan(AUTO_LABEL_LIMIT);
+      const auto = await layoutDeployment(graph, findings);
+      const labelled = auto.edges.filter((e) => e.label).map((e) => e.id);
+      expect(labelled).toEqual(auto.edges.filter((e) => e.problem).map((e) => e.id));
+      expect(labelled.length).toBeGreaterThan(0);
     });
 
     it('marks what findings name, errors over warnings', async () => {

@@ -209,7 +209,19 @@ const hostKey = (id: string): string => `h:${id}`;
 const nodeKey = (id: string): string => `n:${id}`;
 const resourceKey = (id: string): string => `r:${id}`;
 
-export async function layoutDeployment(graph: DeploymentGraph, findings: Finding[]): Promise<LaidOutGraph> {
+export interface LayoutOptions {
+  /**
+   * Which edges carry a label: `all`; `problems` (only edges with a finding; the colour and
+   * the legend say what flows, and each edge's tooltip lists it); `auto` (default): all up
+   * to AUTO_LABEL_LIMIT edges, else problems only. Past that many, ELK stacks the labels in
+   * one column between hosts and resources, away from their lines, and they hide the wiring.
+   */
+  edgeLabels?: 'all' | 'problems' | 'auto';
+}
+
+export const AUTO_LABEL_LIMIT = 24;
+
+export async function layoutDeployment(graph: DeploymentGraph, findings: Finding[], options: LayoutOptions = {}): Promise<LaidOutGraph> {
   const m = METRICS;
   const problems = problemsById(findings);
   const elementIds = new Set([...graph.nodes.map((n) => n.id), ...graph.resources.map((r) => r.id)]);
@@ -245,8 +257,10 @@ export async function layoutDeployment(graph: DeploymentGraph, findings: Finding
     ...graph.resources.map((r): [string, string] => [r.id, resourceKey(r.id)]),
   ]);
   const drawnEdges = graph.edges.filter((e) => e.from !== e.to && endpointKey.has(e.from) && endpointKey.has(e.to));
+  const mode = options.edgeLabels ?? 'auto';
+  const labelAll = mode === 'all' || (mode === 'auto' && drawnEdges.length <= AUTO_LABEL_LIMIT);
   const elkEdges: ElkExtendedEdge[] = drawnEdges.map((edge, index) => {
-    const text = edgeLabelText(edge.flows);
+    const text = labelAll || problems.has(edge.id) ? edgeLabelText(edge.flows) : '';
     const labels: ElkLabel[] = text
       ? [{ id: `l:${index}`, text, width: textWidth(text, m.bodySize) + 2 * m.labelPadX, height: m.bodyLine + 2 * m.labelPadY }]
       : [];

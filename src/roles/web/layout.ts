@@ -11,6 +11,7 @@ header nav a { color:#cdd6e4; text-decoration:none; margin-right:16px; }
 header form { margin-left:auto; } header form input { width:280px; background:#243049; border-color:#34425f; color:#fff; }
 header nav a:hover { color:#fff; }
 main { max-width:1280px; margin:24px auto; padding:0 24px; }
+main.wide { max-width:none; margin:16px 0; padding:0 16px; }
 h1 { font-size:22px; margin:0 0 16px; }
 h2 { font-size:16px; margin:28px 0 10px; }
 a { color:var(--link); }
@@ -62,7 +63,15 @@ td.nowrap, th.nowrap { white-space:nowrap; }
 td.ellip { max-width:520px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
 `;
 
-export function page(title: string, body: Html, options: { refreshSeconds?: number } = {}): string {
+export interface PageOptions {
+  refreshSeconds?: number;
+  /** Extra elements for the head: the site's own stylesheets and scripts (the CSP allows no inline script). */
+  head?: Html;
+  /** Use the whole window's width (tools with several columns), not the reading width. */
+  wide?: boolean;
+}
+
+export function page(title: string, body: Html, options: PageOptions = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -71,11 +80,12 @@ export function page(title: string, body: Html, options: { refreshSeconds?: numb
 ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
 <title>${title} · Mayday</title>
 <style>${raw(STYLE)}</style>
+${options.head ?? ''}
 </head>
 <body>
-<header><a class="brand" href="/"><span class="dot"></span>Mayday</a><nav><a href="/">Home</a><a href="/topcrashers/">Top crashers</a><a href="/search/">Super Search</a><a href="/status">Status</a><a href="/account" title="Log in, log out, API tokens">Account</a></nav>
+<header><a class="brand" href="/"><span class="dot"></span>Mayday</a><nav><a href="/">Home</a><a href="/topcrashers/">Top crashers</a><a href="/search/">Super Search</a><a href="/status">Status</a><a href="/configurator">Configurator</a><a href="/account" title="Log in, log out, API tokens">Account</a></nav>
 <form method="get" action="/search/"><input name="signature" placeholder="Signature, e.g. ~crash (contains)" aria-label="Signature"></form></header>
-<main>${body}</main>
+<main${options.wide ? raw(' class="wide"') : ''}>${body}</main>
 </body>
 </html>`.text;
 }
