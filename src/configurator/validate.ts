@@ -418,7 +418,7 @@ const openWebNodes: Check = (deployment, context) =>
       ...context.at(node, 'web.host'),
       option: 'web.host',
       message: `${node.id} serves Crash Stats, the Configurator and the Dashboard on every interface (${node.config.web.host}:${node.config.web.port}); until an account with the admin permission exists, the Configurator and Dashboard are open to anyone who reaches it`,
-      hint: 'create accounts (mayday users create NAME --groups admin) before exposing it, or listen on 127.0.0.1 behind a reverse proxy (docs/deployment.md)',
+      hint: 'create accounts (mayday users create NAME --admin) before exposing it, or listen on 127.0.0.1 behind a reverse proxy (docs/deployment.md)',
       targets: [nodeId(node)],
     }));
 
