@@ -15,6 +15,11 @@ export function configurationReference(): string {
     'written `500ms`, `30s`, `5m`, `2h`, `7d`; sizes `512KB`, `20MB`, `1GB`; lists are comma-separated.',
     'Relative paths are resolved against `node.data_dir`.',
     '',
+    'A file may build on shared files: `include = common.ini` (several comma-separated, before the first',
+    'section, relative to the including file) applies their settings first, then the file\'s own; a',
+    '`[throttle.rules.NAME]`-style rules option set in the file replaces the included rules. `mayday config',
+    'validate` checks a set of node files against each other (docs/configurator.md).',
+    '',
     'Errors are reported as `file:line: error: message`, all of them at once, and stop start-up.',
   ];
   let section = '';
