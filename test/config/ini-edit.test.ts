@@ -424,7 +424,9 @@ function render(doc: Doc): { text: string; expected: Map<string, string> } {
 }
 
 function bodyLines(text: string): string[] {
-  return text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  // An empty text has no lines (split would give one empty line, absent from any original).
+  const body = text.replace(/^\uFEFF/, '');
+  return body === '' ? [] : body.split(/\r?\n/);
 }
 
 function isSubsequence(needles: string[], haystack: string[]): boolean {
