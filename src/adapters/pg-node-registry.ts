@@ -43,8 +43,11 @@ export class PgNodeRegistry implements NodeRegistry {
     );
   }
 
-  async nodes(withinMs: number): Promise<NodeReport[]> {
-    const { rows } = await this.pool.query<{ report: string }>('SELECT report FROM registry_nodes WHERE last_seen >= $1 ORDER BY id', [Date.now() - withinMs]);
+  async nodes(withinMs?: number): Promise<NodeReport[]> {
+    const { rows } =
+      withinMs === undefined
+        ? await this.pool.query<{ report: string }>('SELECT report FROM registry_nodes ORDER BY id')
+        : await this.pool.query<{ report: string }>('SELECT report FROM registry_nodes WHERE last_seen >= $1 ORDER BY id', [Date.now() - withinMs]);
     return rows.map((r) => JSON.parse(r.report) as NodeReport);
   }
 

@@ -34,8 +34,8 @@ export class SqliteNodeRegistry implements NodeRegistry {
       .run(node.id, node.lastSeen, JSON.stringify(node));
   }
 
-  async nodes(withinMs: number): Promise<NodeReport[]> {
-    const rows = this.db.prepare('SELECT report FROM registry_nodes WHERE last_seen >= ? ORDER BY id').pluck().all(Date.now() - withinMs) as string[];
+  async nodes(withinMs?: number): Promise<NodeReport[]> {
+    const rows = (withinMs === undefined ? this.db.prepare('SELECT report FROM registry_nodes ORDER BY id').pluck().all() : this.db.prepare('SELECT report FROM registry_nodes WHERE last_seen >= ? ORDER BY id').pluck().all(Date.now() - withinMs)) as string[];
     return rows.map((r) => JSON.parse(r) as NodeReport);
   }
 

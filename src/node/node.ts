@@ -32,6 +32,7 @@ import { accountPagesPlugin } from '../roles/web/account-pages.js';
 import { openApiPlugin } from '../roles/web/openapi.js';
 import { configuratorPagePlugin } from '../roles/web/configurator-page.js';
 import { accountsExistProbe } from '../auth/accounts-probe.js';
+import { opsApiPlugin } from '../roles/web/ops-api.js';
 import { redactTokenRewriteUrl, requestAuthPlugin } from '../auth/request-auth.js';
 import { symbolsPlugin } from '../roles/symbols/plugin.js';
 import { securityHeadersPlugin } from './security-headers.js';
@@ -60,6 +61,9 @@ export interface RunningNode {
   /** Stops taking work, lets in-flight requests and crashes finish, closes storage. */
   close(): Promise<void>;
 }
+
+/** A node without a heartbeat this long is down on the Dashboard (stale after half of it). */
+const DOWN_AFTER_MS = 30_000;
 
 /**
  * Builds and starts one node: adapters from the config, a Fastify server with the HTTP
@@ -158,7 +162,16 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     await app.register(webPlugin, adapters);
     await app.register(accountPagesPlugin, { accounts: accounts!, tokens, secureCookies: config.web.public_url?.startsWith('https:') ?? false });
     await app.register(openApiPlugin);
-    await app.register(configuratorPagePlugin, { accountsExist: accountsExistProbe(accounts!, tokens!) });
+    const accountsExist = accountsExistProbe(accounts!, tokens!);
+    await app.register(configuratorPagePlugin, { accountsExist });
+    await app.register(opsApiPlugin, {
+      registry,
+      queue: adapters.queue,
+      thresholds: { staleAfterMs: DOWN_AFTER_MS / 2, downAfterMs: DOWN_AFTER_MS },
+      queueAgeWarningSeconds: 300,
+      streamIntervalMs: 2000,
+      accountsExist,
+    });
     await app.register(crashApiPlugin, adapters);
     await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, crashIndex: adapters.crashIndex, rulesets: RULESET_NAMES });
     await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex });

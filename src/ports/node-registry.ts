@@ -18,6 +18,16 @@ export interface NodeReport {
   stats: Record<string, number>;
   /** A processor's most recently completed crash. */
   lastCompletedCrash?: string;
+  /** `node.host` when set (the deployment's name for the machine), else the machine's host name. */
+  deploymentHost?: string;
+  /**
+   * A hash of the node's effective configuration without what is its own (name, host, data
+   * directory, address and port): nodes with the same roles should have the same one, and
+   * the Dashboard flags one that differs from its peers'.
+   */
+  configHash?: string;
+  /** The effective configuration with secrets removed, by section and option (the Dashboard draws the running topology from it). */
+  config?: Record<string, Record<string, unknown>>;
 }
 
 /** One point of the status history: queue depths and processing figures at a time. */
@@ -42,9 +52,9 @@ export const STATUS_SAMPLE_RETENTION_MS = 30 * 86_400_000;
 
 export interface NodeRegistry {
   report(node: NodeReport): Promise<void>;
-  /** Nodes seen within `withinMs`. */
-  nodes(withinMs: number): Promise<NodeReport[]>;
-  /** Removes a node (on clean shutdown). */
+  /** Nodes seen within `withinMs`; every registered node when it is omitted (down ones stay until removed). */
+  nodes(withinMs?: number): Promise<NodeReport[]>;
+  /** Removes a node (on clean shutdown, when a new instance of it starts, or by an operator). */
   forget(id: string): Promise<void>;
   /** Records a sample; a second sample for the same `at` is ignored. */
   recordSample(sample: StatusSample): Promise<void>;

@@ -80,6 +80,19 @@ export function nodeRegistryContract(name: string, open: () => Promise<NodeRegis
       expect((await registry.nodes(3_600_000)).map((n) => n.id)).toEqual(['fresh@h:1', 'stale@h:2']);
     });
 
+    it('lists every node without a window, long silent ones included, until they are forgotten', async () => {
+      await registry.report(report('fresh@h:1'));
+      await registry.report(report('gone@h:2', { lastSeen: Date.now() - 30 * 86_400_000 }));
+      expect((await registry.nodes()).map((n) => n.id)).toEqual(['fresh@h:1', 'gone@h:2']);
+      await registry.forget('gone@h:2');
+      expect((await registry.nodes()).map((n) => n.id)).toEqual(['fresh@h:1']);
+    });
+
+    it('keeps what a report carries besides its counters: host, configuration hash and configuration', async () => {
+      await registry.report(report('c@h:1', { deploymentHost: 'ingest-1', configHash: 'abc', config: { queue: { prefix: 'mayday.' } } }));
+      expect((await registry.nodes())[0]).toMatchObject({ deploymentHost: 'ingest-1', configHash: 'abc', config: { queue: { prefix: 'mayday.' } } });
+    });
+
     it('forgets a node that stops, and only that node', async () => {
       await registry.report(report('a@h:1'));
       await registry.report(report('b@h:2'));

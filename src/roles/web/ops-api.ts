@@ -1,0 +1,110 @@
+/**
+ * The Operations Dashboard's JSON: `/api/ops/components` (every registered node with its
+ * status and figures), `/api/ops/queues`, `/api/ops/overview` (both, with the problems an
+ * operator should see first), `/api/ops/stream` (the overview as Server-Sent Events, for
+ * the live page), and `DELETE /api/ops/components/:id` (an operator removes a node that is
+ * gone for good; a down node otherwise stays listed).
+ *
+ * One poller per web node reads the registry and the queue while someone watches the
+ * stream, however many watch: the database sees one query set per period, not one per tab.
+ */
+
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { withAccess, type AccountsProbe } from '../../auth/route-access.js';
+import type { NodeRegistry } from '../../ports/node-registry.js';
+import type { ProcessingQueue } from '../../ports/queue.js';
+import { componentsView, problemsOf, queuesView, type ComponentView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
+
+export interface OpsApiOptions {
+  registry: NodeRegistry;
+  queue: ProcessingQueue;
+  thresholds: OpsThresholds;
+  /** The oldest waiting crash older than this is a problem. */
+  queueAgeWarningSeconds: number;
+  /** How often the stream sends a new overview. */
+  streamIntervalMs: number;
+  accountsExist: AccountsProbe;
+}
+
+export interface OpsOverview {
+  at: number;
+  components: ComponentView[];
+  queues: QueueView[];
+  problems: Problem[];
+}
+
+export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, options) => {
+  const access = withAccess({ permission: 'admin', onceAccountsExist: options.accountsExist });
+
+  const overview = async (): Promise<OpsOverview> => {
+    const now = Date.now();
+    const [nodes, stats] = await Promise.all([options.registry.nodes(), options.queue.stats()]);
+    const components = componentsView(nodes, now, options.thresholds);
+    const queues = queuesView(stats, now);
+    return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }) };
+  };
+
+  app.get('/api/ops/components', access, async () => {
+    const { at, components } = await overview();
+    return { at, thresholds: options.thresholds, components };
+  });
+
+  app.get('/api/ops/queues', access, async () => {
+    const now = Date.now();
+    return { at: now, queues: queuesView(await options.queue.stats(), now) };
+  });
+
+  app.get('/api/ops/overview', access, async () => overview());
+
+  app.delete<{ Params: { id: string } }>('/api/ops/components/:id', access, async (request, reply) => {
+    const known = (await options.registry.nodes()).some((n) => n.id === request.params.id);
+    if (!known) return reply.code(404).send({ error: `no registered node ${request.params.id}` });
+    await options.registry.forget(request.params.id);
+    return reply.code(204).send();
+  });
+
+  // The live stream: one timer for every watcher, stopped when the last one leaves.
+  const watchers = new Set<FastifyReply>();
+  let timer: NodeJS.Timeout | undefined;
+  let last = '';
+  const tick = async (): Promise<void> => {
+    try {
+      last = `event: overview\ndata: ${JSON.stringify(await overview())}\n\n`;
+    } catch (error) {
+      app.log.warn({ err: error }, 'the Dashboard overview failed');
+      last = `event: failure\ndata: ${JSON.stringify({ at: Date.now(), error: (error as Error).message })}\n\n`;
+    }
+    for (const reply of watchers) reply.raw.write(last);
+  };
+  const unwatch = (reply: FastifyReply): void => {
+    watchers.delete(reply);
+    if (watchers.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    for (const reply of watchers) reply.raw.end();
+    watchers.clear();
+  });
+
+  app.get('/api/ops/stream', access, async (request, reply) => {
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      // The headers hooks set so far (security headers): hijacking skips Fastify's sending.
+      ...(reply.getHeaders() as Record<string, string>),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      // A reverse proxy must pass events as they come.
+      'x-accel-buffering': 'no',
+    });
+    reply.raw.write(`retry: ${options.streamIntervalMs}\n\n`);
+    watchers.add(reply);
+    request.raw.on('close', () => unwatch(reply));
+    if (last !== '' && timer) reply.raw.write(last);
+    else await tick();
+    timer ??= setInterval(() => void tick(), options.streamIntervalMs);
+  });
+};

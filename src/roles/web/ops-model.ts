@@ -1,0 +1,145 @@
+/**
+ * The Operations Dashboard's view of the running deployment, from what the nodes report
+ * to the registry and what the queue says: each component's status (up, stale, down by
+ * the age of its last heartbeat), its figures, and the problems an operator should see
+ * first. Pure: the routes feed it registry rows, queue stats and the time.
+ */
+
+import type { NodeReport } from '../../ports/node-registry.js';
+import type { QueueStats } from '../../ports/queue.js';
+
+export type ComponentStatus = 'up' | 'stale' | 'down';
+
+export interface OpsThresholds {
+  /** No heartbeat for this long: `stale` (one beat late is not yet a problem). */
+  staleAfterMs: number;
+  /** No heartbeat for this long: `down`. */
+  downAfterMs: number;
+}
+
+export interface ComponentView {
+  /** The registry id of the running instance (`name@machine:pid`): what an operator removes. */
+  id: string;
+  name: string;
+  host: string;
+  roles: string[];
+  status: ComponentStatus;
+  pid: number;
+  version: string;
+  url: string;
+  startedAt: number;
+  lastSeen: number;
+  uptimeSeconds: number;
+  /** Seconds since the last heartbeat. */
+  silentSeconds: number;
+  configHash?: string;
+  /** Its configuration differs from that of most nodes with the same roles. */
+  configDiffers: boolean;
+  /** What the node reported, as it reported it (see src/node/heartbeat.ts for the names). */
+  stats: Record<string, number>;
+}
+
+export interface QueueView {
+  queue: string;
+  waiting: number;
+  inFlight: number;
+  oldestAgeSeconds: number | null;
+}
+
+export interface Problem {
+  severity: 'critical' | 'warning';
+  /** A stable kind, for tests and alert rules: node-down, node-stale, config-differs, processor-failing, queue-old. */
+  kind: string;
+  subject: string;
+  message: string;
+}
+
+export function componentsView(nodes: readonly NodeReport[], now: number, thresholds: OpsThresholds): ComponentView[] {
+  // A node restarted gets a new id (its pid); only its newest instance is the component.
+  const newest = new Map<string, NodeReport>();
+  for (const node of nodes) {
+    const key = `${node.name}\u0000${node.deploymentHost ?? node.host}`;
+    const seen = newest.get(key);
+    if (!seen || node.startedAt > seen.startedAt) newest.set(key, node);
+  }
+  const views = [...newest.values()].map<ComponentView>((node) => {
+    const silent = Math.max(0, now - node.lastSeen);
+    return {
+      id: node.id,
+      name: node.name,
+      host: node.deploymentHost ?? node.host,
+      roles: node.roles,
+      status: silent >= thresholds.downAfterMs ? 'down' : silent >= thresholds.staleAfterMs ? 'stale' : 'up',
+      pid: node.pid,
+      version: node.version,
+      url: node.url,
+      startedAt: node.startedAt,
+      lastSeen: node.lastSeen,
+      uptimeSeconds: Math.max(0, Math.round((node.lastSeen - node.startedAt) / 1000)),
+      silentSeconds: Math.round(silent / 1000),
+      configHash: node.configHash,
+      configDiffers: false,
+      stats: node.stats,
+    };
+  });
+  markDifferingConfigs(views);
+  return views.sort((a, b) => a.name.localeCompare(b.name) || a.host.localeCompare(b.host));
+}
+
+/** Among running nodes with the same roles, those whose configuration hash is not the most common one. */
+function markDifferingConfigs(views: ComponentView[]): void {
+  const groups = new Map<string, ComponentView[]>();
+  for (const view of views) {
+    if (view.status === 'down' || view.configHash === undefined) continue;
+    const key = [...view.roles].sort().join(',');
+    groups.set(key, [...(groups.get(key) ?? []), view]);
+  }
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const counts = new Map<string, number>();
+    for (const view of group) counts.set(view.configHash!, (counts.get(view.configHash!) ?? 0) + 1);
+    const [top, second] = [...counts.values()].sort((a, b) => b - a);
+    // With no majority (two nodes, two hashes) every one of them is flagged: which is right is the operator's call.
+    const common = [...counts.entries()].find(([, count]) => count === top)![0];
+    for (const view of group) if (view.configHash !== common || top === second) view.configDiffers = true;
+  }
+}
+
+export function queuesView(stats: readonly QueueStats[], now: number): QueueView[] {
+  return stats.map((s) => ({
+    queue: s.queue,
+    waiting: s.waiting,
+    inFlight: s.inFlight,
+    oldestAgeSeconds: s.oldestEnqueuedAt === undefined ? null : Math.max(0, Math.round((now - s.oldestEnqueuedAt) / 1000)),
+  }));
+}
+
+/** Failed share of a processor's crashes since the last heartbeat at which it is flagged. */
+export const FAILING_RATIO = 0.2;
+
+export function problemsOf(components: readonly ComponentView[], queues: readonly QueueView[], options: { queueAgeWarningSeconds: number }): Problem[] {
+  const problems: Problem[] = [];
+  for (const c of components) {
+    if (c.status === 'down') problems.push({ severity: 'critical', kind: 'node-down', subject: c.name, message: `${c.name} on ${c.host} is down: no heartbeat for ${formatSeconds(c.silentSeconds)}` });
+    else if (c.status === 'stale') problems.push({ severity: 'warning', kind: 'node-stale', subject: c.name, message: `${c.name} on ${c.host} is late: no heartbeat for ${formatSeconds(c.silentSeconds)}` });
+    if (c.configDiffers) problems.push({ severity: 'warning', kind: 'config-differs', subject: c.name, message: `${c.name} runs a configuration that differs from its peers' (${c.roles.join(', ')})` });
+    const processed = c.stats.processed_per_second ?? 0;
+    const failed = c.stats.failed_per_second ?? 0;
+    if (c.status !== 'down' && failed > 0 && failed / (processed + failed) >= FAILING_RATIO) {
+      problems.push({ severity: 'warning', kind: 'processor-failing', subject: c.name, message: `${c.name} fails ${Math.round((100 * failed) / (processed + failed))}% of its crashes` });
+    }
+  }
+  for (const q of queues) {
+    if (q.oldestAgeSeconds !== null && q.oldestAgeSeconds >= options.queueAgeWarningSeconds) {
+      problems.push({ severity: 'warning', kind: 'queue-old', subject: q.queue, message: `the oldest crash in the ${q.queue} queue has waited ${formatSeconds(q.oldestAgeSeconds)}` });
+    }
+  }
+  return problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'critical' ? -1 : 1));
+}
+
+export function formatSeconds(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} d`;
+}

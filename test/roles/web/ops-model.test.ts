@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeReport } from '../../../src/ports/node-registry.js';
+import { componentsView, problemsOf, queuesView } from '../../../src/roles/web/ops-model.js';
+
+const NOW = 1_800_000_000_000;
+const THRESHOLDS = { staleAfterMs: 15_000, downAfterMs: 30_000 };
+
+function node(name: string, overrides: Partial<NodeReport> = {}): NodeReport {
+  return {
+    id: `${name}@m:${overrides.pid ?? 1}`,
+    name,
+    host: 'm',
+    pid: 1,
+    roles: ['processor'],
+    version: '0.1.0',
+    url: 'http://m:8000',
+    startedAt: NOW - 3_600_000,
+    lastSeen: NOW - 1000,
+    stats: {},
+    configHash: 'h1',
+    ...overrides,
+  };
+}
+
+describe('componentsView', () => {
+  it('is up, stale or down by the age of the last heartbeat', () => {
+    const view = componentsView([node('a'), node('b', { lastSeen: NOW - 15_000 }), node('c', { lastSeen: NOW - 30_000 })], NOW, THRESHOLDS);
+    expect(view.map((c) => [c.name, c.status, c.silentSeconds])).toEqual([
+      ['a', 'up', 1],
+      ['b', 'stale', 15],
+      ['c', 'down', 30],
+    ]);
+    expect(view[0].uptimeSeconds).toBe(3599);
+  });
+
+  it('shows the newest instance of a restarted node, on the host its configuration names', () => {
+    const old = node('p', { pid: 10, startedAt: NOW - 600_000, lastSeen: NOW - 120_000, deploymentHost: 'c' });
+    const fresh = node('p', { pid: 11, startedAt: NOW - 5000, lastSeen: NOW - 500, deploymentHost: 'c' });
+    const view = componentsView([old, fresh], NOW, THRESHOLDS);
+    expect(view).toHaveLength(1);
+    expect(view[0]).toMatchObject({ id: 'p@m:11', host: 'c', status: 'up' });
+  });
+
+  it('flags a running node whose configuration differs from most of its peers with the same roles', () => {
+    const view = componentsView(
+      [node('p1'), node('p2'), node('p3', { configHash: 'other' }), node('w', { roles: ['web'], configHash: 'other' }), node('gone', { configHash: 'x', lastSeen: NOW - 60_000 })],
+      NOW,
+      THRESHOLDS,
+    );
+    expect(view.filter((c) => c.configDiffers).map((c) => c.name)).toEqual(['p3']);
+    // Two peers, two configurations: both flagged, which one is right is the operator's call.
+    const pair = componentsView([node('x1'), node('x2', { configHash: 'h2' })], NOW, THRESHOLDS);
+    expect(pair.map((c) => c.configDiffers)).toEqual([true, true]);
+  });
+});
+
+describe('problems', () => {
+  it('lists down nodes first, then late ones, differing configurations, failing processors and old queues', () => {
+    const components = componentsView(
+      [
+        node('late', { lastSeen: NOW - 20_000 }),
+        node('dead', { lastSeen: NOW - 45_000, deploymentHost: 'c' }),
+        node('failing', { stats: { processed_per_second: 1, failed_per_second: 1 } }),
+        node('fine', { stats: { processed_per_second: 10, failed_per_second: 0.1 } }),
+      ],
+      NOW,
+      THRESHOLDS,
+    );
+    const queues = queuesView([{ queue: 'standard', waiting: 3, inFlight: 1, oldestEnqueuedAt: NOW - 400_000 }, { queue: 'priority', waiting: 0, inFlight: 0 }], NOW);
+    expect(queues).toEqual([
+      { queue: 'standard', waiting: 3, inFlight: 1, oldestAgeSeconds: 400 },
+      { queue: 'priority', waiting: 0, inFlight: 0, oldestAgeSeconds: null },
+    ]);
+    expect(problemsOf(components, queues, { queueAgeWarningSeconds: 300 })).toEqual([
+      { severity: 'critical', kind: 'node-down', subject: 'dead', message: 'dead on c is down: no heartbeat for 45 s' },
+      { severity: 'warning', kind: 'processor-failing', subject: 'failing', message: 'failing fails 50% of its crashes' },
+      { severity: 'warning', kind: 'node-stale', subject: 'late', message: 'late on m is late: no heartbeat for 20 s' },
+      { severity: 'warning', kind: 'queue-old', subject: 'standard', message: 'the oldest crash in the standard queue has waited 7 min' },
+    ]);
+  });
+});
