@@ -53,7 +53,9 @@ async function call(method: string, url: string, token?: string): Promise<{ stat
     body = 'x=1';
   }
   const response = await fetch(`${node.url}${concrete(url)}`, { method, headers, body, redirect: 'manual' });
-  await response.arrayBuffer();
+  // An event stream (the Dashboard's) never ends: its status is the answer.
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) await response.body?.cancel();
+  else await response.arrayBuffer();
   return { status: response.status, location: response.headers.get('location') };
 }
 
