@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../../src/config/load.js';
+import { startNode, type RunningNode } from '../../../src/node/node.js';
+import { SqliteNodeRegistry } from '../../../src/adapters/sqlite-node-registry.js';
+import { SqliteTokenStore } from '../../../src/auth/token-store.js';
+import type { NodeReport } from '../../../src/ports/node-registry.js';
+
+/** The Dashboard's JSON on a real all-roles node, with other nodes' reports in its registry. */
+
+let dir: string;
+let node: RunningNode;
+let registry: SqliteNodeRegistry;
+
+function report(name: string, overrides: Partial<NodeReport>): NodeReport {
+  const now = Date.now();
+  return { id: `${name}@elsewhere:1`, name, host: 'elsewhere', pid: 1, roles: ['processor'], version: '0.1.0', url: 'http://elsewhere:1', startedAt: now - 60_000, lastSeen: now, stats: {}, ...overrides };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'mayday-ops-api-'));
+  const { config, findings } = loadConfig({ env: {}, overrides: { 'node.data_dir': dir, 'node.name': 'web-1', 'web.port': '0', 'node.roles': 'collector, processor, web', 'node.heartbeat_interval': '200ms' } });
+  if (!config) throw new Error(JSON.stringify(findings));
+  node = await startNode(config, { cwd: dir, log: pino({ level: 'silent' }) });
+  registry = SqliteNodeRegistry.open(path.join(node.paths.dataDir, 'mayday.sqlite'));
+  await registry.report(report('processor-9', { lastSeen: Date.now() - 45_000 }));
+}, 60_000);
+afterAll(async () => {
+  await registry?.close();
+  await node?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('/api/ops', () => {
+  it('lists this node up and a silent one down, with the problem it makes', async () => {
+    const body = (await (await fetch(`${node.url}/api/ops/components`)).json()) as { thresholds: unknown; components: { name: string; status: string; roles: string[] }[] };
+    expect(body.thresholds).toEqual({ staleAfterMs: 15_000, downAfterMs: 30_000 });
+    expect(body.components.map((c) => [c.name, c.status])).toEqual([
+      ['processor-9', 'down'],
+      ['web-1', 'up'],
+    ]);
+    const overview = (await (await fetch(`${node.url}/api/ops/overview`)).json()) as { problems: { kind: string; subject: string }[]; queues: { queue: string }[] };
+    expect(overview.problems).toContainEqual(expect.objectContaining({ kind: 'node-down', subject: 'processor-9' }));
+    expect(overview.queues.map((q) => q.queue).sort()).toEqual(['priority', 'reprocessing', 'standard']);
+  });
+
+  it('streams the overview as Server-Sent Events', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${node.url}/api/ops/stream`, { signal: controller.signal });
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const reader = response.body!.getReader();
+    let text = '';
+    while ((text.match(/event: overview/g) ?? []).length < 2) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const first = JSON.parse(/event: overview\ndata: (.*)\n/.exec(text)![1]) as { components: { name: string }[] };
+    expect(first.components.map((c) => c.name)).toContain('web-1');
+  });
+
+  it('an operator removes a node that is gone; an unknown one is 404', async () => {
+    expect((await fetch(`${node.url}/api/ops/components/processor-9@elsewhere:1`, { method: 'DELETE' })).status).toBe(204);
+    const body = (await (await fetch(`${node.url}/api/ops/components`)).json()) as { components: { name: string }[] };
+    expect(body.components.map((c) => c.name)).toEqual(['web-1']);
+    expect((await fetch(`${node.url}/api/ops/components/nothing@x:1`, { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('needs the admin permission once the deployment has accounts', async () => {
+    const tokens = SqliteTokenStore.open(path.join(node.paths.dataDir, 'mayday.sqlite'));
+    const admin = (await tokens.create({ user: 'ops', permissions: ['admin'] })).token;
+    const other = (await tokens.create({ user: 'dev', permissions: ['reprocess'] })).token;
+    await tokens.close();
+    expect((await fetch(`${node.url}/api/ops/components`)).status).toBe(401);
+    expect((await fetch(`${node.url}/api/ops/components`, { headers: { 'auth-token': other } })).status).toBe(403);
+    expect((await fetch(`${node.url}/api/ops/components`, { headers: { 'auth-token': admin } })).status).toBe(200);
+  });
+});
