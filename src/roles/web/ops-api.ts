@@ -13,6 +13,8 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { withAccess, type AccountsProbe } from '../../auth/route-access.js';
 import type { NodeRegistry } from '../../ports/node-registry.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
+import { runningGraph } from '../../configurator/running.js';
+import type { DeploymentGraph } from '../../configurator/deployment.js';
 import { componentsView, problemsOf, queuesView, type ComponentView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
 
 export interface OpsApiOptions {
@@ -31,6 +33,8 @@ export interface OpsOverview {
   components: ComponentView[];
   queues: QueueView[];
   problems: Problem[];
+  /** The running deployment's graph (the Configurator's), from the nodes that report their configuration. */
+  topology: DeploymentGraph;
 }
 
 export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, options) => {
@@ -41,7 +45,14 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
     const [nodes, stats] = await Promise.all([options.registry.nodes(), options.queue.stats()]);
     const components = componentsView(nodes, now, options.thresholds);
     const queues = queuesView(stats, now);
-    return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }) };
+    const reports = new Map(nodes.map((n) => [n.id, n]));
+    const topology = runningGraph(
+      components.flatMap((c) => {
+        const config = reports.get(c.id)?.config;
+        return config ? [{ name: c.name, host: c.host, roles: c.roles, config }] : [];
+      }),
+    );
+    return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }), topology };
   };
 
   app.get('/api/ops/components', access, async () => {
