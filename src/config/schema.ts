@@ -31,6 +31,27 @@ function addressList(options: { description: string; default: string[] }): Optio
 }
 export type Role = (typeof ROLES)[number];
 
+/** A list of http(s) URLs (alert webhooks). */
+function urlList(options: { description: string; default: string[]; secret?: boolean }): OptionSpec<string[]> {
+  const spec = list(options);
+  const item = url({ description: options.description, protocols: ['http', 'https'] });
+  return {
+    ...spec,
+    parse(raw) {
+      const items = spec.parse(raw);
+      for (const [index, value] of items.entries()) {
+        try {
+          item.parse(value);
+        } catch (error) {
+          // The URL itself is not repeated: webhook URLs carry their tokens.
+          throw new Error(`item ${index + 1}: ${(error as Error).message.replace(/, got ".*"$/s, '')}`);
+        }
+      }
+      return items;
+    },
+  };
+}
+
 export const SCHEMA = {
   node: {
     name: string({ description: 'Name of this node, shown in logs and on the Operations Dashboard.', default: 'mayday', pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, patternHint: 'letters, digits, "_", "." and "-"' }),
@@ -159,6 +180,37 @@ export const SCHEMA = {
           product: string({ description: 'The product these ages are for.', required: true }),
           days: integer({ description: 'Days this product\'s crashes are kept (0: forever).', min: 0, max: 36_500 }),
           protected_days: integer({ description: 'Days this product\'s raw crashes are kept, when shorter (0: as long as the crash).', min: 0, max: 36_500 }),
+        },
+      },
+    }),
+  },
+  dashboard: {
+    down_after: duration({ description: 'A node whose last heartbeat is this old is shown `down` on the Operations Dashboard (and `stale` after half of it); it stays listed until an operator removes it. Also the default threshold of node_down alert rules. Keep it above node.heartbeat_interval (three intervals or more).', default: 30_000, min: 1000 }),
+  },
+  alerts: {
+    webhook_urls: urlList({ description: 'URLs that alert notices are POSTed to (JSON, see `format`): one notice when an alert fires, again every repeat_interval while it fires, and one when it resolves. Secret, since such URLs often embed tokens (they are never logged: a URL is named by its host and a hash). Empty: alerts are only shown on the dashboard.', default: [], secret: true }),
+    format: oneOf(['json', 'slack'] as const, { description: 'Body of the webhook POSTs: "json" is {status, alert, rule, severity, subject, message, since, at, dashboard_url}; "slack" is a Slack-compatible incoming-webhook body {text} (also accepted by Mattermost, Rocket.Chat and Discord\'s /slack endpoint).', default: 'json' }),
+    repeat_interval: duration({ description: 'How often a notice is sent again for an alert that is still firing. 0s: never (one notice when it fires, one when it resolves).', default: 3_600_000, min: 0 }),
+    evaluate_interval: duration({ description: 'How often the scheduler\'s alerts job evaluates the rules (one scheduler at a time, claimed in the job ledger). The scheduler looks for due jobs every scheduler.tick_interval, so an evaluation may come up to that much later.', default: 10_000, min: 1000 }),
+    timeout: duration({ description: 'Longest time one webhook POST may take; a POST that fails or times out is tried once more, and a notice not delivered is tried again at the next evaluations.', default: 10_000, min: 100, max: 300_000 }),
+    rules: rules({
+      description:
+        'Alert rules, one [alerts.rules.NAME] section each; every rule is evaluated every evaluate_interval. An alert is one rule and one subject (a node name, a queue or a job), named RULE:SUBJECT: it is pending while its condition holds for less than `for`, then fires (one notice), repeats every repeat_interval, and resolves (one notice) when the condition no longer holds. A node that comes back under the same name, whatever its process, resolves its node_down alert.',
+      default: [],
+      ruleFields: {
+        fields: {
+          kind: oneOf(['node_down', 'queue_age', 'failure_rate', 'job_failed'] as const, {
+            description: 'What is watched. node_down: a node (by name) whose last heartbeat is `threshold` seconds old. queue_age: a queue whose oldest waiting crash is older than `threshold` seconds. failure_rate: a processor node whose failed crashes are over `threshold` percent of those it processed or failed during the last `window`. job_failed: a scheduler job whose last `threshold` runs failed.',
+            required: true,
+          }),
+          for: duration({ description: 'How long the condition must hold before the alert fires (default 0: at the first evaluation that sees it).', min: 0 }),
+          threshold: integer({ description: 'node_down: seconds without a heartbeat (default: dashboard.down_after). queue_age: seconds the oldest waiting crash has waited (default 600). failure_rate: percent of failed crashes (default 10). job_failed: failed runs in a row (default 1).', min: 0, max: 31_536_000 }),
+          window: duration({ description: 'failure_rate only: the span over which the rate is computed (default 5m); no crash in it means no alert.', min: 1000 }),
+          node: list({ description: 'node_down and failure_rate: only these node names (default: every node).' }),
+          role: list({ description: 'node_down and failure_rate: only nodes with one of these roles (default: every node; failure_rate only looks at nodes that report processed and failed counts).', values: ROLES }),
+          queue: list({ description: 'queue_age: only these queues (default: every queue).', values: ['priority', 'standard', 'reprocessing'] }),
+          job: list({ description: 'job_failed: only these scheduler jobs (default: every job).' }),
+          severity: oneOf(['warning', 'critical'] as const, { description: 'Carried in the notice and shown on the dashboard (default warning).' }),
         },
       },
     }),

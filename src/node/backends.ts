@@ -20,6 +20,8 @@ import { PgCrashIndex } from '../adapters/pg-crash-index.js';
 import { PgNodeRegistry } from '../adapters/pg-node-registry.js';
 import { PgMissingSymbolsLog } from '../adapters/pg-missing-symbols.js';
 import { PgJobLedger } from '../adapters/pg-job-ledger.js';
+import { PgAlertState } from '../adapters/pg-alert-state.js';
+import { SqliteAlertState } from '../adapters/sqlite-alert-state.js';
 import { SqliteTokenStore } from '../auth/token-store.js';
 import { SqliteAccountStore } from '../auth/account-store.js';
 import { PgTokenStore } from '../auth/pg-token-store.js';
@@ -29,6 +31,7 @@ import type { MissingSymbolsLog } from '../ports/symbol-store.js';
 import type { TokenStore } from '../ports/token-store.js';
 import type { AccountStore } from '../ports/account-store.js';
 import type { JobLedger } from '../ports/job-ledger.js';
+import type { AlertStateStore } from '../ports/alert-state.js';
 import { SqliteQueue } from '../adapters/sqlite-queue.js';
 import { RabbitMqQueue } from '../adapters/rabbitmq-queue.js';
 import type { S3StoreOptions } from '../adapters/s3-client.js';
@@ -65,6 +68,8 @@ export interface DatabaseStores {
   readonly tokens?: TokenStore;
   readonly accounts?: AccountStore;
   readonly jobLedger?: JobLedger;
+  /** Alerts and their notices: on nodes with the scheduler (which evaluates them) or web role (the Dashboard lists them). */
+  readonly alertState?: AlertStateStore;
   /** The node's PostgreSQL pool, when the database is PostgreSQL (the RabbitMQ queue keeps its bookkeeping there). */
   readonly pgPool?: pg.Pool;
 }
@@ -129,6 +134,7 @@ const DATABASE: Record<Config['database']['backend'], (context: Context) => Prom
       tokens: roles.has('web') ? SqliteTokenStore.open(file) : undefined,
       accounts: roles.has('web') ? SqliteAccountStore.open(file) : undefined,
       jobLedger: roles.has('web') || roles.has('scheduler') ? SqliteJobLedger.open(file) : undefined,
+      alertState: roles.has('web') || roles.has('scheduler') ? SqliteAlertState.open(file) : undefined,
     };
   },
   postgresql: async ({ config, roles }) => {
@@ -145,6 +151,7 @@ const DATABASE: Record<Config['database']['backend'], (context: Context) => Prom
       tokens: roles.has('web') ? await PgTokenStore.open(options) : undefined,
       accounts: roles.has('web') ? await PgAccountStore.open(options) : undefined,
       jobLedger: roles.has('web') || roles.has('scheduler') ? await PgJobLedger.open(options) : undefined,
+      alertState: roles.has('web') || roles.has('scheduler') ? await PgAlertState.open(options) : undefined,
       pgPool: pool,
     };
   },
@@ -186,6 +193,7 @@ export async function buildBackends(config: Config, paths: ResolvedPaths, roles:
       await storage.rawCrashStore.close?.();
       await storage.processedCrashStore.close?.();
       await database.jobLedger?.close();
+      await database.alertState?.close();
       await database.missingSymbols.close();
       await database.tokens?.close();
       await database.accounts?.close();

@@ -1,35 +1,74 @@
-import { hostname, loadavg } from 'node:os';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
 import type { NodeRegistry, NodeReport } from '../ports/node-registry.js';
+import type { CollectorMetrics } from '../roles/collector/metrics.js';
+import type { ProcessorMetrics } from '../roles/processor/metrics.js';
 import type { ProcessorWorker } from '../roles/processor/worker.js';
+import type { SymbolCacheStats } from '../minidump/symbols/index.js';
 import { versionInfo } from '../common/version.js';
+import { RATES, collectorStats, processorStats, symbolCacheStats, webStats, type Stats } from './component-stats.js';
+import { ProcessMetrics, registerProcessGauges } from './process-metrics.js';
+import { RateTracker, ratio } from './rates.js';
+import type { WebMetrics } from './web-metrics.js';
 
 /**
  * Reports this node to the registry every `intervalMs`: who it is, its roles, and its
  * counters (processing totals, memory, CPU, load), for `/status` and the Dashboard.
+ * Rates, CPU %, latencies and event-loop lag cover the time since the previous report:
+ * each `report()` starts a new interval.
  */
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
+  private readonly processMetrics = new ProcessMetrics();
+  private readonly rates = new RateTracker();
   readonly id: string;
 
   constructor(
     private readonly options: {
       registry: NodeRegistry;
+      /** What the Dashboard needs besides the counters: the deployment's name for the machine and the configuration (see config-fingerprint.ts). */
+      identity?: Pick<NodeReport, 'deploymentHost' | 'configHash' | 'config'>;
       name: string;
       roles: string[];
       url: string;
       intervalMs: number;
       worker?: ProcessorWorker;
-      /** The collector's running totals (received, accepted, refused, bytes, ...). */
+      /** The collector's running totals (received, accepted, refused, bytes, ...); `collector.counts` when omitted. */
       collectorCounts?: Readonly<Record<string, number>>;
+      /** Rejections by reason and save latency. */
+      collector?: CollectorMetrics;
+      /** Processing and stackwalk times. */
+      processor?: ProcessorMetrics;
+      /** The processor's symbol caches (a `StackwalkPool`). */
+      symbolCache?: { readonly stats: SymbolCacheStats };
+      /** Requests, latency and 5xx answers of the node's HTTP server. */
+      web?: WebMetrics;
+      /** The node's Prometheus registry: load average, uptime and crashes in flight are added to it. */
+      prometheus?: Registry;
       log: Logger;
     },
   ) {
     this.id = `${options.name}@${hostname()}:${process.pid}`;
+    if (options.prometheus) {
+      registerProcessGauges(options.prometheus, this.startedAt);
+      const worker = options.worker;
+      if (worker) {
+        new Gauge({
+          name: 'mayday_processor_crashes_in_flight',
+          help: 'Crashes the processor is working on now.',
+          registers: [options.prometheus],
+          collect() {
+            this.set(worker.inFlight.size);
+          },
+        });
+      }
+    }
   }
 
   async start(): Promise<void> {
+    await this.forgetEarlierInstances();
     await this.beat();
     this.timer = setInterval(() => void this.beat(), this.options.intervalMs);
     this.timer.unref();
@@ -37,35 +76,38 @@ export class Heartbeat {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.processMetrics.close();
     await this.options.registry.forget(this.id).catch(() => undefined);
   }
 
+  /**
+   * A node restarted (after a crash, say) registers under a new id (its pid): its earlier
+   * instances on this machine are gone, and listing them as down would be a false alarm.
+   */
+  private async forgetEarlierInstances(): Promise<void> {
+    try {
+      const earlier = (await this.options.registry.nodes()).filter((n) => n.name === this.options.name && n.host === hostname() && n.id !== this.id);
+      for (const node of earlier) await this.options.registry.forget(node.id);
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'reading the node registry failed');
+    }
+  }
+
   report(): NodeReport {
-    const memory = process.memoryUsage();
+    const { worker, collector, processor, symbolCache, web } = this.options;
     const cpu = process.cpuUsage();
-    const stats: Record<string, number> = {
-      rss_bytes: memory.rss,
-      heap_used_bytes: memory.heapUsed,
+    const stats: Stats = {
+      uptime_seconds: (Date.now() - this.startedAt) / 1000,
+      ...this.processMetrics.sample(),
       cpu_user_seconds: cpu.user / 1e6,
       cpu_system_seconds: cpu.system / 1e6,
-      load1: loadavg()[0],
     };
-    for (const [name, value] of Object.entries(this.options.collectorCounts ?? {})) stats[`collector_${name}`] = value;
-    const worker = this.options.worker;
-    if (worker) {
-      Object.assign(stats, {
-        processed: worker.counts.processed,
-        failed: worker.counts.failed,
-        retried: worker.counts.retried,
-        dead_lettered: worker.counts.deadLettered,
-        in_flight: worker.inFlight.size,
-        first_processed: worker.sums.firstProcessed,
-        submission_to_processed_seconds_sum: worker.sums.submissionToProcessedSeconds,
-        taken: worker.sums.taken,
-        queue_wait_seconds_sum: worker.sums.queueWaitSeconds,
-        last_completed_at: worker.lastCompleted?.at ?? 0,
-      });
-    }
+    const collectorCounts = this.options.collectorCounts ?? collector?.counts;
+    if (collectorCounts) Object.assign(stats, collectorStats(collectorCounts, collector));
+    if (worker) Object.assign(stats, processorStats(worker, processor));
+    if (symbolCache) Object.assign(stats, symbolCacheStats(symbolCache.stats));
+    if (web) Object.assign(stats, webStats(web));
+    this.addRates(stats);
     return {
       id: this.id,
       name: this.options.name,
@@ -77,8 +119,25 @@ export class Heartbeat {
       startedAt: this.startedAt,
       lastSeen: Date.now(),
       stats,
+      ...(this.options.identity?.deploymentHost ? { deploymentHost: this.options.identity.deploymentHost } : {}),
+      ...(this.options.identity?.configHash ? { configHash: this.options.identity.configHash, config: this.options.identity.config } : {}),
       ...(worker?.lastCompleted ? { lastCompletedCrash: worker.lastCompleted.crashId } : {}),
     };
+  }
+
+  /** Per-second rates of the totals since the last report, and the ratios made from them. */
+  private addRates(stats: Stats): void {
+    const totals: Stats = {};
+    for (const [total] of RATES) if (stats[total] !== undefined) totals[total] = stats[total];
+    const rates = this.rates.next(totals, performance.now());
+    for (const [total, rate] of RATES) if (rates[total] !== undefined) stats[rate] = rates[total];
+    if (stats.web_requests_total !== undefined) stats.web_5xx_ratio = ratio(rates.web_5xx_total, rates.web_requests_total);
+    if (stats.symbol_cache_hits !== undefined) {
+      const hits = rates.symbol_cache_hits;
+      const lookups = hits + rates.symbol_cache_misses;
+      // An idle interval says nothing of the cache: the ratio since start stands in.
+      stats.symbol_cache_hit_rate = lookups > 0 ? hits / lookups : ratio(stats.symbol_cache_hits, stats.symbol_cache_hits + stats.symbol_cache_misses);
+    }
   }
 
   private async beat(): Promise<void> {

@@ -23,6 +23,8 @@ import { UserError } from '../common/errors.js';
 import { ProcessorMetrics } from '../roles/processor/metrics.js';
 import { healthPlugin, type HealthCheck } from './health.js';
 import { Heartbeat } from './heartbeat.js';
+import { configFingerprint } from './config-fingerprint.js';
+import { WebMetrics, webMetricsPlugin } from './web-metrics.js';
 import { statusPlugin } from '../roles/web/status.js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { StackwalkPool, hardLimitGraceMs, registerSymbolCacheMetrics } from './stackwalk-pool.js';
@@ -33,6 +35,7 @@ import { openApiPlugin } from '../roles/web/openapi.js';
 import { configuratorPagePlugin } from '../roles/web/configurator-page.js';
 import { accountsExistProbe } from '../auth/accounts-probe.js';
 import { opsApiPlugin } from '../roles/web/ops-api.js';
+import { dashboardPagePlugin } from '../roles/web/dashboard-page.js';
 import { redactTokenRewriteUrl, requestAuthPlugin } from '../auth/request-auth.js';
 import { symbolsPlugin } from '../roles/symbols/plugin.js';
 import { securityHeadersPlugin } from './security-headers.js';
@@ -42,6 +45,7 @@ import { rateLimitsPlugin } from './rate-limits.js';
 import { describeAccess, routeAccessPlugin } from '../auth/route-access.js';
 import { Scheduler } from '../roles/scheduler/scheduler.js';
 import { scheduledJobs, type JobSettings } from '../roles/scheduler/jobs.js';
+import { alertSettings } from '../roles/scheduler/alerts/settings.js';
 import { jobsApiPlugin } from '../roles/web/jobs-api.js';
 import { hostname } from 'node:os';
 import { buildBackends, type Adapters } from './backends.js';
@@ -62,9 +66,6 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
-/** A node without a heartbeat this long is down on the Dashboard (stale after half of it). */
-const DOWN_AFTER_MS = 30_000;
-
 /**
  * Builds and starts one node: adapters from the config, a Fastify server with the HTTP
  * roles the config names mounted as plugins, and the processor worker if named.
@@ -74,7 +75,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   const paths = resolvePaths(config, options.cwd);
   const roles = new Set(config.node.roles);
   const backends = await buildBackends(config, paths, roles, log);
-  const { adapters, registry, missingSymbols, tokens, accounts, jobLedger } = backends;
+  const { adapters, registry, missingSymbols, tokens, accounts, jobLedger, alertState } = backends;
 
   const app = Fastify({
     loggerInstance: log,
@@ -120,6 +121,9 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   ];
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'mayday_' });
+  // Every answer of every role, counted: registered before the routes it measures.
+  const webMetrics = new WebMetrics(metrics);
+  await app.register(webMetricsPlugin, { metrics: webMetrics });
   checks.push({ name: 'symbol_store', check: () => symbolStore.check() });
   await app.register(healthPlugin, { checks, metrics });
   if (tokens) await app.register(requestAuthPlugin, { tokens, sessions: accounts });
@@ -167,11 +171,12 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     await app.register(opsApiPlugin, {
       registry,
       queue: adapters.queue,
-      thresholds: { staleAfterMs: DOWN_AFTER_MS / 2, downAfterMs: DOWN_AFTER_MS },
+      thresholds: { staleAfterMs: config.dashboard.down_after / 2, downAfterMs: config.dashboard.down_after },
       queueAgeWarningSeconds: 300,
       streamIntervalMs: 2000,
       accountsExist,
     });
+    await app.register(dashboardPagePlugin, { accountsExist });
     await app.register(crashApiPlugin, adapters);
     await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, crashIndex: adapters.crashIndex, rulesets: RULESET_NAMES });
     await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex });
@@ -187,6 +192,8 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
 
   let worker: ProcessorWorker | undefined;
   let stackwalkPool: StackwalkPool | undefined;
+  // The worker records into them; the heartbeat reads their windows.
+  const processorMetrics = roles.has('processor') ? new ProcessorMetrics(metrics) : undefined;
   if (roles.has('processor')) {
     // Stackwalks run in worker threads: a big symbol parse must not hold up the HTTP server.
     const workers = config.processor.workers ?? Math.max(1, availableParallelism());
@@ -213,7 +220,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       maxAttempts: config.processor.max_attempts,
       // A database, storage or queue outage is waited out rather than counted against the crash.
       outage: dependencyOutage,
-      metrics: new ProcessorMetrics(metrics),
+      metrics: processorMetrics!,
       log: log.child({ role: 'processor' }),
     });
   }
@@ -229,7 +236,11 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   const scheduler = roles.has('scheduler')
     ? new Scheduler({
         ledger: jobLedger!,
-        jobs: scheduledJobs({ ...adapters, registry, missingSymbols }, schedulerSettings(config), log.child({ role: 'scheduler' })),
+        jobs: scheduledJobs(
+          { ...adapters, registry, missingSymbols, jobLedger, alertState },
+          { ...schedulerSettings(config), alerts: alertSettings(config.alerts, config.dashboard, `${url}/dashboard`) },
+          log.child({ role: 'scheduler' }),
+        ),
         owner: `${config.node.name}@${hostname()}:${process.pid}`,
         tickMs: config.scheduler.tick_interval,
         log: log.child({ role: 'scheduler' }),
@@ -237,14 +248,20 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       })
     : undefined;
   scheduler?.start();
+  const fingerprint = configFingerprint(config);
   const heartbeat = new Heartbeat({
     registry,
+    identity: { deploymentHost: config.node.host, configHash: fingerprint.hash, config: fingerprint.shared },
     name: config.node.name,
     roles: [...roles],
     url,
     intervalMs: config.node.heartbeat_interval,
     worker,
-    collectorCounts: collectorMetrics?.counts,
+    collector: collectorMetrics,
+    processor: processorMetrics,
+    symbolCache: stackwalkPool,
+    web: webMetrics,
+    prometheus: metrics,
     log,
   });
   await heartbeat.start();

@@ -7,6 +7,7 @@ export const SCHEDULED_JOBS = {
   retention: 'Deletes crashes older than retention.days (raw crashes older than retention.protected_days), per product where [retention.products.*] says so: whole days at once, and on PostgreSQL by dropping the day\'s index partition.',
   'index-maintenance': 'Makes the next days\' index partitions (PostgreSQL), refreshes the planner\'s statistics, and checks the daily counts and rollups of yesterday and today against the crashes, correcting any that differ.',
   'status-history-pruning': 'Removes status samples older than 30 days (what /status and the dashboards chart).',
+  alerts: 'Evaluates the [alerts.rules.*] rules every alerts.evaluate_interval (nodes down, queues waiting too long, failure rates, failed jobs), moves each alert between pending, firing and resolved, and POSTs its notices to alerts.webhook_urls.',
   'missing-symbols': 'Summarises the modules whose symbols were missing yesterday, and forgets missing-symbol entries older than the report\'s 365 days (or than retention.days, if shorter).',
 } as const;
 

@@ -1,10 +1,18 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type LabelValues, type Registry } from 'prom-client';
+import { WindowQuantiles } from '../../common/window-quantiles.js';
 
-/** The processor's Prometheus metrics (also read by the Operations Dashboard). */
+/** The rule whose time is the stackwalk's (`rules/stack.ts`). */
+const STACKWALK_RULE = 'stackwalk';
+
+/**
+ * The processor's Prometheus metrics (also read by the Operations Dashboard), and the
+ * processing and stackwalk times of the heartbeat's interval (`windows`, in ms).
+ */
 export class ProcessorMetrics {
   readonly crashes: Counter<'outcome' | 'queue'>;
-  readonly processingSeconds: Histogram<'queue'>;
-  readonly ruleSeconds: Histogram<'rule'>;
+  readonly processingSeconds: LabelledTimings<'queue'>;
+  readonly ruleSeconds: LabelledTimings<'rule'>;
+  readonly windows = { processingMs: new WindowQuantiles(), stackwalkMs: new WindowQuantiles() };
   readonly queueWaitSeconds: Histogram<'queue'>;
   readonly limitsExceeded: Counter<'limit'>;
 
@@ -15,20 +23,29 @@ export class ProcessorMetrics {
       labelNames: ['outcome', 'queue'],
       registers: [registry],
     });
-    this.processingSeconds = new Histogram({
-      name: 'mayday_processor_processing_seconds',
-      help: 'Time to process one crash, from taking it off the queue to acknowledging it.',
-      labelNames: ['queue'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers: [registry],
-    });
-    this.ruleSeconds = new Histogram({
-      name: 'mayday_processor_rule_seconds',
-      help: 'Time spent in each processing rule (the stackwalk rule is the stackwalk time).',
-      labelNames: ['rule'],
-      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
-      registers: [registry],
-    });
+    const { processingMs, stackwalkMs } = this.windows;
+    this.processingSeconds = new LabelledTimings(
+      new Histogram({
+        name: 'mayday_processor_processing_seconds',
+        help: 'Time to process one crash, from taking it off the queue to acknowledging it.',
+        labelNames: ['queue'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+        registers: [registry],
+      }),
+      (_labels, seconds) => processingMs.record(seconds * 1000),
+    );
+    this.ruleSeconds = new LabelledTimings(
+      new Histogram({
+        name: 'mayday_processor_rule_seconds',
+        help: 'Time spent in each processing rule (the stackwalk rule is the stackwalk time).',
+        labelNames: ['rule'],
+        buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+        registers: [registry],
+      }),
+      (labels, seconds) => {
+        if (labels.rule === STACKWALK_RULE) stackwalkMs.record(seconds * 1000);
+      },
+    );
     this.queueWaitSeconds = new Histogram({
       name: 'mayday_processor_queue_wait_seconds',
       help: 'Time a crash waited in the queue before a processor took it.',
@@ -42,5 +59,18 @@ export class ProcessorMetrics {
       labelNames: ['limit'],
       registers: [registry],
     });
+  }
+}
+
+/** A labelled histogram of seconds whose observations are also handed to `also` (for the heartbeat's windows). */
+export class LabelledTimings<T extends string> {
+  constructor(
+    readonly histogram: Histogram<T>,
+    private readonly also: (labels: LabelValues<T>, seconds: number) => void,
+  ) {}
+
+  observe(labels: LabelValues<T>, seconds: number): void {
+    this.histogram.observe(labels, seconds);
+    this.also(labels, seconds);
   }
 }

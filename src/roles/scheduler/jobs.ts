@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
+import type { AlertStateStore } from '../../ports/alert-state.js';
 import type { CrashIndex } from '../../ports/crash-index.js';
+import type { JobLedger } from '../../ports/job-ledger.js';
 import { STATUS_SAMPLE_RETENTION_MS, type NodeRegistry } from '../../ports/node-registry.js';
 import type { ProcessedCrashStore } from '../../ports/processed-crash-store.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import type { RawCrashStore } from '../../ports/raw-crash-store.js';
 import type { MissingSymbolsLog } from '../../ports/symbol-store.js';
 import { SCHEDULED_JOBS } from '../../schema/scheduled-jobs.js';
+import { runAlerts, summary, type AlertSettings } from './alerts/job.js';
 import { applyRetention, retentionPlan, type RetentionSettings } from './retention.js';
 import type { ScheduledJob } from './scheduler.js';
 import { verifyProcessed } from './verify-processed.js';
@@ -22,6 +25,10 @@ export interface JobStores {
   readonly crashIndex: CrashIndex;
   readonly registry: NodeRegistry;
   readonly missingSymbols: MissingSymbolsLog;
+  /** The alerts job reads failed runs from it (job_failed rules). */
+  readonly jobLedger?: JobLedger;
+  /** Where the alerts job keeps each alert's state; without it the job does nothing. */
+  readonly alertState?: AlertStateStore;
 }
 
 export interface JobSettings {
@@ -31,6 +38,8 @@ export interface JobSettings {
   readonly retention: RetentionSettings & { readonly intervalMs: number };
   /** index-maintenance, status-history-pruning and missing-symbols. */
   readonly maintenanceIntervalMs: number;
+  /** The alerts job: rules, webhooks and intervals (`[alerts]`); without it the job does nothing. */
+  readonly alerts?: AlertSettings;
 }
 
 /** A job's time limit: its interval, but never under an hour (a first run has a backlog). */
@@ -99,7 +108,39 @@ function missingSymbolsJob(stores: JobStores, settings: JobSettings): ScheduledJ
   });
 }
 
+/**
+ * alerts: evaluates the alert rules, moves each alert's state and sends its notices
+ * (`alerts/job.ts`). Every `alerts.evaluate_interval`; with no rules, hourly (to resolve
+ * alerts of rules since removed). Its claim in the ledger is what keeps a second
+ * scheduler from evaluating at the same time; the alert state's compare-and-set is what
+ * keeps a claim taken over mid-run from sending a notice twice.
+ */
+export function alertsJob(stores: JobStores, settings: JobSettings, log: Logger, options: { now?: () => number; fetch?: typeof fetch; retryDelayMs?: number } = {}): ScheduledJob {
+  const alerts = settings.alerts;
+  const evaluateMs = alerts?.evaluateIntervalMs ?? 10_000;
+  const intervalMs = alerts && alerts.rules.length > 0 ? evaluateMs : Math.max(evaluateMs, 60 * 60_000);
+  return {
+    name: 'alerts',
+    description: SCHEDULED_JOBS.alerts,
+    intervalMs,
+    // Long enough for a run's webhook calls; short enough that a dead scheduler's claim is taken over soon.
+    timeoutMs: Math.max(5 * 60_000, 10 * evaluateMs),
+    async run(signal) {
+      if (!alerts || !stores.alertState) return 'alerts are not evaluated: no alert state store or settings';
+      const report = await runAlerts({ registry: stores.registry, queue: stores.queue, jobLedger: stores.jobLedger, alertState: stores.alertState }, alerts, log, { ...options, signal });
+      return summary(report, alerts.rules.length);
+    },
+  };
+}
+
 /** Every job the scheduler role runs. */
 export function scheduledJobs(stores: JobStores, settings: JobSettings, log: Logger): ScheduledJob[] {
-  return [verifyProcessedJob(stores, settings, log), retentionJob(stores, settings, log), indexMaintenanceJob(stores, settings), statusHistoryJob(stores, settings), missingSymbolsJob(stores, settings)];
+  return [
+    verifyProcessedJob(stores, settings, log),
+    retentionJob(stores, settings, log),
+    indexMaintenanceJob(stores, settings),
+    statusHistoryJob(stores, settings),
+    missingSymbolsJob(stores, settings),
+    alertsJob(stores, settings, log.child({ job: 'alerts' })),
+  ];
 }

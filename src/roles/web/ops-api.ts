@@ -39,6 +39,7 @@ export interface OpsOverview {
 
 export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, options) => {
   const access = withAccess({ permission: 'admin', onceAccountsExist: options.accountsExist });
+  const streamAccess = withAccess({ permission: 'admin', onceAccountsExist: options.accountsExist }, { config: { eventStream: true } });
 
   const overview = async (): Promise<OpsOverview> => {
     const now = Date.now();
@@ -100,7 +101,7 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
     watchers.clear();
   });
 
-  app.get('/api/ops/stream', access, async (request, reply) => {
+  app.get('/api/ops/stream', streamAccess, async (request, reply) => {
     reply.hijack();
     reply.raw.writeHead(200, {
       // The headers hooks set so far (security headers): hijacking skips Fastify's sending.

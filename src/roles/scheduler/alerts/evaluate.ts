@@ -1,0 +1,176 @@
+import type { AlertSeverity, CounterSample } from '../../../ports/alert-state.js';
+import type { AlertRule } from './rules.js';
+
+/**
+ * Which alerts' conditions hold now: a pure function of the rules and what the job read
+ * from the ports (no I/O, no clock). Whether an alert is pending, fires or repeats is the
+ * state machine's business (`state.ts`); this only says which conditions hold.
+ */
+
+/** A node of the registry, as the rules see it. Several processes may share a name (a restarted node). */
+export interface ComponentSnapshot {
+  /** `name@host:pid`: one process. */
+  readonly id: string;
+  readonly name: string;
+  readonly roles: readonly string[];
+  /** ms since epoch of its last heartbeat. */
+  readonly lastSeen: number;
+  readonly startedAt?: number;
+  readonly stats: Readonly<Record<string, number>>;
+}
+
+export interface QueueSnapshot {
+  readonly queue: string;
+  readonly waiting: number;
+  /** ms since epoch of the oldest waiting crash. */
+  readonly oldestEnqueuedAt?: number;
+}
+
+export interface JobSnapshot {
+  readonly job: string;
+  readonly failuresInARow: number;
+  readonly lastError?: string;
+  /** ms since epoch when its last run ended. */
+  readonly lastRunAt?: number;
+}
+
+export interface EvaluationInput {
+  readonly rules: readonly AlertRule[];
+  readonly now: number;
+  readonly components: readonly ComponentSnapshot[];
+  readonly queues: readonly QueueSnapshot[];
+  readonly jobs: readonly JobSnapshot[];
+  /** Processors' earlier counter samples (at least the longest failure_rate window back), any order. */
+  readonly counters: readonly CounterSample[];
+}
+
+/** A condition that holds now: the alert `key` (`RULE:SUBJECT`) and what to say about it. */
+export interface Condition {
+  readonly key: string;
+  readonly rule: string;
+  readonly subject: string;
+  readonly severity: AlertSeverity;
+  readonly message: string;
+}
+
+export const alertKey = (rule: string, subject: string): string => `${rule}:${subject}`;
+
+export function evaluate(input: EvaluationInput): Condition[] {
+  const out: Condition[] = [];
+  for (const rule of input.rules) {
+    for (const { subject, message } of conditionsOf(rule, input)) {
+      out.push({ key: alertKey(rule.name, subject), rule: rule.name, subject, severity: rule.severity, message });
+    }
+  }
+  return out;
+}
+
+function conditionsOf(rule: AlertRule, input: EvaluationInput): { subject: string; message: string }[] {
+  switch (rule.kind) {
+    case 'node_down':
+      return nodeDown(rule, input);
+    case 'queue_age':
+      return queueAge(rule, input);
+    case 'failure_rate':
+      return failureRate(rule, input);
+    case 'job_failed':
+      return jobFailed(rule, input);
+  }
+}
+
+/** Nodes by name: the processes of one name are one node (a restart is the same node coming back). */
+function nodesByName(rule: AlertRule, components: readonly ComponentSnapshot[]): Map<string, ComponentSnapshot[]> {
+  const out = new Map<string, ComponentSnapshot[]>();
+  for (const c of components) {
+    if (rule.nodes && !rule.nodes.includes(c.name)) continue;
+    if (rule.roles && !c.roles.some((r) => rule.roles!.includes(r))) continue;
+    out.set(c.name, [...(out.get(c.name) ?? []), c]);
+  }
+  return out;
+}
+
+function nodeDown(rule: AlertRule, { components, now }: EvaluationInput): { subject: string; message: string }[] {
+  const out: { subject: string; message: string }[] = [];
+  for (const [name, processes] of nodesByName(rule, components)) {
+    const lastSeen = Math.max(...processes.map((p) => p.lastSeen));
+    const silentMs = now - lastSeen;
+    if (silentMs >= rule.threshold * 1000) {
+      const roles = [...new Set(processes.flatMap((p) => p.roles))].join(', ');
+      out.push({ subject: name, message: `node ${name} (${roles}) has sent no heartbeat for ${duration(silentMs)} (last at ${new Date(lastSeen).toISOString()})` });
+    }
+  }
+  return out;
+}
+
+function queueAge(rule: AlertRule, { queues, now }: EvaluationInput): { subject: string; message: string }[] {
+  const out: { subject: string; message: string }[] = [];
+  for (const q of queues) {
+    if (rule.queues && !rule.queues.includes(q.queue)) continue;
+    if (q.oldestEnqueuedAt === undefined || q.waiting === 0) continue;
+    const ageMs = now - q.oldestEnqueuedAt;
+    if (ageMs > rule.threshold * 1000) out.push({ subject: q.queue, message: `the oldest crash waiting in queue ${q.queue} has waited ${duration(ageMs)} (${q.waiting} waiting)` });
+  }
+  return out;
+}
+
+/**
+ * Failed over processed + failed during the rule's window, per node name: for each process,
+ * the difference between its totals now and its last sample at or before the window's start
+ * (else its earliest sample in the window; else zero, if it started within the window).
+ */
+export function failureCounts(rule: Pick<AlertRule, 'windowMs'>, input: Pick<EvaluationInput, 'now' | 'counters'>, processes: readonly ComponentSnapshot[]): { processed: number; failed: number } {
+  const start = input.now - rule.windowMs;
+  let processed = 0;
+  let failed = 0;
+  for (const p of processes) {
+    const now = { processed: p.stats.processed, failed: p.stats.failed };
+    if (typeof now.processed !== 'number' || typeof now.failed !== 'number') continue;
+    const samples = input.counters.filter((s) => s.nodeId === p.id && s.at <= input.now).sort((a, b) => a.at - b.at);
+    const before = samples.filter((s) => s.at <= start).at(-1);
+    const base = before ?? samples.find((s) => s.at > start) ?? (p.startedAt !== undefined && p.startedAt >= start ? { processed: 0, failed: 0 } : undefined);
+    if (!base) continue;
+    const dp = now.processed - base.processed;
+    const df = now.failed - base.failed;
+    if (dp < 0 || df < 0) continue; // not the same process's counters
+    processed += dp;
+    failed += df;
+  }
+  return { processed, failed };
+}
+
+function failureRate(rule: AlertRule, input: EvaluationInput): { subject: string; message: string }[] {
+  const out: { subject: string; message: string }[] = [];
+  const live = input.components.filter((c) => typeof c.stats.processed === 'number' && typeof c.stats.failed === 'number');
+  for (const [name, processes] of nodesByName(rule, live)) {
+    const { processed, failed } = failureCounts(rule, input, processes);
+    const total = processed + failed;
+    if (total === 0) continue;
+    const percent = (failed / total) * 100;
+    if (percent > rule.threshold) {
+      out.push({ subject: name, message: `node ${name} failed ${failed} of ${total} crashes (${percent.toFixed(1)}%, over ${rule.threshold}%) in the last ${duration(rule.windowMs)}` });
+    }
+  }
+  return out;
+}
+
+function jobFailed(rule: AlertRule, { jobs }: EvaluationInput): { subject: string; message: string }[] {
+  const out: { subject: string; message: string }[] = [];
+  const needed = Math.max(1, rule.threshold);
+  for (const j of jobs) {
+    if (rule.jobs && !rule.jobs.includes(j.job)) continue;
+    if (j.failuresInARow >= needed) {
+      const runs = j.failuresInARow === 1 ? 'its last run' : `its last ${j.failuresInARow} runs`;
+      out.push({ subject: j.job, message: `scheduler job ${j.job}: ${runs} failed${j.lastError ? `: ${j.lastError}` : ''}` });
+    }
+  }
+  return out;
+}
+
+/** `45 s`, `12 min`, `3.5 h`, `2.0 d`. */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86_400).toFixed(1)} d`;
+}
