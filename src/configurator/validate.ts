@@ -14,8 +14,6 @@ import { findOption } from '../config/schema.js';
 import { nodeId, nodeResources, type NodeResources } from './compile.js';
 import type { Deployment, DeploymentNode, Finding, Resource, ResourceKind } from './deployment.js';
 
-/** How long the Operations Dashboard waits for a heartbeat before it calls a node stale. */
-export const DASHBOARD_STALE_AFTER_MS = 30_000;
 
 type Check = (deployment: Deployment, context: Context) => Finding[];
 
@@ -329,17 +327,21 @@ const portsDistinct: Check = (deployment, context) => {
   return out;
 };
 
+/**
+ * The Dashboard calls a node stale after half of `dashboard.down_after` without a
+ * heartbeat: a node beating less often than that would show stale between its beats.
+ */
 const heartbeatFresh: Check = (deployment, context) =>
   deployment.nodes
-    .filter((n) => n.config.node.heartbeat_interval * 2 > DASHBOARD_STALE_AFTER_MS)
+    .filter((n) => n.config.node.heartbeat_interval > n.config.dashboard.down_after / 2)
     .map((node) => ({
       layer: 'topology',
       code: 'heartbeat-stale',
       severity: 'warning',
       ...context.at(node, 'node.heartbeat_interval'),
       option: 'node.heartbeat_interval',
-      message: `${node.id} reports every ${node.config.node.heartbeat_interval / 1000} s, but the Operations Dashboard calls a node stale after ${DASHBOARD_STALE_AFTER_MS / 1000} s without a heartbeat: one late beat would show it stale`,
-      hint: `set node.heartbeat_interval to ${DASHBOARD_STALE_AFTER_MS / 3000} s or less`,
+      message: `${node.id} reports every ${node.config.node.heartbeat_interval / 1000} s, but the Operations Dashboard calls a node stale after ${node.config.dashboard.down_after / 2000} s without a heartbeat (and down after ${node.config.dashboard.down_after / 1000} s): it would show stale between its beats`,
+      hint: `set node.heartbeat_interval to ${node.config.dashboard.down_after / 3000} s or less, or raise dashboard.down_after`,
       targets: [nodeId(node)],
     }));
 

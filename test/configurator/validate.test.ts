@@ -227,7 +227,7 @@ describe('topology layer', () => {
         severity: 'warning',
         file: 'scheduler.ini',
         line: lineOf(files, 'scheduler.ini', 'heartbeat_interval = 20s'),
-        message: 'scheduler reports every 20 s, but the Operations Dashboard calls a node stale after 30 s without a heartbeat: one late beat would show it stale',
+        message: 'scheduler reports every 20 s, but the Operations Dashboard calls a node stale after 15 s without a heartbeat (and down after 30 s): it would show stale between its beats',
       },
     ]);
   });
