@@ -34,6 +34,8 @@ export interface DeploymentOptions {
   nodeEnv?: Partial<Record<NodeName, Record<string, string>>>;
   /** Which nodes to start at first (default: all five). */
   nodes?: readonly NodeName[];
+  /** A node's configuration file instead of examples/distributed/NODE.ini (one that includes it, say, and adds to it). */
+  configFiles?: Partial<Record<NodeName, string>>;
 }
 
 /** Crashes of one product in the index: each crash id with how many index rows it has. */
@@ -96,7 +98,8 @@ export class Deployment {
     const previous = this.urls.get(node);
     const port: Record<string, string> = previous ? { MAYDAY_WEB_PORT: new URL(previous).port } : {};
     // Generous: five nodes start at once, on a machine that runs other test files meanwhile.
-    const process = await startMayday(['run', '--config', `examples/distributed/${node}.ini`], this.envOf(node, { ...port, ...extra }), 60_000);
+    const file = this.options.configFiles?.[node] ?? `examples/distributed/${node}.ini`;
+    const process = await startMayday(['run', '--config', file], this.envOf(node, { ...port, ...extra }), 60_000);
     this.running.set(node, process);
     this.history.set(node, [...(this.history.get(node) ?? []), process]);
     this.urls.set(node, process.url);
