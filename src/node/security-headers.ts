@@ -1,6 +1,6 @@
 /**
  * Security headers on every answer of the node (pages, API, collector, errors), with
- * @fastify/helmet.
+ * helmet.
  *
  * The Content-Security-Policy allows no script but the site's own files (the pages have
  * none: no inline script, no event handler attributes), no plugins, no framing (with
@@ -10,9 +10,14 @@
  * cannot run code. No `upgrade-insecure-requests` and no HSTS: a node may be served over
  * plain http on a private network, and a TLS proxy in front is the place to set HSTS.
  * Referrers go to the site only: crash ids and search queries in URLs stay here.
+ *
+ * The headers are helmet's, applied by one middleware built once when the node starts.
+ * `@fastify/helmet` is not registered: it calls `helmet(options)` again on every request
+ * (parsing the options and the policy anew, in two more async hooks), which cost the
+ * collector about 0.1 ms of CPU and garbage per submission (about a tenth of its work).
  */
 
-import helmet, { type FastifyHelmetOptions } from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { FastifyPluginAsync } from 'fastify';
 
 export const CONTENT_SECURITY_POLICY = {
@@ -29,15 +34,22 @@ export const CONTENT_SECURITY_POLICY = {
   'frame-ancestors': ["'none'"],
 } as const;
 
-const OPTIONS: FastifyHelmetOptions = {
+const OPTIONS: HelmetOptions = {
   contentSecurityPolicy: { useDefaults: false, directives: CONTENT_SECURITY_POLICY },
   frameguard: { action: 'deny' },
   referrerPolicy: { policy: 'same-origin' },
   strictTransportSecurity: false,
 };
 
+/** Sets the headers on a response; built once (see above). */
+const applySecurityHeaders = helmet(OPTIONS);
+
 const plugin: FastifyPluginAsync = async (app) => {
-  await app.register(helmet, OPTIONS);
+  // On the raw response in `onRequest`, as @fastify/helmet did: every answer carries them,
+  // including one a later hook sends before routing is done (404, 401, 413, 503).
+  app.addHook('onRequest', (request, reply, done) => {
+    applySecurityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined));
+  });
 };
 // Not encapsulated: the headers go on every route of the app, whichever plugin adds it.
 (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
