@@ -175,6 +175,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       queueAgeWarningSeconds: 300,
       streamIntervalMs: 2000,
       accountsExist,
+      alerts: alertState,
     });
     await app.register(dashboardPagePlugin, { accountsExist });
     await app.register(crashApiPlugin, adapters);

@@ -124,6 +124,9 @@ describe.skipIf(skip !== false)(`the Operations Dashboard on five processes${ski
     expect(overview.problems).toContainEqual(expect.objectContaining({ kind: 'node-down', subject: 'processor-2' }));
 
     await eventually(async () => (notices.some((n) => n.status === 'firing') ? true : undefined), 20_000, 'the alert notice');
+    // The dashboard shows the alert the scheduler fired.
+    const firing = (await (await fetch(`${deployment.url('web')}/api/ops/overview`)).json()) as { alerts: { key: string; status: string; severity: string }[] };
+    expect(firing.alerts).toEqual([expect.objectContaining({ key: 'processor_down:processor-2', status: 'firing', severity: 'critical' })]);
     await sleep(4000); // several more evaluations: no second notice
     expect(notices.map((n) => [n.status, n.rule, n.subject])).toEqual([['firing', 'processor_down', 'processor-2']]);
 

@@ -11,6 +11,7 @@
 
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { withAccess, type AccountsProbe } from '../../auth/route-access.js';
+import type { AlertRecord, AlertStateStore } from '../../ports/alert-state.js';
 import type { NodeRegistry } from '../../ports/node-registry.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import { runningGraph } from '../../configurator/running.js';
@@ -26,6 +27,8 @@ export interface OpsApiOptions {
   /** How often the stream sends a new overview. */
   streamIntervalMs: number;
   accountsExist: AccountsProbe;
+  /** The alerts the scheduler evaluates ([alerts.rules.NAME]): the firing and pending ones are shown. */
+  alerts?: AlertStateStore;
 }
 
 export interface OpsOverview {
@@ -35,6 +38,8 @@ export interface OpsOverview {
   problems: Problem[];
   /** The running deployment's graph (the Configurator's), from the nodes that report their configuration. */
   topology: DeploymentGraph;
+  /** Firing alerts, then pending ones (their condition holds, `for` not yet over), without their delivery bookkeeping. */
+  alerts: Pick<AlertRecord, 'key' | 'rule' | 'subject' | 'severity' | 'status' | 'message' | 'since' | 'firedAt'>[];
 }
 
 export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, options) => {
@@ -43,7 +48,11 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
 
   const overview = async (): Promise<OpsOverview> => {
     const now = Date.now();
-    const [nodes, stats] = await Promise.all([options.registry.nodes(), options.queue.stats()]);
+    const [nodes, stats, records] = await Promise.all([options.registry.nodes(), options.queue.stats(), options.alerts?.list() ?? []]);
+    const alerts = records
+      .filter((r) => r.status === 'firing' || r.status === 'pending')
+      .sort((a, b) => (a.status === b.status ? a.since - b.since : a.status === 'firing' ? -1 : 1))
+      .map(({ key, rule, subject, severity, status, message, since, firedAt }) => ({ key, rule, subject, severity, status, message, since, ...(firedAt ? { firedAt } : {}) }));
     const components = componentsView(nodes, now, options.thresholds);
     const queues = queuesView(stats, now);
     const reports = new Map(nodes.map((n) => [n.id, n]));
@@ -53,7 +62,7 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
         return config ? [{ name: c.name, host: c.host, roles: c.roles, config }] : [];
       }),
     );
-    return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }), topology };
+    return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }), topology, alerts };
   };
 
   app.get('/api/ops/components', access, async () => {
