@@ -1,6 +1,7 @@
-// Bundles the Configurator's browser app (src/configurator/web/) into dist/public/, where
-// the web role serves it from (/assets/configurator.js and .css). One bundle with every
-// dependency in it (Preact, elkjs, fflate, and the same validator the CLI runs): the page's
+// Bundles the browser apps into dist/public/, where the web role serves them from
+// (/assets/NAME.js and .css): the Configurator (src/configurator/web/) and the Operations
+// Dashboard (src/dashboard/web/). One bundle per app with every dependency in it (Preact,
+// elkjs, fflate, uPlot, and the same validator and graph code the CLI runs): the page's
 // Content-Security-Policy allows scripts from the site only.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,8 @@ await build({
   entryPoints: [
     { in: 'src/configurator/web/main.tsx', out: 'configurator' },
     { in: 'src/configurator/web/configurator.css', out: 'configurator' },
+    { in: 'src/dashboard/web/main.tsx', out: 'dashboard' },
+    { in: 'src/dashboard/web/dashboard.css', out: 'dashboard' },
   ],
   outdir: 'dist/public',
   bundle: true,

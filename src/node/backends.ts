@@ -22,6 +22,8 @@ import { PgMissingSymbolsLog } from '../adapters/pg-missing-symbols.js';
 import { PgJobLedger } from '../adapters/pg-job-ledger.js';
 import { PgAlertState } from '../adapters/pg-alert-state.js';
 import { SqliteAlertState } from '../adapters/sqlite-alert-state.js';
+import { PgOpsHistory } from '../adapters/pg-ops-history.js';
+import { SqliteOpsHistory } from '../adapters/sqlite-ops-history.js';
 import { SqliteTokenStore } from '../auth/token-store.js';
 import { SqliteAccountStore } from '../auth/account-store.js';
 import { PgTokenStore } from '../auth/pg-token-store.js';
@@ -32,6 +34,7 @@ import type { TokenStore } from '../ports/token-store.js';
 import type { AccountStore } from '../ports/account-store.js';
 import type { JobLedger } from '../ports/job-ledger.js';
 import type { AlertStateStore } from '../ports/alert-state.js';
+import type { OpsHistoryStore } from '../ports/ops-history.js';
 import { SqliteQueue } from '../adapters/sqlite-queue.js';
 import { RabbitMqQueue } from '../adapters/rabbitmq-queue.js';
 import type { S3StoreOptions } from '../adapters/s3-client.js';
@@ -70,6 +73,8 @@ export interface DatabaseStores {
   readonly jobLedger?: JobLedger;
   /** Alerts and their notices: on nodes with the scheduler (which evaluates them) or web role (the Dashboard lists them). */
   readonly alertState?: AlertStateStore;
+  /** The Dashboard's history of component figures: recorded and read by web nodes. */
+  readonly opsHistory?: OpsHistoryStore;
   /** The node's PostgreSQL pool, when the database is PostgreSQL (the RabbitMQ queue keeps its bookkeeping there). */
   readonly pgPool?: pg.Pool;
 }
@@ -135,6 +140,7 @@ const DATABASE: Record<Config['database']['backend'], (context: Context) => Prom
       accounts: roles.has('web') ? SqliteAccountStore.open(file) : undefined,
       jobLedger: roles.has('web') || roles.has('scheduler') ? SqliteJobLedger.open(file) : undefined,
       alertState: roles.has('web') || roles.has('scheduler') ? SqliteAlertState.open(file) : undefined,
+      opsHistory: roles.has('web') ? SqliteOpsHistory.open(file) : undefined,
     };
   },
   postgresql: async ({ config, roles }) => {
@@ -152,6 +158,7 @@ const DATABASE: Record<Config['database']['backend'], (context: Context) => Prom
       accounts: roles.has('web') ? await PgAccountStore.open(options) : undefined,
       jobLedger: roles.has('web') || roles.has('scheduler') ? await PgJobLedger.open(options) : undefined,
       alertState: roles.has('web') || roles.has('scheduler') ? await PgAlertState.open(options) : undefined,
+      opsHistory: roles.has('web') ? await PgOpsHistory.open(options) : undefined,
       pgPool: pool,
     };
   },
@@ -194,6 +201,7 @@ export async function buildBackends(config: Config, paths: ResolvedPaths, roles:
       await storage.processedCrashStore.close?.();
       await database.jobLedger?.close();
       await database.alertState?.close();
+      await database.opsHistory?.close();
       await database.missingSymbols.close();
       await database.tokens?.close();
       await database.accounts?.close();

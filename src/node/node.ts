@@ -75,7 +75,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   const paths = resolvePaths(config, options.cwd);
   const roles = new Set(config.node.roles);
   const backends = await buildBackends(config, paths, roles, log);
-  const { adapters, registry, missingSymbols, tokens, accounts, jobLedger, alertState } = backends;
+  const { adapters, registry, missingSymbols, tokens, accounts, jobLedger, alertState, opsHistory } = backends;
 
   const app = Fastify({
     loggerInstance: log,
@@ -176,6 +176,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       streamIntervalMs: 2000,
       accountsExist,
       alerts: alertState,
+      history: opsHistory,
     });
     await app.register(dashboardPagePlugin, { accountsExist });
     await app.register(crashApiPlugin, adapters);

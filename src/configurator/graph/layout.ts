@@ -42,6 +42,8 @@ export interface LaidOutNode extends Box {
   file: string;
   listen: string;
   problem: Problem;
+  /** Lines reserved at the bottom of the box for live figures (`LayoutOptions.liveLines`). */
+  liveLines?: number;
 }
 
 export interface LaidOutResource extends Box {
@@ -55,6 +57,8 @@ export interface LaidOutResource extends Box {
   backend: string;
   host?: string;
   problem: Problem;
+  /** Lines reserved at the bottom of the box for live figures (`LayoutOptions.liveLines`). */
+  liveLines?: number;
 }
 
 export interface LaidOutLabel extends Box {
@@ -109,6 +113,10 @@ export const METRICS = {
   hostPad: 16,
   labelPadX: 5,
   labelPadY: 2,
+  /** A box with live figures is at least this wide, so that numbers that grow do not spill out. */
+  liveMinWidth: 210,
+  /** Space between a box's own text and its live figures (a rule is drawn in it). */
+  liveGap: 8,
 } as const;
 
 export const KIND_CAPTIONS: Record<ResourceKind, string> = {
@@ -217,9 +225,24 @@ export interface LayoutOptions {
    * one column between hosts and resources, away from their lines, and they hide the wiring.
    */
   edgeLabels?: 'all' | 'problems' | 'auto';
+  /**
+   * Lines of live figures to make room for, by node or resource id (the Operations
+   * Dashboard's throughput, queue depth): the boxes grow by that many lines.
+   */
+  liveLines?: Readonly<Record<string, number>>;
 }
 
 export const AUTO_LABEL_LIMIT = 24;
+
+/**
+ * A box's size with room for `lines` live figures under its own text. The room is fixed at
+ * layout time so that the figures can change in place without moving anything.
+ */
+export function withLiveLines(size: { width: number; height: number }, lines: number): { width: number; height: number } {
+  if (lines <= 0) return size;
+  const m = METRICS;
+  return { width: Math.max(size.width, m.liveMinWidth), height: size.height + m.liveGap + lines * m.bodyLine };
+}
 
 export async function layoutDeployment(graph: DeploymentGraph, findings: Finding[], options: LayoutOptions = {}): Promise<LaidOutGraph> {
   const m = METRICS;
@@ -231,14 +254,15 @@ export async function layoutDeployment(graph: DeploymentGraph, findings: Finding
 
   const detailShown = new Map(graph.resources.map((r) => [r.id, fitText(r.detail, m.bodySize, m.maxDetailWidth)]));
   const elkNodeOf = (id: string, size: { width: number; height: number }): ElkNode => ({ id, ...size });
+  const liveLinesOf = (id: string): number => Math.max(0, Math.floor(options.liveLines?.[id] ?? 0));
 
   const hostChildren = new Map<string, ElkNode[]>(hostIds.map((h) => [h, []]));
   for (const node of graph.nodes) {
-    hostChildren.get(node.host)!.push(elkNodeOf(nodeKey(node.id), nodeSize(node)));
+    hostChildren.get(node.host)!.push(elkNodeOf(nodeKey(node.id), withLiveLines(nodeSize(node), liveLinesOf(node.id))));
   }
   const networkResources: ElkNode[] = [];
   for (const resource of graph.resources) {
-    const box = elkNodeOf(resourceKey(resource.id), resourceSize({ ...resource, detailShown: detailShown.get(resource.id)! }));
+    const box = elkNodeOf(resourceKey(resource.id), withLiveLines(resourceSize({ ...resource, detailShown: detailShown.get(resource.id)! }), liveLinesOf(resource.id)));
     if (resource.host) hostChildren.get(resource.host)!.push(box);
     else networkResources.push(box);
   }
@@ -352,6 +376,7 @@ export async function layoutDeployment(graph: DeploymentGraph, findings: Finding
       listen: n.listen,
       ...shapeOf(nodeKey(n.id)),
       problem: problems.get(n.id),
+      ...(liveLinesOf(n.id) > 0 ? { liveLines: liveLinesOf(n.id) } : {}),
     })),
     resources: graph.resources.map((r) => ({
       id: r.id,
@@ -363,6 +388,7 @@ export async function layoutDeployment(graph: DeploymentGraph, findings: Finding
       ...(r.host ? { host: r.host } : {}),
       ...shapeOf(resourceKey(r.id)),
       problem: problems.get(r.id),
+      ...(liveLinesOf(r.id) > 0 ? { liveLines: liveLinesOf(r.id) } : {}),
     })),
     edges: drawnEdges.map((edge, index): LaidOutEdge => {
       const laidEdge = laidEdges.get(`e:${index}`);

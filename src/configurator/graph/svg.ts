@@ -11,6 +11,7 @@ import type { Flow, ResourceKind } from '../deployment.js';
 import {
   METRICS,
   badgeWidth,
+  fitText,
   hostHeaderWidth,
   resourceCaption,
   textWidth,
@@ -51,6 +52,45 @@ const TEXT = '#1e293b';
 const MUTED = '#475569';
 
 export const NODE_COLOURS = { fill: '#eef4ff', stroke: '#2f5fb3' } as const;
+
+/** A running node's status, as the Operations Dashboard draws it on the graph. */
+export type LiveStatus = 'up' | 'stale' | 'down';
+
+/** Green, amber, red: the same on the graph, in the table and in the legend. */
+export const STATUS_COLOURS: Record<LiveStatus, string> = { up: '#1e7b4a', stale: '#c77700', down: '#d32f2f' };
+
+/** One line of live figures in a box; `tone` colours it (a status, or muted for "no data"). */
+export interface LiveLine {
+  text: string;
+  tone?: LiveStatus | 'muted';
+}
+
+/**
+ * Live figures drawn on the graph, by node or resource id: each box's status and the lines
+ * its layout made room for (`LayoutOptions.liveLines`). The Dashboard draws the graph once
+ * and then changes these in place, with `statusPaint` and `liveLineColour`.
+ */
+export interface LiveAnnotations {
+  status?: Readonly<Record<string, LiveStatus>>;
+  lines?: Readonly<Record<string, readonly LiveLine[]>>;
+}
+
+/** How a node's box shows its status: a node in trouble is filled and outlined so it reads from across the room. */
+export function statusPaint(status: LiveStatus | undefined): { fill: string; stroke: string; strokeWidth: number } {
+  if (status === 'down') return { fill: '#fde8e8', stroke: STATUS_COLOURS.down, strokeWidth: 3.5 };
+  if (status === 'stale') return { fill: '#fff3dc', stroke: STATUS_COLOURS.stale, strokeWidth: 3.5 };
+  return { fill: NODE_COLOURS.fill, stroke: NODE_COLOURS.stroke, strokeWidth: 1.5 };
+}
+
+export function liveLineColour(line: LiveLine): string {
+  return line.tone === 'muted' ? MUTED : line.tone ? STATUS_COLOURS[line.tone] : TEXT;
+}
+
+/** Where the live lines of a box start (the top of the first line's box), and the text width they get. */
+export function liveArea(box: { x: number; y: number; width: number; height: number }, lines: number): { x: number; y: number; width: number } {
+  const m = METRICS;
+  return { x: box.x + m.padX, y: box.y + box.height - m.padY - lines * m.bodyLine, width: box.width - 2 * m.padX };
+}
 
 /** Fill, stroke, and the caption's colour (dark enough to read on the fill). */
 export const KIND_COLOURS: Record<ResourceKind, { fill: string; stroke: string; text: string; dash?: string }> = {
@@ -149,15 +189,39 @@ function renderHost(host: LaidOutHost): string {
   return parts.join('');
 }
 
-function renderNode(node: LaidOutNode): string {
+/**
+ * The reserved lines of a box: a rule, then one text element per line (`data-line`), kept
+ * even when empty so that the Dashboard can fill them in place.
+ */
+function renderLiveLines(box: { x: number; y: number; width: number; height: number; liveLines?: number }, lines: readonly LiveLine[] | undefined, rule: string): string {
+  const count = box.liveLines ?? 0;
+  if (count === 0) return '';
   const m = METRICS;
-  const stroke = problemStroke(node.problem, NODE_COLOURS.stroke);
+  const area = liveArea(box, count);
+  const parts = [`<line ${attrs({ class: 'live-rule', x1: area.x, y1: area.y - m.liveGap / 2, x2: area.x + area.width, y2: area.y - m.liveGap / 2, stroke: rule, 'stroke-opacity': 0.35 })}/>`];
+  for (let i = 0; i < count; i++) {
+    const line = lines?.[i] ?? { text: '' };
+    parts.push(
+      `<text ${attrs({ class: 'live', 'data-line': i, x: area.x, y: area.y + i * m.bodyLine + 13, 'font-size': m.bodySize, 'font-weight': line.tone && line.tone !== 'muted' ? 'bold' : undefined, fill: liveLineColour(line) })}>` +
+        `${escapeXml(fitText(line.text, m.bodySize, area.width))}</text>`,
+    );
+  }
+  return parts.join('');
+}
+
+function renderNode(node: LaidOutNode, live: LiveAnnotations): string {
+  const m = METRICS;
+  const status = live.status?.[node.id];
+  const paint = statusPaint(status);
+  // A live status outranks a configuration finding: the Dashboard draws no findings, the Configurator no status.
+  const stroke = status && status !== 'up' ? paint.stroke : problemStroke(node.problem, NODE_COLOURS.stroke);
   const left = node.x + m.padX;
   let y = node.y + m.padY;
+  const classes = ['node', node.problem ? `problem-${node.problem}` : '', status ? `status-${status}` : ''].filter(Boolean).join(' ');
   const parts = [
-    `<g ${attrs({ class: node.problem ? `node problem-${node.problem}` : 'node', 'data-id': node.id })}>`,
+    `<g ${attrs({ class: classes, 'data-id': node.id })}>`,
     tooltip([`node ${node.name}`, `roles: ${node.roles.join(', ')}`, `listens on ${node.listen}`, `file: ${node.file}`]),
-    `<rect ${attrs({ x: node.x, y: node.y, width: node.width, height: node.height, rx: 6, fill: NODE_COLOURS.fill, stroke, 'stroke-width': node.problem ? 3 : 1.5 })}/>`,
+    `<rect ${attrs({ x: node.x, y: node.y, width: node.width, height: node.height, rx: 6, fill: paint.fill, stroke, 'stroke-width': node.problem && (!status || status === 'up') ? 3 : paint.strokeWidth })}/>`,
     text(left, y + 14, node.name, { size: m.titleSize, bold: true }),
   ];
   y += m.titleLine + m.rowGap;
@@ -174,12 +238,13 @@ function renderNode(node: LaidOutNode): string {
   }
   y += m.badgeHeight + m.rowGap;
   parts.push(text(left, y + 13, node.listen, { size: m.bodySize, fill: MUTED }));
+  parts.push(renderLiveLines(node, live.lines?.[node.id], NODE_COLOURS.stroke));
   if (node.problem) parts.push(problemMarker(node.x + node.width - 2, node.y + 2, node.problem));
   parts.push('</g>');
   return parts.join('');
 }
 
-function renderResource(resource: LaidOutResource): string {
+function renderResource(resource: LaidOutResource, live: LiveAnnotations): string {
   const m = METRICS;
   const colours = KIND_COLOURS[resource.kind];
   const stroke = problemStroke(resource.problem, colours.stroke);
@@ -208,6 +273,7 @@ function renderResource(resource: LaidOutResource): string {
   parts.push(text(left, y + 14, resource.label, { size: m.titleSize, bold: true }));
   y += m.titleLine + m.rowGap / 2;
   parts.push(text(left, y + 13, resource.detailShown, { size: m.bodySize, fill: MUTED }));
+  parts.push(renderLiveLines(resource, live.lines?.[resource.id], colours.stroke));
   if (resource.problem) parts.push(problemMarker(resource.x + resource.width - 2, resource.y + 2, resource.problem));
   parts.push('</g>');
   return parts.join('');
@@ -299,7 +365,7 @@ interface LegendItem {
   swatch: (x: number, y: number) => string;
 }
 
-function legendItems(laid: LaidOutGraph): LegendItem[] {
+function legendItems(laid: LaidOutGraph, live: LiveAnnotations): LegendItem[] {
   const box =
     (fill: string, stroke: string, dash?: string) =>
     (x: number, y: number): string =>
@@ -317,19 +383,29 @@ function legendItems(laid: LaidOutGraph): LegendItem[] {
   }
   const flows = (Object.keys(FLOW_COLOURS) as Flow[]).filter((flow) => laid.edges.some((e) => mainFlow(e.flows) === flow));
   for (const flow of flows) items.push({ label: flow, swatch: line(FLOW_COLOURS[flow], 2, flow === 'heartbeats' ? '5 4' : undefined) });
+  if (live.status) {
+    // The statuses replace the Configurator's error and warning (the Dashboard draws no
+    // findings), next to the plain node, which is how a node that is up looks.
+    items[0] = { label: 'node up', swatch: box(NODE_COLOURS.fill, NODE_COLOURS.stroke) };
+    for (const status of ['stale', 'down'] as const) {
+      const paint = statusPaint(status);
+      items.splice(status === 'stale' ? 1 : 2, 0, { label: `node ${status}`, swatch: box(paint.fill, paint.stroke) });
+    }
+    return items;
+  }
   items.push({ label: 'error', swatch: line(PROBLEM_COLOURS.error, 3) });
   items.push({ label: 'warning', swatch: line(PROBLEM_COLOURS.warning, 3) });
   return items;
 }
 
 /** Lays the legend out in rows no wider than `width`; returns its markup and height. */
-function legend(laid: LaidOutGraph, x0: number, y0: number, width: number): { svg: string; height: number } {
+function legend(laid: LaidOutGraph, live: LiveAnnotations, x0: number, y0: number, width: number): { svg: string; height: number } {
   const size = METRICS.bodySize;
   const rowHeight = 22;
   const parts: string[] = [];
   let x = x0;
   let y = y0 + 16;
-  for (const item of legendItems(laid)) {
+  for (const item of legendItems(laid, live)) {
     const itemWidth = 22 + 6 + textWidth(item.label, size) + 18;
     if (x > x0 && x + itemWidth > x0 + width) {
       x = x0;
@@ -341,10 +417,11 @@ function legend(laid: LaidOutGraph, x0: number, y0: number, width: number): { sv
   return { svg: `<g class="legend">${parts.join('')}</g>`, height: y - y0 + 10 };
 }
 
-export function renderSvg(laid: LaidOutGraph, options: { title?: string } = {}): string {
+export function renderSvg(laid: LaidOutGraph, options: { title?: string; live?: LiveAnnotations } = {}): string {
+  const live = options.live ?? {};
   const graphWidth = Math.max(laid.width, 320);
   const top = options.title ? TITLE_HEIGHT : 0;
-  const legendBlock = legend(laid, MARGIN + 4, MARGIN + top + laid.height + 4, graphWidth - 8);
+  const legendBlock = legend(laid, live, MARGIN + 4, MARGIN + top + laid.height + 4, graphWidth - 8);
   const width = Math.ceil(graphWidth + 2 * MARGIN);
   const height = Math.ceil(MARGIN + top + laid.height + 4 + legendBlock.height + MARGIN);
   const parts = [
@@ -367,8 +444,8 @@ export function renderSvg(laid: LaidOutGraph, options: { title?: string } = {}):
     `<g class="hosts">${laid.hosts.map(renderHost).join('')}</g>`,
     // Lines under boxes: an edge that ELK routes along a box edge stays behind it.
     `<g class="edges">${laid.edges.map(renderEdgeLine).join('')}</g>`,
-    `<g class="resources">${laid.resources.map(renderResource).join('')}</g>`,
-    `<g class="nodes">${laid.nodes.map(renderNode).join('')}</g>`,
+    `<g class="resources">${laid.resources.map((r) => renderResource(r, live)).join('')}</g>`,
+    `<g class="nodes">${laid.nodes.map((n) => renderNode(n, live)).join('')}</g>`,
     `<g class="edge-labels">${laid.edges.map(renderEdgeLabel).join('')}</g>`,
     `</g>`,
     legendBlock.svg,

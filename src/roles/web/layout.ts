@@ -83,7 +83,7 @@ ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.re
 ${options.head ?? ''}
 </head>
 <body>
-<header><a class="brand" href="/"><span class="dot"></span>Mayday</a><nav><a href="/">Home</a><a href="/topcrashers/">Top crashers</a><a href="/search/">Super Search</a><a href="/status">Status</a><a href="/configurator">Configurator</a><a href="/account" title="Log in, log out, API tokens">Account</a></nav>
+<header><a class="brand" href="/"><span class="dot"></span>Mayday</a><nav><a href="/">Home</a><a href="/topcrashers/">Top crashers</a><a href="/search/">Super Search</a><a href="/status">Status</a><a href="/dashboard">Dashboard</a><a href="/configurator">Configurator</a><a href="/account" title="Log in, log out, API tokens">Account</a></nav>
 <form method="get" action="/search/"><input name="signature" placeholder="Signature, e.g. ~crash (contains)" aria-label="Signature"></form></header>
 <main${options.wide ? raw(' class="wide"') : ''}>${body}</main>
 </body>

@@ -17,9 +17,9 @@ import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../../schema/processed-c
 import { escapeHtml, html, raw, type Html } from './html.js';
 import { page } from './layout.js';
 import { withAccess } from '../../auth/route-access.js';
+import type { Permission } from '../../common/permissions.js';
 
 type Json = Record<string, unknown>;
-type Permission = 'view_protected' | 'download_dumps' | 'reprocess' | 'upload_symbols';
 
 const json = (schema: Json = { type: 'object' }, description = 'OK'): Json => ({ description, content: { 'application/json': { schema } } });
 const errorBody = (description: string): Json => json({ $ref: '#/components/schemas/Error' }, description);
@@ -189,6 +189,48 @@ export function openApiDocument(): Json {
         summary: "The scheduler's jobs: last run, last success, failures in a row, next run, recent runs (Socorro's crontabber state)",
         security: [{}],
         responses: { 200: json({ type: 'object' }) },
+      },
+    },
+    '/api/ops/overview': {
+      get: {
+        tags: ['Operations'],
+        summary: 'The Operations Dashboard: every component (status up, stale or down by its last heartbeat; its figures), the queues, the problems to look at first, firing and pending alerts, and the running topology',
+        description: 'Open to anyone while the deployment has no accounts (no users, no API tokens); then it needs the `admin` permission. Figures are described in docs/operations.md.',
+        ...access('admin', false),
+        responses: { 200: json({ type: 'object' }), ...refusals('admin') },
+      },
+    },
+    '/api/ops/components': { get: { tags: ['Operations'], summary: 'Every registered node with its status and figures (down ones stay until removed)', ...access('admin', false), responses: { 200: json({ type: 'object' }), ...refusals('admin') } } },
+    '/api/ops/components/{id}': {
+      delete: {
+        tags: ['Operations'],
+        summary: 'Remove a node from the registry (one that is gone for good; a running node registers again at its next heartbeat)',
+        ...access('admin', false),
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'The registry id, NAME@MACHINE:PID' }],
+        responses: { 204: { description: 'Removed' }, 404: errorBody('No such node.'), ...refusals('admin') },
+      },
+    },
+    '/api/ops/queues': { get: { tags: ['Operations'], summary: 'Each queue: waiting, in flight, age of the oldest waiting crash', ...access('admin', false), responses: { 200: json({ type: 'object' }), ...refusals('admin') } } },
+    '/api/ops/stream': {
+      get: {
+        tags: ['Operations'],
+        summary: 'The overview as Server-Sent Events (`event: overview`, every 2 s), for live pages',
+        ...access('admin', false),
+        responses: { 200: text('Server-Sent Events', 'text/event-stream'), ...refusals('admin') },
+      },
+    },
+    '/api/ops/history': {
+      get: {
+        tags: ['Operations'],
+        summary: "A component's figures over time: one-minute points for the last 24 h, ten-minute means (maxima for p95/p99/max figures) for 7 days",
+        ...access('admin', false),
+        parameters: [
+          { name: 'component', in: 'query', required: true, schema: { type: 'string' }, description: 'A node name, or queue:NAME' },
+          { name: 'from', in: 'query', schema: { type: 'integer' }, description: 'ms since epoch (default: 24 h ago)' },
+          { name: 'to', in: 'query', schema: { type: 'integer' }, description: 'ms since epoch (default: now); at most 8 days after from' },
+          { name: 'metric', in: 'query', schema: { type: 'array', items: { type: 'string' } }, description: 'Only these figures' },
+        ],
+        responses: { 200: json({ type: 'object', properties: { resolution: { type: 'string' }, stepMs: { type: 'integer' }, points: { type: 'array', items: { type: 'object' } } } }), 400: errorBody('A bad range or component.'), 404: errorBody('This node keeps no history.'), ...refusals('admin') },
       },
     },
     '/__lbheartbeat__': { get: { tags: ['Operations'], summary: 'Liveness (no dependency checks)', security: [{}], responses: { 200: json() } } },

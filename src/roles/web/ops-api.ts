@@ -13,6 +13,8 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { withAccess, type AccountsProbe } from '../../auth/route-access.js';
 import type { AlertRecord, AlertStateStore } from '../../ports/alert-state.js';
 import type { NodeRegistry } from '../../ports/node-registry.js';
+import { MINUTE_MS, type OpsHistoryStore } from '../../ports/ops-history.js';
+import { historyPointsFrom } from './ops-history-recorder.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import { runningGraph } from '../../configurator/running.js';
 import type { DeploymentGraph } from '../../configurator/deployment.js';
@@ -27,9 +29,14 @@ export interface OpsApiOptions {
   /** How often the stream sends a new overview. */
   streamIntervalMs: number;
   accountsExist: AccountsProbe;
+  /** The history of figures: this node records a point per component every minute (each web node may; the first one's point stands), and rolls it up. */
+  history?: OpsHistoryStore;
   /** The alerts the scheduler evaluates ([alerts.rules.NAME]): the firing and pending ones are shown. */
   alerts?: AlertStateStore;
 }
+
+/** The widest range one history query may ask for: the ten-minute points' retention. */
+const HISTORY_RANGE_MS = 8 * 86_400_000;
 
 export interface OpsOverview {
   at: number;
@@ -62,6 +69,12 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
         return config ? [{ name: c.name, host: c.host, roles: c.roles, config }] : [];
       }),
     );
+    // Where each node really listens (a configured port 0 is chosen at start), from its URL.
+    const urls = new Map(components.map((c) => [`node:${c.name}`, c.url]));
+    for (const node of topology.nodes) {
+      const url = urls.get(node.id);
+      if (url) node.listen = new URL(url).host;
+    }
     return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }), topology, alerts };
   };
 
@@ -76,6 +89,36 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
   });
 
   app.get('/api/ops/overview', access, async () => overview());
+
+  const history = options.history;
+  if (history) {
+    const record = async (): Promise<void> => {
+      const now = Date.now();
+      const [nodes, stats] = await Promise.all([options.registry.nodes(), options.queue.stats()]);
+      await history.record(historyPointsFrom(nodes, stats, now, { maxSilenceMs: options.thresholds.downAfterMs }));
+      await history.rollup(now);
+    };
+    let recorder: NodeJS.Timeout | undefined;
+    app.addHook('onReady', async () => {
+      recorder = setInterval(() => void record().catch((error: unknown) => app.log.warn({ err: error }, 'recording the Dashboard history failed')), MINUTE_MS);
+      recorder.unref();
+    });
+    app.addHook('onClose', async () => clearInterval(recorder));
+  }
+
+  app.get<{ Querystring: { component?: string | string[]; from?: string; to?: string; metric?: string | string[] } }>('/api/ops/history', access, async (request, reply) => {
+    if (!history) return reply.code(404).send({ error: 'this node keeps no history' });
+    const { component, from, to, metric } = request.query;
+    if (typeof component !== 'string' || component === '') return reply.code(400).send({ error: 'give one component (a node name, or queue:NAME)' });
+    const now = Date.now();
+    const end = to === undefined ? now : Number(to);
+    const start = from === undefined ? end - 86_400_000 : Number(from);
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start > end) return reply.code(400).send({ error: 'from and to are ms since the epoch, from before to' });
+    if (end - start > HISTORY_RANGE_MS) return reply.code(400).send({ error: 'the history covers 8 days at most: narrow from and to' });
+    const metrics = metric === undefined ? undefined : [metric].flat();
+    if (metrics?.some((m) => !/^[A-Za-z0-9_.:-]{1,100}$/.test(m))) return reply.code(400).send({ error: 'metric names are letters, digits, "_", ".", ":" and "-"' });
+    return history.query({ components: [component], from: start, to: end, resolution: 'auto', now, ...(metrics ? { metrics } : {}) });
+  });
 
   app.delete<{ Params: { id: string } }>('/api/ops/components/:id', access, async (request, reply) => {
     const known = (await options.registry.nodes()).some((n) => n.id === request.params.id);

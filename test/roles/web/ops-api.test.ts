@@ -7,6 +7,7 @@ import { loadConfig } from '../../../src/config/load.js';
 import { startNode, type RunningNode } from '../../../src/node/node.js';
 import { SqliteNodeRegistry } from '../../../src/adapters/sqlite-node-registry.js';
 import { SqliteTokenStore } from '../../../src/auth/token-store.js';
+import { SqliteOpsHistory } from '../../../src/adapters/sqlite-ops-history.js';
 import type { NodeReport } from '../../../src/ports/node-registry.js';
 
 /** The Dashboard's JSON on a real all-roles node, with other nodes' reports in its registry. */
@@ -65,6 +66,29 @@ describe('/api/ops', () => {
     const body = (await (await fetch(`${node.url}/api/ops/components`)).json()) as { components: { name: string }[] };
     expect(body.components.map((c) => c.name)).toEqual(['web-1']);
     expect((await fetch(`${node.url}/api/ops/components/nothing@x:1`, { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('serves a component\'s history, minute points within the last day, and refuses bad ranges', async () => {
+    const history = SqliteOpsHistory.open(path.join(node.paths.dataDir, 'mayday.sqlite'));
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000) * 60_000;
+    await history.record([
+      { component: 'web-1', at: minute - 120_000, metrics: { cpu_percent: 10, rss_bytes: 1e8 } },
+      { component: 'web-1', at: minute - 60_000, metrics: { cpu_percent: 30, rss_bytes: 1.2e8 } },
+      { component: 'queue:standard', at: minute - 60_000, metrics: { waiting: 4 } },
+    ]);
+    await history.close();
+    const answer = (await (await fetch(`${node.url}/api/ops/history?component=web-1&from=${now - 3_600_000}&to=${now}`)).json()) as { resolution: string; points: { at: number; metrics: Record<string, number> }[] };
+    expect(answer.resolution).toBe('minute');
+    expect(answer.points.map((p) => [p.at, p.metrics.cpu_percent])).toEqual([
+      [minute - 120_000, 10],
+      [minute - 60_000, 30],
+    ]);
+    const only = (await (await fetch(`${node.url}/api/ops/history?component=web-1&metric=rss_bytes`)).json()) as { points: { metrics: Record<string, number> }[] };
+    expect(only.points.map((p) => Object.keys(p.metrics))).toEqual([['rss_bytes'], ['rss_bytes']]);
+    for (const bad of ['', 'component=web-1&from=x', `component=web-1&from=${now}&to=${now - 1}`, `component=web-1&from=${now - 9 * 86_400_000}&to=${now}`, 'component=web-1&metric=a%20b']) {
+      expect((await fetch(`${node.url}/api/ops/history?${bad}`)).status, bad).toBe(400);
+    }
   });
 
   it('needs the admin permission once the deployment has accounts', async () => {

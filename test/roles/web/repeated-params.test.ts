@@ -134,7 +134,9 @@ async function send(method: string, url: string, params: URLSearchParams, flavor
     init.body = params.toString();
   }
   const response = await fetch(target, init);
-  await response.arrayBuffer();
+  // An event stream (the Dashboard's) never ends: its status is the answer.
+  if (response.headers.get('content-type')?.startsWith('text/event-stream')) await response.body?.cancel();
+  else await response.arrayBuffer();
   return response.status;
 }
 

@@ -1,0 +1,40 @@
+/** `/dashboard`: problems, components, queues and the topology, all live from one stream. */
+
+import { useEffect } from 'preact/hooks';
+import { ComponentsTable } from './ComponentsTable.js';
+import { LiveIndicator } from './LiveIndicator.js';
+import { useOverview } from './live.js';
+import { ProblemsPanel } from './ProblemsPanel.js';
+import { QueuesTable } from './QueuesTable.js';
+import { Topology } from './Topology.js';
+
+export function OverviewPage() {
+  const live = useOverview();
+  const { overview } = live;
+  // The tab's title carries the count of problems: a dashboard left in a background tab still says so.
+  const count = overview?.problems.length ?? 0;
+  useEffect(() => {
+    document.title = `${count > 0 ? `(${count}) ` : ''}Dashboard · Mayday`;
+  }, [count]);
+  return (
+    <div class="dash" data-testid="dashboard">
+      <div class="dash-head">
+        <h1>Operations Dashboard</h1>
+        <LiveIndicator live={live} />
+      </div>
+      {overview ? (
+        // Figures that no longer arrive are greyed out: a frozen page must not look all clear.
+        <div class={`dash-body ${live.state.kind === 'broken' ? 'dash-frozen' : ''}`} data-testid="dashboard-body">
+          <ProblemsPanel problems={overview.problems} />
+          <ComponentsTable components={overview.components} />
+          <div class="dash-lower">
+            <QueuesTable queues={overview.queues} problems={overview.problems} />
+            <Topology overview={overview} />
+          </div>
+        </div>
+      ) : (
+        <div class="card muted">Waiting for the first figures from the node…</div>
+      )}
+    </div>
+  );
+}

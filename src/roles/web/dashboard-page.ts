@@ -1,0 +1,53 @@
+/**
+ * The Operations Dashboard's pages: `/dashboard` (problems, components, queues, the running
+ * topology) and `/dashboard/component/NAME` (one component, its history, its removal), and
+ * their browser bundle (`/assets/dashboard.*`). The pages are shells: the app runs in the
+ * browser on `/api/ops/stream` and `/api/ops/history`, which check access themselves; the
+ * shell is guarded the same way (admin once accounts exist) so that a visitor without it is
+ * sent to log in instead of getting a page that cannot fill itself.
+ */
+
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { withAccess, type AccountsProbe } from '../../auth/route-access.js';
+import { AssetFiles, serveBundle } from './browser-assets.js';
+import { html, type Html } from './html.js';
+import { page } from './layout.js';
+
+export interface DashboardPageOptions {
+  accountsExist: AccountsProbe;
+  /** Where the bundle is; `dist/public/` of the checkout by default. */
+  assetsDir?: string;
+}
+
+export const dashboardPagePlugin: FastifyPluginAsync<DashboardPageOptions> = async (app, options) => {
+  const files = new AssetFiles(options.assetsDir);
+  serveBundle(app, files, 'dashboard');
+  const access = withAccess({ permission: 'admin', onceAccountsExist: options.accountsExist });
+
+  const shell = async (request: FastifyRequest, title: string, root: Html): Promise<string> => {
+    const { head, built } = await files.tags('dashboard');
+    // The removal of a node is a DELETE: a session must send its CSRF token, which the app reads from here.
+    const csrf = request.session ? html`<meta name="csrf-token" content="${request.session.csrfToken}">` : html``;
+    const body = built
+      ? html`${root}<noscript><div class="card">The Dashboard runs in your browser: enable JavaScript, or read <code>/api/ops/overview</code>.</div></noscript>`
+      : html`<h1>${title}</h1><div class="card" data-testid="dashboard-missing">The Dashboard's browser code is not built: run <code>npm run build</code> in the checkout (it writes <code>dist/public/dashboard.js</code>), then reload. Meanwhile <a href="/api/ops/overview"><code>/api/ops/overview</code></a> has the same figures as JSON.</div>`;
+    return page(title, body, { head: html`${csrf}${head}`, wide: true });
+  };
+
+  app.get('/dashboard', access, async (request, reply) => {
+    const root = html`<div id="dashboard-root" data-page="overview" data-testid="dashboard-root"><div class="card muted">Loading the Dashboard…</div></div>`;
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(await shell(request, 'Dashboard', root));
+  });
+
+  app.get<{ Params: { name: string } }>('/dashboard/component/:name', access, async (request, reply) => {
+    const name = request.params.name;
+    const root = html`<div id="dashboard-root" data-page="component" data-component="${name}" data-testid="dashboard-root"><div class="card muted">Loading ${name}…</div></div>`;
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(await shell(request, `${name} · Dashboard`, root));
+  });
+};

@@ -1,0 +1,238 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { corpusDumps } from '../support/corpus.js';
+import { eventually, startMayday, type MaydayProcess } from '../support/mayday-process.js';
+import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser } from '../support/browser.js';
+import { SqliteOpsHistory } from '../../src/adapters/sqlite-ops-history.js';
+
+/**
+ * Issue 13's browser acceptance: the Operations Dashboard on a real all-roles node, with a
+ * second node (web only) on the same data directory that is then killed. The table lists
+ * the nodes `up`, the topology is drawn with numbers on it, a number changes without a
+ * reload while crashes are submitted, the killed node turns stale then down (red in the
+ * table, the problems and the graph), and its detail page removes it. Needs `npm run build`
+ * (the page serves dist/public/dashboard.js). Screenshots in test-artifacts/dashboard/.
+ */
+
+// Heartbeats every second, so that rates move within the test; a node is stale after 5 s of silence and down after 10 s.
+const ENV = { MAYDAY_NODE_HEARTBEAT_INTERVAL: '1s', MAYDAY_DASHBOARD_DOWN_AFTER: '10s' };
+
+describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${CHROMIUM})`, () => {
+  let node: MaydayProcess;
+  let other: MaydayProcess | undefined;
+  let browser: Browser;
+  let dataDir: string;
+  const shots = join(ARTIFACTS, 'dashboard');
+  const dump = readFileSync(corpusDumps()[0].path);
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'mayday-dashboard-'));
+    mkdirSync(shots, { recursive: true });
+    node = await startMayday(['start', '--data-dir', dataDir, '--port', '0'], { ...ENV, MAYDAY_NODE_NAME: 'allinone' });
+    other = await startMayday(['start', '--data-dir', dataDir, '--port', '0'], { ...ENV, MAYDAY_NODE_NAME: 'web-2', MAYDAY_NODE_ROLES: 'web' });
+    browser = await launchBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    other?.child.kill('SIGKILL');
+    node?.child.kill('SIGINT');
+    await node?.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: join(shots, `${name}.png`), fullPage });
+  const row = (page: Page, name: string) => page.locator(`[data-testid="component"][data-name="${name}"]`);
+
+  async function submit(): Promise<void> {
+    const form = new FormData();
+    form.append('ProductName', 'Example');
+    form.append('Version', '1.0');
+    form.append('upload_file_minidump', new Blob([dump]), 'crash.dmp');
+    const response = await fetch(`${node.url}/submit`, { method: 'POST', body: form });
+    expect(response.status).toBe(200);
+    await response.text();
+  }
+
+  it('shows the nodes up and the topology with live numbers, updates without a reload, and turns a killed node red', async () => {
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
+    });
+    page.on('response', (r) => {
+      if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`${r.status()} ${r.url()}`);
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+
+    await page.goto(`${node.url}/dashboard`);
+    await expect(page.locator('header nav a[href="/dashboard"]').count()).resolves.toBe(1);
+    await page.getByTestId('live').and(page.locator('[data-state="live"]')).waitFor();
+    await expect(page.getByTestId('updated-at').innerText()).resolves.toMatch(/^updated \d\d:\d\d:\d\d$/);
+
+    // The table: both nodes up, with their figures and units.
+    await row(page, 'allinone').waitFor();
+    await row(page, 'web-2').waitFor();
+    await expect(row(page, 'allinone').getAttribute('data-status')).resolves.toBe('up');
+    await expect(row(page, 'web-2').getAttribute('data-status')).resolves.toBe('up');
+    await expect(row(page, 'allinone').locator('[data-testid="status"]').innerText()).resolves.toMatch(/up/i);
+    await expect.poll(() => row(page, 'allinone').locator('[data-stat="rss_bytes"]').innerText()).toMatch(/^\d[\d.]* (MiB|GiB)$/);
+    await expect.poll(() => row(page, 'allinone').locator('[data-stat="cpu_percent"]').innerText()).toMatch(/^[\d.]+ %$/);
+    await expect(row(page, 'allinone').locator('[data-testid="last-seen"]').innerText()).resolves.toMatch(/ago$|just now/);
+    await expect(page.getByTestId('problems').getAttribute('data-count')).resolves.toBe('0');
+    await expect(page.locator('[data-testid="queue"]').count()).resolves.toBeGreaterThan(0);
+
+    // The topology: laid out with the Configurator's code, the nodes green, numbers on the boxes and the queue.
+    const topology = page.getByTestId('topology');
+    await topology.locator('g.node').first().waitFor();
+    await expect(topology.locator('g.node').count()).resolves.toBe(2);
+    await expect(topology.locator('g.node.status-up').count()).resolves.toBe(2);
+    const nodeBox = topology.locator('g.node[data-id="node:allinone"]');
+    await expect.poll(() => nodeBox.locator('text.live').allTextContents()).toEqual([expect.stringMatching(/^● up/), expect.stringMatching(/accepted\/s$/), expect.stringMatching(/processed\/s$/), expect.stringMatching(/req\/s$/)]);
+    const queueBox = topology.locator('g.resource[data-kind="queue"]');
+    await expect(queueBox.count()).resolves.toBe(1);
+    await expect.poll(() => queueBox.locator('text.live').first().textContent()).toMatch(/^\d+ waiting · \d+ in flight$/);
+    await shot(page, 'overview-idle');
+
+    // Crashes submitted: a number changes on the page, which is never reloaded.
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    const processedCell = row(page, 'allinone').locator('[data-stat="processed_per_second"]');
+    const accepted = row(page, 'allinone').locator('[data-stat="collector_accepted_per_second"]');
+    const before = { processed: await processedCell.innerText(), accepted: await accepted.innerText(), graph: await nodeBox.locator('text.live[data-line="2"]').textContent() };
+    let submitting = true;
+    const load = (async () => {
+      while (submitting) {
+        await submit();
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    try {
+      await expect.poll(() => accepted.innerText(), { timeout: 15_000 }).toMatch(/^[1-9][\d.]* accepted\/s$|^0\.\d+ accepted\/s$/);
+      await expect.poll(() => processedCell.innerText(), { timeout: 15_000 }).toMatch(/^(0\.\d*[1-9]|[1-9][\d.]*) processed\/s$/);
+      await expect.poll(() => nodeBox.locator('text.live[data-line="2"]').textContent(), { timeout: 15_000 }).toMatch(/^(0\.\d*[1-9]|[1-9][\d.]*) processed\/s$/);
+      await shot(page, 'overview-busy');
+    } finally {
+      submitting = false;
+      await load;
+    }
+    const after = { processed: await processedCell.innerText(), accepted: await accepted.innerText(), graph: await nodeBox.locator('text.live[data-line="2"]').textContent() };
+    expect(after).not.toEqual(before);
+    await expect(page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBe(true);
+    // Laid out once: the numbers changed in place.
+    await expect(topology.getAttribute('data-layout')).resolves.toBe('current');
+
+    // The detail page of the all-in-one node: its figures and the history panel (a fresh node has none yet: "no history yet").
+    await page.goto(`${node.url}/dashboard/component/allinone`);
+    await page.getByTestId('summary').waitFor();
+    await expect(page.getByTestId('summary').innerText()).resolves.toContain('collector');
+    await expect.poll(() => page.locator('[data-testid="figures"] [data-stat="rss_bytes"] td').innerText()).toMatch(/MiB|GiB/);
+    await expect(page.getByTestId('config').innerText()).resolves.toMatch(/[0-9a-f]{12}|not reported/);
+    await expect(page.getByTestId('remove').count()).resolves.toBe(0);
+    await page.locator('[data-testid="history-none"], [data-testid="chart"]').first().waitFor();
+    await page.getByTestId('range-24h').click();
+    await expect(page.getByTestId('range-24h').getAttribute('aria-pressed')).resolves.toBe('true');
+    await shot(page, 'component', true);
+
+    // The charts, on an hour of history put in the node's own history store (the node
+    // records a point a minute: too slow for a test), with a five-minute outage drawn as a gap.
+    const to = Date.now();
+    const history = SqliteOpsHistory.open(join(dataDir, 'mayday.sqlite'));
+    const points = Array.from({ length: 60 }, (_, i) => to - (60 - i) * 60_000)
+        .map((at) => Math.floor(at / 60_000) * 60_000)
+        .filter((at, i) => i < 30 || i > 35)
+        .map((at, i) => ({
+          component: 'allinone',
+          at,
+          metrics: {
+            cpu_percent: 20 + 15 * Math.sin(i / 6),
+            rss_bytes: (150 + i) * 2 ** 20,
+            heap_used_bytes: (40 + i / 2) * 2 ** 20,
+            collector_accepted_per_second: 4 + 2 * Math.sin(i / 5),
+            processed_per_second: 3.8 + 2 * Math.sin(i / 5),
+            web_requests_per_second: 1.5,
+            collector_save_latency_p95_ms: 12,
+            processing_time_p95_ms: 60 + 10 * Math.cos(i / 4),
+            stackwalk_time_p95_ms: 25,
+            web_latency_p95_ms: 30,
+            collector_rejected_per_second: 0,
+            collector_errors_per_second: 0,
+            failed_per_second: i % 17 === 0 ? 0.5 : 0,
+            web_5xx_per_second: 0,
+          },
+        }));
+    await history.record(points);
+    await history.close();
+    const asked = page.waitForResponse((r) => r.url().includes('/api/ops/history?') && r.status() === 200);
+    await page.getByTestId('range-1h').click();
+    expect((await asked).url()).toMatch(/component=allinone&from=\d+&to=\d+/);
+    await expect.poll(() => page.locator('[data-testid="chart"] canvas').count()).toBe(5);
+    await expect(page.locator('[data-chart="memory"] .u-legend').innerText()).resolves.toMatch(/Resident memory/i);
+    await shot(page, 'component-history', true);
+
+    // The second node is killed: stale (amber) after 5 s, down (red) after 10 s, on the table, the problems and the graph.
+    await page.goto(`${node.url}/dashboard`);
+    await row(page, 'web-2').waitFor();
+    other!.child.kill('SIGKILL');
+    await other!.exited;
+    other = undefined;
+    await expect.poll(() => row(page, 'web-2').getAttribute('data-status'), { timeout: 15_000, interval: 250 }).toBe('stale');
+    await expect(page.locator('[data-testid="problem"][data-kind="node-stale"]').count()).resolves.toBe(1);
+    await expect.poll(() => topology.locator('g.node.status-stale').count()).toBe(1);
+    await shot(page, 'overview-stale');
+    await expect.poll(() => row(page, 'web-2').getAttribute('data-status'), { timeout: 15_000, interval: 250 }).toBe('down');
+    await expect(page.locator('[data-testid="problem"]').first().getAttribute('data-severity')).resolves.toBe('critical');
+    await expect(page.title()).resolves.toMatch(/^\(\d+\) Dashboard/);
+    await expect.poll(() => topology.locator('g.node.status-down[data-id="node:web-2"]').count()).toBe(1);
+    await expect(topology.locator('g.node[data-id="node:web-2"] > rect').first().getAttribute('stroke')).resolves.toBe('#d32f2f');
+    await expect(row(page, 'allinone').getAttribute('data-status')).resolves.toBe('up');
+    await shot(page, 'overview-down');
+    await page.getByTestId('topology-panel').screenshot({ path: join(shots, 'topology-down.png') });
+    await expect(page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).resolves.toBeUndefined();
+
+    // Its detail page removes it (a DELETE; no session here, so no CSRF token is needed).
+    await row(page, 'web-2').locator('a.dash-name').click();
+    await page.waitForURL('**/dashboard/component/web-2');
+    await page.getByTestId('remove-card').waitFor();
+    await shot(page, 'component-down');
+    await page.getByTestId('remove').click();
+    await page.getByTestId('remove-confirm').click();
+    await page.waitForURL(/\/dashboard$/);
+    await row(page, 'allinone').waitFor();
+    await expect.poll(() => row(page, 'web-2').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('problems').getAttribute('data-count')).toBe('0');
+    await expect.poll(() => topology.locator('g.node').count()).toBe(1);
+    await shot(page, 'overview-after-removal');
+
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 150_000);
+
+  it('says when the stream breaks, keeps the last figures, and comes back by itself', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    // One overview, then the connection ends and every reconnection is refused (as by a
+    // proxy in front of a restarting node), until the stream is let through again.
+    let mode: 'once' | 'refuse' | 'pass' = 'once';
+    await page.route('**/api/ops/stream', async (route) => {
+      if (mode === 'pass') return route.continue();
+      if (mode === 'refuse') return route.fulfill({ status: 502, body: 'bad gateway' });
+      const overview = await (await fetch(`${node.url}/api/ops/overview`)).text();
+      mode = 'refuse';
+      return route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: `retry: 300\n\nevent: overview\ndata: ${overview}\n\n` });
+    });
+    await page.goto(`${node.url}/dashboard`);
+    await page.locator('[data-testid="component"]').first().waitFor();
+    await page.locator('[data-testid="live"][data-state="broken"]').waitFor({ timeout: 20_000 });
+    await expect(page.getByTestId('live').innerText()).resolves.toMatch(/NOT LIVE.*retrying/s);
+    await expect(page.locator('[data-testid="component"]').count()).resolves.toBeGreaterThan(0);
+    // The last figures stay, greyed out: a frozen page must not look all clear.
+    await expect(page.getByTestId('dashboard-body').getAttribute('class')).resolves.toContain('dash-frozen');
+    await shot(page, 'stream-broken');
+    mode = 'pass';
+    await page.locator('[data-testid="live"][data-state="live"]').waitFor({ timeout: 40_000 });
+    await context.close();
+  }, 90_000);
+});

@@ -1,0 +1,141 @@
+/**
+ * The Dashboard's pure modules (formats, derived rates, history data, live figures on the
+ * graph). Only modules without Preact may be imported here: Preact's typings pull the DOM
+ * library into the Node typecheck, where its fetch and streams clash with Node's.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatAgo, formatBytes, formatDuration, formatFigure, formatValue } from '../../src/dashboard/web/format.js';
+import { RateTracker } from '../../src/dashboard/web/rates.js';
+import { chartData, seriesValues } from '../../src/dashboard/web/history-data.js';
+import { liveAnnotations, liveLinesOf, structureKey } from '../../src/dashboard/web/topology-live.js';
+import { CPU, HEAP, PROCESSED, RSS } from '../../src/dashboard/web/stats.js';
+import type { ComponentView } from '../../src/roles/web/ops-model.js';
+import { METRICS, layoutDeployment } from '../../src/configurator/graph/layout.js';
+import { STATUS_COLOURS, renderSvg } from '../../src/configurator/graph/svg.js';
+import type { DeploymentGraph } from '../../src/configurator/deployment.js';
+
+const component = (over: Partial<ComponentView> = {}): ComponentView => ({
+  id: 'p1@h:1',
+  name: 'p1',
+  host: 'h',
+  roles: ['processor'],
+  status: 'up',
+  pid: 1,
+  version: '1',
+  url: 'http://h:8000',
+  startedAt: 0,
+  lastSeen: 10_000,
+  uptimeSeconds: 10,
+  silentSeconds: 1,
+  configDiffers: false,
+  stats: {},
+  ...over,
+});
+
+describe('the Dashboard formats numbers with their units', () => {
+  it('bytes, durations, rates, percentages and "ago"', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(150 * 2 ** 20)).toBe('150 MiB');
+    expect(formatBytes(1.5 * 2 ** 30)).toBe('1.5 GiB');
+    expect(formatDuration(45)).toBe('45 s');
+    expect(formatDuration(3 * 3600 + 12 * 60)).toBe('3 h 12 min');
+    expect(formatDuration(2 * 86_400 + 4 * 3600)).toBe('2 d 4 h');
+    expect(formatAgo(3)).toBe('3 s ago');
+    expect(formatAgo(0)).toBe('just now');
+    expect(formatValue(12.345, 'percent')).toBe('12 %');
+    expect(formatValue(0.87, 'ratio')).toBe('87 %');
+    expect(formatValue(1500, 'ms')).toBe('1.5 s');
+    expect(formatValue(undefined, 'ms')).toBe('–');
+    expect(formatFigure(4.2, 'per_second', 'processed')).toBe('4.2 processed/s');
+    expect(formatFigure(undefined, 'per_second', 'processed')).toBe('– processed/s');
+  });
+});
+
+describe('rates the browser derives from running totals (a node of an older version)', () => {
+  it('divides the change between two heartbeats by their interval, keeps it until the next, and never goes negative', () => {
+    const rates = new RateTracker();
+    expect(rates.apply([component({ lastSeen: 10_000, stats: { processed: 10 } })])[0].stats.processed_per_second).toBeUndefined();
+    expect(rates.apply([component({ lastSeen: 20_000, stats: { processed: 60 } })])[0].stats.processed_per_second).toBe(5);
+    // The same heartbeat seen again on the next stream event: the same rate.
+    expect(rates.apply([component({ lastSeen: 20_000, stats: { processed: 60 } })])[0].stats.processed_per_second).toBe(5);
+    // A restart resets the total.
+    expect(rates.apply([component({ lastSeen: 30_000, stats: { processed: 2 } })])[0].stats.processed_per_second).toBeUndefined();
+  });
+
+  it('leaves a rate the node reports alone', () => {
+    const rates = new RateTracker();
+    rates.apply([component({ lastSeen: 10_000, stats: { processed: 10, processed_per_second: 1 } })]);
+    expect(rates.apply([component({ lastSeen: 20_000, stats: { processed: 60, processed_per_second: 1 } })])[0].stats.processed_per_second).toBe(1);
+  });
+});
+
+describe('history charts', () => {
+  it('draw a recorded figure as is, and a rate held only as a total as the rate between points', () => {
+    const points = [0, 60_000, 120_000].map((at, i) => ({ component: 'p1', at, metrics: { processed: i * 120, cpu_percent: 10 + i } }));
+    expect(seriesValues(points, CPU)).toEqual([10, 11, 12]);
+    expect(seriesValues(points, PROCESSED)).toEqual([null, 2, 2]);
+  });
+
+  it('break the line where the component was silent for more than a step and a half', () => {
+    const points = [0, 60_000, 300_000].map((at) => ({ component: 'p1', at, metrics: { rss_bytes: 1, heap_used_bytes: 2 } }));
+    const [xs, rss] = chartData(points, [RSS, HEAP], 60_000);
+    expect(xs).toEqual([0, 60, 120, 300]);
+    expect(rss).toEqual([1, 1, null, 1]);
+  });
+});
+
+describe('the live figures on the topology', () => {
+  const graph: DeploymentGraph = {
+    hosts: [{ id: 'h', nodes: ['node:p1', 'node:c1'], resources: [] }],
+    nodes: [
+      { id: 'node:p1', name: 'p1', host: 'h', roles: ['processor'], file: '(running)', listen: 'h:8000' },
+      { id: 'node:c1', name: 'c1', host: 'h', roles: ['collector', 'web'], file: '(running)', listen: 'h:8001' },
+    ],
+    resources: [{ id: 'q', kind: 'queue', label: 'embedded queue', detail: '/q', backend: 'sqlite', host: 'h' }],
+    edges: [],
+  };
+
+  it('reserve a status line and one line per role on nodes, two on the queue', () => {
+    expect(liveLinesOf(graph)).toEqual({ 'node:p1': 2, 'node:c1': 3, q: 2 });
+  });
+
+  it('show status, throughput and queue depth, and a down node without figures', () => {
+    const live = liveAnnotations(
+      graph,
+      [component({ stats: { processed_per_second: 4 } }), component({ id: 'c1@h:2', name: 'c1', roles: ['collector', 'web'], status: 'down', silentSeconds: 45, stats: { collector_accepted_per_second: 9 } })],
+      [{ queue: 'standard', waiting: 12, inFlight: 2, oldestAgeSeconds: 75 }],
+    );
+    expect(live.status).toEqual({ 'node:p1': 'up', 'node:c1': 'down' });
+    expect(live.lines?.['node:p1']?.map((l) => l.text)).toEqual(['● up · beat 1 s ago', '4 processed/s']);
+    expect(live.lines?.['node:c1']?.map((l) => l.text)).toEqual(['● DOWN · silent 45 s', '– accepted/s', '– req/s']);
+    expect(live.lines?.q?.map((l) => l.text)).toEqual(['12 waiting · 2 in flight', 'oldest waiting 1 min']);
+  });
+
+  it('lay out again only when the structure changes', () => {
+    expect(structureKey(graph)).toBe(structureKey(structuredClone(graph)));
+    expect(structureKey(graph)).not.toBe(structureKey({ ...graph, nodes: graph.nodes.slice(1) }));
+  });
+});
+
+describe('the graph with live figures (layout.ts and svg.ts, optional)', () => {
+  const graph: DeploymentGraph = {
+    hosts: [{ id: 'h', nodes: ['node:p1'], resources: ['q'] }],
+    nodes: [{ id: 'node:p1', name: 'p1', host: 'h', roles: ['processor'], file: '(running)', listen: 'h:8000' }],
+    resources: [{ id: 'q', kind: 'queue', label: 'embedded queue', detail: '/q', backend: 'sqlite', host: 'h' }],
+    edges: [{ id: 'q->node:p1', from: 'q', to: 'node:p1', flows: ['crash ids'] }],
+  };
+
+  it('makes room for the lines, draws them with the status, and leaves the plain drawing as it was', async () => {
+    const plain = await layoutDeployment(graph, []);
+    const live = await layoutDeployment(graph, [], { liveLines: liveLinesOf(graph) });
+    expect(live.nodes[0].height).toBe(plain.nodes[0].height + METRICS.liveGap + 2 * METRICS.bodyLine);
+    expect(live.nodes[0].liveLines).toBe(2);
+    expect(plain.nodes[0].liveLines).toBeUndefined();
+    const svg = renderSvg(live, { live: liveAnnotations(graph, [component({ status: 'down', silentSeconds: 40 })], []) });
+    expect(svg).toContain('class="node status-down"');
+    expect(svg).toContain(`stroke="${STATUS_COLOURS.down}"`);
+    expect(svg).toMatch(/<text class="live" data-line="0"[^>]*>● DOWN · silent 40 s<\/text>/);
+    expect(svg).toContain('nothing waiting');
+    expect(renderSvg(plain)).not.toContain('class="live"');
+  });
+});
