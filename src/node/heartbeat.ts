@@ -18,6 +18,9 @@ import type { WebMetrics } from './web-metrics.js';
  * Rates, CPU %, latencies and event-loop lag cover the time since the previous report:
  * each `report()` starts a new interval.
  */
+/** A dependency slower than this to answer its probe counts as unreachable. */
+const PROBE_TIMEOUT_MS = 3000;
+
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
@@ -45,6 +48,12 @@ export class Heartbeat {
       symbolCache?: { readonly stats: SymbolCacheStats };
       /** Requests, latency and 5xx answers of the node's HTTP server. */
       web?: WebMetrics;
+      /**
+       * The node's dependencies (database, queue, storages), probed at each report: each
+       * gives `probe_NAME_ok` (1 or 0) and `probe_NAME_ms`, so the Dashboard sees what each
+       * node can reach, and how fast.
+       */
+      probes?: readonly { readonly name: string; check(): Promise<void> }[];
       /** The node's Prometheus registry: load average, uptime and crashes in flight are added to it. */
       prometheus?: Registry;
       log: Logger;
@@ -140,9 +149,33 @@ export class Heartbeat {
     }
   }
 
+  /** Runs the probes together, each within PROBE_TIMEOUT_MS. */
+  private async probe(): Promise<Stats> {
+    const stats: Stats = {};
+    await Promise.all(
+      (this.options.probes ?? []).map(async ({ name, check }) => {
+        const started = performance.now();
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), PROBE_TIMEOUT_MS)))]);
+          stats[`probe_${name}_ok`] = 1;
+        } catch {
+          stats[`probe_${name}_ok`] = 0;
+        } finally {
+          clearTimeout(timer);
+          stats[`probe_${name}_ms`] = Math.round((performance.now() - started) * 100) / 100;
+        }
+      }),
+    );
+    return stats;
+  }
+
   private async beat(): Promise<void> {
     try {
-      await this.options.registry.report(this.report());
+      const probes = await this.probe();
+      const report = this.report();
+      Object.assign(report.stats, probes);
+      await this.options.registry.report(report);
     } catch (error) {
       this.options.log.warn({ err: error }, 'reporting to the node registry failed');
     }

@@ -177,6 +177,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       accountsExist,
       alerts: alertState,
       history: opsHistory,
+      jobs: jobLedger,
     });
     await app.register(dashboardPagePlugin, { accountsExist });
     await app.register(crashApiPlugin, adapters);
@@ -264,6 +265,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     symbolCache: stackwalkPool,
     web: webMetrics,
     prometheus: metrics,
+    probes: checks,
     log,
   });
   await heartbeat.start();

@@ -18,7 +18,9 @@ import { historyPointsFrom } from './ops-history-recorder.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import { runningGraph } from '../../configurator/running.js';
 import type { DeploymentGraph } from '../../configurator/deployment.js';
-import { componentsView, problemsOf, queuesView, type ComponentView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
+import type { JobLedger } from '../../ports/job-ledger.js';
+import { QUEUE_TREND_MINUTES, componentsView, dependenciesView, growingMinutes, problemsOf, queuesView, type ComponentView, type DependencyView, type JobView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
+import { queueComponent } from './ops-history-recorder.js';
 
 export interface OpsApiOptions {
   registry: NodeRegistry;
@@ -31,6 +33,8 @@ export interface OpsApiOptions {
   accountsExist: AccountsProbe;
   /** The history of figures: this node records a point per component every minute (each web node may; the first one's point stands), and rolls it up. */
   history?: OpsHistoryStore;
+  /** The scheduler's jobs: shown, and a failing one is a problem. */
+  jobs?: JobLedger;
   /** The alerts the scheduler evaluates ([alerts.rules.NAME]): the firing and pending ones are shown. */
   alerts?: AlertStateStore;
 }
@@ -47,7 +51,15 @@ export interface OpsOverview {
   topology: DeploymentGraph;
   /** Firing alerts, then pending ones (their condition holds, `for` not yet over), without their delivery bookkeeping. */
   alerts: Pick<AlertRecord, 'key' | 'rule' | 'subject' | 'severity' | 'status' | 'message' | 'since' | 'firedAt'>[];
+  /** The database, queue and storages, as the running nodes' probes found them. */
+  dependencies: DependencyView[];
+  jobs: JobView[];
+  /** Crashes the processors gave up on (counted up to DEAD_LETTERS_COUNTED). */
+  deadLetters: number;
 }
+
+/** Dead letters are counted up to this many (the list is read to count them). */
+const DEAD_LETTERS_COUNTED = 1000;
 
 export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, options) => {
   const access = withAccess({ permission: 'admin', onceAccountsExist: options.accountsExist });
@@ -55,13 +67,37 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
 
   const overview = async (): Promise<OpsOverview> => {
     const now = Date.now();
-    const [nodes, stats, records] = await Promise.all([options.registry.nodes(), options.queue.stats(), options.alerts?.list() ?? []]);
+    const [nodes, stats, records, jobStates, dead] = await Promise.all([
+      options.registry.nodes(),
+      options.queue.stats(),
+      options.alerts?.list() ?? [],
+      options.jobs?.states() ?? [],
+      options.queue.deadLetters(DEAD_LETTERS_COUNTED),
+    ]);
     const alerts = records
       .filter((r) => r.status === 'firing' || r.status === 'pending')
       .sort((a, b) => (a.status === b.status ? a.since - b.since : a.status === 'firing' ? -1 : 1))
       .map(({ key, rule, subject, severity, status, message, since, firedAt }) => ({ key, rule, subject, severity, status, message, since, ...(firedAt ? { firedAt } : {}) }));
     const components = componentsView(nodes, now, options.thresholds);
     const queues = queuesView(stats, now);
+    if (options.history) {
+      // A queue that grew at every minute point of the last minutes is a problem before it is old.
+      const trend = await options.history.query({ components: queues.map((q) => queueComponent(q.queue)), metrics: ['waiting'], from: now - (QUEUE_TREND_MINUTES + 2) * MINUTE_MS, to: now, resolution: 'minute', now });
+      for (const q of queues) {
+        const points = trend.points.filter((p) => p.component === queueComponent(q.queue)).map((p) => ({ at: p.at, waiting: p.metrics.waiting ?? 0 }));
+        q.growingFor = growingMinutes(points);
+      }
+    }
+    const jobs: JobView[] = jobStates.map((s) => ({
+      job: s.job,
+      lastRunAt: s.lastRun?.finishedAt ?? null,
+      lastOutcome: s.lastRun?.outcome ?? null,
+      lastError: s.lastRun?.error ?? null,
+      failuresInARow: s.failuresInARow,
+      nextRunAt: s.nextRunAt ?? null,
+      running: s.runningBy !== undefined,
+    }));
+    const dependencies = dependenciesView(components);
     const reports = new Map(nodes.map((n) => [n.id, n]));
     const topology = runningGraph(
       components.flatMap((c) => {
@@ -75,7 +111,7 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
       const url = urls.get(node.id);
       if (url) node.listen = new URL(url).host;
     }
-    return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }), topology, alerts };
+    return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }, { dependencies, jobs }), topology, alerts, dependencies, jobs, deadLetters: dead.length };
   };
 
   app.get('/api/ops/components', access, async () => {

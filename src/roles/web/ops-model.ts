@@ -44,6 +44,30 @@ export interface QueueView {
   waiting: number;
   inFlight: number;
   oldestAgeSeconds: number | null;
+  /** Over the last QUEUE_TREND_MINUTES (from the history): +N when it grew at every point. */
+  growingFor?: number;
+}
+
+/** A dependency (database, queue, storage) as the running nodes see it, from their probes. */
+export interface DependencyView {
+  /** The probe's name: crash_index, node_registry, queue, raw_crash_store, processed_crash_store, symbol_store. */
+  name: string;
+  /** Nodes that reached it at their last report. */
+  reachableFrom: string[];
+  /** Nodes that did not. */
+  unreachableFrom: string[];
+  /** Median of the nodes' probe times, ms. */
+  latencyMs: number | null;
+}
+
+export interface JobView {
+  job: string;
+  lastRunAt: number | null;
+  lastOutcome: string | null;
+  lastError: string | null;
+  failuresInARow: number;
+  nextRunAt: number | null;
+  running: boolean;
 }
 
 export interface Problem {
@@ -114,11 +138,57 @@ export function queuesView(stats: readonly QueueStats[], now: number): QueueView
   }));
 }
 
+/** Each dependency any up or stale node probes, with who reaches it. */
+export function dependenciesView(components: readonly ComponentView[]): DependencyView[] {
+  const byName = new Map<string, DependencyView & { times: number[] }>();
+  for (const c of components) {
+    if (c.status === 'down') continue;
+    for (const [key, value] of Object.entries(c.stats)) {
+      const match = /^probe_(.+)_ok$/.exec(key);
+      if (!match) continue;
+      const view = byName.get(match[1]) ?? { name: match[1], reachableFrom: [], unreachableFrom: [], latencyMs: null, times: [] };
+      (value === 1 ? view.reachableFrom : view.unreachableFrom).push(c.name);
+      const ms = c.stats[`probe_${match[1]}_ms`];
+      if (value === 1 && ms !== undefined) view.times.push(ms);
+      byName.set(match[1], view);
+    }
+  }
+  return [...byName.values()]
+    .map(({ times, ...view }) => ({ ...view, latencyMs: times.length === 0 ? null : [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)] }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** How many minutes of history decide that a queue is growing. */
+export const QUEUE_TREND_MINUTES = 10;
+
+/** Minutes a queue has grown at every history point, ending now (0 when its last point did not grow). */
+export function growingMinutes(points: readonly { at: number; waiting: number }[]): number {
+  let minutes = 0;
+  for (let i = points.length - 1; i > 0; i--) {
+    if (points[i].waiting > points[i - 1].waiting) minutes += Math.round((points[i].at - points[i - 1].at) / 60_000);
+    else break;
+  }
+  return minutes;
+}
+
 /** Failed share of a processor's crashes since the last heartbeat at which it is flagged. */
 export const FAILING_RATIO = 0.2;
 
-export function problemsOf(components: readonly ComponentView[], queues: readonly QueueView[], options: { queueAgeWarningSeconds: number }): Problem[] {
+export function problemsOf(
+  components: readonly ComponentView[],
+  queues: readonly QueueView[],
+  options: { queueAgeWarningSeconds: number },
+  more: { dependencies?: readonly DependencyView[]; jobs?: readonly JobView[] } = {},
+): Problem[] {
   const problems: Problem[] = [];
+  for (const d of more.dependencies ?? []) {
+    if (d.unreachableFrom.length > 0) {
+      problems.push({ severity: 'critical', kind: 'dependency-unreachable', subject: d.name, message: `${d.unreachableFrom.join(', ')} cannot reach the ${d.name.replaceAll('_', ' ')}` });
+    }
+  }
+  for (const j of more.jobs ?? []) {
+    if (j.failuresInARow > 0) problems.push({ severity: 'warning', kind: 'job-failed', subject: j.job, message: `the scheduler job ${j.job} failed${j.failuresInARow > 1 ? ` ${j.failuresInARow} times in a row` : ''}${j.lastError ? `: ${j.lastError}` : ''}` });
+  }
   for (const c of components) {
     if (c.status === 'down') problems.push({ severity: 'critical', kind: 'node-down', subject: c.name, message: `${c.name} on ${c.host} is down: no heartbeat for ${formatSeconds(c.silentSeconds)}` });
     else if (c.status === 'stale') problems.push({ severity: 'warning', kind: 'node-stale', subject: c.name, message: `${c.name} on ${c.host} is late: no heartbeat for ${formatSeconds(c.silentSeconds)}` });
@@ -130,6 +200,9 @@ export function problemsOf(components: readonly ComponentView[], queues: readonl
     }
   }
   for (const q of queues) {
+    if ((q.growingFor ?? 0) >= QUEUE_TREND_MINUTES) {
+      problems.push({ severity: 'warning', kind: 'queue-growing', subject: q.queue, message: `the ${q.queue} queue has grown for ${q.growingFor} minutes (${q.waiting} waiting)` });
+    }
     if (q.oldestAgeSeconds !== null && q.oldestAgeSeconds >= options.queueAgeWarningSeconds) {
       problems.push({ severity: 'warning', kind: 'queue-old', subject: q.queue, message: `the oldest crash in the ${q.queue} queue has waited ${formatSeconds(q.oldestAgeSeconds)}` });
     }

@@ -46,6 +46,12 @@ describe('/api/ops', () => {
     const overview = (await (await fetch(`${node.url}/api/ops/overview`)).json()) as { problems: { kind: string; subject: string }[]; queues: { queue: string }[] };
     expect(overview.problems).toContainEqual(expect.objectContaining({ kind: 'node-down', subject: 'processor-9' }));
     expect(overview.queues.map((q) => q.queue).sort()).toEqual(['priority', 'reprocessing', 'standard']);
+    // This node probes its database, queue and storages at every heartbeat.
+    const full = (await (await fetch(`${node.url}/api/ops/overview`)).json()) as { dependencies: { name: string; reachableFrom: string[]; unreachableFrom: string[]; latencyMs: number }[]; deadLetters: number; jobs: unknown[] };
+    expect(full.dependencies.map((d) => d.name)).toEqual(['crash_index', 'node_registry', 'processed_crash_store', 'queue', 'raw_crash_store', 'symbol_store']);
+    for (const d of full.dependencies) expect(d, d.name).toMatchObject({ reachableFrom: ['web-1'], unreachableFrom: [] });
+    expect(full.deadLetters).toBe(0);
+    expect(full.jobs).toEqual(expect.any(Array));
   });
 
   it('streams the overview as Server-Sent Events', async () => {

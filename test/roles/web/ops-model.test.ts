@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeReport } from '../../../src/ports/node-registry.js';
-import { componentsView, problemsOf, queuesView } from '../../../src/roles/web/ops-model.js';
+import { componentsView, dependenciesView, growingMinutes, problemsOf, queuesView } from '../../../src/roles/web/ops-model.js';
 
 const NOW = 1_800_000_000_000;
 const THRESHOLDS = { staleAfterMs: 15_000, downAfterMs: 30_000 };
@@ -76,6 +76,44 @@ describe('problems', () => {
       { severity: 'warning', kind: 'processor-failing', subject: 'failing', message: 'failing fails 50% of its crashes' },
       { severity: 'warning', kind: 'node-stale', subject: 'late', message: 'late on m is late: no heartbeat for 20 s' },
       { severity: 'warning', kind: 'queue-old', subject: 'standard', message: 'the oldest crash in the standard queue has waited 7 min' },
+    ]);
+  });
+});
+
+describe('dependencies, jobs and queue trends', () => {
+  it('gathers each probed dependency across running nodes, with who cannot reach it and the median time', () => {
+    const components = componentsView(
+      [
+        node('a', { stats: { probe_crash_index_ok: 1, probe_crash_index_ms: 2, probe_queue_ok: 1, probe_queue_ms: 1 } }),
+        node('b', { stats: { probe_crash_index_ok: 0, probe_crash_index_ms: 3000, probe_queue_ok: 1, probe_queue_ms: 5 } }),
+        node('c', { stats: { probe_crash_index_ok: 1, probe_crash_index_ms: 4 } }),
+        node('dead', { lastSeen: NOW - 60_000, stats: { probe_crash_index_ok: 0 } }),
+      ],
+      NOW,
+      THRESHOLDS,
+    );
+    const dependencies = dependenciesView(components);
+    expect(dependencies).toEqual([
+      { name: 'crash_index', reachableFrom: ['a', 'c'], unreachableFrom: ['b'], latencyMs: 4 },
+      { name: 'queue', reachableFrom: ['a', 'b'], unreachableFrom: [], latencyMs: 5 },
+    ]);
+    const jobs = [{ job: 'retention', lastRunAt: NOW - 1000, lastOutcome: 'failed', lastError: 'disk full', failuresInARow: 2, nextRunAt: NOW + 1000, running: false }];
+    const problems = problemsOf(components, [], { queueAgeWarningSeconds: 300 }, { dependencies, jobs });
+    expect(problems.filter((p) => p.kind === 'dependency-unreachable' || p.kind === 'job-failed')).toEqual([
+      { severity: 'critical', kind: 'dependency-unreachable', subject: 'crash_index', message: 'b cannot reach the crash index' },
+      { severity: 'warning', kind: 'job-failed', subject: 'retention', message: 'the scheduler job retention failed 2 times in a row: disk full' },
+    ]);
+  });
+
+  it('a queue that grew at every minute point for ten minutes is a problem', () => {
+    const minute = (i: number, waiting: number) => ({ at: NOW - (12 - i) * 60_000, waiting });
+    const rising = Array.from({ length: 12 }, (_, i) => minute(i, 10 + i * 5));
+    expect(growingMinutes(rising)).toBe(11);
+    expect(growingMinutes([...rising.slice(0, 11), minute(11, 0)])).toBe(0);
+    expect(growingMinutes([minute(0, 5), minute(1, 5), minute(2, 6)])).toBe(1);
+    const queues = queuesView([{ queue: 'standard', waiting: 65, inFlight: 8 }], NOW).map((q) => ({ ...q, growingFor: growingMinutes(rising) }));
+    expect(problemsOf([], queues, { queueAgeWarningSeconds: 300 })).toEqual([
+      { severity: 'warning', kind: 'queue-growing', subject: 'standard', message: 'the standard queue has grown for 11 minutes (65 waiting)' },
     ]);
   });
 });
