@@ -21,15 +21,10 @@ import pg from 'pg';
 import { PgOpsHistory } from '../src/adapters/pg-ops-history.js';
 import { SqliteOpsHistory } from '../src/adapters/sqlite-ops-history.js';
 import { MINUTE_MS, TEN_MINUTES_MS, type HistoryPoint, type OpsHistoryStore } from '../src/ports/ops-history.js';
+import { integerOption } from './args.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(args[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} needs a positive integer`);
-  return value;
-};
+const option = (name: string, fallback: number): number => integerOption(name, fallback, args);
 const RUNS = option('--runs', 20);
 const NODES = option('--nodes', 50);
 const PG_URL = process.env.MAYDAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

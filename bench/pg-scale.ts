@@ -35,17 +35,12 @@ import { PgCrashIndex } from '../src/adapters/pg-crash-index.js';
 import { ROLLUPS, indexedCrashOfRow, rebuildRollupSql, toIndexRow } from '../src/adapters/crash-index-layout.js';
 import type { SearchQuery, TopCrashersQuery } from '../src/ports/crash-index.js';
 import { signatureName, syntheticCrashes } from './search-data.js';
+import { integerOption } from './args.js';
 
 const DAY_MS = 86_400_000;
 const TARGET_MS = 300;
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const value = Number(args[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} needs a positive integer`);
-  return value;
-};
+const option = (name: string, fallback: number): number => integerOption(name, fallback, args);
 const COUNT = option('--count', 10_000_000);
 const RUNS = option('--runs', 25);
 const CHUNK = option('--chunk', 500_000);

@@ -18,9 +18,7 @@
  * break), throw instead of producing a broken file.
  */
 
-/** Same rules as ini.ts; kept in step by the property tests in test/config/ini-edit.test.ts. */
-const SECTION_LINE = /^\[([^\]]*)\]\s*$/;
-const NAME = /^[a-z][a-z0-9_.-]*$/i;
+import { NAME, SECTION_LINE, encodeValue, firstSeparator, quoteOf, unquote } from './ini.js';
 
 /** One physical line and the terminator it had, so that mixed or CRLF files stay as they were. */
 interface Line {
@@ -354,30 +352,6 @@ function scan(lines: ReadonlyArray<Line>): Scanned[] {
   });
 }
 
-function firstSeparator(text: string): number {
-  const equals = text.indexOf('=');
-  const colon = text.indexOf(':');
-  if (equals < 0) return colon;
-  if (colon < 0) return equals;
-  return Math.min(equals, colon);
-}
-
-function quoteOf(raw: string): '"' | "'" | undefined {
-  if (raw.length < 2) return undefined;
-  const first = raw[0];
-  if ((first === '"' || first === "'") && raw.endsWith(first)) return first;
-  return undefined;
-}
-
-function unquote(raw: string): string {
-  return quoteOf(raw) === undefined ? raw : raw.slice(1, -1);
-}
-
-/** `formatIni`'s quoting: only values the parser would otherwise trim or unquote. */
-function encodeValue(value: string): string {
-  const needsQuotes = value !== value.trim() || /^["']/.test(value);
-  return needsQuotes ? `"${value}"` : value;
-}
 
 function entryLine(key: string, value: string): string {
   const encoded = encodeValue(value);

@@ -41,8 +41,9 @@ export interface IniDocument {
   problems: IniProblem[];
 }
 
-const SECTION_LINE = /^\[([^\]]*)\]\s*$/;
-const NAME = /^[a-z][a-z0-9_.-]*$/i;
+/** The lexical rules, shared with `ini-edit.ts`, which must read lines exactly as this parser does. */
+export const SECTION_LINE = /^\[([^\]]*)\]\s*$/;
+export const NAME = /^[a-z][a-z0-9_.-]*$/i;
 
 export function parseIni(text: string): IniDocument {
   const sections: IniSection[] = [];
@@ -124,7 +125,7 @@ export function parseIni(text: string): IniDocument {
   return { sections, entries, includes, problems };
 }
 
-function firstSeparator(text: string): number {
+export function firstSeparator(text: string): number {
   const equals = text.indexOf('=');
   const colon = text.indexOf(':');
   if (equals < 0) return colon;
@@ -132,12 +133,22 @@ function firstSeparator(text: string): number {
   return Math.min(equals, colon);
 }
 
-function unquote(value: string): string {
-  if (value.length >= 2) {
-    const first = value[0];
-    if ((first === '"' || first === "'") && value.endsWith(first)) return value.slice(1, -1);
-  }
-  return value;
+/** The quote wrapping a whole value, if any. */
+export function quoteOf(raw: string): '"' | "'" | undefined {
+  if (raw.length < 2) return undefined;
+  const first = raw[0];
+  if ((first === '"' || first === "'") && raw.endsWith(first)) return first;
+  return undefined;
+}
+
+export function unquote(raw: string): string {
+  return quoteOf(raw) === undefined ? raw : raw.slice(1, -1);
+}
+
+/** A value as written: quoted only when the parser would otherwise trim or unquote it. */
+export function encodeValue(value: string): string {
+  const needsQuotes = value !== value.trim() || /^["']/.test(value);
+  return needsQuotes ? `"${value}"` : value;
 }
 
 /** Writes sections back as INI text (used by `config init` and the Configurator). */
@@ -149,8 +160,7 @@ export function formatIni(sections: ReadonlyArray<{ name: string; comment?: stri
     out.push(`[${section.name}]`);
     for (const entry of section.entries) {
       if (entry.comment) out.push(...entry.comment.split('\n').map((l) => `; ${l}`));
-      const needsQuotes = entry.value !== entry.value.trim() || /^["']/.test(entry.value);
-      out.push(`${entry.key} = ${needsQuotes ? `"${entry.value}"` : entry.value}`);
+      out.push(`${entry.key} = ${encodeValue(entry.value)}`);
     }
   }
   return out.join('\n') + '\n';

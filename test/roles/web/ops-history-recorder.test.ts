@@ -1,25 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeReport } from '../../../src/ports/node-registry.js';
+import { nodeReport } from '../../support/node-reports.js';
 import { historyPointsFrom, queueComponent } from '../../../src/roles/web/ops-history-recorder.js';
 
 const MINUTE = 1_800_000_000_000;
 const NOW = MINUTE + 42_500;
 
-function node(name: string, overrides: Partial<NodeReport> = {}): NodeReport {
-  return {
-    id: `${name}@m:${overrides.pid ?? 1}`,
-    name,
-    host: 'm',
-    pid: 1,
-    roles: ['processor'],
-    version: '0.1.0',
-    url: 'http://m:8000',
-    startedAt: NOW - 3_600_000,
-    lastSeen: NOW - 1000,
-    stats: { cpu_percent: 12.5, rss_bytes: 1_000_000 },
-    ...overrides,
-  };
-}
+const node = (name: string, overrides: Partial<NodeReport> = {}): NodeReport => nodeReport(name, NOW, { stats: { cpu_percent: 12.5, rss_bytes: 1_000_000 }, ...overrides });
 
 describe('historyPointsFrom', () => {
   it('makes one point per node, under its name, with its stats, at the minute', () => {

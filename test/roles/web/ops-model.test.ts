@@ -1,26 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeReport } from '../../../src/ports/node-registry.js';
+import { nodeReport } from '../../support/node-reports.js';
 import { componentsView, dependenciesView, growingMinutes, problemsOf, queuesView } from '../../../src/roles/web/ops-model.js';
 
 const NOW = 1_800_000_000_000;
 const THRESHOLDS = { staleAfterMs: 15_000, downAfterMs: 30_000 };
 
-function node(name: string, overrides: Partial<NodeReport> = {}): NodeReport {
-  return {
-    id: `${name}@m:${overrides.pid ?? 1}`,
-    name,
-    host: 'm',
-    pid: 1,
-    roles: ['processor'],
-    version: '0.1.0',
-    url: 'http://m:8000',
-    startedAt: NOW - 3_600_000,
-    lastSeen: NOW - 1000,
-    stats: {},
-    configHash: 'h1',
-    ...overrides,
-  };
-}
+const node = (name: string, overrides: Partial<NodeReport> = {}): NodeReport => nodeReport(name, NOW, { configHash: 'h1', ...overrides });
 
 describe('componentsView', () => {
   it('is up, stale or down by the age of the last heartbeat', () => {
