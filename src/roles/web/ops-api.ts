@@ -19,7 +19,7 @@ import type { ProcessingQueue } from '../../ports/queue.js';
 import { runningGraph } from '../../configurator/running.js';
 import type { DeploymentGraph } from '../../configurator/deployment.js';
 import type { JobLedger } from '../../ports/job-ledger.js';
-import { QUEUE_TREND_MINUTES, componentsView, dependenciesView, growingMinutes, problemsOf, queuesView, type ComponentView, type DependencyView, type JobView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
+import { QUEUE_TREND_MINUTES, componentsView, dependenciesView, edgeRates, growingMinutes, problemsOf, queuesView, type ComponentView, type DependencyView, type JobView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
 import { queueComponent } from './ops-history-recorder.js';
 
 export interface OpsApiOptions {
@@ -56,6 +56,8 @@ export interface OpsOverview {
   jobs: JobView[];
   /** Crashes the processors gave up on (counted up to DEAD_LETTERS_COUNTED). */
   deadLetters: number;
+  /** Crashes per second along the topology's edges, by edge id (see `edgeRates`). */
+  edgeRates: Record<string, number>;
 }
 
 /** Dead letters are counted up to this many (the list is read to count them). */
@@ -111,7 +113,7 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
       const url = urls.get(node.id);
       if (url) node.listen = new URL(url).host;
     }
-    return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }, { dependencies, jobs }), topology, alerts, dependencies, jobs, deadLetters: dead.length };
+    return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }, { dependencies, jobs }), topology, alerts, dependencies, jobs, deadLetters: dead.length, edgeRates: edgeRates(topology.edges, components) };
   };
 
   app.get('/api/ops/components', access, async () => {

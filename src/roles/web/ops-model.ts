@@ -216,3 +216,31 @@ export function formatSeconds(seconds: number): string {
   if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
   return `${Math.round(seconds / 86_400)} d`;
 }
+
+/**
+ * Crashes per second along each edge of the running topology, from the figures of the node
+ * at one end: what a collector accepts goes to its raw store and its queue; what a processor
+ * takes comes from the queue and the raw store, and what it processes goes to the processed
+ * store and the index. Edges no figure measures (a web node's reads) have none.
+ */
+export function edgeRates(edges: readonly { id: string; from: string; to: string; flows: readonly string[] }[], components: readonly ComponentView[]): Record<string, number> {
+  const byNode = new Map(components.filter((c) => c.status !== 'down').map((c) => [`node:${c.name}`, c.stats]));
+  const rates: Record<string, number> = {};
+  for (const edge of edges) {
+    const fromNode = byNode.get(edge.from);
+    const toNode = byNode.get(edge.to);
+    const stats = fromNode ?? toNode;
+    if (!stats) continue;
+    const accepted = stats.collector_accepted_per_second ?? 0;
+    const stored = accepted + (stats.collector_deferred_per_second ?? 0);
+    const processed = stats.processed_per_second ?? 0;
+    const taken = processed + (stats.failed_per_second ?? 0);
+    let rate: number | undefined;
+    if (fromNode && edge.flows.includes('raw crashes') && stats.collector_accepted_per_second !== undefined) rate = stored;
+    else if (fromNode && edge.flows.includes('crash ids') && stats.collector_accepted_per_second !== undefined) rate = accepted;
+    else if (toNode && (edge.flows.includes('crash ids') || edge.flows.includes('raw crashes')) && stats.processed_per_second !== undefined) rate = taken;
+    else if (fromNode && (edge.flows.includes('processed crashes') || edge.flows.includes('index rows')) && stats.processed_per_second !== undefined) rate = processed;
+    if (rate !== undefined) rates[edge.id] = Math.round(rate * 100) / 100;
+  }
+  return rates;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeReport } from '../../../src/ports/node-registry.js';
 import { nodeReport } from '../../support/node-reports.js';
-import { componentsView, dependenciesView, growingMinutes, problemsOf, queuesView } from '../../../src/roles/web/ops-model.js';
+import { componentsView, dependenciesView, edgeRates, growingMinutes, problemsOf, queuesView } from '../../../src/roles/web/ops-model.js';
 
 const NOW = 1_800_000_000_000;
 const THRESHOLDS = { staleAfterMs: 15_000, downAfterMs: 30_000 };
@@ -101,5 +101,36 @@ describe('dependencies, jobs and queue trends', () => {
     expect(problemsOf([], queues, { queueAgeWarningSeconds: 300 })).toEqual([
       { severity: 'warning', kind: 'queue-growing', subject: 'standard', message: 'the standard queue has grown for 11 minutes (65 waiting)' },
     ]);
+  });
+});
+
+describe('edgeRates', () => {
+  it('puts each node\'s crash rates on the edges it feeds or drains', () => {
+    const components = componentsView(
+      [
+        node('c', { roles: ['collector'], stats: { collector_accepted_per_second: 4, collector_deferred_per_second: 1 } }),
+        node('p', { stats: { processed_per_second: 3, failed_per_second: 0.5 } }),
+        node('w', { roles: ['web'], stats: { web_requests_per_second: 9 } }),
+        node('gone', { lastSeen: NOW - 60_000, stats: { processed_per_second: 7 } }),
+      ],
+      NOW,
+      THRESHOLDS,
+    );
+    const edge = (from: string, to: string, flows: string[]) => ({ id: `${from}->${to}`, from, to, flows });
+    expect(
+      edgeRates(
+        [
+          edge('node:c', 'raw', ['raw crashes']),
+          edge('node:c', 'q', ['crash ids']),
+          edge('q', 'node:p', ['crash ids']),
+          edge('raw', 'node:p', ['raw crashes']),
+          edge('node:p', 'processed', ['processed crashes']),
+          edge('node:p', 'db', ['index rows', 'heartbeats']),
+          edge('db', 'node:w', ['index rows']),
+          edge('q', 'node:gone', ['crash ids']),
+        ],
+        components,
+      ),
+    ).toEqual({ 'node:c->raw': 5, 'node:c->q': 4, 'q->node:p': 3.5, 'raw->node:p': 3.5, 'node:p->processed': 3, 'node:p->db': 3 });
   });
 });
