@@ -7,6 +7,8 @@ import { corpusDumps } from '../support/corpus.js';
 import { eventually, startMayday, type MaydayProcess } from '../support/mayday-process.js';
 import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser } from '../support/browser.js';
 import { SqliteOpsHistory } from '../../src/adapters/sqlite-ops-history.js';
+import { SCHEDULED_JOBS } from '../../src/schema/scheduled-jobs.js';
+import type { OpsOverview } from '../../src/roles/web/ops-api.js';
 
 /**
  * Issue 13's browser acceptance: the Operations Dashboard on a real all-roles node, with a
@@ -95,7 +97,33 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
     const queueBox = topology.locator('g.resource[data-kind="queue"]');
     await expect(queueBox.count()).resolves.toBe(1);
     await expect.poll(() => queueBox.locator('text.live').first().textContent()).toMatch(/^\d+ waiting · \d+ in flight$/);
+
+    // Storages and services: the six dependencies the nodes probe, every one reachable, with a latency and how many nodes reach it.
+    const dependencies = page.locator('[data-testid="dependency"]');
+    await expect.poll(() => dependencies.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')).sort())).toEqual(['crash_index', 'node_registry', 'processed_crash_store', 'queue', 'raw_crash_store', 'symbol_store']);
+    await expect(dependencies.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-reachable')))).resolves.toEqual(Array(6).fill('true'));
+    await expect(page.locator('[data-testid="dependency"][data-name="crash_index"]').innerText()).resolves.toContain('crash index (database)');
+    for (const text of await dependencies.locator('[data-testid="latency"]').allInnerTexts()) expect(text).toMatch(/^[\d.e-]+ (ms|s)$/);
+    for (const text of await dependencies.locator('[data-testid="reach"]').allInnerTexts()) expect(text).toMatch(/^([1-9]\d*) of \1 nodes?$/);
+    await expect(page.locator('[data-testid="unreachable-from"]').count()).resolves.toBe(0);
+
+    // Scheduler jobs: the all-in-one node's scheduler runs its jobs at start; each appears after its first run.
+    const verify = page.locator('[data-testid="job"][data-job="verify-processed"]');
+    await expect.poll(() => verify.getAttribute('data-outcome'), { timeout: 15_000 }).toBe('success');
+    await expect(verify.locator('[data-testid="job-outcome"]').innerText()).resolves.toBe('ok');
+    await expect(verify.locator('[data-testid="job-last-run"]').innerText()).resolves.toMatch(/^(just now|\d+ s ago)$/);
+    await expect.poll(() => verify.locator('[data-testid="job-next-run"]').innerText()).toMatch(/^in \d+ (s|min|h)/);
+    const jobNames = await page.locator('[data-testid="job"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job')));
+    expect(jobNames).toContain('alerts');
+    for (const name of jobNames) expect(Object.keys(SCHEDULED_JOBS)).toContain(name);
+    await expect(page.locator('[data-testid="job"][data-outcome="failure"]').count()).resolves.toBe(0);
+    await expect(page.locator('[data-testid="job"][data-overdue="true"]').count()).resolves.toBe(0);
+
+    // No dead letters, no alerts (none configured): the alerts panel is not shown at all.
+    await expect(page.getByTestId('dead-letters').getAttribute('data-count')).resolves.toBe('0');
+    await expect(page.getByTestId('alerts').count()).resolves.toBe(0);
     await shot(page, 'overview-idle');
+    await shot(page, 'overview-idle-full', true);
 
     // Crashes submitted: a number changes on the page, which is never reloaded.
     await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
@@ -235,4 +263,96 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
     await page.locator('[data-testid="live"][data-state="live"]').waitFor({ timeout: 40_000 });
     await context.close();
   }, 90_000);
+  it('shows alerts, an unreachable storage, failed and overdue jobs, a growing queue and dead letters', async () => {
+    // The real overview, made to show trouble that a test cannot easily cause (a storage
+    // gone, a job failing for minutes, alerts firing), fed to the page by a stand-in EventSource.
+    const real = (await (await fetch(`${node.url}/api/ops/overview`)).json()) as OpsOverview;
+    const at = real.at;
+    const trouble: OpsOverview = {
+      ...real,
+      alerts: [
+        { key: 'backlog:standard', rule: 'backlog', subject: 'standard', severity: 'warning', status: 'firing', message: 'the oldest crash in the standard queue has waited 17 min', since: at - 20 * 60_000, firedAt: at - 15 * 60_000 },
+        { key: 'processor_down:processor-2', rule: 'processor_down', subject: 'processor-2', severity: 'critical', status: 'firing', message: 'processor-2 on vm is down: no heartbeat for 4 min', since: at - 4 * 60_000, firedAt: at - 3 * 60_000 },
+        { key: 'failing:allinone', rule: 'failing', subject: 'allinone', severity: 'warning', status: 'pending', message: 'allinone fails 14% of its crashes', since: at - 90_000 },
+      ],
+      dependencies: real.dependencies.map((d) => (d.name === 'symbol_store' ? { ...d, reachableFrom: [], unreachableFrom: d.reachableFrom, latencyMs: null } : d)),
+      jobs: real.jobs.map((j) =>
+        j.job === 'retention'
+          ? { ...j, lastOutcome: 'failure', lastError: 'SQLITE_BUSY: database is locked', failuresInARow: 3, lastRunAt: at - 4 * 60_000, nextRunAt: at + 60_000 }
+          : j.job === 'missing-symbols'
+            ? { ...j, nextRunAt: at - 5 * 60_000 }
+            : j.job === 'verify-processed'
+              ? { ...j, running: true }
+              : j,
+      ),
+      queues: real.queues.map((q) => (q.queue === 'standard' ? { ...q, waiting: 340, inFlight: 2, oldestAgeSeconds: 1020, growingFor: 12 } : q.queue === 'priority' ? { ...q, waiting: 5, growingFor: 4 } : { ...q, growingFor: 0 })),
+      deadLetters: 3,
+      problems: [
+        { severity: 'critical', kind: 'dependency-unreachable', subject: 'symbol_store', message: 'allinone cannot reach the symbol store' },
+        { severity: 'warning', kind: 'job-failed', subject: 'retention', message: 'the scheduler job retention failed 3 times in a row: SQLITE_BUSY: database is locked' },
+        { severity: 'warning', kind: 'queue-growing', subject: 'standard', message: 'the standard queue has grown for 12 minutes (340 waiting)' },
+      ],
+    };
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    const page = await context.newPage();
+    await page.addInitScript((data: string) => {
+      class StandIn extends EventTarget {
+        static readonly CONNECTING = 0;
+        static readonly OPEN = 1;
+        static readonly CLOSED = 2;
+        readyState = 1;
+        private timer: ReturnType<typeof setInterval>;
+        constructor() {
+          super();
+          const send = (): boolean => this.dispatchEvent(new MessageEvent('overview', { data }));
+          setTimeout(send, 50);
+          this.timer = setInterval(send, 2000);
+        }
+        close(): void {
+          clearInterval(this.timer);
+          this.readyState = 2;
+        }
+      }
+      (globalThis as unknown as { EventSource: unknown }).EventSource = StandIn;
+    }, JSON.stringify(trouble));
+    await page.goto(`${node.url}/dashboard`);
+    await page.getByTestId('alerts').waitFor();
+
+    // Alerts: firing first, critical before warning; the pending one last, greyed, "pending since".
+    const alerts = page.locator('[data-testid="alert"]');
+    await expect(alerts.evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-status')}:${r.getAttribute('data-severity')}`))).resolves.toEqual(['firing:critical', 'firing:warning', 'pending:warning']);
+    await expect(alerts.nth(0).innerText()).resolves.toMatch(/processor_down[\s\S]*firing for 3 min/);
+    await expect(alerts.nth(2).innerText()).resolves.toMatch(/PENDING[\s\S]*pending since \d\d:\d\d:\d\d \(1 min\)/);
+
+    // The storage nobody reaches: red, first, with the nodes that cannot reach it.
+    const symbols = page.locator('[data-testid="dependency"][data-name="symbol_store"]');
+    await expect(symbols.getAttribute('data-reachable')).resolves.toBe('false');
+    await expect(page.locator('[data-testid="dependency"]').first().getAttribute('data-name')).resolves.toBe('symbol_store');
+    await expect(symbols.getByTestId('unreachable-from').innerText()).resolves.toContain('allinone');
+    await expect(symbols.getByTestId('reach').innerText()).resolves.toMatch(/^0 of \d+ nodes?$/);
+
+    // Jobs: the failed one red with its error, the overdue one said so, the running one marked.
+    const retention = page.locator('[data-testid="job"][data-job="retention"]');
+    await expect(retention.getAttribute('data-outcome')).resolves.toBe('failure');
+    await expect(retention.getByTestId('job-outcome').innerText()).resolves.toBe('failed ×3');
+    await expect(retention.getByTestId('job-outcome').getAttribute('title')).resolves.toContain('SQLITE_BUSY');
+    await expect(retention.getByTestId('job-last-run').innerText()).resolves.toBe('4 min ago');
+    await expect(page.locator('[data-testid="job"]').first().getAttribute('data-job')).resolves.toBe('retention');
+    await expect(page.locator('[data-testid="job"][data-job="missing-symbols"] [data-testid="job-next-run"]').innerText()).resolves.toBe('overdue by 5 min');
+    await expect(page.locator('[data-testid="job"][data-job="verify-processed"] [data-testid="job-running"]').count()).resolves.toBe(1);
+
+    // Queues: growing for 12 and 4 minutes (3 or more is shown), and the dead letters linked.
+    await expect(page.locator('[data-testid="queue"][data-queue="standard"] [data-testid="growing"]').innerText()).resolves.toBe('↑ growing 12 min');
+    await expect(page.locator('[data-testid="queue"][data-queue="priority"] [data-testid="growing"]').innerText()).resolves.toBe('↑ growing 4 min');
+    await expect(page.locator('[data-testid="queue"][data-queue="reprocessing"] [data-testid="growing"]').count()).resolves.toBe(0);
+    await expect(page.getByTestId('dead-letters').innerText()).resolves.toMatch(/^3 dead letters/);
+    await expect(page.getByTestId('dead-letters').locator('a').getAttribute('href')).resolves.toBe('/api/DeadLetters/');
+
+    // The new kinds of problem are listed like the others, critical first.
+    await expect(page.locator('[data-testid="problem"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))).resolves.toEqual(['dependency-unreachable', 'job-failed', 'queue-growing']);
+    await expect(page.title()).resolves.toMatch(/^\(3\) Dashboard/);
+    await shot(page, 'overview-trouble');
+    await shot(page, 'overview-trouble-full', true);
+    await context.close();
+  }, 60_000);
 });

@@ -9,6 +9,8 @@ import { RateTracker } from '../../src/dashboard/web/rates.js';
 import { chartData, seriesValues } from '../../src/dashboard/web/history-data.js';
 import { liveAnnotations, liveLinesOf, structureKey } from '../../src/dashboard/web/topology-live.js';
 import { CPU, HEAP, PROCESSED, RSS } from '../../src/dashboard/web/stats.js';
+import { dependencyLabel, formatSince, growingText, nextRun, reachSummary, sortAlerts, sortDependencies, sortJobs } from '../../src/dashboard/web/ops-view.js';
+import type { AlertView, JobView } from '../../src/dashboard/web/types.js';
 import type { ComponentView } from '../../src/roles/web/ops-model.js';
 import { METRICS, layoutDeployment } from '../../src/configurator/graph/layout.js';
 import { STATUS_COLOURS, renderSvg } from '../../src/configurator/graph/svg.js';
@@ -137,5 +139,55 @@ describe('the graph with live figures (layout.ts and svg.ts, optional)', () => {
     expect(svg).toMatch(/<text class="live" data-line="0"[^>]*>● DOWN · silent 40 s<\/text>/);
     expect(svg).toContain('nothing waiting');
     expect(renderSvg(plain)).not.toContain('class="live"');
+  });
+});
+
+describe('alerts, storages, jobs and queue trends as the overview shows them (ops-view.ts)', () => {
+  const now = 1_700_000_000_000;
+  const job = (over: Partial<JobView>): JobView => ({ job: 'j', lastRunAt: now - 180_000, lastOutcome: 'success', lastError: null, failuresInARow: 0, nextRunAt: now + 420_000, running: false, ...over });
+
+  it('names the dependencies readably, unreachable ones first, and counts the nodes that reach them', () => {
+    expect(dependencyLabel('crash_index')).toBe('crash index (database)');
+    expect(dependencyLabel('raw_crash_store')).toBe('raw crash store');
+    expect(dependencyLabel('some_new_thing')).toBe('some new thing');
+    const deps = [
+      { name: 'symbol_store', reachableFrom: ['a', 'b'], unreachableFrom: [], latencyMs: 1 },
+      { name: 'queue', reachableFrom: ['a'], unreachableFrom: ['b'], latencyMs: 2 },
+      { name: 'crash_index', reachableFrom: ['a', 'b'], unreachableFrom: [], latencyMs: 0.4 },
+    ];
+    expect(sortDependencies(deps).map((d) => d.name)).toEqual(['queue', 'crash_index', 'symbol_store']);
+    expect(reachSummary(deps[0])).toBe('2 of 2 nodes');
+    expect(reachSummary(deps[1])).toBe('1 of 2 nodes');
+    expect(reachSummary({ name: 'x', reachableFrom: [], unreachableFrom: ['a'], latencyMs: null })).toBe('0 of 1 node');
+  });
+
+  it('says when a job ran and is due, and "overdue" only past a minute late', () => {
+    expect(formatSince(now - 180_000, now)).toBe('3 min ago');
+    expect(formatSince(now - 200, now)).toBe('just now');
+    expect(formatSince(null, now)).toBe('never');
+    expect(nextRun(now + 420_000, now)).toEqual({ text: 'in 7 min', overdue: false });
+    expect(nextRun(now - 30_000, now)).toEqual({ text: 'due now', overdue: false });
+    expect(nextRun(now - 5 * 60_000, now)).toEqual({ text: 'overdue by 5 min', overdue: true });
+    expect(nextRun(now - 5 * 60_000, now, true)).toEqual({ text: 'due now', overdue: false });
+    expect(nextRun(null, now)).toEqual({ text: '–', overdue: false });
+    const jobs = [job({ job: 'a' }), job({ job: 'b', nextRunAt: now - 600_000 }), job({ job: 'c', lastOutcome: 'failure', failuresInARow: 2, lastError: 'boom' })];
+    expect(sortJobs(jobs, now).map((j) => j.job)).toEqual(['c', 'b', 'a']);
+  });
+
+  it('puts firing alerts before pending ones, critical first, then the oldest', () => {
+    const alert = (over: Partial<AlertView>): AlertView => ({ key: 'r:s', rule: 'r', subject: 's', severity: 'warning', status: 'firing', message: '', since: now, ...over });
+    const sorted = sortAlerts([
+      alert({ key: 'pending-critical', status: 'pending', severity: 'critical' }),
+      alert({ key: 'warning-new', since: now - 1000 }),
+      alert({ key: 'warning-old', since: now - 9000 }),
+      alert({ key: 'critical', severity: 'critical' }),
+    ]);
+    expect(sorted.map((a) => a.key)).toEqual(['critical', 'warning-old', 'warning-new', 'pending-critical']);
+  });
+
+  it('flags a queue growing for 3 minutes or more', () => {
+    expect(growingText(undefined)).toBeUndefined();
+    expect(growingText(2)).toBeUndefined();
+    expect(growingText(3)).toBe('↑ growing 3 min');
   });
 });

@@ -10,7 +10,7 @@ export function ProblemsPanel({ problems }: { problems: readonly Problem[] }) {
       <section class="dash-problems clear" data-testid="problems" data-count="0">
         <span class="dash-problems-icon" aria-hidden="true">✓</span>
         <strong>All clear</strong>
-        <span class="muted">every component is up and no queue is backing up</span>
+        <span class="muted">every component is up, every storage reachable, no queue backing up and no job failing</span>
       </section>
     );
   }

@@ -1,9 +1,13 @@
 /** The queues: how many crashes wait, how many are being processed, how long the oldest has waited. */
 
 import { formatDuration } from './format.js';
+import { growingText } from './ops-view.js';
 import type { Problem, QueueView } from './types.js';
 
-export function QueuesTable({ queues, problems }: { queues: readonly QueueView[]; problems: readonly Problem[] }) {
+/** Where the dead letters are listed (and retried): it needs the `reprocess` permission. */
+export const DEAD_LETTERS_URL = '/api/DeadLetters/';
+
+export function QueuesTable({ queues, problems, deadLetters }: { queues: readonly QueueView[]; problems: readonly Problem[]; deadLetters: number }) {
   return (
     <section class="card dash-queues">
       <div class="dash-panel-head">
@@ -27,7 +31,14 @@ export function QueuesTable({ queues, problems }: { queues: readonly QueueView[]
               const old = problems.some((p) => p.kind === 'queue-old' && p.subject === q.queue);
               return (
                 <tr key={q.queue} data-testid="queue" data-queue={q.queue}>
-                  <td>{q.queue}</td>
+                  <td>
+                    {q.queue}
+                    {growingText(q.growingFor) ? (
+                      <span class="dash-growing" data-testid="growing" title={`The waiting count grew at every one-minute point of the last ${q.growingFor} minutes`}>
+                        {growingText(q.growingFor)}
+                      </span>
+                    ) : null}
+                  </td>
                   <td class="num" data-testid="waiting">
                     {q.waiting.toLocaleString('en-GB')}
                   </td>
@@ -39,6 +50,18 @@ export function QueuesTable({ queues, problems }: { queues: readonly QueueView[]
           </tbody>
         </table>
       )}
+      <div class="dash-dead small" data-testid="dead-letters" data-count={deadLetters}>
+        {deadLetters > 0 ? (
+          <>
+            <span class="dash-bad">
+              {deadLetters >= 1000 ? '1000+' : deadLetters.toLocaleString('en-GB')} dead {deadLetters === 1 ? 'letter' : 'letters'}
+            </span>{' '}
+            <span class="muted">(crashes the processors gave up on)</span> · <a href={DEAD_LETTERS_URL}>list them</a>
+          </>
+        ) : (
+          <span class="muted">No dead letters: no crash was given up on.</span>
+        )}
+      </div>
     </section>
   );
 }

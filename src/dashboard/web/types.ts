@@ -4,10 +4,15 @@
  * the server's own model so that the two cannot drift apart; `ops-model.ts` is pure.
  */
 
-import type { ComponentView, Problem, QueueView } from '../../roles/web/ops-model.js';
+import type { ComponentView, DependencyView, JobView, Problem, QueueView } from '../../roles/web/ops-model.js';
+import type { AlertRecord } from '../../ports/alert-state.js';
 import type { DeploymentGraph } from '../../configurator/deployment.js';
 
-export type { ComponentStatus, ComponentView, Problem, QueueView } from '../../roles/web/ops-model.js';
+export type { ComponentStatus, ComponentView, DependencyView, JobView, Problem, QueueView } from '../../roles/web/ops-model.js';
+export type { AlertSeverity, AlertStatus } from '../../ports/alert-state.js';
+
+/** A firing or pending alert as the overview sends it (its delivery bookkeeping left out). */
+export type AlertView = Pick<AlertRecord, 'key' | 'rule' | 'subject' | 'severity' | 'status' | 'message' | 'since' | 'firedAt'>;
 
 /** `OpsOverview` of src/roles/web/ops-api.ts (not imported from there: that module is the server's, with Fastify in it). */
 export interface Overview {
@@ -16,6 +21,14 @@ export interface Overview {
   queues: QueueView[];
   problems: Problem[];
   topology: DeploymentGraph;
+  /** Firing alerts, then pending ones. */
+  alerts: AlertView[];
+  /** The database, queue and storages, as the running nodes' probes found them. */
+  dependencies: DependencyView[];
+  /** The scheduler's jobs (from the job ledger: those that ran at least once). */
+  jobs: JobView[];
+  /** Crashes the processors gave up on (counted up to 1000). */
+  deadLetters: number;
 }
 
 export interface HistoryPoint {
