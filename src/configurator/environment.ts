@@ -183,8 +183,9 @@ async function writableOrCreatable(path: string): Promise<string | undefined> {
       return undefined;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' && dirname(current) !== current) {
-        current = dirname(current); // made at start-up if its parent can be written
+      // Missing: made at start-up if its parent can be written. Under a file: that file is the problem.
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(current) !== current) {
+        current = dirname(current);
         continue;
       }
       return code === 'EACCES' ? `${current} is not writable` : reason(error);
