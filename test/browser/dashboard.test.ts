@@ -130,6 +130,15 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
     const processedCell = row(page, 'allinone').locator('[data-stat="processed_per_second"]');
     const accepted = row(page, 'allinone').locator('[data-stat="collector_accepted_per_second"]');
     const before = { processed: await processedCell.innerText(), accepted: await accepted.innerText(), graph: await nodeBox.locator('text.live[data-line="2"]').textContent() };
+    // The edges from the collector to the raw crash store and to the queue keep room for a rate ("0/s", greyed, while idle).
+    const running = (await (await fetch(`${node.url}/api/ops/overview`)).json()) as OpsOverview;
+    const kinds = new Map(running.topology.resources.map((r) => [r.id, r.kind]));
+    const intoStores = running.topology.edges.filter((e) => e.from === 'node:allinone' && ['raw-store', 'queue'].includes(kinds.get(e.to) ?? '')).map((e) => e.id);
+    expect(intoStores.length).toBe(2);
+    const rateOf = (id: string) => topology.locator(`g.edge-label[data-id=${JSON.stringify(id)}] text.edge-rate`);
+    const lineOf = (id: string) => topology.locator(`g.edge[data-id=${JSON.stringify(id)}] > path`);
+    for (const id of intoStores) await expect(rateOf(id).textContent()).resolves.toMatch(/^(0\/s)?$/);
+    const rates = () => Promise.all(intoStores.map((id) => rateOf(id).textContent()));
     let submitting = true;
     const load = (async () => {
       while (submitting) {
@@ -141,6 +150,14 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
       await expect.poll(() => accepted.innerText(), { timeout: 15_000 }).toMatch(/^[1-9][\d.]* accepted\/s$|^0\.\d+ accepted\/s$/);
       await expect.poll(() => processedCell.innerText(), { timeout: 15_000 }).toMatch(/^(0\.\d*[1-9]|[1-9][\d.]*) processed\/s$/);
       await expect.poll(() => nodeBox.locator('text.live[data-line="2"]').textContent(), { timeout: 15_000 }).toMatch(/^(0\.\d*[1-9]|[1-9][\d.]*) processed\/s$/);
+      // Throughput on the edges: a rate above zero, in the colour of the flow, on a line a little thicker, drawn in place.
+      const nonZero = /^(0\.\d*[1-9]|[1-9][\d.]*k?)\/s$/;
+      await expect.poll(async () => (await rates()).some((text) => nonZero.test(text ?? '')), { timeout: 15_000 }).toBe(true);
+      const busy = intoStores[(await rates()).findIndex((text) => nonZero.test(text ?? ''))];
+      await expect(rateOf(busy).getAttribute('fill')).resolves.not.toBe('#8a96a8');
+      await expect.poll(async () => Number(await lineOf(busy).getAttribute('stroke-width'))).toBeGreaterThan(1.5);
+      await expect(topology.getAttribute('data-layout')).resolves.toBe('current');
+      await page.getByTestId('topology-panel').screenshot({ path: join(shots, 'topology-rates.png') });
       await shot(page, 'overview-busy');
     } finally {
       submitting = false;

@@ -7,13 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { formatAgo, formatBytes, formatDuration, formatFigure, formatValue } from '../../src/dashboard/web/format.js';
 import { RateTracker } from '../../src/dashboard/web/rates.js';
 import { chartData, seriesValues } from '../../src/dashboard/web/history-data.js';
-import { liveAnnotations, liveLinesOf, structureKey } from '../../src/dashboard/web/topology-live.js';
+import { edgeFigures, formatRate, liveAnnotations, liveEdgesOf, liveLinesOf, rateWidth, structureKey } from '../../src/dashboard/web/topology-live.js';
 import { CPU, HEAP, PROCESSED, RSS } from '../../src/dashboard/web/stats.js';
 import { dependencyLabel, formatSince, growingText, nextRun, reachSummary, sortAlerts, sortDependencies, sortJobs } from '../../src/dashboard/web/ops-view.js';
 import type { AlertView, JobView } from '../../src/dashboard/web/types.js';
 import type { ComponentView } from '../../src/roles/web/ops-model.js';
-import { METRICS, layoutDeployment } from '../../src/configurator/graph/layout.js';
-import { STATUS_COLOURS, renderSvg } from '../../src/configurator/graph/svg.js';
+import { AUTO_LABEL_LIMIT, METRICS, layoutDeployment } from '../../src/configurator/graph/layout.js';
+import { FLOW_COLOURS, LIVE_EDGE_IDLE, STATUS_COLOURS, renderSvg } from '../../src/configurator/graph/svg.js';
+import { sampleGraph } from '../configurator/graph-sample.js';
 import type { DeploymentGraph } from '../../src/configurator/deployment.js';
 
 const component = (over: Partial<ComponentView> = {}): ComponentView => ({
@@ -139,6 +140,79 @@ describe('the graph with live figures (layout.ts and svg.ts, optional)', () => {
     expect(svg).toMatch(/<text class="live" data-line="0"[^>]*>● DOWN · silent 40 s<\/text>/);
     expect(svg).toContain('nothing waiting');
     expect(renderSvg(plain)).not.toContain('class="live"');
+  });
+});
+
+describe('throughput on the edges of the topology', () => {
+  const graph: DeploymentGraph = {
+    hosts: [{ id: 'h', nodes: ['node:c1', 'node:p1', 'node:w1'], resources: ['raw', 'q', 'db', 'sym'] }],
+    nodes: [
+      { id: 'node:c1', name: 'c1', host: 'h', roles: ['collector'], file: '(running)', listen: 'h:8000' },
+      { id: 'node:p1', name: 'p1', host: 'h', roles: ['processor'], file: '(running)', listen: 'h:8001' },
+      { id: 'node:w1', name: 'w1', host: 'h', roles: ['web'], file: '(running)', listen: 'h:8002' },
+    ],
+    resources: [
+      { id: 'raw', kind: 'raw-store', label: 'raw crashes', detail: '/raw', backend: 'fs', host: 'h' },
+      { id: 'q', kind: 'queue', label: 'embedded queue', detail: '/q', backend: 'sqlite', host: 'h' },
+      { id: 'db', kind: 'database', label: 'crash index', detail: '/db', backend: 'sqlite', host: 'h' },
+      { id: 'sym', kind: 'symbol-store', label: 'symbols', detail: '/sym', backend: 'fs', host: 'h' },
+    ],
+    edges: [
+      { id: 'node:c1->raw', from: 'node:c1', to: 'raw', flows: ['raw crashes'] },
+      { id: 'node:c1->q', from: 'node:c1', to: 'q', flows: ['crash ids'] },
+      { id: 'q->node:p1', from: 'q', to: 'node:p1', flows: ['crash ids'] },
+      { id: 'node:p1->db', from: 'node:p1', to: 'db', flows: ['index rows', 'heartbeats'] },
+      { id: 'sym->node:p1', from: 'sym', to: 'node:p1', flows: ['symbols'] },
+      { id: 'node:w1->db', from: 'node:w1', to: 'db', flows: ['index rows', 'heartbeats'] },
+    ],
+  };
+
+  it('keep room on the edges the server can measure, from the structure alone', () => {
+    expect(liveEdgesOf(graph)).toEqual(['node:c1->raw', 'node:c1->q', 'q->node:p1', 'node:p1->db']);
+  });
+
+  it('read as crashes per second, greyed at zero, absent when not measured, thicker with throughput', () => {
+    expect([0, 0.004, 0.35, 4.2, 27, 1340].map(formatRate)).toEqual(['0/s', '<0.01/s', '0.35/s', '4.2/s', '27/s', '1.3k/s']);
+    expect(rateWidth(0)).toBe(1.5);
+    expect(rateWidth(4)).toBeGreaterThan(2);
+    expect(rateWidth(1e6)).toBe(4);
+    expect(edgeFigures(graph, { 'node:c1->raw': 4.2, 'q->node:p1': 0, 'gone->x': 3 })).toEqual({
+      'node:c1->raw': { text: '4.2/s', width: rateWidth(4.2) },
+      'q->node:p1': { text: '0/s', tone: 'muted' },
+    });
+    expect(liveAnnotations(graph, [], [], { 'node:c1->q': 1 }).edges).toEqual({ 'node:c1->q': { text: '1/s', width: rateWidth(1) } });
+    expect(liveAnnotations(graph, [], []).edges).toEqual({});
+  });
+
+  it('are drawn in the room the labels kept, and the plain drawing is left as it was', async () => {
+    const plain = await layoutDeployment(graph, []);
+    const laid = await layoutDeployment(graph, [], { liveEdges: liveEdgesOf(graph) });
+    const raw = laid.edges.find((e) => e.id === 'node:c1->raw')!;
+    const plainRaw = plain.edges.find((e) => e.id === 'node:c1->raw')!;
+    expect(raw.label?.text).toBe('raw crashes');
+    expect(raw.label!.width).toBe(plainRaw.label!.width + METRICS.liveEdgeGap + METRICS.liveEdgeWidth);
+    expect(raw.label!.live).toEqual({ x: raw.label!.x + raw.label!.width - METRICS.labelPadX - METRICS.liveEdgeWidth, y: raw.label!.y, width: METRICS.liveEdgeWidth, height: raw.label!.height });
+    expect(laid.edges.find((e) => e.id === 'sym->node:p1')!.label?.live).toBeUndefined();
+    expect(plain.edges.every((e) => e.label?.live === undefined)).toBe(true);
+
+    const svg = renderSvg(laid, { live: liveAnnotations(graph, [], [], { 'node:c1->raw': 4.2, 'q->node:p1': 0 }) });
+    expect(svg).toMatch(new RegExp(`<text class="edge-rate" data-id="node:c1-&gt;raw"[^>]*fill="${FLOW_COLOURS['raw crashes']}"[^>]*>4.2/s</text>`));
+    expect(svg).toMatch(new RegExp(`<text class="edge-rate" data-id="q-&gt;node:p1"[^>]*fill="${LIVE_EDGE_IDLE}"[^>]*>0/s</text>`));
+    expect(svg).toMatch(/<text class="edge-rate" data-id="node:c1-&gt;q"[^>]*><\/text>/);
+    expect(svg).toMatch(new RegExp(`data-id="node:c1-&gt;raw" data-from="node:c1" data-to="raw"><title>[^<]*</title><path [^>]*stroke-width="${rateWidth(4.2)}"`));
+    expect(renderSvg(plain)).not.toContain('edge-rate');
+  });
+
+  it('past AUTO_LABEL_LIMIT get labels holding only the rate, hidden while there is none', async () => {
+    const big = sampleGraph();
+    expect(big.edges.length).toBeGreaterThan(AUTO_LABEL_LIMIT);
+    const measured = liveEdgesOf(big);
+    expect(measured.length).toBeGreaterThan(0);
+    const laid = await layoutDeployment(big, [], { liveEdges: measured });
+    expect(laid.edges.filter((e) => e.label).map((e) => e.id)).toEqual(measured);
+    for (const id of measured) expect(laid.edges.find((e) => e.id === id)!.label).toMatchObject({ text: '', width: METRICS.liveEdgeWidth + 2 * METRICS.labelPadX });
+    const svg = renderSvg(laid, { live: { edges: { [measured[0]]: { text: '3/s' } } } });
+    expect(svg.match(/<g class="edge-label"[^>]*visibility="hidden"/g)?.length).toBe(measured.length - 1);
   });
 });
 

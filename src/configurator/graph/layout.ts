@@ -62,7 +62,13 @@ export interface LaidOutResource extends Box {
 }
 
 export interface LaidOutLabel extends Box {
+  /** The flows, or '' on a label that holds only a live figure. */
   text: string;
+  /**
+   * The room kept at the right end of the label for a live figure (`LayoutOptions.liveEdges`:
+   * the Dashboard's throughput), so that the figure can change in place.
+   */
+  live?: Box;
 }
 
 export interface LaidOutEdge {
@@ -115,6 +121,9 @@ export const METRICS = {
   labelPadY: 2,
   /** A box with live figures is at least this wide, so that numbers that grow do not spill out. */
   liveMinWidth: 210,
+  /** The room for a live figure on an edge label ("0.35/s", "999/s", "1.3k/s" in bold), and the space before it. */
+  liveEdgeWidth: 48,
+  liveEdgeGap: 8,
   /** Space between a box's own text and its live figures (a rule is drawn in it). */
   liveGap: 8,
 } as const;
@@ -230,6 +239,12 @@ export interface LayoutOptions {
    * Dashboard's throughput, queue depth): the boxes grow by that many lines.
    */
   liveLines?: Readonly<Record<string, number>>;
+  /**
+   * Edges to keep room on for a live figure, by edge id (the Operations Dashboard's
+   * throughput): their label grows by `METRICS.liveEdgeWidth`, and an edge whose flows are not
+   * labelled (past AUTO_LABEL_LIMIT) gets a label of its own holding only the figure.
+   */
+  liveEdges?: readonly string[];
 }
 
 export const AUTO_LABEL_LIMIT = 24;
@@ -283,11 +298,16 @@ export async function layoutDeployment(graph: DeploymentGraph, findings: Finding
   const drawnEdges = graph.edges.filter((e) => e.from !== e.to && endpointKey.has(e.from) && endpointKey.has(e.to));
   const mode = options.edgeLabels ?? 'auto';
   const labelAll = mode === 'all' || (mode === 'auto' && drawnEdges.length <= AUTO_LABEL_LIMIT);
+  const liveEdges = new Set(options.liveEdges ?? []);
+  const labelWidth = (text: string, live: boolean): number =>
+    (text ? textWidth(text, m.bodySize) : 0) + (live ? (text ? m.liveEdgeGap : 0) + m.liveEdgeWidth : 0) + 2 * m.labelPadX;
+  const labelTexts = drawnEdges.map((edge) => (labelAll || problems.has(edge.id) ? edgeLabelText(edge.flows) : ''));
   const elkEdges: ElkExtendedEdge[] = drawnEdges.map((edge, index) => {
-    const text = labelAll || problems.has(edge.id) ? edgeLabelText(edge.flows) : '';
-    const labels: ElkLabel[] = text
-      ? [{ id: `l:${index}`, text, width: textWidth(text, m.bodySize) + 2 * m.labelPadX, height: m.bodyLine + 2 * m.labelPadY }]
-      : [];
+    const text = labelTexts[index]!;
+    const live = liveEdges.has(edge.id);
+    // ELK leaves a label without text unplaced: one holding only a live figure gets a stand-in text (the result carries `text` as it is).
+    const labels: ElkLabel[] =
+      text || live ? [{ id: `l:${index}`, text: text || '/s', width: labelWidth(text, live), height: m.bodyLine + 2 * m.labelPadY }] : [];
     const [source, target] = reversedForLayout(edge) ? [edge.to, edge.from] : [edge.from, edge.to];
     return { id: `e:${index}`, sources: [endpointKey.get(source)!], targets: [endpointKey.get(target)!], labels };
   });
@@ -407,13 +427,18 @@ export async function layoutDeployment(graph: DeploymentGraph, findings: Finding
         to: edge.to,
         flows: [...edge.flows],
         points,
-        ...(elkLabel
-          ? { label: { text: elkLabel.text ?? '', x: elkLabel.x ?? 0, y: elkLabel.y ?? 0, width: elkLabel.width ?? 0, height: elkLabel.height ?? 0 } }
-          : {}),
+        ...(elkLabel ? { label: laidLabel(elkLabel, labelTexts[index]!, liveEdges.has(edge.id)) } : {}),
         problem: problems.get(edge.id),
       };
     }),
   };
+}
+
+function laidLabel(elkLabel: ElkLabel, text: string, live: boolean): LaidOutLabel {
+  const m = METRICS;
+  const label: LaidOutLabel = { text, x: elkLabel.x ?? 0, y: elkLabel.y ?? 0, width: elkLabel.width ?? 0, height: elkLabel.height ?? 0 };
+  if (live) label.live = { x: label.x + label.width - m.labelPadX - m.liveEdgeWidth, y: label.y, width: m.liveEdgeWidth, height: label.height };
+  return label;
 }
 
 export function hostHeaderWidth(host: string): number {

@@ -73,7 +73,22 @@ export interface LiveLine {
 export interface LiveAnnotations {
   status?: Readonly<Record<string, LiveStatus>>;
   lines?: Readonly<Record<string, readonly LiveLine[]>>;
+  /**
+   * A figure on an edge, by edge id (the throughput along it), drawn in the room its label
+   * kept for it (`LayoutOptions.liveEdges`); `width` thickens the line.
+   */
+  edges?: Readonly<Record<string, LiveEdgeFigure>>;
 }
+
+/** A live figure on an edge: its text (greyed when `muted`, as a figure of zero) and the line's width. */
+export interface LiveEdgeFigure {
+  text: string;
+  tone?: 'muted';
+  width?: number;
+}
+
+/** The grey of a live edge figure that says nothing is flowing. */
+export const LIVE_EDGE_IDLE = '#8a96a8';
 
 /** How a node's box shows its status: a node in trouble is filled and outlined so it reads from across the room. */
 export function statusPaint(status: LiveStatus | undefined): { fill: string; stroke: string; strokeWidth: number } {
@@ -303,7 +318,18 @@ function markerId(edge: LaidOutEdge): string {
   return flow ? `arrow-${flow.replace(/ /g, '-')}` : 'arrow';
 }
 
-function renderEdgeLine(edge: LaidOutEdge): string {
+/** The width an edge is drawn with: thicker with a problem, or as its live figure says. */
+export function edgeStrokeWidth(edge: LaidOutEdge, figure: LiveEdgeFigure | undefined): number {
+  if (edge.problem) return 3;
+  return figure?.width ?? 1.5;
+}
+
+/** The colour of an edge's live figure: its line's, or grey when it is muted (nothing flows). */
+export function liveEdgeColour(edge: LaidOutEdge, figure: LiveEdgeFigure | undefined): string {
+  return figure?.tone === 'muted' ? LIVE_EDGE_IDLE : edgeColour(edge);
+}
+
+function renderEdgeLine(edge: LaidOutEdge, live: LiveAnnotations): string {
   if (edge.points.length < 2) return '';
   const colour = edgeColour(edge);
   const onlyHeartbeats = edge.flows.length > 0 && edge.flows.every((flow) => flow === 'heartbeats');
@@ -314,7 +340,7 @@ function renderEdgeLine(edge: LaidOutEdge): string {
       d: pathOf(edge.points),
       fill: 'none',
       stroke: colour,
-      'stroke-width': edge.problem ? 3 : 1.5,
+      'stroke-width': edgeStrokeWidth(edge, live.edges?.[edge.id]),
       'stroke-dasharray': onlyHeartbeats && !edge.problem ? '5 4' : undefined,
       'stroke-linejoin': 'round',
       'marker-end': `url(#${markerId(edge)})`,
@@ -327,13 +353,19 @@ function renderEdgeLine(edge: LaidOutEdge): string {
  * Labels go in a layer above every line and box, so that a line routed later never crosses
  * one; the white plate keeps them readable where they sit on a line.
  */
-function renderEdgeLabel(edge: LaidOutEdge): string {
+function renderEdgeLabel(edge: LaidOutEdge, live: LiveAnnotations): string {
   const label = edge.label;
-  if (!label || !label.text) return '';
+  if (!label || (!label.text && !label.live)) return '';
   const m = METRICS;
   const colour = edgeColour(edge);
+  const figure = live.edges?.[edge.id];
   const parts = [
-    `<g ${attrs({ class: edge.problem ? `edge-label problem-${edge.problem}` : 'edge-label', 'data-id': edge.id })}>`,
+    `<g ${attrs({
+      class: edge.problem ? `edge-label problem-${edge.problem}` : 'edge-label',
+      'data-id': edge.id,
+      // A label that holds only a figure is hidden while there is no figure to show.
+      visibility: !label.text && !figure?.text ? 'hidden' : undefined,
+    })}>`,
     `<rect ${attrs({
       x: label.x,
       y: label.y,
@@ -345,11 +377,37 @@ function renderEdgeLabel(edge: LaidOutEdge): string {
       stroke: edge.problem ? colour : undefined,
       'stroke-width': edge.problem ? 1.2 : undefined,
     })}/>`,
-    text(label.x + m.labelPadX, label.y + m.labelPadY + 13, label.text, { size: m.bodySize, fill: colour }),
+    label.text ? text(label.x + m.labelPadX, label.y + m.labelPadY + 13, label.text, { size: m.bodySize, fill: colour }) : '',
   ];
+  if (label.live) parts.push(renderEdgeFigure(edge, label.live, !!label.text, figure));
   if (edge.problem) parts.push(problemMarker(label.x + label.width + 2, label.y + label.height / 2, edge.problem));
   parts.push('</g>');
   return parts.join('');
+}
+
+/**
+ * The live figure of an edge, right-aligned in the room its label kept, after a thin rule
+ * when the label also names the flows; the element stays when empty, to be filled in place.
+ */
+function renderEdgeFigure(edge: LaidOutEdge, slot: { x: number; y: number; width: number; height: number }, afterText: boolean, figure: LiveEdgeFigure | undefined): string {
+  const m = METRICS;
+  const colour = edgeColour(edge);
+  const rule = afterText
+    ? `<line ${attrs({ class: 'edge-rate-rule', x1: slot.x - m.liveEdgeGap / 2, y1: slot.y + 4, x2: slot.x - m.liveEdgeGap / 2, y2: slot.y + slot.height - 4, stroke: colour, 'stroke-opacity': 0.35 })}/>`
+    : '';
+  return (
+    rule +
+    `<text ${attrs({
+      class: 'edge-rate',
+      'data-id': edge.id,
+      x: slot.x + slot.width,
+      y: slot.y + m.labelPadY + 13,
+      'font-size': m.bodySize,
+      'font-weight': 'bold',
+      'text-anchor': 'end',
+      fill: liveEdgeColour(edge, figure),
+    })}>${escapeXml(fitText(figure?.text ?? '', m.bodySize, slot.width))}</text>`
+  );
 }
 
 function markers(): string {
@@ -443,10 +501,10 @@ export function renderSvg(laid: LaidOutGraph, options: { title?: string; live?: 
     `<g ${attrs({ class: 'graph', transform: `translate(${MARGIN},${MARGIN + top})` })}>`,
     `<g class="hosts">${laid.hosts.map(renderHost).join('')}</g>`,
     // Lines under boxes: an edge that ELK routes along a box edge stays behind it.
-    `<g class="edges">${laid.edges.map(renderEdgeLine).join('')}</g>`,
+    `<g class="edges">${laid.edges.map((e) => renderEdgeLine(e, live)).join('')}</g>`,
     `<g class="resources">${laid.resources.map((r) => renderResource(r, live)).join('')}</g>`,
     `<g class="nodes">${laid.nodes.map((n) => renderNode(n, live)).join('')}</g>`,
-    `<g class="edge-labels">${laid.edges.map(renderEdgeLabel).join('')}</g>`,
+    `<g class="edge-labels">${laid.edges.map((e) => renderEdgeLabel(e, live)).join('')}</g>`,
     `</g>`,
     legendBlock.svg,
     `</svg>`,

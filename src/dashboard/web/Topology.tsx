@@ -8,7 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { layoutDeployment, type LaidOutGraph } from '../../configurator/graph/layout.js';
 import { renderSvg } from '../../configurator/graph/svg.js';
 import { applyLive } from './live-svg.js';
-import { liveAnnotations, liveLinesOf, structureKey } from './topology-live.js';
+import { liveAnnotations, liveEdgesOf, liveLinesOf, structureKey } from './topology-live.js';
 import type { Overview } from './types.js';
 
 interface Drawn {
@@ -29,11 +29,11 @@ export function Topology({ overview }: { overview: Overview }) {
 
   useEffect(() => {
     let current = true;
-    layoutDeployment(graph, [], { liveLines: liveLinesOf(graph) })
+    layoutDeployment(graph, [], { liveLines: liveLinesOf(graph), liveEdges: liveEdgesOf(graph) })
       .then((laid) => {
         if (!current) return;
         const now = latest.current;
-        const svg = renderSvg(laid, { live: liveAnnotations(now.topology, now.components, now.queues) }).replace(/^<\?xml[^>]*>\s*/, '');
+        const svg = renderSvg(laid, { live: liveAnnotations(now.topology, now.components, now.queues, now.edgeRates) }).replace(/^<\?xml[^>]*>\s*/, '');
         setDrawn({ key, laid, svg });
         setError(undefined);
       })
@@ -48,7 +48,7 @@ export function Topology({ overview }: { overview: Overview }) {
 
   useEffect(() => {
     if (!drawn || !box.current) return;
-    applyLive(box.current, drawn.laid, liveAnnotations(overview.topology, overview.components, overview.queues));
+    applyLive(box.current, drawn.laid, liveAnnotations(overview.topology, overview.components, overview.queues, overview.edgeRates));
   }, [overview, drawn]);
 
   const empty = graph.nodes.length === 0;

@@ -29,6 +29,11 @@ export interface Overview {
   jobs: JobView[];
   /** Crashes the processors gave up on (counted up to 1000). */
   deadLetters: number;
+  /**
+   * Crashes per second along the topology's edges, by edge id (`from->to`; ops-model.ts
+   * `edgeRates`); an edge no figure measures is absent. Older nodes send none.
+   */
+  edgeRates?: Record<string, number>;
 }
 
 export interface HistoryPoint {
