@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import yauzl from 'yauzl';
 import type { Browser, Page } from 'playwright-core';
 import { runMayday, startMayday, type MaydayProcess } from '../support/mayday-process.js';
-import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser, watchPageProblems } from '../support/browser.js';
 
 /**
  * Issue 12's browser acceptance: in the Configurator's form, build a deployment of two
@@ -43,15 +43,7 @@ describe.skipIf(chromiumMissing)(`the Configurator in a real browser (${CHROMIUM
   it('builds a three-host deployment in the form, shows a planted error on its field and the graph, and downloads files the CLI validates', async () => {
     const context = await browser.newContext({ viewport: { width: 1680, height: 1000 }, acceptDownloads: true });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      // Failed loads are checked by URL below (the browser asks for /favicon.ico on its own).
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`${r.status()} ${r.url()}`);
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
+    const problems = watchPageProblems(page);
 
     await page.goto(`${node.url}/configurator`);
     await expect(page.locator('header nav a[href="/configurator"]').count()).resolves.toBe(1);

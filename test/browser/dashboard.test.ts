@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { corpusDumps } from '../support/corpus.js';
 import { eventually, startMayday, type MaydayProcess } from '../support/mayday-process.js';
-import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser, watchPageProblems } from '../support/browser.js';
 import { SqliteOpsHistory } from '../../src/adapters/sqlite-ops-history.js';
 import { SCHEDULED_JOBS } from '../../src/schema/scheduled-jobs.js';
 import type { OpsOverview } from '../../src/roles/web/ops-api.js';
@@ -61,14 +61,7 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
   it('shows the nodes up and the topology with live numbers, updates without a reload, and turns a killed node red', async () => {
     const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`${r.status()} ${r.url()}`);
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
+    const problems = watchPageProblems(page);
 
     await page.goto(`${node.url}/dashboard`);
     await expect(page.locator('header nav a[href="/dashboard"]').count()).resolves.toBe(1);
