@@ -15,6 +15,7 @@ import { reprocessingApiPlugin } from '../roles/web/reprocessing-api.js';
 import { verifyProcessed } from '../roles/scheduler/verify-processed.js';
 import { RULESET_NAMES } from '../schema/rulesets.js';
 import { searchApiPlugin } from '../roles/web/search-api.js';
+import { quickSearchPlugin } from '../roles/web/quick-search.js';
 import { ProcessorWorker } from '../roles/processor/worker.js';
 import { rulesets, type RulesetOptions } from '../roles/processor/rules.js';
 import type { Stackwalker } from '../roles/processor/rule.js';
@@ -183,6 +184,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     await app.register(crashApiPlugin, adapters);
     await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, crashIndex: adapters.crashIndex, rulesets: RULESET_NAMES });
     await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex });
+    await app.register(quickSearchPlugin, { crashIndex: adapters.crashIndex });
     await app.register(jobsApiPlugin, { ledger: jobLedger! });
     await app.register(statusPlugin, {
       queue: adapters.queue,

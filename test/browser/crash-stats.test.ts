@@ -114,4 +114,32 @@ describe.skipIf(chromiumMissing)(`Crash Stats pages in a real browser (${CHROMIU
     await expect(page.locator('#search-results tbody tr').first().innerText()).resolves.toContain(version);
     await page.close();
   }, 30_000);
+
+  it('opens a report, a signature and a contains search from the header box', async () => {
+    const answer = (await (await fetch(`${node.url}/api/SuperSearch/?_columns=uuid&_columns=signature&_results_number=1&_facets_size=0`)).json()) as { hits: { uuid: string; signature: string }[] };
+    const { uuid, signature } = answer.hits[0]!;
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    await page.goto(`${node.url}/`);
+    const box = page.locator('header input[name="q"]');
+    await expect(box.getAttribute('placeholder')).resolves.toBe('Crash ID or signature');
+
+    await box.fill(`  bp-${uuid.toUpperCase()} `);
+    await box.press('Enter');
+    await page.waitForURL(`**/report/index/${uuid}`);
+    await expect(page.locator('#summary').innerText()).resolves.toContain(signature);
+
+    await page.locator('header input[name="q"]').fill(signature);
+    await page.locator('header input[name="q"]').press('Enter');
+    await page.waitForURL('**/signature/?signature=*');
+    await expect(page.locator('#signature-title').innerText()).resolves.toBe(signature);
+
+    // Not the whole signature: a part of it, which the Super Search finds as contained.
+    const words = signature.slice(1).trim();
+    await page.locator('header input[name="q"]').fill(words);
+    await page.locator('header input[name="q"]').press('Enter');
+    await page.waitForURL('**/search/?signature=*');
+    expect(Number((await page.locator('#search-total').innerText()).replace(/\D+/g, ''))).toBeGreaterThan(0);
+    await shot(page, 'quick-search');
+    await page.close();
+  }, 30_000);
 });

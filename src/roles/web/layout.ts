@@ -84,7 +84,7 @@ ${options.head ?? ''}
 </head>
 <body>
 <header><a class="brand" href="/"><span class="dot"></span>Mayday</a><nav><a href="/">Home</a><a href="/topcrashers/">Top crashers</a><a href="/search/">Super Search</a><a href="/status">Status</a><a href="/dashboard">Dashboard</a><a href="/configurator">Configurator</a><a href="/account" title="Log in, log out, API tokens">Account</a></nav>
-<form method="get" action="/search/"><input name="signature" placeholder="Signature, e.g. ~crash (contains)" aria-label="Signature"></form></header>
+<form method="get" action="/quick-search" role="search"><input type="search" name="q" maxlength="1000" placeholder="Crash ID or signature" aria-label="Crash ID or signature" title="A crash id (bp- too) or a report URL opens the report, an exact signature its page; other words search the signatures containing them"></form></header>
 <main${options.wide ? raw(' class="wide"') : ''}>${body}</main>
 </body>
 </html>`.text;

@@ -100,6 +100,8 @@ const VALUES: Record<string, [string, string]> = {
   description: ['a', 'b'],
   permissions: ['reprocess', 'view_protected'],
   expires_days: ['1', '2'],
+  // The header box's quick search: a crash id, then words.
+  q: [ID, 'sig_a'],
 };
 
 /** The parameters the API documents for a route (patterns given a field), or every known one for the others. */
