@@ -428,7 +428,7 @@ async function distributed(): Promise<Distributed> {
   // The web node first: it creates the tables the others then find.
   const web = await start('web');
   const [collector] = await Promise.all([start('collector'), start('scheduler'), start('processor-1')]);
-  const token = await runMayday(['tokens', 'create', '--permissions', 'upload_symbols', '--config', config('web')], env('web'));
+  const token = await runMayday(['tokens', 'create', '--user', 'ci', '--permissions', 'upload_symbols', '--config', config('web')], env('web'));
   if (token.code !== 0) throw new Error(`tokens create: ${token.stderr}`);
   const upload = await runMayday(['symbols', 'upload', join(CORPUS, 'symbols'), '--url', web.url, '--token', token.stdout.trim()], env('web'));
   if (upload.code !== 0) throw new Error(`symbols upload: ${upload.stderr}`);

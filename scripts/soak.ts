@@ -670,7 +670,7 @@ async function main(): Promise<number> {
   writeFileSync(configPath, '[log]\nlevel = warn\n');
   log(`soak: ${options.minutes} min at ${options.rate} requests/s${options.hostileEverySeconds > 0 ? `, a hostile request every ${options.hostileEverySeconds} s` : ', no hostile requests'}; working in ${root}`);
 
-  const token = (await runMayday(['tokens', 'create', '--permissions', 'upload_symbols', '--data-dir', dataDir])).stdout.trim().split('\n').at(-1)!.trim();
+  const token = (await runMayday(['tokens', 'create', '--user', 'ci', '--permissions', 'upload_symbols', '--data-dir', dataDir])).stdout.trim().split('\n').at(-1)!.trim();
   const user = await runMayday(['users', 'create', 'soak', '--password', PASSWORD, '--data-dir', dataDir]);
   if (user.code !== 0) throw new Error(`creating the soak user failed: ${user.stderr}`);
   const node = await startNode(dataDir, configPath, join(root, 'node.log'));

@@ -61,7 +61,7 @@ describe.skipIf(skip !== false)(`the distributed example: five processes on Post
   it('takes crashes at the collector, processes them on both processors once each, and serves them from the web node', async () => {
     const web = running.get('web')!.url;
     const collector = running.get('collector')!.url;
-    const token = await runMayday(['tokens', 'create', '--permissions', 'upload_symbols', '--config', config('web')], envOf('web'));
+    const token = await runMayday(['tokens', 'create', '--user', 'ci', '--permissions', 'upload_symbols', '--config', config('web')], envOf('web'));
     expect(token.code, token.stderr).toBe(0);
     const upload = await runMayday(['symbols', 'upload', join(CORPUS, 'symbols'), '--url', web, '--token', token.stdout.trim()], envOf('web'));
     expect(upload.code, upload.stderr).toBe(0);

@@ -60,7 +60,8 @@ describe('mayday start, end to end', () => {
   });
 
   it('prints a ready-to-paste curl command, which works as printed', async () => {
-    const line = node.stderr().split('\n').find((l) => l.trim().startsWith('curl '))!;
+    // startMayday may resolve on the node's stdout log a moment before the banner arrives on stderr.
+    const line = await eventually(async () => node.stderr().split('\n').find((l) => l.trim().startsWith('curl ')), 5_000, 'the banner');
     expect(line).toContain(`${node.url}/submit`);
     const answer = execFileSync('sh', ['-c', line.trim()]).toString();
     const crash = await processed(node.url, crashIdOf(answer));

@@ -56,7 +56,7 @@ describe('processor, end to end', () => {
     dirs.push(dataDir);
     const node = await startMayday(['start', '--data-dir', dataDir, '--port', '0']);
     try {
-      const token = (await runMayday(['tokens', 'create', '--permissions', 'upload_symbols', '--data-dir', dataDir])).stdout.trim().split('\n').at(-1)!.trim();
+      const token = (await runMayday(['tokens', 'create', '--user', 'ci', '--permissions', 'upload_symbols', '--data-dir', dataDir])).stdout.trim().split('\n').at(-1)!.trim();
       const upload = await runMayday(['symbols', 'upload', join(CORPUS, 'symbols'), '--url', node.url, '--token', token]);
       expect(upload.code, upload.stderr).toBe(0);
       const ids = await Promise.all(dumps.map((d) => submit(node.url, d.path)));
@@ -184,7 +184,7 @@ describe('processor, end to end', () => {
     try {
       const id = await submit(node.url, dumps[0].path);
       await eventually(async () => ((await fetch(`${node.url}/api/ProcessedCrash/?crash_id=${id}`)).status === 200 ? true : undefined), 10_000, 'processing');
-      const token = async (permissions: string) => (await runMayday(['tokens', 'create', '--permissions', permissions, '--data-dir', dataDir])).stdout.trim().split('\n').at(-1)!.trim();
+      const token = async (permissions: string) => (await runMayday(['tokens', 'create', '--user', 'ci', '--permissions', permissions, '--data-dir', dataDir])).stdout.trim().split('\n').at(-1)!.trim();
       const reprocessor = await token('reprocess');
       const uploader = await token('upload_symbols');
       const post = (body: string, auth?: string) =>

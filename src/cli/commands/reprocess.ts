@@ -3,8 +3,7 @@ import { FsRawCrashStore } from '../../adapters/fs-raw-crash-store.js';
 import { SqliteQueue } from '../../adapters/sqlite-queue.js';
 import { parseCrashId } from '../../common/crash-id.js';
 import { UserError } from '../../common/errors.js';
-import { resolvePaths } from '../../config/resolve.js';
-import { loadNodeConfig } from '../load-node-config.js';
+import { openNodeData } from '../data-dir.js';
 import { progress } from '../progress.js';
 import { RULESET_NAMES } from '../../schema/rulesets.js';
 import { SqliteCrashIndex } from '../../adapters/sqlite-crash-index.js';
@@ -50,8 +49,7 @@ export function registerReprocess(program: Command): void {
       if (!RULESETS.includes(options.ruleset)) throw new UserError(`mayday reprocess: unknown ruleset "${options.ruleset}" (known: ${RULESETS.join(', ')})`);
       const ways = [options.crashId?.length, options.signature !== undefined, options.query !== undefined].filter(Boolean).length;
       if (ways !== 1) throw new UserError('mayday reprocess: name the crashes with exactly one of --crash-id ID ..., --signature S or --query Q');
-      const config = loadNodeConfig(options.config, options.dataDir ? { 'node.data_dir': options.dataDir } : {});
-      const paths = resolvePaths(config, process.cwd());
+      const { config, paths } = openNodeData('reprocess', options);
       const ids = options.crashId?.length ? parseIds(options.crashId) : await selectByQuery(paths.database, options.signature, options.query);
       if (ids.length === 0) {
         process.stdout.write('no crash matches; nothing was queued\n');

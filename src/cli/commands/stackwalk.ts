@@ -8,7 +8,8 @@
  * A dump that cannot be read is reported on stderr with its file name and makes the exit
  * code 1; the other dumps are still processed.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { fsSymbolLoader } from '../../adapters/fs-symbol-supplier.js';
 import { toHumanReadable, toJsonDump, toMachineReadable } from '../../minidump/output/index.js';
@@ -30,6 +31,43 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** How many DEBUG_FILE directories are looked into before a store is taken to have no layout. */
+const LAYOUT_PROBE_LIMIT = 200;
+
+/**
+ * Why a `--symbols-path` cannot give any symbols (it does not exist, is not a directory,
+ * or holds no DEBUG_FILE/DEBUG_ID/NAME.sym file), or undefined when it looks like a
+ * symbol store. Looks only until the first symbol file.
+ */
+export async function symbolsPathProblem(dir: string): Promise<string | undefined> {
+  try {
+    if (!(await stat(dir)).isDirectory()) return 'is not a directory';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (error as Error).message})`;
+  }
+  const subdirs = async (d: string): Promise<string[]> => {
+    try {
+      return (await readdir(d, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch {
+      return [];
+    }
+  };
+  let probed = 0;
+  for (const debugFile of await subdirs(dir)) {
+    if (++probed > LAYOUT_PROBE_LIMIT) break;
+    for (const debugId of await subdirs(join(dir, debugFile))) {
+      try {
+        const files = await readdir(join(dir, debugFile, debugId));
+        if (files.some((f) => f.endsWith('.sym'))) return undefined;
+      } catch {
+        // Unreadable: look on.
+      }
+    }
+  }
+  return 'holds no symbol store layout (DEBUG_FILE/DEBUG_ID/DEBUG_FILE.sym, e.g. libfoo.so/0123ABCD.../libfoo.so.sym)';
+}
+
 /** Runs the command; answers the exit code. Output goes through the given writers. */
 export async function runStackwalk(
   dumps: readonly string[],
@@ -37,6 +75,10 @@ export async function runStackwalk(
   out: (text: string) => void,
   err: (text: string) => void,
 ): Promise<number> {
+  for (const dir of options.symbolsPath) {
+    const problem = await symbolsPathProblem(dir);
+    if (problem !== undefined) err(`mayday stackwalk: warning: --symbols-path ${dir} ${problem}; no symbols will be found there\n`);
+  }
   const cache = new SymbolCache({
     loader: fsSymbolLoader(options.symbolsPath),
     budgetBytes: SYMBOL_BUDGET_BYTES,

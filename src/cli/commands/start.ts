@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startNode, type RunningNode } from '../../node/node.js';
@@ -8,6 +9,7 @@ import { versionInfo } from '../../common/version.js';
 import type { Config } from '../../config/schema.js';
 import { resolvePaths } from '../../config/resolve.js';
 import { installDemoSymbols, submitDemoCrashes } from '../demo.js';
+import { listenErrorLine, noteCreatedPaths } from '../start-support.js';
 
 const SAMPLE_DUMP = fileURLToPath(new URL('../../../fixtures/corpus/dumps/example-app-null.dmp', import.meta.url));
 
@@ -16,24 +18,48 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run the whole pipeline (collector, processor, web app) in one process on embedded storage')
     .option('--data-dir <dir>', 'where crashes and databases are kept (default ./var)')
+    .option('--host <address>', 'address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 accepts crashes from other machines)')
     .option('--port <n>', 'HTTP port (default 8000; 0 picks a free one)')
     .option('--config <file>', 'an INI configuration file')
     .option('--demo', 'on a fresh data directory, submit the project\'s sample crashes (with their symbols) so that the pages have something to show')
-    .action(async (options: { dataDir?: string; port?: string; config?: string; demo?: boolean }) => {
+    .action(async (options: { dataDir?: string; host?: string; port?: string; config?: string; demo?: boolean }) => {
       const overrides: Record<string, string> = {};
       if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
+      if (options.host !== undefined) overrides['web.host'] = options.host;
       if (options.port !== undefined) overrides['web.port'] = options.port;
       const config = loadNodeConfig(options.config, overrides);
       const paths = resolvePaths(config, process.cwd());
       // Fresh means no crash index yet: a demo never mixes into real data.
       const fresh = !existsSync(paths.database);
-      if (options.demo && fresh) installDemoSymbols(paths.symbols[0]);
-      const node = await runUntilSignalled(config, true);
+      // A start that fails on a fresh data directory takes back what it made there (and
+      // only that: a directory or file that existed before is never removed).
+      const created = fresh ? noteCreatedPaths(paths.dataDir) : undefined;
+      const failed = (line: string): never => {
+        process.stderr.write(`${line}\n`);
+        reportRemoved(created?.removeCreated() ?? [], paths.dataDir);
+        process.exit(1);
+      };
+      let node: RunningNode;
+      try {
+        if (options.demo && fresh) installDemoSymbols(paths.symbols[0]);
+        node = await runUntilSignalled(config, true);
+      } catch (error) {
+        const line = listenErrorLine(error, config.web.host, config.web.port);
+        if (line !== undefined) return failed(line);
+        reportRemoved(created?.removeCreated() ?? [], paths.dataDir);
+        throw error;
+      }
       if (options.demo) {
         if (!fresh) {
           process.stderr.write(`  --demo: ${paths.dataDir} already holds data; no sample crashes were added.\n`);
         } else {
-          const accepted = await submitDemoCrashes(node.url);
+          let accepted: number;
+          try {
+            accepted = await submitDemoCrashes(node.url);
+          } catch (error) {
+            await node.close().catch(() => undefined);
+            return failed(`mayday: --demo: submitting the sample crashes failed: ${(error as Error).message}`);
+          }
           process.stderr.write(`  --demo: submitted ${accepted} sample crashes through the collector; they are being processed now.\n\n`);
         }
       }
@@ -70,8 +96,36 @@ function printBanner(node: RunningNode, config: Config): void {
     '',
     `  Then open ${node.url}/ to see it. Ctrl-C stops.`,
     '',
+    ...reachLines(config.web.host, node.paths.dataDir, node.url),
   ];
   process.stderr.write(lines.join('\n') + '\n');
+}
+
+function reportRemoved(removed: readonly string[], dataDir: string): void {
+  if (removed.length === 1 && !removed[0].startsWith(`${dataDir}/`)) process.stderr.write(`mayday: removed ${removed[0]}, which this start had made\n`);
+  else if (removed.length > 0) process.stderr.write(`mayday: removed the ${removed.length} files and directories this start had made in ${dataDir}\n`);
+}
+
+/** Whether `host` only takes connections from this machine. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\./.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** What the banner says about who can reach the server. */
+export function reachLines(host: string, dataDir: string, url: string): string[] {
+  if (isLoopback(host)) {
+    return [
+      `  Listening on ${host} only (loopback): crash reports from other machines cannot reach it.`,
+      '  To accept crashes from other machines, create an admin account first',
+      `    mayday users create NAME --admin --password-stdin --data-dir ${dataDir}`,
+      '  then restart with --host 0.0.0.0 (or the address of one network interface).',
+      '',
+    ];
+  }
+  // On a wildcard address the node's URL names 127.0.0.1; others use this machine's name.
+  const where = url.replace('//127.0.0.1:', `//${hostname()}:`);
+  return [`  Listening on ${host}: other machines can send crashes to ${where}/submit (protect the admin pages with an account: mayday users create NAME --admin).`, ''];
 }
 
 function handleSignals(node: RunningNode, log: pino.Logger): void {

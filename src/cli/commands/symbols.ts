@@ -285,7 +285,7 @@ export async function requestReprocess(options: { url: string; token: string; de
 
 function tokenFrom(option: string | undefined): string {
   const token = option ?? process.env.MAYDAY_TOKEN;
-  if (!token) throw new UserError('an API token is needed: --token TOKEN or MAYDAY_TOKEN in the environment (create one with `mayday tokens create`)');
+  if (!token) throw new UserError('an API token is needed: --token TOKEN or MAYDAY_TOKEN in the environment (create one with `mayday tokens create --user NAME --permissions ...`)');
   return token;
 }
 

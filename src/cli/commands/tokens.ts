@@ -8,22 +8,14 @@ import type { Command } from 'commander';
 import { parsePermissions } from '../../auth/auth-schema.js';
 import type { TokenInfo, TokenStore } from '../../ports/token-store.js';
 import { UserError } from '../../common/errors.js';
-import { resolvePaths } from '../../config/resolve.js';
-import { loadNodeConfig } from '../load-node-config.js';
 import { openTokenStore } from '../../node/backends.js';
-
-interface WhereOptions {
-  dataDir?: string;
-  config?: string;
-}
+import { openNodeData, type WhereOptions } from '../data-dir.js';
 
 const DAY_MS = 86_400_000;
 
-async function openStore(options: WhereOptions): Promise<TokenStore> {
-  const overrides: Record<string, string> = {};
-  if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
-  const config = loadNodeConfig(options.config, overrides);
-  return openTokenStore(config, resolvePaths(config, process.cwd()));
+async function openStore(options: WhereOptions, command: string): Promise<TokenStore> {
+  const { config, paths } = openNodeData(`tokens ${command}`, options);
+  return openTokenStore(config, paths);
 }
 
 function withWhere(command: Command): Command {
@@ -53,10 +45,15 @@ export function registerTokens(program: Command): void {
       .command('create')
       .description('create an API token and print it (it is shown only this once)')
       .requiredOption('--permissions <list>', 'comma-separated: upload_symbols, reprocess, view_protected, download_dumps, admin')
-      .option('--user <name>', 'the user the token belongs to (created if new; granted any of the permissions they lack)', 'admin')
+      .option('--user <name>', 'the user the token belongs to (required; created if new, and granted any of the permissions they lack)')
       .option('--expires <days>', 'days until the token expires (default: never)')
       .option('--description <text>', 'what the token is for, shown by `tokens list`'),
-  ).action(async (options: WhereOptions & { permissions: string; user: string; expires?: string; description?: string }) => {
+  ).action(async (options: WhereOptions & { permissions: string; user?: string; expires?: string; description?: string }) => {
+    // A token always belongs to a user: no silent default account.
+    const user = options.user;
+    if (user === undefined || user.trim() === '') {
+      throw new UserError('mayday tokens create: give --user NAME, the user the token belongs to (an existing user, e.g. the admin made by `mayday users create NAME --admin`, or a new one for a service such as --user ci)');
+    }
     let permissions;
     try {
       permissions = parsePermissions(options.permissions);
@@ -69,9 +66,9 @@ export function registerTokens(program: Command): void {
       if (!(days > 0) || !Number.isFinite(days)) throw new UserError(`mayday tokens create: --expires wants a number of days, got "${options.expires}"`);
       expiresInMs = days * DAY_MS;
     }
-    const store = await openStore(options);
+    const store = await openStore(options, 'create');
     try {
-      const { token, info } = await store.create({ user: options.user, permissions, expiresInMs, description: options.description });
+      const { token, info } = await store.create({ user, permissions, expiresInMs, description: options.description });
       process.stdout.write(`${token}\n`);
       process.stderr.write(
         `token ${info.id} for ${info.user}: ${info.permissions.join(', ')}; ${info.expiresAt === null ? 'never expires' : `expires ${formatTime(info.expiresAt)}`}. Store it now: it cannot be shown again.\n`,
@@ -85,7 +82,7 @@ export function registerTokens(program: Command): void {
 
   withWhere(tokens.command('list').description('list API tokens (never their secret)').option('--user <name>', "only this user's tokens")).action(
     async (options: WhereOptions & { user?: string }) => {
-      const store = await openStore(options);
+      const store = await openStore(options, 'list');
       try {
         process.stdout.write(formatTokenTable(await store.list({ user: options.user })));
       } finally {
@@ -96,7 +93,7 @@ export function registerTokens(program: Command): void {
 
   withWhere(tokens.command('revoke').description('revoke an API token by its id (from `tokens list`)').argument('<id>')).action(async (id: string, options: WhereOptions) => {
     if (!/^\d+$/.test(id)) throw new UserError(`mayday tokens revoke: "${id}" is not a token id (a number from \`mayday tokens list\`)`);
-    const store = await openStore(options);
+    const store = await openStore(options, 'revoke');
     try {
       if (!(await store.revoke(Number(id)))) throw new UserError(`mayday tokens revoke: no active token ${id}`);
       process.stderr.write(`token ${id} revoked\n`);

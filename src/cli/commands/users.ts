@@ -12,24 +12,17 @@ import { parsePermissions } from '../../auth/auth-schema.js';
 import { AccountError, type AccountStore, type UserInfo } from '../../ports/account-store.js';
 import { UserError } from '../../common/errors.js';
 import type { Permission } from '../../common/permissions.js';
-import { resolvePaths } from '../../config/resolve.js';
-import { loadNodeConfig } from '../load-node-config.js';
 import { openAccountStore } from '../../node/backends.js';
-
-interface WhereOptions {
-  dataDir?: string;
-  config?: string;
-}
+import { openNodeData, type WhereOptions } from '../data-dir.js';
 interface PasswordOptions {
   password?: string;
   passwordStdin?: boolean;
 }
 
-async function openStore(options: WhereOptions): Promise<AccountStore> {
-  const overrides: Record<string, string> = {};
-  if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
-  const config = loadNodeConfig(options.config, overrides);
-  return openAccountStore(config, resolvePaths(config, process.cwd()));
+/** Only `users create` may start a new database: the first administrator is made before the first start. */
+async function openStore(options: WhereOptions, command: string): Promise<AccountStore> {
+  const { config, paths } = openNodeData(`users ${command}`, options, { mayCreate: command === 'create' });
+  return openAccountStore(config, paths);
 }
 
 function withWhere(command: Command): Command {
@@ -61,7 +54,7 @@ export function formatUserTable(users: readonly UserInfo[]): string {
 }
 
 async function withStore<T>(options: WhereOptions, command: string, run: (store: AccountStore) => Promise<T> | T): Promise<T> {
-  const store = await openStore(options);
+  const store = await openStore(options, command);
   try {
     return await run(store);
   } catch (error) {
