@@ -45,6 +45,10 @@ export const ESSENTIAL = new Set<string>([
   'symbols.s3_secret_access_key',
   'retention.days',
   'retention.protected_days',
+  'dashboard.down_after',
+  'alerts.webhook_urls',
+  'alerts.format',
+  'alerts.rules',
   'log.level',
 ]);
 
@@ -77,6 +81,9 @@ const SECTION_ROLES: Partial<Record<string, readonly Role[]>> = {
   scheduler: ['scheduler'],
   retention: ['scheduler'],
   symbols: ['processor', 'web'],
+  // The scheduler evaluates alerts; web nodes show them and the Dashboard.
+  alerts: ['scheduler'],
+  dashboard: ['web', 'scheduler'],
 };
 
 export function sectionApplies(section: string, roles: readonly Role[] | undefined): boolean {
@@ -97,5 +104,7 @@ export const SECTION_TITLES: Record<string, string> = {
   symbols: 'Symbols',
   scheduler: 'Scheduler',
   retention: 'Retention',
+  dashboard: 'Operations Dashboard: when a node counts as down',
+  alerts: 'Alerts: rules and the webhooks notices go to',
   log: 'Logging',
 };
