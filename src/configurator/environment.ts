@@ -16,6 +16,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import amqp from 'amqplib';
 import pg from 'pg';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { withTimeout } from '../common/with-timeout.js';
 import { nodeId, stripCredentials } from './compile.js';
 import { LOCAL_HOST, type Deployment, type DeploymentNode, type Finding } from './deployment.js';
 import { optionPlace } from './validate.js';
@@ -73,13 +74,9 @@ function reason(error: unknown): string {
   return [e?.code, e?.message].filter(Boolean).join(': ') || String(error);
 }
 
-async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** `work`, or an error naming `what` when it takes longer than `ms`. */
+function answerWithin<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  return withTimeout(work, ms, `${what} did not answer within ${ms} ms`);
 }
 
 async function checkPostgres(deployment: Deployment, nodes: DeploymentNode[], timeoutMs: number): Promise<Finding[]> {
@@ -88,7 +85,7 @@ async function checkPostgres(deployment: Deployment, nodes: DeploymentNode[], ti
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs });
   client.on('error', () => undefined);
   try {
-    await withTimeout(client.connect(), timeoutMs, `PostgreSQL at ${shown}`);
+    await answerWithin(client.connect(), timeoutMs, `PostgreSQL at ${shown}`);
     const { rows } = await client.query<{ max: string; reserved: string }>("SELECT current_setting('max_connections') AS max, current_setting('superuser_reserved_connections') AS reserved");
     const available = Number(rows[0].max) - Number(rows[0].reserved);
     const wanted = nodes.reduce((sum, n) => sum + n.config.database.pool_size, 0);
@@ -117,7 +114,7 @@ async function checkRabbit(deployment: Deployment, nodes: DeploymentNode[], time
   const url = nodes[0].config.queue.url!;
   const shown = stripCredentials(url);
   try {
-    const connection = await withTimeout(amqp.connect(url, { timeout: timeoutMs }), timeoutMs, `RabbitMQ at ${shown}`);
+    const connection = await answerWithin(amqp.connect(url, { timeout: timeoutMs }), timeoutMs, `RabbitMQ at ${shown}`);
     connection.on('error', () => undefined);
     await connection.close();
     return [];
@@ -137,7 +134,7 @@ async function checkBucket(deployment: Deployment, nodes: DeploymentNode[], sect
   });
   const where = `bucket ${o.s3_bucket}${o.s3_endpoint ? ` at ${stripCredentials(o.s3_endpoint)}` : ''}`;
   try {
-    await withTimeout(client.send(new HeadBucketCommand({ Bucket: o.s3_bucket })), timeoutMs, `S3 ${where}`);
+    await answerWithin(client.send(new HeadBucketCommand({ Bucket: o.s3_bucket })), timeoutMs, `S3 ${where}`);
     return [];
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;

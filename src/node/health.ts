@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
 import { versionInfo } from '../common/version.js';
+import { withTimeout } from '../common/with-timeout.js';
 import { withAccess } from '../auth/route-access.js';
 
 /** A named dependency check for `/__heartbeat__`; it throws when the dependency is unusable. */
@@ -10,6 +11,31 @@ export interface HealthCheck {
 }
 
 const CHECK_TIMEOUT_MS = 5000;
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  /** How long the check took (until it failed or timed out), ms. */
+  ms: number;
+  /** Why it failed. */
+  message?: string;
+}
+
+/** Runs the checks together, each within `timeoutMs`: `/__heartbeat__` and the heartbeat's probes. */
+export function runChecks(checks: readonly HealthCheck[], timeoutMs = CHECK_TIMEOUT_MS): Promise<CheckResult[]> {
+  return Promise.all(
+    checks.map(async ({ name, check }) => {
+      const started = performance.now();
+      const took = (): number => Math.round((performance.now() - started) * 100) / 100;
+      try {
+        await withTimeout(check(), timeoutMs);
+        return { name, ok: true, ms: took() };
+      } catch (error) {
+        return { name, ok: false, ms: took(), message: (error as Error).message };
+      }
+    }),
+  );
+}
 
 /**
  * `/metrics` serves the node's Prometheus registry. Dockerflow's endpoints, on every node: `/__lbheartbeat__` says the process answers (for
@@ -24,33 +50,8 @@ export const healthPlugin: FastifyPluginAsync<{ checks: HealthCheck[]; metrics: 
   app.get('/__version__', withAccess('public'), async () => versionInfo());
 
   app.get('/__heartbeat__', withAccess('public'), async (_request, reply) => {
-    const results = await Promise.all(
-      checks.map(async ({ name, check }) => {
-        try {
-          await withTimeout(check(), CHECK_TIMEOUT_MS);
-          return [name, { status: 'ok' }] as const;
-        } catch (error) {
-          return [name, { status: 'error', message: (error as Error).message }] as const;
-        }
-      }),
-    );
+    const results = (await runChecks(checks)).map(({ name, ok, message }) => [name, ok ? { status: 'ok' } : { status: 'error', message }] as const);
     const healthy = results.every(([, r]) => r.status === 'ok');
     return reply.code(healthy ? 200 : 500).send({ status: healthy ? 'ok' : 'error', checks: Object.fromEntries(results) });
   });
 };
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}

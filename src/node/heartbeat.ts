@@ -11,6 +11,7 @@ import { RATES, collectorStats, processorStats, symbolCacheStats, webStats, type
 import { ProcessMetrics, registerProcessGauges } from './process-metrics.js';
 import { RateTracker, ratio } from './rates.js';
 import type { WebMetrics } from './web-metrics.js';
+import { runChecks, type HealthCheck } from './health.js';
 
 /**
  * Reports this node to the registry every `intervalMs`: who it is, its roles, and its
@@ -53,7 +54,7 @@ export class Heartbeat {
        * gives `probe_NAME_ok` (1 or 0) and `probe_NAME_ms`, so the Dashboard sees what each
        * node can reach, and how fast.
        */
-      probes?: readonly { readonly name: string; check(): Promise<void> }[];
+      probes?: readonly HealthCheck[];
       /** The node's Prometheus registry: load average, uptime and crashes in flight are added to it. */
       prometheus?: Registry;
       log: Logger;
@@ -149,24 +150,13 @@ export class Heartbeat {
     }
   }
 
-  /** Runs the probes together, each within PROBE_TIMEOUT_MS. */
+  /** The probes' results as stats, each check run within PROBE_TIMEOUT_MS (as `/__heartbeat__` runs them). */
   private async probe(): Promise<Stats> {
     const stats: Stats = {};
-    await Promise.all(
-      (this.options.probes ?? []).map(async ({ name, check }) => {
-        const started = performance.now();
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), PROBE_TIMEOUT_MS)))]);
-          stats[`probe_${name}_ok`] = 1;
-        } catch {
-          stats[`probe_${name}_ok`] = 0;
-        } finally {
-          clearTimeout(timer);
-          stats[`probe_${name}_ms`] = Math.round((performance.now() - started) * 100) / 100;
-        }
-      }),
-    );
+    for (const { name, ok, ms } of await runChecks(this.options.probes ?? [], PROBE_TIMEOUT_MS)) {
+      stats[`probe_${name}_ok`] = ok ? 1 : 0;
+      stats[`probe_${name}_ms`] = ms;
+    }
     return stats;
   }
 
