@@ -14,13 +14,12 @@ import { withAccess, type AccountsProbe } from '../../auth/route-access.js';
 import type { AlertRecord, AlertStateStore } from '../../ports/alert-state.js';
 import type { NodeRegistry } from '../../ports/node-registry.js';
 import { MINUTE_MS, type OpsHistoryStore } from '../../ports/ops-history.js';
-import { historyPointsFrom } from './ops-history-recorder.js';
+import { historyPointsFrom, queueComponent } from './ops-history-recorder.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import { runningGraph } from '../../configurator/running.js';
 import type { DeploymentGraph } from '../../configurator/deployment.js';
 import type { JobLedger } from '../../ports/job-ledger.js';
 import { QUEUE_TREND_MINUTES, componentsView, dependenciesView, edgeRates, growingMinutes, problemsOf, queuesView, type ComponentView, type DependencyView, type JobView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
-import { queueComponent } from './ops-history-recorder.js';
 
 export interface OpsApiOptions {
   registry: NodeRegistry;
@@ -116,9 +115,10 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
     return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }, { dependencies, jobs }), topology, alerts, dependencies, jobs, deadLetters: dead.length, edgeRates: edgeRates(topology.edges, components) };
   };
 
+  // The table alone: the registry, not the whole overview (queues, history, alerts, topology).
   app.get('/api/ops/components', access, async () => {
-    const { at, components } = await overview();
-    return { at, thresholds: options.thresholds, components };
+    const at = Date.now();
+    return { at, thresholds: options.thresholds, components: componentsView(await options.registry.nodes(), at, options.thresholds) };
   });
 
   app.get('/api/ops/queues', access, async () => {
