@@ -8,6 +8,7 @@ import type { HistoryPoint } from '../../ports/ops-history.js';
 import { MINUTE_MS, floorTo } from '../../ports/ops-history.js';
 import type { NodeReport } from '../../ports/node-registry.js';
 import type { QueueStats } from '../../ports/queue.js';
+import { newestInstances } from './ops-model.js';
 
 /** How a queue is named among the history's components (nodes go by their plain name). */
 export function queueComponent(queue: string): string {
@@ -35,13 +36,9 @@ export const DEFAULT_MAX_SILENCE_MS = 30_000;
 export function historyPointsFrom(nodes: readonly NodeReport[], queues: readonly QueueStats[], at: number, options: HistoryPointsOptions = {}): HistoryPoint[] {
   const minute = floorTo(at, MINUTE_MS);
   const maxSilence = options.maxSilenceMs ?? DEFAULT_MAX_SILENCE_MS;
-  const newest = new Map<string, NodeReport>();
-  for (const node of nodes) {
-    if (at - node.lastSeen > maxSilence) continue;
-    const seen = newest.get(node.name);
-    if (!seen || node.startedAt > seen.startedAt || (node.startedAt === seen.startedAt && node.lastSeen > seen.lastSeen)) newest.set(node.name, node);
-  }
-  const points: HistoryPoint[] = [...newest.values()].map((node) => ({ component: node.name, at: minute, metrics: { ...node.stats } }));
+  const running = nodes.filter((node) => at - node.lastSeen <= maxSilence);
+  // The history's component is the node's name.
+  const points: HistoryPoint[] = newestInstances(running, (node) => node.name).map((node) => ({ component: node.name, at: minute, metrics: { ...node.stats } }));
   for (const queue of queues) {
     const metrics: Record<string, number> = { waiting: queue.waiting, in_flight: queue.inFlight };
     if (queue.oldestEnqueuedAt !== undefined) metrics.oldest_age_seconds = Math.max(0, Math.round((at - queue.oldestEnqueuedAt) / 1000));

@@ -78,15 +78,22 @@ export interface Problem {
   message: string;
 }
 
-export function componentsView(nodes: readonly NodeReport[], now: number, thresholds: OpsThresholds): ComponentView[] {
-  // A node restarted gets a new id (its pid); only its newest instance is the component.
+/**
+ * A node restarted gets a new id (its pid): of the reports that `keyOf` says are one node,
+ * the newest instance's, by start time, then by last heartbeat.
+ */
+export function newestInstances(nodes: readonly NodeReport[], keyOf: (node: NodeReport) => string): NodeReport[] {
   const newest = new Map<string, NodeReport>();
   for (const node of nodes) {
-    const key = `${node.name}\u0000${node.deploymentHost ?? node.host}`;
+    const key = keyOf(node);
     const seen = newest.get(key);
-    if (!seen || node.startedAt > seen.startedAt) newest.set(key, node);
+    if (!seen || node.startedAt > seen.startedAt || (node.startedAt === seen.startedAt && node.lastSeen > seen.lastSeen)) newest.set(key, node);
   }
-  const views = [...newest.values()].map<ComponentView>((node) => {
+  return [...newest.values()];
+}
+
+export function componentsView(nodes: readonly NodeReport[], now: number, thresholds: OpsThresholds): ComponentView[] {
+  const views = newestInstances(nodes, (node) => `${node.name}\u0000${node.deploymentHost ?? node.host}`).map<ComponentView>((node) => {
     const silent = Math.max(0, now - node.lastSeen);
     return {
       id: node.id,
