@@ -38,6 +38,8 @@ export interface Asset {
 
 export class AssetFiles {
   private readonly cache = new Map<string, Asset>();
+  /** Reads under way, by file and version: requests that arrive together share one read and hash (a bundle is 1.6 MB). */
+  private readonly reading = new Map<string, Promise<Asset>>();
 
   constructor(readonly dir: string = DEFAULT_ASSETS_DIR) {}
 
@@ -52,9 +54,18 @@ export class AssetFiles {
     }
     const known = this.cache.get(name);
     if (known && known.mtimeMs === info.mtimeMs && known.size === info.size) return known;
-    const body = await readFile(path);
-    const hash = createHash('sha256').update(body).digest('hex');
-    const asset: Asset = { body, etag: `"${hash.slice(0, 32)}"`, version: hash.slice(0, 12), mtimeMs: info.mtimeMs, size: info.size };
+    const key = `${name}\u0000${info.mtimeMs}\u0000${info.size}`;
+    let read = this.reading.get(key);
+    if (!read) {
+      const { mtimeMs, size } = info;
+      read = (async () => {
+        const body = await readFile(path);
+        const hash = createHash('sha256').update(body).digest('hex');
+        return { body, etag: `"${hash.slice(0, 32)}"`, version: hash.slice(0, 12), mtimeMs, size };
+      })().finally(() => this.reading.delete(key));
+      this.reading.set(key, read);
+    }
+    const asset = await read;
     this.cache.set(name, asset);
     return asset;
   }
