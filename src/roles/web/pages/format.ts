@@ -36,9 +36,40 @@ export function queryString(params: Record<string, string | readonly string[] | 
   return text ? `?${text}` : '';
 }
 
-export function signatureLink(signature: string | null | undefined, product?: string): Html {
+/**
+ * What a viewer had chosen when they followed a link to a signature page (product,
+ * versions, platforms, process types, the date range): the signature page keeps it, so a
+ * triager who picked "version 2.1, 3 days" on top crashers still sees version 2.1 and 3 days.
+ */
+export interface SignatureContext {
+  product?: string;
+  versions?: readonly string[];
+  platforms?: readonly string[];
+  processTypes?: readonly string[];
+  /** `days`, or `from`/`to` (YYYY-MM-DD, `to` inclusive) for a fixed range. */
+  days?: number;
+  from?: string;
+  to?: string;
+}
+
+/** The signature page's URL for a signature seen in this context. */
+export function signatureHref(signature: string, context: SignatureContext = {}): string {
+  return `/signature/${queryString({
+    signature,
+    product: context.product,
+    version: context.versions,
+    platform: context.platforms,
+    process_type: context.processTypes,
+    days: context.from || context.to ? undefined : context.days,
+    from: context.from,
+    to: context.to,
+  })}`;
+}
+
+export function signatureLink(signature: string | null | undefined, context: SignatureContext | string = {}): Html {
   if (!signature) return html`<span class="muted">no signature</span>`;
-  return html`<a class="mono" href="/signature/${queryString({ signature, product })}">${signature}</a>`;
+  const ctx = typeof context === 'string' ? { product: context } : context;
+  return html`<a class="mono" href="${signatureHref(signature, ctx)}">${signature}</a>`;
 }
 
 /**
