@@ -1,6 +1,7 @@
 import type { ProcessedCrash } from '../ports/processed-crash-store.js';
 import type { IndexedCrash } from '../ports/crash-index.js';
-import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../schema/processed-crash.js';
+import type { FieldSpec } from '../schema/processed-crash.js';
+import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../schema/field-catalog.js';
 
 /**
  * What every crash index adapter stores for a processed crash, derived from the processed
@@ -9,7 +10,8 @@ import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../schema/processed-cras
  * - one column per searchable field that declares a `column` (the common fields);
  * - `has_errors` (processor notes not empty), for the crash list;
  * - `doc`: a JSON object with the other searchable fields (lists, free text, protected
- *   data), so adding one is a schema edit, not a migration;
+ *   data, and every field a deployment declares in its configuration), so adding one is
+ *   a schema or configuration edit, not a migration;
  * - one count in the daily aggregates, keyed by day, product, version, platform, process
  *   type and signature, and one in each narrower rollup (`ROLLUPS`, below).
  *
@@ -20,10 +22,16 @@ import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../schema/processed-cras
 
 export const DAY_MS = 86_400_000;
 
-export const SEARCHABLE_FIELDS: readonly FieldSpec[] = PROCESSED_CRASH_FIELDS.filter((f) => f.searchable);
+/** The built-in searchable fields (a deployment's declared ones are in its catalog). */
+export const SEARCHABLE_FIELDS: readonly FieldSpec[] = DEFAULT_FIELD_CATALOG.searchable;
+/** Only built-in fields have columns: declared ones always live in `doc`. */
 export const COLUMN_FIELDS: readonly FieldSpec[] = SEARCHABLE_FIELDS.filter((f) => f.column !== undefined);
 export const DOC_FIELDS: readonly FieldSpec[] = SEARCHABLE_FIELDS.filter((f) => f.column === undefined);
-const SEARCHABLE_BY_NAME = new Map(SEARCHABLE_FIELDS.map((f) => [f.name, f]));
+
+/** The searchable fields of `doc` for a catalog: the built-in ones and every declared one. */
+export function docFieldsOf(catalog: FieldCatalog): readonly FieldSpec[] {
+  return catalog.searchable.filter((f) => f.column === undefined);
+}
 
 /** Columns that always have a value (the rest are nullable, which matters for sort order). */
 export const NOT_NULL_COLUMNS: ReadonlySet<string> = new Set(['crash_id', 'submitted_at', 'processed_at']);
@@ -32,8 +40,9 @@ export const NOT_NULL_COLUMNS: ReadonlySet<string> = new Set(['crash_id', 'submi
 export const DAILY_DIMENSIONS = ['product', 'version', 'os_name', 'process_type'] as const;
 export type DailyDimension = (typeof DAILY_DIMENSIONS)[number];
 
+/** A built-in searchable field (the index adapters ask their own catalog). */
 export function searchableField(name: string): FieldSpec | undefined {
-  return SEARCHABLE_BY_NAME.get(name);
+  return DEFAULT_FIELD_CATALOG.searchableField(name);
 }
 
 export type StoredValue = string | number | null;
@@ -106,8 +115,8 @@ export function fromStored(spec: FieldSpec, value: unknown): unknown {
   }
 }
 
-/** Derives what the index stores from a processed crash. */
-export function toIndexRow(crash: ProcessedCrash): IndexRow {
+/** Derives what the index stores from a processed crash (`docFields`: see `docFieldsOf`). */
+export function toIndexRow(crash: ProcessedCrash, docFields: readonly FieldSpec[] = DOC_FIELDS): IndexRow {
   const columns: Record<string, StoredValue> = {};
   for (const spec of COLUMN_FIELDS) columns[spec.column!] = toStored(spec, crash[spec.name]) as StoredValue;
   columns.crash_id = crash.uuid;
@@ -116,7 +125,7 @@ export function toIndexRow(crash: ProcessedCrash): IndexRow {
   columns.processed_at ??= Date.now();
   columns.submitted_at ??= columns.processed_at;
   const doc: Record<string, unknown> = {};
-  for (const spec of DOC_FIELDS) {
+  for (const spec of docFields) {
     const stored = toStored(spec, crash[spec.name]);
     if (stored !== null) doc[spec.name] = stored;
   }

@@ -21,7 +21,8 @@ import {
   type TopCrashersResult,
 } from '../ports/crash-index.js';
 import type { FieldSpec } from '../schema/processed-crash.js';
-import { DAILY_DIMENSIONS, DAYS_PER_WEEK, DAY_MS, NOT_NULL_COLUMNS, fromStored, searchableField } from './crash-index-layout.js';
+import type { FieldCatalog } from '../schema/field-catalog.js';
+import { DAILY_DIMENSIONS, DAYS_PER_WEEK, DAY_MS, NOT_NULL_COLUMNS, fromStored } from './crash-index-layout.js';
 
 /**
  * The crash index's read queries, written once for both SQL databases. An adapter supplies
@@ -42,6 +43,11 @@ import { DAILY_DIMENSIONS, DAYS_PER_WEEK, DAY_MS, NOT_NULL_COLUMNS, fromStored, 
 
 export interface SqlDialect {
   readonly name: 'sqlite' | 'postgresql';
+  /**
+   * The fields a query may name: the node's field catalog (built-in fields and those its
+   * configuration declares, which live in the JSON document).
+   */
+  readonly fields: Pick<FieldCatalog, 'searchableField'>;
   /** The n-th (1-based) statement parameter. */
   placeholder(index: number): string;
   /** The typed scalar value of a doc (JSON) field. */
@@ -101,8 +107,8 @@ function allowedOperators(spec: FieldSpec): ReadonlySet<string> {
 }
 
 /** Resolves a field name the query uses, refusing unknown, unsearchable and (without permission) protected fields. */
-export function resolveField(name: string, allowProtected: boolean): FieldSpec {
-  const spec = searchableField(name);
+export function resolveField(d: SqlDialect, name: string, allowProtected: boolean): FieldSpec {
+  const spec = d.fields.searchableField(name);
   if (!spec) throw new SearchError(`unknown or unsearchable field "${name}"`);
   if (spec.protected && !allowProtected) throw new SearchError(`field "${name}" is protected`, 'forbidden');
   return spec;
@@ -183,7 +189,7 @@ function valueCondition(d: SqlDialect, filter: SearchFilter, expr: string, p: Pa
 }
 
 function filterCondition(d: SqlDialect, filter: SearchFilter, allowProtected: boolean): Condition {
-  const spec = resolveField(filter.field, allowProtected);
+  const spec = resolveField(d, filter.field, allowProtected);
   if (!allowedOperators(spec).has(filter.operator)) throw new SearchError(`operator ${filter.operator} does not apply to ${spec.type} field "${spec.name}"`);
   checkValues(spec, filter);
   return (p) => {
@@ -226,9 +232,9 @@ function limitNumber(value: number, name: string, max: number): number {
 /** Socorro's Super Search: hits, total and aggregations of one query. */
 export async function search(d: SqlDialect, run: RunQuery, query: SearchQuery, source: AggregateSource = 'daily'): Promise<SearchResult> {
   const conditions = whereOf(d, query);
-  const columns = query.columns.map((name) => resolveField(name, query.allowProtected));
+  const columns = query.columns.map((name) => resolveField(d, name, query.allowProtected));
   const sorts = query.sort.map((s) => {
-    const spec = resolveField(s.field, query.allowProtected);
+    const spec = resolveField(d, s.field, query.allowProtected);
     if (spec.type === 'list') throw new SearchError(`cannot sort on list field "${spec.name}"`);
     return d.order(scalarExpr(d, spec), s.descending, isNullable(spec));
   });
@@ -240,7 +246,7 @@ export async function search(d: SqlDialect, run: RunQuery, query: SearchQuery, s
   const regexes = query.filters.reduce((n, f) => n + (f.operator === 'regex' ? f.values.length : 0), 0);
   if (regexes > SEARCH_LIMITS.maxRegexFilters) throw new SearchError(`at most ${SEARCH_LIMITS.maxRegexFilters} regular expressions per search (this one has ${regexes})`);
   // Validate every aggregation before running anything.
-  checkAggregations(Object.values(query.aggregations), query.allowProtected);
+  checkAggregations(d, Object.values(query.aggregations), query.allowProtected);
 
   const fromRollup = source === 'daily' ? rollupSearchPlan(query) : undefined;
   const counted = fromRollup ? await countFromRollup(d, run, fromRollup, new BucketBudget()) : undefined;
@@ -386,13 +392,13 @@ function parseDoc(value: unknown): Record<string, unknown> {
 }
 
 /** Refuses aggregations the index will not run: unknown or protected fields, bad intervals, past `SEARCH_LIMITS`. */
-function checkAggregations(aggregations: readonly Aggregation[], allowProtected: boolean): void {
+function checkAggregations(d: SqlDialect, aggregations: readonly Aggregation[], allowProtected: boolean): void {
   const { maxAggregations, maxAggregationDepth } = SEARCH_LIMITS;
   const { count, depth } = aggregationShape(aggregations);
   if (count > maxAggregations) throw new SearchError(`at most ${maxAggregations} facets and aggregations per search, nested ones included (this one asks for ${count})`);
   if (depth > maxAggregationDepth) throw new SearchError(`aggregations nest at most ${maxAggregationDepth} levels deep (this one has ${depth})`);
   const check = (aggregation: Aggregation): void => {
-    const spec = resolveField(aggregation.field, allowProtected);
+    const spec = resolveField(d, aggregation.field, allowProtected);
     if (aggregation.kind === 'histogram') {
       if (spec.type !== 'date' && spec.type !== 'integer') throw new SearchError(`histograms need a date or integer field, not "${spec.name}"`);
       if (!Number.isInteger(aggregation.interval) || aggregation.interval <= 0) throw new SearchError(`histogram interval must be a positive integer`);
@@ -465,7 +471,7 @@ interface PathResult {
 const pathKey = (path: readonly BucketKey[]): string => JSON.stringify(path);
 
 function bucketLevel(d: SqlDialect, aggregation: Aggregation, depth: number): BucketLevel & { value: string } {
-  const spec = searchableField(aggregation.field)!;
+  const spec = d.fields.searchableField(aggregation.field)!;
   const alias = `j${depth}`;
   const list = spec.type === 'list';
   const value = list ? d.listValue(alias) : scalarExpr(d, spec);
@@ -514,7 +520,7 @@ async function runAggregationTree(context: AggregationContext, aggregation: Aggr
  */
 async function aggregate(context: AggregationContext, aggregation: Aggregation, ancestors: readonly Ancestor[]): Promise<Map<string, PathResult>> {
   const { d, run, conditions, budget } = context;
-  const spec = searchableField(aggregation.field)!;
+  const spec = d.fields.searchableField(aggregation.field)!;
   const own = bucketLevel(d, aggregation, ancestors.length);
   const p = new Params(d);
   const parts = conditions.map((c) => c(p));
@@ -782,7 +788,7 @@ const SIGNATURE_FACETS: ReadonlySet<string> = new Set(['cpu_arch', 'reason']);
 export async function signatureSummary(d: SqlDialect, run: RunQuery, query: SignatureQuery, source: AggregateSource): Promise<SignatureSummary> {
   const range = days(query.range);
   const slice: Slice = { signature: query.signature, product: query.product };
-  const specs = query.facets.map((name) => resolveField(name, query.allowProtected));
+  const specs = query.facets.map((name) => resolveField(d, name, query.allowProtected));
   const size = limitNumber(query.facetsSize, 'facetsSize', SEARCH_LIMITS.maxFacetSize);
 
   const p = new Params(d);

@@ -16,7 +16,8 @@ import type {
 import { SearchError } from '../ports/crash-index.js';
 import type { ProcessedCrash } from '../ports/processed-crash-store.js';
 import type { FieldSpec } from '../schema/processed-crash.js';
-import { COLUMN_FIELDS, DAILY_KEY_COLUMNS, DAY_KEYED_TABLES, DAY_MS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_DAILY, SIGNATURE_FACET_DAILY, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, WEEKLY_ROLLUPS, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, correctionDeltas, DAY_COUNTS_FROM_ROWS_SQL, DAY_COUNTS_SQL, rebuildRollupDaySql, rollupTotalsSql, rollupDeltas, toIndexRow, type DailyDelta, type IndexRow, type Rollup } from './crash-index-layout.js';
+import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../schema/field-catalog.js';
+import { COLUMN_FIELDS, DAILY_KEY_COLUMNS, DAY_KEYED_TABLES, DAY_MS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_DAILY, SIGNATURE_FACET_DAILY, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, WEEKLY_ROLLUPS, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, correctionDeltas, DAY_COUNTS_FROM_ROWS_SQL, DAY_COUNTS_SQL, rebuildRollupDaySql, rollupTotalsSql, rollupDeltas, docFieldsOf, toIndexRow, type DailyDelta, type IndexRow, type Rollup } from './crash-index-layout.js';
 import * as queries from './crash-index-queries.js';
 import type { Row, SqlDialect } from './crash-index-queries.js';
 import { closePool, DEFAULT_STATEMENT_TIMEOUT_MS, openPgPool, type Migration, type PgStoreOptions } from './pg-database.js';
@@ -179,6 +180,7 @@ const MIGRATIONS: Migration[] = [
 
 export const PG_DIALECT: SqlDialect = {
   name: 'postgresql',
+  fields: DEFAULT_FIELD_CATALOG,
   placeholder: (n) => `$${n}`,
   docValue: (spec: FieldSpec) => {
     const text = `(crashes.doc->>'${spec.name}')`;
@@ -212,7 +214,10 @@ export const PG_DIALECT: SqlDialect = {
  * run before PostgreSQL cancels it and the query is refused; writes and migrations are not
  * limited. With a shared `pool`, the pool's own timeout applies (`createPgPool`).
  */
-export type PgCrashIndexOptions = PgStoreOptions;
+export type PgCrashIndexOptions = PgStoreOptions & {
+  /** The node's fields (default: the built-in ones); declared ones are kept in the JSON document. */
+  fields?: FieldCatalog;
+};
 
 /** Days ahead whose partitions the maintenance job creates, so that no write waits for one. */
 const PARTITIONS_AHEAD = 7;
@@ -235,11 +240,16 @@ export class PgCrashIndex implements CrashIndex {
   private readonly run: queries.RunQuery;
   /** Days whose partition this process has seen or made. */
   private readonly knownDays = new Set<number>();
+  private readonly dialect: SqlDialect;
+  private readonly docFields: readonly FieldSpec[];
 
   private constructor(
     private readonly pool: pg.Pool,
     statementTimeoutMs: number,
+    fields: FieldCatalog,
   ) {
+    this.dialect = { ...PG_DIALECT, fields };
+    this.docFields = docFieldsOf(fields);
     this.run = async (sql, params) => {
       try {
         // Searched text is cleaned as stored text is (see `withoutNul`): "a\0b" finds what was stored as "a\uFFFDb".
@@ -258,7 +268,7 @@ export class PgCrashIndex implements CrashIndex {
 
   static async open(options: PgCrashIndexOptions): Promise<PgCrashIndex> {
     const pool = await openPgPool(options, 'crash_index', MIGRATIONS);
-    return new PgCrashIndex(pool, options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
+    return new PgCrashIndex(pool, options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS, options.fields ?? DEFAULT_FIELD_CATALOG);
   }
 
   async upsert(crash: ProcessedCrash): Promise<void> {
@@ -266,7 +276,7 @@ export class PgCrashIndex implements CrashIndex {
   }
 
   async upsertMany(crashes: readonly ProcessedCrash[]): Promise<void> {
-    const rows = lastPerCrash(crashes).map(toIndexRow).map(withoutNul);
+    const rows = lastPerCrash(crashes).map((crash) => toIndexRow(crash, this.docFields)).map(withoutNul);
     if (rows.length === 0) return;
     await this.ensureDays(rows.map((r) => r.daily.day));
     try {
@@ -326,7 +336,7 @@ export class PgCrashIndex implements CrashIndex {
   }
 
   async crashIds(query: RetentionQuery): Promise<string[]> {
-    return queries.retentionCrashIds(PG_DIALECT, this.run, query);
+    return queries.retentionCrashIds(this.dialect, this.run, query);
   }
 
   async daysBefore(beforeDay: number): Promise<number[]> {
@@ -431,15 +441,15 @@ export class PgCrashIndex implements CrashIndex {
   }
 
   async search(query: SearchQuery, source: AggregateSource = 'daily'): Promise<SearchResult> {
-    return queries.search(PG_DIALECT, this.run, query, source);
+    return queries.search(this.dialect, this.run, query, source);
   }
 
   async topCrashers(query: TopCrashersQuery, source: AggregateSource = 'daily'): Promise<TopCrashersResult> {
-    return queries.topCrashers(PG_DIALECT, this.run, query, source);
+    return queries.topCrashers(this.dialect, this.run, query, source);
   }
 
   async signatureSummary(query: SignatureQuery, source: AggregateSource = 'daily'): Promise<SignatureSummary> {
-    return queries.signatureSummary(PG_DIALECT, this.run, query, source);
+    return queries.signatureSummary(this.dialect, this.run, query, source);
   }
 
   async productVersions(): Promise<ProductVersion[]> {

@@ -17,6 +17,7 @@ import { SearchError } from '../ports/crash-index.js';
 import type { ProcessedCrash } from '../ports/processed-crash-store.js';
 import type { RE2JS } from 're2js';
 import type { FieldSpec } from '../schema/processed-crash.js';
+import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../schema/field-catalog.js';
 import {
   COLUMN_FIELDS,
   PRODUCT_VERSION_DAILY,
@@ -40,6 +41,7 @@ import {
   rebuildRollupDaySql,
   rollupTotalsSql,
   rollupDeltas,
+  docFieldsOf,
   toIndexRow,
   type DailyDelta,
   type DailyKey,
@@ -178,6 +180,7 @@ const MIGRATIONS: Migration[] = [
  */
 export const SQLITE_DIALECT: SqlDialect = {
   name: 'sqlite',
+  fields: DEFAULT_FIELD_CATALOG,
   placeholder: () => '?',
   docValue: (spec: FieldSpec) => `json_extract(crashes.doc, '$."${spec.name}"')`,
   listElements: (spec: FieldSpec, alias: string) => `json_each(crashes.doc, '$."${spec.name}"') AS ${alias}`,
@@ -203,6 +206,8 @@ export interface SqliteCrashIndexOptions {
    * past this it is refused instead. RE2 keeps each match linear; this bounds their sum.
    */
   regexTimeLimitMs?: number;
+  /** The node's fields (default: the built-in ones); declared ones are kept in the JSON document. */
+  fields?: FieldCatalog;
 }
 
 const DEFAULT_REGEX_TIME_LIMIT_MS = 2000;
@@ -221,11 +226,16 @@ export class SqliteCrashIndex implements CrashIndex {
   private readonly deleteRow: Database.Statement;
   private readonly rollupWriters: { rollup: Rollup; add: Database.Statement; dropEmpty: Database.Statement }[];
   private readonly run: queries.RunQuery;
+  private readonly dialect: SqlDialect;
+  private readonly docFields: readonly FieldSpec[];
 
   private constructor(
     private readonly db: Database.Database,
     options: SqliteCrashIndexOptions,
   ) {
+    const fields = options.fields ?? DEFAULT_FIELD_CATALOG;
+    this.dialect = { ...SQLITE_DIALECT, fields };
+    this.docFields = docFieldsOf(fields);
     // Crash ids are random, so index writes land all over the B-trees: SQLite's default
     // 2 MB page cache makes each insert into a large index read pages from disk. 64 MB
     // keeps the upper levels and the daily counts in memory (per connection).
@@ -275,7 +285,7 @@ export class SqliteCrashIndex implements CrashIndex {
   }
 
   async upsertMany(crashes: readonly ProcessedCrash[]): Promise<void> {
-    const rows = lastPerCrash(crashes).map(toIndexRow);
+    const rows = lastPerCrash(crashes).map((crash) => toIndexRow(crash, this.docFields));
     this.db.transaction(() => {
       const previous: DailyKey[] = [];
       for (const row of rows) {
@@ -301,7 +311,7 @@ export class SqliteCrashIndex implements CrashIndex {
   }
 
   async crashIds(query: RetentionQuery): Promise<string[]> {
-    return queries.retentionCrashIds(SQLITE_DIALECT, this.run, query);
+    return queries.retentionCrashIds(this.dialect, this.run, query);
   }
 
   async daysBefore(beforeDay: number): Promise<number[]> {
@@ -375,15 +385,15 @@ export class SqliteCrashIndex implements CrashIndex {
   }
 
   async search(query: SearchQuery, source: AggregateSource = 'daily'): Promise<SearchResult> {
-    return queries.search(SQLITE_DIALECT, this.run, query, source);
+    return queries.search(this.dialect, this.run, query, source);
   }
 
   async topCrashers(query: TopCrashersQuery, source: AggregateSource = 'daily'): Promise<TopCrashersResult> {
-    return queries.topCrashers(SQLITE_DIALECT, this.run, query, source);
+    return queries.topCrashers(this.dialect, this.run, query, source);
   }
 
   async signatureSummary(query: SignatureQuery, source: AggregateSource = 'daily'): Promise<SignatureSummary> {
-    return queries.signatureSummary(SQLITE_DIALECT, this.run, query, source);
+    return queries.signatureSummary(this.dialect, this.run, query, source);
   }
 
   async productVersions(): Promise<ProductVersion[]> {

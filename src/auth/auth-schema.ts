@@ -30,11 +30,21 @@ export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
  */
 export const DEFAULT_GROUPS: readonly { name: string; permissions: readonly Permission[]; description: string }[] = [
   { name: 'admins', permissions: ['admin'], description: 'everything, including administration' },
-  { name: 'hackers', permissions: ['view_protected', 'download_dumps', 'reprocess'], description: 'developers who read protected data and raw dumps, and reprocess crashes' },
+  { name: 'hackers', permissions: ['view_protected', 'download_dumps', 'reprocess', 'link_bugs'], description: 'developers who read protected data and raw dumps, reprocess crashes and link signatures to bugs' },
   { name: 'symbol_uploaders', permissions: ['upload_symbols'], description: 'build machines and people who upload symbols' },
 ];
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * Triage (linking a signature to its bug) came after the groups were made: the `hackers`
+ * group of an existing database gains it only while it still has its first permissions,
+ * so a group an operator narrowed or widened is left as they made it.
+ */
+const HACKERS_LINK_BUGS = `
+  UPDATE groups SET permissions = 'view_protected,download_dumps,reprocess,link_bugs', description = ${quote(DEFAULT_GROUPS.find((g) => g.name === 'hackers')!.description)}
+  WHERE name = 'hackers' AND permissions = 'view_protected,download_dumps,reprocess';
+`;
 
 export const AUTH_MIGRATIONS: Migration[] = [
   {
@@ -93,6 +103,11 @@ export const AUTH_MIGRATIONS: Migration[] = [
       -- could do, so that those tokens keep working now that a token is capped by its user.
       UPDATE users SET permissions = COALESCE((SELECT group_concat(permissions, ',') FROM tokens WHERE tokens.user_id = users.id AND revoked_at IS NULL), '');
     `,
+  },
+  {
+    version: 3,
+    description: 'hackers link signatures to bugs',
+    sql: HACKERS_LINK_BUGS,
   },
 ];
 
@@ -274,5 +289,10 @@ export const PG_AUTH_MIGRATIONS: Migration[] = [
       CREATE INDEX sessions_expiry ON sessions (expires_at);
       ${DEFAULT_GROUPS.map((g) => `INSERT INTO groups (name, permissions, description) VALUES (${quote(g.name)}, ${quote(g.permissions.join(','))}, ${quote(g.description)});`).join('\n')}
     `,
+  },
+  {
+    version: 2,
+    description: 'hackers link signatures to bugs',
+    sql: HACKERS_LINK_BUGS,
   },
 ];

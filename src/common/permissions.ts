@@ -2,8 +2,9 @@
  * What a user or API token may do. Anonymous requests have none: they see public data
  * only. The auth layer resolves a request's permissions once (from its `Auth-Token` or
  * session) and stores them on `request.permissions`; roles only ask `hasPermission`.
+ * `link_bugs` adds and removes links between signatures and bugs; `admin` implies every other.
  */
-export const PERMISSIONS = ['view_protected', 'download_dumps', 'reprocess', 'upload_symbols', 'admin'] as const;
+export const PERMISSIONS = ['view_protected', 'download_dumps', 'reprocess', 'upload_symbols', 'link_bugs', 'admin'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 declare module 'fastify' {

@@ -194,6 +194,11 @@ function collectRuleSections(doc: IniDocument, file: string, findings: ConfigFin
       findings.push({ source: file, line: section.line, severity: 'error', message: `rule name "${target.rule}" in [${section.name}]: use letters, digits, "_" and "-"` });
       continue;
     }
+    const nameProblem = spec.checkRuleName?.(target.rule);
+    if (nameProblem) {
+      findings.push({ source: file, line: section.line, severity: 'error', message: `[${section.name}]: ${nameProblem}` });
+      continue;
+    }
     const entries = doc.entries.filter((e) => e.section === section.name);
     const { rule, problems } = parseRule(target.rule, entries, spec.ruleFields!);
     for (const problem of problems) {

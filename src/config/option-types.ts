@@ -24,6 +24,8 @@ export interface OptionSpec<T> {
   format(value: T): string;
   /** For `rules` options: the fields each named rule may set (see `rules()`). */
   readonly ruleFields?: RuleFields;
+  /** For `rules` options whose names mean something (a field's name): what is wrong with one, reported at its section. */
+  readonly checkRuleName?: (name: string) => string | undefined;
 }
 
 interface Common<T> {
@@ -261,7 +263,7 @@ export const RULE_NAME = /^[A-Za-z0-9_-]+$/;
  * is one JSON array of objects with a `name` and string values:
  * `[{"name": "old", "version": "^0\\.", "action": "reject"}]`.
  */
-export function rules(options: Common<NamedRule[]> & { ruleFields: RuleFields }): OptionSpec<NamedRule[]> {
+export function rules(options: Common<NamedRule[]> & { ruleFields: RuleFields; checkRuleName?: (name: string) => string | undefined }): OptionSpec<NamedRule[]> {
   return {
     kind: 'rules',
     ...options,
@@ -277,6 +279,8 @@ export function rules(options: Common<NamedRule[]> & { ruleFields: RuleFields })
         if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new Error(`rule ${index + 1} is not an object`);
         const { name, ...rest } = item as Record<string, unknown>;
         if (typeof name !== 'string' || !RULE_NAME.test(name)) throw new Error(`rule ${index + 1} needs a "name" of letters, digits, "_" and "-"`);
+        const nameProblem = options.checkRuleName?.(name);
+        if (nameProblem) throw new Error(`rule ${name}: ${nameProblem}`);
         const entries = Object.entries(rest).map(([key, value]) => ({ key, value: String(value) }));
         const { rule, problems } = parseRule(name, entries, options.ruleFields);
         if (problems.length > 0) throw new Error(`rule ${name}: ${problems[0].message}`);

@@ -1,4 +1,5 @@
 import { ipVersion } from './ip.js';
+import { CUSTOM_FIELD_TYPES, customFieldNameProblem } from '../schema/field-catalog.js';
 import { boolean, duration, integer, list, oneOf, optional, path, regex, rules, size, string, url, type OptionSpec } from './option-types.js';
 
 /**
@@ -52,6 +53,27 @@ function urlList(options: { description: string; default: string[]; secret?: boo
   };
 }
 
+/**
+ * A link template (`web.bug_url_template`, `web.new_bug_url_template`): an http(s) URL with
+ * `{name}` placeholders from `placeholders`, the `required` ones present; any other `{name}`
+ * is refused, so a typo stops start-up instead of producing dead links.
+ */
+function urlTemplate(options: { description: string; placeholders: readonly string[]; required: readonly string[] }): OptionSpec<string | undefined> {
+  const item = url({ description: options.description, protocols: ['http', 'https'] });
+  return optional({
+    ...item,
+    parse(raw) {
+      const names = [...raw.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]);
+      const unknown = names.filter((n) => !options.placeholders.includes(n));
+      if (unknown.length > 0) throw new Error(`unknown placeholder {${unknown[0]}}; this template may use ${options.placeholders.map((p) => `{${p}}`).join(', ')}`);
+      const missing = options.required.filter((n) => !names.includes(n));
+      if (missing.length > 0) throw new Error(`the template must contain {${missing[0]}}, got "${raw}"`);
+      item.parse(raw.replace(/\{[^{}]*\}/g, 'x'));
+      return raw;
+    },
+  });
+}
+
 export const SCHEMA = {
   node: {
     name: string({ description: 'Name of this node, shown in logs and on the Operations Dashboard.', default: 'mayday', pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, patternHint: 'letters, digits, "_", "." and "-"' }),
@@ -69,6 +91,8 @@ export const SCHEMA = {
     trusted_proxies: addressList({ description: 'Reverse proxies (TLS terminators, load balancers) whose X-Forwarded-For and X-Forwarded-Proto headers are believed: IP addresses or CIDR blocks, or loopback, linklocal, uniquelocal. A request from one of them is taken to come from the client it names (login throttling, rate limits, logs) and over https when it says so (the session cookie is then Secure). Empty trusts none: the headers are ignored.', default: [] }),
     max_connections: integer({ description: 'Most TCP connections the HTTP server holds open at once (every role on the node shares them); further ones are closed at once. Bounds the file descriptors and memory idle or slow clients can take; put a reverse proxy in front for per-client limits (docs/deployment.md).', default: 1024, min: 1 }),
     api_rate_limit: integer({ description: 'Requests per minute one client may make to the API (/api/...) and the Crash Stats pages that query the crash index (home, top crashers, signature, Super Search, report, missing symbols); more get 429 with Retry-After. A client is its API token, else its signed-in user, else its address (behind a reverse proxy, list the proxy in web.trusted_proxies, or every anonymous client counts as the proxy). 0 turns the limit off. /submit and the health endpoints are never limited.', default: 600, min: 0, max: 1_000_000 }),
+    bug_url_template: urlTemplate({ description: 'Link to a bug in the team\'s tracker, {bug} standing for the bug id as linked to a signature (URL-encoded, except "/" and ":", which trackers use inside ids). GitHub: https://github.com/ORG/REPO/issues/{bug}; GitLab: https://gitlab.com/GROUP/PROJECT/-/issues/{bug}; Jira: https://ORG.atlassian.net/browse/{bug}; Bugzilla: https://bugzilla.example.org/show_bug.cgi?id={bug}. Unset: bug ids are shown as plain text.', placeholders: ['bug'], required: ['bug'] }),
+    new_bug_url_template: urlTemplate({ description: 'Link that files a new bug from a signature page, prefilled: {title} (the signature), {body} (crash counts, top frames, a link back to the signature page), {signature}; each URL-encoded where it is substituted. GitHub: https://github.com/ORG/REPO/issues/new?title={title}&body={body}; GitLab: https://gitlab.com/GROUP/PROJECT/-/issues/new?issue[title]={title}&issue[description]={body}; Jira: https://ORG.atlassian.net/secure/CreateIssueDetails!init.jspa?pid=PROJECT_ID&issuetype=1&summary={title}&description={body}; Bugzilla: https://bugzilla.example.org/enter_bug.cgi?product=PRODUCT&short_desc={title}&comment={body}. Unset: no "file a bug" link.', placeholders: ['title', 'body', 'signature'], required: [] }),
   },
   collector: {
     max_request_size: size({ description: 'Largest accepted submission body, compressed as sent and again after gzip decompression (so a gzip bomb is cut off); larger ones get 413.', default: 25 * 1024 * 1024, min: 1024 }),
@@ -211,6 +235,36 @@ export const SCHEMA = {
           queue: list({ description: 'queue_age: only these queues (default: every queue).', values: ['priority', 'standard', 'reprocessing'] }),
           job: list({ description: 'job_failed: only these scheduler jobs (default: every job).' }),
           severity: oneOf(['warning', 'critical'] as const, { description: 'Carried in the notice and shown on the dashboard (default warning).' }),
+        },
+      },
+    }),
+  },
+  source_links: {
+    rules: rules({
+      description:
+        'Links from the report page\'s frames (file:line) into version control, one [source_links.rules.NAME] section each, tried in file order: a frame whose source file starts with `prefix` links to `url` with {path} (the rest of the file\'s path), {line} and {revision} (the value of the crash\'s `revision_annotation`) filled in; a crash without that annotation gets no link. Symbol files whose FILE records carry repository information (hg:HOST/REPO:PATH:REV, git:HOST/REPO:PATH:REV) link without a rule.',
+      default: [],
+      ruleFields: {
+        fields: {
+          prefix: string({ description: 'The absolute build path the rule covers, as the symbol files name source files, e.g. /builds/worker/checkouts/app/ or C:\\build\\app\\.', required: true }),
+          url: string({ description: 'The link, with {path}, {line} and {revision}, e.g. https://github.com/org/app/blob/{revision}/{path}#L{line}.', required: true }),
+          revision_annotation: string({ description: 'The annotation holding the source revision the crashing build was made from, e.g. SourceRevision.', required: true }),
+        },
+      },
+    }),
+  },
+  annotations: {
+    fields: rules({
+      description:
+        'The application\'s own annotations as crash fields, one [annotations.fields.NAME] section each (NAME: a lower-case letter, then lower-case letters, digits and "_", not a built-in field\'s name): the processor copies the annotation into the processed crash with its type, the crash index keeps it (no migration: in the index\'s JSON document), and Super Search filters, facets and sorts on it; it is listed with its description in /api/SuperSearchFields/ and the data dictionary (/documentation/datadictionary/). Crashes processed before a field was declared gain it when reprocessed.',
+      default: [],
+      checkRuleName: customFieldNameProblem,
+      ruleFields: {
+        fields: {
+          annotation: string({ description: 'The annotation that feeds the field, as the client sends it (default: the section\'s NAME).', pattern: /^[A-Za-z0-9_.:-]{1,128}$/, patternHint: 'letters, digits, "_", ".", ":" and "-"' }),
+          type: oneOf(CUSTOM_FIELD_TYPES, { description: 'How the value is typed, compared and faceted: keyword (exact strings), text (free text), integer, number, boolean (1/0/true/false), date (seconds since the epoch or ISO 8601). A value that does not convert is left out and noted. Default keyword.' }),
+          protected: boolean({ description: 'Personal or sensitive data: the field and its annotation are shown only to viewers with view_protected (redacted from Super Search, the crash API and the report page for others). Default false.' }),
+          description: string({ description: 'What the field means, shown in the data dictionary and /api/SuperSearchFields/.' }),
         },
       },
     }),

@@ -10,7 +10,7 @@
 
 import { parseIni } from '../config/ini.js';
 import type { NamedRule } from '../config/option-types.js';
-import { findOption } from '../config/schema.js';
+import { findOption, SCHEMA } from '../config/schema.js';
 import { nodeId, nodeResources, type NodeResources } from './compile.js';
 import type { Deployment, DeploymentNode, Finding, Resource, ResourceKind } from './deployment.js';
 
@@ -492,6 +492,33 @@ const credentialsInPlainOptions: Check = (deployment) => {
   return out;
 };
 
+/**
+ * Declared annotation fields are read by three roles (the collector protects their
+ * annotations, the processor types them, web nodes search and redact them): a node that
+ * declares them differently indexes, hides or searches other fields than its peers.
+ */
+const annotationFieldsAgree: Check = (deployment, context) => {
+  const readers = deployment.nodes.filter((n) => has(n, 'collector') || has(n, 'processor') || has(n, 'web'));
+  const declared = (node: DeploymentNode): string => SCHEMA.annotations.fields.format(node.config.annotations.fields);
+  const counts = new Map<string, number>();
+  for (const node of readers) counts.set(declared(node), (counts.get(declared(node)) ?? 0) + 1);
+  if (counts.size < 2) return [];
+  const main = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
+  const mainNodes = readers.filter((n) => declared(n) === main);
+  return readers
+    .filter((n) => declared(n) !== main)
+    .map((node) => ({
+      layer: 'topology',
+      code: 'annotation-fields-differ',
+      severity: 'error',
+      ...context.at(node, pickOption(node, ['annotations.fields'], 'annotations.fields')),
+      option: 'annotations.fields',
+      message: `${node.id} declares other [annotations.fields.*] than ${names(mainNodes)}: ${has(node, 'processor') ? 'the crashes it processes would lack or mistype fields the others search' : has(node, 'web') ? 'its pages would search, or show unprotected, other fields than the index holds' : 'it would protect other annotations than the others'}`,
+      hint: 'declare the fields once, in a file every node includes (include = fields.ini)',
+      targets: [nodeId(node)],
+    }) satisfies Finding);
+};
+
 const CHECKS: readonly Check[] = [
   credentialsInPlainOptions,
   rolesPresent,
@@ -505,6 +532,7 @@ const CHECKS: readonly Check[] = [
   portsDistinct,
   heartbeatFresh,
   throttleRulesReachable,
+  annotationFieldsAgree,
   openWebNodes,
   plainHttpLogins,
   secretsPrivate,

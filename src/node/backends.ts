@@ -24,6 +24,8 @@ import { PgAlertState } from '../adapters/pg-alert-state.js';
 import { SqliteAlertState } from '../adapters/sqlite-alert-state.js';
 import { PgOpsHistory } from '../adapters/pg-ops-history.js';
 import { SqliteOpsHistory } from '../adapters/sqlite-ops-history.js';
+import { PgBugLinks } from '../adapters/pg-bug-links.js';
+import { SqliteBugLinks } from '../adapters/sqlite-bug-links.js';
 import { SqliteTokenStore } from '../auth/token-store.js';
 import { SqliteAccountStore } from '../auth/account-store.js';
 import { PgTokenStore } from '../auth/pg-token-store.js';
@@ -35,12 +37,14 @@ import type { AccountStore } from '../ports/account-store.js';
 import type { JobLedger } from '../ports/job-ledger.js';
 import type { AlertStateStore } from '../ports/alert-state.js';
 import type { OpsHistoryStore } from '../ports/ops-history.js';
+import type { BugLinkStore } from '../ports/bug-links.js';
 import { SqliteQueue } from '../adapters/sqlite-queue.js';
 import { RabbitMqQueue } from '../adapters/rabbitmq-queue.js';
 import type { S3StoreOptions } from '../adapters/s3-client.js';
 import { S3ProcessedCrashStore } from '../adapters/s3-processed-crash-store.js';
 import { S3RawCrashStore } from '../adapters/s3-raw-crash-store.js';
 import type { CrashIndex } from '../ports/crash-index.js';
+import { FieldCatalogError, fieldCatalogFromConfig, type FieldCatalog } from '../schema/field-catalog.js';
 import type { ProcessedCrashStore } from '../ports/processed-crash-store.js';
 import type { ProcessingQueue } from '../ports/queue.js';
 import type { RawCrashStore } from '../ports/raw-crash-store.js';
@@ -58,6 +62,8 @@ interface Context {
   readonly paths: ResolvedPaths;
   readonly roles: ReadonlySet<string>;
   readonly log?: Logger;
+  /** The node's fields (`[annotations.fields.*]` beside the built-in ones): the crash index keeps the declared ones. */
+  readonly fields: FieldCatalog;
 }
 
 /**
@@ -75,6 +81,8 @@ export interface DatabaseStores {
   readonly alertState?: AlertStateStore;
   /** The Dashboard's history of component figures: recorded and read by web nodes. */
   readonly opsHistory?: OpsHistoryStore;
+  /** Links between signatures and bugs: shown and edited by web nodes. */
+  readonly bugLinks?: BugLinkStore;
   /** The node's PostgreSQL pool, when the database is PostgreSQL (the RabbitMQ queue keeps its bookkeeping there). */
   readonly pgPool?: pg.Pool;
 }
@@ -130,10 +138,10 @@ const QUEUE: Record<Config['queue']['backend'], (context: Context, database: Dat
 };
 
 const DATABASE: Record<Config['database']['backend'], (context: Context) => Promise<DatabaseStores>> = {
-  sqlite: async ({ paths, roles }) => {
+  sqlite: async ({ paths, roles, fields }) => {
     const file = paths.database;
     return {
-      crashIndex: SqliteCrashIndex.open(file),
+      crashIndex: SqliteCrashIndex.open(file, { fields }),
       registry: SqliteNodeRegistry.open(file),
       missingSymbols: SqliteMissingSymbolsLog.open(file),
       tokens: roles.has('web') ? SqliteTokenStore.open(file) : undefined,
@@ -141,9 +149,10 @@ const DATABASE: Record<Config['database']['backend'], (context: Context) => Prom
       jobLedger: roles.has('web') || roles.has('scheduler') ? SqliteJobLedger.open(file) : undefined,
       alertState: roles.has('web') || roles.has('scheduler') ? SqliteAlertState.open(file) : undefined,
       opsHistory: roles.has('web') ? SqliteOpsHistory.open(file) : undefined,
+      bugLinks: roles.has('web') ? SqliteBugLinks.open(file) : undefined,
     };
   },
-  postgresql: async ({ config, roles }) => {
+  postgresql: async ({ config, roles, fields }) => {
     const c = config.database;
     // The configuration's requirements refuse backend = postgresql without a URL before this runs.
     if (!c.url) throw new UserError('database.backend = postgresql needs database.url');
@@ -151,7 +160,7 @@ const DATABASE: Record<Config['database']['backend'], (context: Context) => Prom
     const pool = createPgPool({ connectionString: c.url, schema: c.schema, poolSize: c.pool_size, statementTimeoutMs: c.statement_timeout });
     const options = { pool, schema: c.schema, statementTimeoutMs: c.statement_timeout };
     return {
-      crashIndex: await PgCrashIndex.open(options),
+      crashIndex: await PgCrashIndex.open({ ...options, fields }),
       registry: await PgNodeRegistry.open(options),
       missingSymbols: await PgMissingSymbolsLog.open(options),
       tokens: roles.has('web') ? await PgTokenStore.open(options) : undefined,
@@ -159,6 +168,7 @@ const DATABASE: Record<Config['database']['backend'], (context: Context) => Prom
       jobLedger: roles.has('web') || roles.has('scheduler') ? await PgJobLedger.open(options) : undefined,
       alertState: roles.has('web') || roles.has('scheduler') ? await PgAlertState.open(options) : undefined,
       opsHistory: roles.has('web') ? await PgOpsHistory.open(options) : undefined,
+      bugLinks: roles.has('web') ? await PgBugLinks.open(options) : undefined,
       pgPool: pool,
     };
   },
@@ -183,12 +193,25 @@ export async function openAccountStore(config: Config, paths: ResolvedPaths): Pr
 
 export interface Backends extends DatabaseStores {
   readonly adapters: Adapters;
+  /** The node's fields, built-in and declared (`[annotations.fields.*]`), for every role that reads or writes them. */
+  readonly fields: FieldCatalog;
   /** Closes every store (each once), the database last. */
   close(): Promise<void>;
 }
 
+/** The node's field catalog; a field declared twice is the operator's mistake, told in one line. */
+function nodeFieldCatalog(config: Config): FieldCatalog {
+  try {
+    return fieldCatalogFromConfig(config.annotations.fields);
+  } catch (error) {
+    if (error instanceof FieldCatalogError) throw new UserError(`annotations.fields: ${error.message}`);
+    throw error;
+  }
+}
+
 export async function buildBackends(config: Config, paths: ResolvedPaths, roles: ReadonlySet<string>, log?: Logger): Promise<Backends> {
-  const context = { config, paths, roles, log };
+  const fields = nodeFieldCatalog(config);
+  const context = { config, paths, roles, log, fields };
   const database = await DATABASE[config.database.backend](context);
   const storage = await STORAGE[config.storage.backend](context);
   const queue = await QUEUE[config.queue.backend](context, database);
@@ -202,11 +225,12 @@ export async function buildBackends(config: Config, paths: ResolvedPaths, roles:
       await database.jobLedger?.close();
       await database.alertState?.close();
       await database.opsHistory?.close();
+      await database.bugLinks?.close();
       await database.missingSymbols.close();
       await database.tokens?.close();
       await database.accounts?.close();
       await database.registry.close();
       await database.crashIndex.close();
     })());
-  return { ...database, adapters, close };
+  return { ...database, adapters, fields, close };
 }

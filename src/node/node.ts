@@ -48,6 +48,12 @@ import { Scheduler } from '../roles/scheduler/scheduler.js';
 import { scheduledJobs, type JobSettings } from '../roles/scheduler/jobs.js';
 import { alertSettings } from '../roles/scheduler/alerts/settings.js';
 import { jobsApiPlugin } from '../roles/web/jobs-api.js';
+import { bugApiPlugin } from '../roles/web/bug-api.js';
+import { socorroApiPlugin } from '../roles/web/socorro-api.js';
+import { loadSignatureLists } from '../roles/processor/signature-rule.js';
+import { reprocessPagePlugin } from '../roles/web/reprocess-page-route.js';
+import { stackwalkerOutputPlugin } from '../roles/web/stackwalker-output-route.js';
+import { sourceLinkRulesFromConfig } from '../roles/web/pages/source-links.js';
 import { hostname } from 'node:os';
 import { buildBackends, type Adapters } from './backends.js';
 
@@ -76,7 +82,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
   const paths = resolvePaths(config, options.cwd);
   const roles = new Set(config.node.roles);
   const backends = await buildBackends(config, paths, roles, log);
-  const { adapters, registry, missingSymbols, tokens, accounts, jobLedger, alertState, opsHistory } = backends;
+  const { adapters, registry, missingSymbols, tokens, accounts, jobLedger, alertState, opsHistory, bugLinks } = backends;
 
   const app = Fastify({
     loggerInstance: log,
@@ -153,6 +159,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       maxInFlight: collector.max_in_flight,
       throttle: { products: throttle.products, honourThrottleable: throttle.honour_throttleable, rules: throttleRulesFromConfig(throttle.rules) },
       metrics: collectorMetrics,
+      fields: backends.fields,
     });
   }
   if (roles.has('web')) {
@@ -164,9 +171,9 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       limits: { maxUploadBytes: config.symbols.max_upload_size, maxUncompressedBytes: config.symbols.max_upload_uncompressed, maxFiles: config.symbols.max_upload_files },
       onStored: (key) => invalidateSymbols?.(key),
     });
-    await app.register(webPlugin, adapters);
+    await app.register(webPlugin, { ...adapters, fields: backends.fields, sourceLinks: sourceLinkRulesFromConfig(config.source_links.rules), bugLinks: bugLinks!, bugUrlTemplate: config.web.bug_url_template, newBugUrlTemplate: config.web.new_bug_url_template });
     await app.register(accountPagesPlugin, { accounts: accounts!, tokens, secureCookies: config.web.public_url?.startsWith('https:') ?? false });
-    await app.register(openApiPlugin);
+    await app.register(openApiPlugin, { fields: backends.fields });
     const accountsExist = accountsExistProbe(accounts!, tokens!);
     await app.register(configuratorPagePlugin, { accountsExist });
     await app.register(opsApiPlugin, {
@@ -181,11 +188,17 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       jobs: jobLedger,
     });
     await app.register(dashboardPagePlugin, { accountsExist });
-    await app.register(crashApiPlugin, adapters);
-    await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, crashIndex: adapters.crashIndex, rulesets: RULESET_NAMES });
-    await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex });
+    await app.register(crashApiPlugin, { ...adapters, fields: backends.fields });
+    await app.register(reprocessPagePlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, crashIndex: adapters.crashIndex, missingSymbols });
+    await app.register(stackwalkerOutputPlugin, { processedCrashStore: adapters.processedCrashStore });
+    await app.register(reprocessingApiPlugin, { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, crashIndex: adapters.crashIndex, rulesets: RULESET_NAMES, missingSymbols, fields: backends.fields });
+    await app.register(searchApiPlugin, { crashIndex: adapters.crashIndex, fields: backends.fields });
     await app.register(quickSearchPlugin, { crashIndex: adapters.crashIndex });
     await app.register(jobsApiPlugin, { ledger: jobLedger! });
+    await app.register(bugApiPlugin, { bugLinks: bugLinks! });
+    // The processor's lists: the API answers the signature processing would give.
+    const signatureLists = loadLists(config.processor.signature_lists && resolve(paths.dataDir, config.processor.signature_lists));
+    await app.register(socorroApiPlugin, { crashIndex: adapters.crashIndex, signatureLists });
     await app.register(statusPlugin, {
       queue: adapters.queue,
       crashIndex: adapters.crashIndex,
@@ -217,7 +230,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     registerSymbolCacheMetrics(metrics, pool);
     worker = new ProcessorWorker({
       ...adapters,
-      rulesets: buildRulesets(pool.stackwalk, { signatureListsDir: config.processor.signature_lists && resolve(paths.dataDir, config.processor.signature_lists), missingSymbolsLog: missingSymbols }),
+      rulesets: buildRulesets(pool.stackwalk, { signatureListsDir: config.processor.signature_lists && resolve(paths.dataDir, config.processor.signature_lists), missingSymbolsLog: missingSymbols, fields: backends.fields }),
       defaultRuleset: config.processor.ruleset,
       concurrency: config.processor.concurrency ?? 8 * workers,
       pollIntervalMs: config.processor.poll_interval,
@@ -334,6 +347,15 @@ function startVerifyProcessed(config: Config, adapters: Adapters, log: Logger): 
 function buildRulesets(stackwalk: Stackwalker, options: RulesetOptions): ReturnType<typeof rulesets> {
   try {
     return rulesets(stackwalk, options);
+  } catch (error) {
+    if (error instanceof SignatureListError) throw new UserError(error.message);
+    throw error;
+  }
+}
+
+function loadLists(dir: string | undefined): ReturnType<typeof loadSignatureLists> {
+  try {
+    return loadSignatureLists(dir);
   } catch (error) {
     if (error instanceof SignatureListError) throw new UserError(error.message);
     throw error;

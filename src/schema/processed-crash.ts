@@ -3,7 +3,8 @@
  * whether it is protected (personal or sensitive data, redacted for viewers without the
  * `view_protected` permission), whether the crash index keeps it for search, and which
  * annotation feeds it. Processing rules, the search index, the API's redaction and its
- * field list (`/api/SuperSearchFields/`) all read this table.
+ * field list (`/api/SuperSearchFields/`) read it through a field catalog
+ * (`field-catalog.ts`), which adds the fields a deployment declares in its configuration.
  */
 
 export type FieldType = 'keyword' | 'text' | 'integer' | 'number' | 'boolean' | 'date' | 'list' | 'object';
@@ -26,6 +27,8 @@ export interface FieldSpec {
    * test checks that they agree).
    */
   readonly column?: string;
+  /** Declared by the deployment's configuration (`[annotations.fields.NAME]`), not built in. */
+  readonly custom?: boolean;
 }
 
 interface FieldOptions {

@@ -33,7 +33,7 @@ export function accountStoreContract(name: string, open: OpenAuthSubject, skip: 
         hasPassword: true,
         groups: ['hackers', 'symbol_uploaders'],
         ownPermissions: ['upload_symbols', 'admin'],
-        permissions: ['upload_symbols', 'admin', 'view_protected', 'download_dumps', 'reprocess'],
+        permissions: ['upload_symbols', 'admin', 'view_protected', 'download_dumps', 'reprocess', 'link_bugs'],
         createdAt: 3_000,
       });
       const bob = await accounts.createUser({ username: 'bob' });
@@ -50,7 +50,7 @@ export function accountStoreContract(name: string, open: OpenAuthSubject, skip: 
       expect((await accounts.listUsers()).map((u) => u.username)).toEqual(['9svc', 'Zed', 'alice', 'b.x', 'bob']);
       expect(await accounts.listGroups()).toEqual([
         { name: 'admins', permissions: ['admin'], description: 'everything, including administration' },
-        { name: 'hackers', permissions: ['view_protected', 'download_dumps', 'reprocess'], description: 'developers who read protected data and raw dumps, and reprocess crashes' },
+        { name: 'hackers', permissions: ['view_protected', 'download_dumps', 'reprocess', 'link_bugs'], description: 'developers who read protected data and raw dumps, reprocess crashes and link signatures to bugs' },
         { name: 'symbol_uploaders', permissions: ['upload_symbols'], description: 'build machines and people who upload symbols' },
       ]);
     });
@@ -120,7 +120,7 @@ export function accountStoreContract(name: string, open: OpenAuthSubject, skip: 
       expect(one.sessionId).toMatch(/^[A-Za-z0-9_-]{43}$/);
       const s1 = await accounts.verifySession(one.sessionId);
       const s2 = await accounts.verifySession(two.sessionId);
-      expect(s1).toEqual({ user: 'alice', userId: alice.id, permissions: new Set(['view_protected', 'download_dumps', 'reprocess']), csrfToken: s1!.csrfToken, expiresAt: now + 60_000 });
+      expect(s1).toEqual({ user: 'alice', userId: alice.id, permissions: new Set(['view_protected', 'download_dumps', 'reprocess', 'link_bugs']), csrfToken: s1!.csrfToken, expiresAt: now + 60_000 });
       expect(s1!.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(s1!.csrfToken).not.toBe(s2!.csrfToken);
       const stored = JSON.stringify(await rows('sessions'));

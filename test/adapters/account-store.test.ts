@@ -29,6 +29,7 @@ describe.skipIf(pgSkip !== false)(`PostgreSQL stores' migrations${pgSkip ? ` (sk
       const applied = await withSchema(schema, async (client) => (await client.query('SELECT component, version FROM schema_migrations ORDER BY component, version')).rows);
       expect(applied).toEqual([
         { component: 'auth', version: 1 },
+        { component: 'auth', version: 2 },
         { component: 'registry', version: 1 },
         { component: 'symbols', version: 1 },
       ]);
@@ -43,8 +44,8 @@ describe.skipIf(pgSkip !== false)(`PostgreSQL stores' migrations${pgSkip ? ` (sk
     const schema = freshSchema();
     try {
       await (await PgAccountStore.open({ connectionString: pgUrl, schema })).close();
-      await withSchema(schema, (client) => client.query("INSERT INTO schema_migrations VALUES ('auth', 2, 'from the future', '2030-01-01')"));
-      await expect(PgTokenStore.open({ connectionString: pgUrl, schema })).rejects.toThrow(/auth schema version 2 in the database is newer than this Mayday knows \(1\)/);
+      await withSchema(schema, (client) => client.query("INSERT INTO schema_migrations VALUES ('auth', 3, 'from the future', '2030-01-01')"));
+      await expect(PgTokenStore.open({ connectionString: pgUrl, schema })).rejects.toThrow(/auth schema version 3 in the database is newer than this Mayday knows \(2\)/);
     } finally {
       await dropSchema(schema);
     }

@@ -4,6 +4,7 @@ import { SEARCH_LIMITS, SearchError } from '../../src/ports/crash-index.js';
 import type { ProcessedCrash } from '../../src/ports/processed-crash-store.js';
 import { COLUMN_FIELDS, DAY_MS } from '../../src/adapters/crash-index-layout.js';
 import { syntheticCrashes } from '../../bench/search-data.js';
+import { fieldCatalog, type FieldCatalog } from '../../src/schema/field-catalog.js';
 
 /**
  * The crash index contract: every adapter (SQLite, PostgreSQL) must pass exactly these
@@ -95,7 +96,10 @@ function naiveAggregation(crashes: readonly ProcessedCrash[], aggregation: Aggre
   });
 }
 
-export function crashIndexContract(name: string, open: () => Promise<ContractSubject>, skip: string | false = false): void {
+/** Opens a fresh, empty index; `fields` is the node's field catalog (default: built-in fields only). */
+export type OpenSubject = (options?: { fields?: FieldCatalog }) => Promise<ContractSubject>;
+
+export function crashIndexContract(name: string, open: OpenSubject, skip: string | false = false): void {
   describe.skipIf(skip !== false)(`crash index contract: ${name}${skip ? ` (skipped: ${skip})` : ''}`, () => {
     let subject: ContractSubject;
     let index: ContractSubject['index'];
@@ -626,6 +630,124 @@ export function crashIndexContract(name: string, open: () => Promise<ContractSub
         expect(await index.maintain(now)).toMatch(/agree/);
         expect(await index.dropDay(dayOne)).toBe(3);
         expect(await index.dropDay(dayTwo)).toBe(3);
+      });
+    });
+
+    describe('declared fields (the configuration\'s [annotations.fields.*], kept in the JSON document)', () => {
+      const fields = fieldCatalog([
+        { name: 'gpu_vendor', annotation: 'GPUVendor', type: 'keyword', description: 'GPU vendor' },
+        { name: 'gpu_memory', annotation: 'GPUMemoryMB', type: 'integer' },
+        { name: 'feature_flags', type: 'text' },
+        { name: 'load_average', type: 'number' },
+        { name: 'is_beta', type: 'boolean' },
+        { name: 'built_at', type: 'date' },
+        { name: 'account_id', type: 'keyword', protected: true },
+      ]);
+      const at = (n: number): string => `dddddddd-0000-4000-8000-${String(n).padStart(12, '0')}`;
+      const vendors = ['NVIDIA', 'AMD', 'Intel', 'NVIDIA', undefined, 'NVIDIA', 'AMD', 'Apple', 'Intel', 'NVIDIA'];
+      const declared = vendors.map((vendor, i) =>
+        crash(at(i), {
+          product: 'Custom',
+          ...(vendor !== undefined ? { gpu_vendor: vendor } : {}),
+          ...(i % 4 !== 3 ? { gpu_memory: 512 * (i + 1) } : {}),
+          feature_flags: i % 2 === 0 ? 'webgpu,fast-path' : 'legacy',
+          load_average: i / 4,
+          is_beta: i % 3 === 0,
+          built_at: new Date(END - (i + 1) * DAY_MS).toISOString(),
+          account_id: `acct-${i % 3}`,
+        }),
+      );
+      let custom: ContractSubject;
+      beforeAll(async () => {
+        custom = await open({ fields });
+        await custom.index.upsertMany(declared);
+      });
+      afterAll(async () => {
+        await custom?.dispose();
+      });
+      const byId = (a: ProcessedCrash, b: ProcessedCrash): number => (a.uuid < b.uuid ? -1 : 1);
+      const matching = (test: (c: ProcessedCrash) => boolean): string[] => declared.filter(test).sort(byId).map((c) => c.uuid);
+      const found = async (...filters: SearchFilter[]): Promise<string[]> =>
+        (await custom.index.search(query({ filters: [filter('product', 'is', ['Custom']), ...filters], sort: [{ field: 'uuid', descending: false }], allowProtected: true }))).hits.map((h) => String(h.uuid));
+
+      it('filters with is, contains, negation and missing on a keyword field', async () => {
+        expect(await found(filter('gpu_vendor', 'is', ['NVIDIA']))).toEqual(matching((c) => c.gpu_vendor === 'NVIDIA'));
+        expect(await found(filter('gpu_vendor', 'has', ['AMD', 'Apple']))).toEqual(matching((c) => c.gpu_vendor === 'AMD' || c.gpu_vendor === 'Apple'));
+        expect(await found(filter('gpu_vendor', 'contains', ['nte']))).toEqual(matching((c) => String(c.gpu_vendor ?? '').includes('nte')));
+        expect(await found(filter('gpu_vendor', 'is', ['NVIDIA'], true))).toEqual(matching((c) => c.gpu_vendor !== 'NVIDIA'));
+        expect(await found(filter('gpu_vendor', 'missing'))).toEqual(matching((c) => c.gpu_vendor === undefined));
+        expect(await found(filter('feature_flags', 'contains', ['webgpu']))).toEqual(matching((c) => String(c.feature_flags).includes('webgpu')));
+        expect((await found(filter('gpu_vendor', 'is', ['NVIDIA']))).length).toBeGreaterThan(1);
+      });
+
+      it('filters integer, number, boolean and date fields by range and value', async () => {
+        const memory = (c: ProcessedCrash): number | undefined => c.gpu_memory as number | undefined;
+        expect(await found(filter('gpu_memory', 'gte', [1536]), filter('gpu_memory', 'lt', [4096]))).toEqual(matching((c) => memory(c) !== undefined && memory(c)! >= 1536 && memory(c)! < 4096));
+        expect(await found(filter('gpu_memory', 'is', [1024]))).toEqual(matching((c) => memory(c) === 1024));
+        expect(await found(filter('gpu_memory', 'missing'))).toEqual(matching((c) => memory(c) === undefined));
+        expect(await found(filter('load_average', 'gt', [1.1]))).toEqual(matching((c) => (c.load_average as number) > 1.1));
+        expect(await found(filter('is_beta', 'true'))).toEqual(matching((c) => c.is_beta === true));
+        const cut = END - 4.5 * DAY_MS;
+        expect(await found(filter('built_at', 'gte', [cut]))).toEqual(matching((c) => Date.parse(String(c.built_at)) >= cut));
+        await expect(custom.index.search(query({ filters: [filter('gpu_memory', 'contains', ['1'])] }))).rejects.toThrow(SearchError);
+      });
+
+      it('answers terms facets, histograms and cardinality on declared fields', async () => {
+        const result = await custom.index.search(
+          query({
+            filters: [filter('product', 'is', ['Custom'])],
+            aggregations: {
+              gpu_vendor: { kind: 'terms', field: 'gpu_vendor', size: 10, sub: [{ kind: 'terms', field: 'is_beta', size: 5 }] },
+              gpu_memory: { kind: 'terms', field: 'gpu_memory', size: 3 },
+              histogram_gpu_memory: { kind: 'histogram', field: 'gpu_memory', interval: 2048 },
+              cardinality_gpu_vendor: { kind: 'cardinality', field: 'gpu_vendor' },
+            },
+          }),
+        );
+        const vendorFacet = result.facets.gpu_vendor as FacetBucket[];
+        expect(vendorFacet.map(({ term, count }) => ({ term, count }))).toEqual(sortedFacet(countBy(declared, (c) => c.gpu_vendor as string | undefined), 10));
+        const nvidia = vendorFacet.find((b) => b.term === 'NVIDIA')!;
+        const nvidiaBeta = countBy(declared.filter((c) => c.gpu_vendor === 'NVIDIA'), (c) => String(c.is_beta));
+        expect(Object.fromEntries((nvidia.facets!.is_beta as FacetBucket[]).map((b) => [String(b.term), b.count]))).toEqual(Object.fromEntries(nvidiaBeta));
+        expect(result.facets.gpu_memory).toEqual(naiveAggregation(declared, { kind: 'terms', field: 'gpu_memory', size: 3 }));
+        expect(result.facets.histogram_gpu_memory).toEqual(naiveAggregation(declared, { kind: 'histogram', field: 'gpu_memory', interval: 2048 }));
+        expect(result.facets.cardinality_gpu_vendor).toEqual({ value: new Set(declared.map((c) => c.gpu_vendor).filter(Boolean)).size });
+      });
+
+      it('sorts on declared fields (missing values last ascending, first descending) and returns their typed values', async () => {
+        const columns = ['uuid', 'gpu_memory', 'gpu_vendor', 'is_beta', 'built_at', 'load_average'];
+        const ascending = await custom.index.search(query({ filters: [filter('product', 'is', ['Custom'])], columns, sort: [{ field: 'gpu_memory', descending: false }] }));
+        const present = declared.filter((c) => c.gpu_memory !== undefined).sort((a, b) => (a.gpu_memory as number) - (b.gpu_memory as number) || byId(a, b));
+        const absent = declared.filter((c) => c.gpu_memory === undefined).sort(byId);
+        expect(ascending.hits.map((h) => h.uuid)).toEqual([...present, ...absent].map((c) => c.uuid));
+        const descending = await custom.index.search(query({ filters: [filter('product', 'is', ['Custom'])], columns, sort: [{ field: 'gpu_memory', descending: true }] }));
+        const presentDescending = [...present].sort((a, b) => (b.gpu_memory as number) - (a.gpu_memory as number) || byId(a, b));
+        expect(descending.hits.map((h) => h.uuid)).toEqual([...absent, ...presentDescending].map((c) => c.uuid));
+        const byVendor = await custom.index.search(query({ filters: [filter('product', 'is', ['Custom'])], columns: ['uuid', 'gpu_vendor'], sort: [{ field: 'gpu_vendor', descending: false }] }));
+        const vendorsSorted = byVendor.hits.map((h) => h.gpu_vendor);
+        expect(vendorsSorted).toEqual([...declared.map((c) => (c.gpu_vendor as string | undefined) ?? null)].sort((a, b) => (a === null ? 1 : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0)));
+        const first = declared[0]!;
+        const hit = ascending.hits.find((h) => h.uuid === first.uuid)!;
+        expect(hit).toEqual({ uuid: first.uuid, gpu_memory: first.gpu_memory, gpu_vendor: first.gpu_vendor, is_beta: first.is_beta, built_at: first.built_at, load_average: first.load_average });
+      });
+
+      it('refuses a protected declared field without permission, anywhere in the query', async () => {
+        const refused = async (q: Partial<SearchQuery>): Promise<void> => {
+          await expect(custom.index.search(query({ ...q, allowProtected: false }))).rejects.toMatchObject({ kind: 'forbidden' });
+        };
+        await refused({ filters: [filter('account_id', 'is', ['acct-1'])] });
+        await refused({ columns: ['uuid', 'account_id'] });
+        await refused({ sort: [{ field: 'account_id', descending: false }] });
+        await refused({ aggregations: { account_id: { kind: 'terms', field: 'account_id', size: 5 } } });
+        expect(await found(filter('account_id', 'is', ['acct-1']))).toEqual(matching((c) => c.account_id === 'acct-1'));
+      });
+
+      it('knows declared fields only in the index whose catalog declares them', async () => {
+        await expect(index.search(query({ filters: [filter('gpu_vendor', 'is', ['NVIDIA'])] }))).rejects.toThrow(/unknown or unsearchable field "gpu_vendor"/);
+        // The shared index kept no declared field in its documents.
+        await index.upsert(declared[0]!);
+        expect((await index.search(query({ filters: [filter('product', 'is', ['Custom'])] }))).total).toBe(1);
+        await index.remove([declared[0]!.uuid]);
       });
     });
   });

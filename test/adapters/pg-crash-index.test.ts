@@ -17,10 +17,10 @@ const skip = pgSkip;
 
 crashIndexContract(
   'PostgreSQL',
-  async () => {
+  async (options) => {
     // A schema of its own per run: parallel runs never see each other's rows.
     const schema = `mayday_test_${randomBytes(6).toString('hex')}`;
-    const index = await PgCrashIndex.open({ connectionString: url, schema });
+    const index = await PgCrashIndex.open({ connectionString: url, schema, fields: options?.fields });
     return {
       index,
       exec: async (sql) => {

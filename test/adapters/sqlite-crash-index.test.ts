@@ -9,9 +9,9 @@ import type { Aggregation, FacetBucket, SearchQuery } from '../../src/ports/cras
 import { syntheticCrashes } from '../../bench/search-data.js';
 import { crashIndexContract } from './crash-index.contract.js';
 
-crashIndexContract('SQLite', async () => {
+crashIndexContract('SQLite', async (options) => {
   const dir = mkdtempSync(join(tmpdir(), 'mayday-crash-index-'));
-  const index = SqliteCrashIndex.open(join(dir, 'index.sqlite'));
+  const index = SqliteCrashIndex.open(join(dir, 'index.sqlite'), { fields: options?.fields });
   return {
     index,
     exec: async (sql) => {

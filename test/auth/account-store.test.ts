@@ -41,6 +41,23 @@ describe('tokens never exceed their user', () => {
     await accounts.close();
   });
 
+  it('gives the hackers group of an older database link_bugs, unless an operator changed the group (SQLite migration 3)', async () => {
+    for (const [before, after] of [
+      ['view_protected,download_dumps,reprocess', ['view_protected', 'download_dumps', 'reprocess', 'link_bugs']],
+      ['view_protected', ['view_protected']],
+    ] as const) {
+      const file = dbPath();
+      const db = new Database(file);
+      migrate(db, 'auth', AUTH_MIGRATIONS.filter((m) => m.version <= 2));
+      // As version 2 made it before triage existed, or as an operator narrowed it.
+      db.prepare("UPDATE groups SET permissions = ? WHERE name = 'hackers'").run(before);
+      db.close();
+      const accounts = SqliteAccountStore.open(file);
+      expect((await accounts.listGroups()).find((g) => g.name === 'hackers')?.permissions).toEqual(after);
+      await accounts.close();
+    }
+  });
+
   it('shares one database file between the token and account stores', async () => {
     const file = dbPath();
     const tokens = SqliteTokenStore.open(file);

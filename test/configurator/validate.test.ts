@@ -232,6 +232,22 @@ describe('topology layer', () => {
     ]);
   });
 
+  it('annotation fields declared on some nodes and not on others', () => {
+    const files = withFile(BASE, 'web.ini', append('[annotations.fields.gpu_vendor]\nannotation = GPUVendor'));
+    expect(findings(files)).toEqual([
+      {
+        layer: 'topology',
+        code: 'annotation-fields-differ',
+        severity: 'error',
+        file: 'web.ini',
+        line: lineOf(files, 'web.ini', '[annotations.fields.gpu_vendor]'),
+        message: 'web declares other [annotations.fields.*] than collector, processor-1, processor-2: its pages would search, or show unprotected, other fields than the index holds',
+      },
+    ]);
+    // Declared once in the shared file, every node agrees.
+    expect(findings(withFile(BASE, 'common.ini', append('[annotations.fields.gpu_vendor]\nannotation = GPUVendor')))).toEqual([]);
+  });
+
   it('throttle rules that can never match', () => {
     const rules = '[throttle.rules.nightly]\nchannel = nightly\naction = defer\n\n[throttle.rules.nightly_windows]\nchannel = nightly\nannotation.OS = ^Windows\naction = reject';
     const files = withFile(BASE, 'collector.ini', append(rules));

@@ -102,3 +102,45 @@ describe.skipIf(!built.tool)(`sym_upload then reprocess, end to end${built.reaso
     expect(now.hits.map((h) => h.debug_file)).not.toContain('example-app');
   }, 60_000);
 });
+
+describe.skipIf(!built.tool)(`sym_upload with reprocess=1 queues the crashes that missed the symbols${built.reason ? ` (skipped: ${built.reason})` : ''}`, () => {
+  let dataDir: string;
+  let mayday: MaydayProcess;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'mayday-e2e-symbols-reprocess-'));
+    mayday = await startMayday(['start', '--data-dir', dataDir, '--port', '0']);
+  }, 30_000);
+
+  afterAll(async () => {
+    mayday?.child.kill('SIGTERM');
+    await mayday?.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('needs no reprocess command: the upload itself brings the crash back symbolicated', async () => {
+    const form = new FormData();
+    form.append('ProductName', 'Example');
+    form.append('Version', '1.0');
+    form.append('upload_file_minidump', new Blob([readFileSync(DUMP)]), 'crash.dmp');
+    const crashId = /CrashID=bp-([0-9a-f-]+)/.exec(await (await fetch(`${mayday.url}/submit`, { method: 'POST', body: form })).text())![1]!;
+    const processedCrash = async (): Promise<Processed | undefined> => {
+      const response = await fetch(`${mayday.url}/api/ProcessedCrash/?crash_id=${crashId}`);
+      return response.ok ? ((await response.json()) as Processed) : undefined;
+    };
+    const frames = (crash: Processed) => (crash.json_dump?.threads?.[crash.crashing_thread ?? -1]?.frames ?? []).map((f) => f.function ?? '');
+    const before = await eventually(processedCrash, 15_000, 'the first processing');
+    expect(frames(before).some((f) => f.startsWith('crash_null_deref('))).toBe(false);
+
+    const created = await runMayday(['tokens', 'create', '--permissions', 'upload_symbols,reprocess', '--user', 'ci', '--data-dir', dataDir]);
+    const token = created.stdout.trim().split('\n').at(-1)!.trim();
+    for (const file of symFiles(SYMBOLS)) {
+      const { stdout } = await run(built.tool!, [file, `${mayday.url}/symbols/upload?token=${token}&reprocess=1`]);
+      expect(stdout, file).toContain('Successfully sent the symbol file');
+    }
+    await eventually(async () => {
+      const crash = await processedCrash();
+      return crash && frames(crash).some((f) => f.startsWith('crash_null_deref(')) ? crash : undefined;
+    }, 15_000, 'the crash to come back symbolicated after the upload alone');
+  }, 60_000);
+});

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningNode } from '../../src/node/node.js';
+import { PgBugLinks } from '../../src/adapters/pg-bug-links.js';
 import { dropSchema, freshSchema, pgSkip, pgUrl } from '../adapters/pg-support.js';
 import { eventually } from '../support/mayday-process.js';
 import { OTHER_DUMP, copyCorpusSymbols, processedCrash, startTestNode, submit } from './stackwalk-fixtures.js';
@@ -43,7 +44,7 @@ describe.skipIf(pgSkip !== false)(`a node on PostgreSQL${pgSkip ? ` (skipped: ${
     await client.connect();
     try {
       const tables = (await client.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema])).rows.map((r) => r.table_name);
-      expect(tables).toEqual(expect.arrayContaining(['crashes', 'registry_nodes', 'status_samples', 'scheduler_jobs', 'scheduler_runs', 'schema_migrations']));
+      expect(tables).toEqual(expect.arrayContaining(['crashes', 'registry_nodes', 'status_samples', 'scheduler_jobs', 'scheduler_runs', 'schema_migrations', 'bug_links']));
       // The node's connections: one pool of at most database.pool_size for all of its stores.
       const connections = (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query NOT LIKE '%pg_stat_activity%' AND application_name = ''")).rows[0].n;
       expect(connections).toBeLessThanOrEqual(5 + 1);
@@ -67,5 +68,10 @@ describe.skipIf(pgSkip !== false)(`a node on PostgreSQL${pgSkip ? ` (skipped: ${
     expect(status).not.toContain('second-web@');
     const search = (await (await fetch(`${second.url}/api/SuperSearch/?_results_number=0`)).json()) as { total: number };
     expect(search.total).toBe(1);
+    // Bug links are shared the same way: one written to the database is served by the web node.
+    const links = await PgBugLinks.open({ connectionString: pgUrl, schema });
+    await links.add('shared | signature', 'PROJ-1', null);
+    await links.close();
+    expect(await (await fetch(`${second.url}/api/Bugs/?signatures=${encodeURIComponent('shared | signature')}`)).json()).toEqual({ hits: [{ id: 'PROJ-1', signature: 'shared | signature' }], total: 1 });
   });
 });

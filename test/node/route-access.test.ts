@@ -70,6 +70,9 @@ describe('route access', () => {
     expect(accessOf('POST', '/symbols/upload')).toBe('permission:upload_symbols');
     expect(accessOf('POST', '/api/Reprocessing/')).toBe('permission:reprocess');
     expect(accessOf('GET', '/api/DeadLetters/')).toBe('permission:reprocess');
+    expect(accessOf('POST', '/api/BugLinks/')).toBe('permission:link_bugs');
+    expect(accessOf('DELETE', '/api/BugLinks/')).toBe('permission:link_bugs');
+    expect(accessOf('POST', '/signature/bugs')).toBe('permission:link_bugs');
     expect(accessOf('GET', '/account')).toBe('session');
   });
 

@@ -92,7 +92,7 @@ describe('missing-symbols API, page and reprocessing', () => {
     expect((await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload, headers: { 'auth-token': await s.token(['upload_symbols']) } })).statusCode).toBe(403);
     const response = await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload, headers: { 'auth-token': await s.token(['reprocess']) } });
     expect(response.json()).toMatchObject({ queued: 1, crash_ids: ['c1'] });
-    expect(s.queue.items).toEqual([{ crashId: 'c1', queue: 'reprocessing' }]);
+    expect(await s.queued()).toEqual([{ crashId: 'c1', queue: 'reprocessing' }]);
     const wider = await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload: { ...payload, days: 3 }, headers: { 'auth-token': await s.token(['reprocess']) } });
     expect(wider.json().crash_ids).toEqual(['c1', 'c2']);
     const bad = await s.app.inject({ method: 'POST', url: '/api/ReprocessMissingSymbols/', payload: { debug_file: 'liba.so' }, headers: { 'auth-token': await s.token(['reprocess']) } });

@@ -9,8 +9,11 @@ import { pino } from 'pino';
 
 import { FsSymbolStore } from '../../src/adapters/fs-symbol-store.js';
 import { SqliteMissingSymbolsLog } from '../../src/adapters/sqlite-missing-symbols.js';
+import { SqliteQueue } from '../../src/adapters/sqlite-queue.js';
 import { redactTokenRewriteUrl, requestAuthPlugin } from '../../src/auth/request-auth.js';
 import { SqliteTokenStore } from '../../src/auth/token-store.js';
+import { SqliteAccountStore } from '../../src/auth/account-store.js';
+import { SESSION_COOKIE } from '../../src/auth/cookies.js';
 import type { Permission } from '../../src/common/permissions.js';
 import type { ProcessingQueue, QueueName } from '../../src/ports/queue.js';
 import type { SymbolKey } from '../../src/ports/symbol-store.js';
@@ -106,11 +109,14 @@ export function symUploadV1Form(text: string, declared?: Partial<Record<'debug_f
   return makeMultipart([...Object.entries(fields).map(([n, v]) => ({ name: n, value: v })), { name: 'symbol_file', value: text, filename: 'x.sym' }]);
 }
 
-export class FakeQueue implements Pick<ProcessingQueue, 'enqueue'> {
-  readonly items: { crashId: string; queue: QueueName | undefined }[] = [];
-  async enqueue(crashId: string, queue?: QueueName): Promise<void> {
-    this.items.push({ crashId, queue });
+/** Takes every waiting item off a real queue: what the role queued, in queue order. */
+export async function drainQueue(queue: ProcessingQueue): Promise<{ crashId: string; queue: QueueName }[]> {
+  const items: { crashId: string; queue: QueueName }[] = [];
+  for (let item = await queue.take(); item; item = await queue.take()) {
+    items.push({ crashId: item.crashId, queue: item.queue });
+    await queue.ack(item);
   }
+  return items;
 }
 
 export interface SymbolsApp {
@@ -120,11 +126,16 @@ export interface SymbolsApp {
   store: FsSymbolStore;
   tokens: SqliteTokenStore;
   missing: SqliteMissingSymbolsLog;
-  queue: FakeQueue;
+  queue: SqliteQueue;
+  /** Takes every waiting item off the queue (see `drainQueue`). */
+  queued(): Promise<{ crashId: string; queue: QueueName }[]>;
   stored: SymbolKey[];
   logs: string[];
+  accounts: SqliteAccountStore;
   /** A new token of user `ci` with these permissions. */
   token(permissions: Permission[]): Promise<string>;
+  /** A signed-in user with these permissions: the session cookie and its CSRF token. */
+  session(permissions: Permission[]): Promise<{ cookie: string; csrf: string }>;
   close(): Promise<void>;
 }
 
@@ -148,15 +159,17 @@ export async function startSymbolsApp(limits: UploadLimits = TEST_LIMITS, option
     forceCloseConnections: true,
   });
   const tokens = SqliteTokenStore.open(path.join(dir, 'mayday.sqlite'));
+  const accounts = SqliteAccountStore.open(path.join(dir, 'mayday.sqlite'));
+  let users = 0;
   const missing = SqliteMissingSymbolsLog.open(path.join(dir, 'mayday.sqlite'));
   const store = new FsSymbolStore(storeDir);
-  const queue = new FakeQueue();
+  const queue = SqliteQueue.open(path.join(dir, 'queue.sqlite'), { visibilityTimeoutMs: 60_000 });
   const stored: SymbolKey[] = [];
-  await app.register(requestAuthPlugin, { tokens });
+  await app.register(requestAuthPlugin, { tokens, sessions: accounts });
   await app.register(symbolsPlugin, {
     store,
     missingSymbols: missing,
-    queue: queue as unknown as ProcessingQueue, // only enqueue is used by the role
+    queue,
     stagingDir: path.join(dir, 'staging'),
     limits,
     onStored: (key) => stored.push(key),
@@ -171,13 +184,22 @@ export async function startSymbolsApp(limits: UploadLimits = TEST_LIMITS, option
     tokens,
     missing,
     queue,
+    queued: () => drainQueue(queue),
     stored,
     logs,
+    accounts,
     token: async (permissions) => (await tokens.create({ user: 'ci', permissions })).token,
+    async session(permissions) {
+      const user = await accounts.createUser({ username: `person${++users}`, password: 'a long enough password', permissions });
+      const { sessionId } = await accounts.createSession(user.id);
+      return { cookie: `${SESSION_COOKIE}=${sessionId}`, csrf: (await accounts.verifySession(sessionId))!.csrfToken };
+    },
     async close() {
       await app.close();
       await tokens.close();
+      await accounts.close();
       await missing.close();
+      await queue.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,9 @@
 /**
  * Super Search parameters on hostile query strings: an input is a URL query string, read
  * as Fastify reads it (a repeated key gives an array), then `parseSuperSearch`, once for
- * an anonymous viewer and once for one with `view_protected`.
+ * an anonymous viewer and once for one with `view_protected`, with a field catalog that
+ * declares fields of every type besides the built-in ones (one of them protected), as a
+ * deployment's `[annotations.fields.*]` would.
  *
  * Contract (src/roles/web/super-search-params.ts): a query is returned, or a
  * `SuperSearchParamError` (400, or 403 for a protected field) is thrown, never another
@@ -12,12 +14,21 @@
 import * as crashIndex from '../../../src/ports/crash-index.js';
 import type { Aggregation, SearchQuery } from '../../../src/ports/crash-index.js';
 import { parseSuperSearch, SuperSearchParamError, superSearchField, type QueryParams } from '../../../src/roles/web/super-search-params.js';
-import { PROCESSED_CRASH_FIELDS } from '../../../src/schema/processed-crash.js';
+import { fieldCatalog } from '../../../src/schema/field-catalog.js';
 import { invariant, type FuzzTarget } from '../target.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12);
-const PROTECTED = new Set(PROCESSED_CRASH_FIELDS.filter((f) => f.protected).map((f) => f.name));
-const SEARCHABLE = new Set(PROCESSED_CRASH_FIELDS.filter((f) => f.searchable).map((f) => f.name));
+const FIELDS = fieldCatalog([
+  { name: 'gpu_vendor', annotation: 'GPUVendor', type: 'keyword' },
+  { name: 'gpu_memory', type: 'integer' },
+  { name: 'load_average', type: 'number' },
+  { name: 'is_beta', type: 'boolean' },
+  { name: 'built_at', type: 'date' },
+  { name: 'feature_flags', type: 'text' },
+  { name: 'account_id', type: 'keyword', protected: true },
+]);
+const PROTECTED = FIELDS.protectedFields;
+const SEARCHABLE = new Set(FIELDS.searchable.map((f) => f.name));
 
 /** The index's limits on one search, when this version declares them. */
 const limits = (crashIndex as Record<string, unknown>).SEARCH_LIMITS as { maxAggregations?: number; maxAggregationDepth?: number; maxFacetSize?: number; maxFilterValues?: number } | undefined;
@@ -62,7 +73,7 @@ function check(query: SearchQuery, canViewProtected: boolean): void {
   invariant(Number.isInteger(query.limit) && query.limit >= 0 && query.limit <= 1000, () => `limit ${query.limit}`);
   invariant(Number.isInteger(query.offset) && query.offset >= 0, () => `offset ${query.offset}`);
   for (const filter of query.filters) {
-    const spec = superSearchField(filter.field);
+    const spec = superSearchField(filter.field, FIELDS);
     for (const value of filter.values) {
       if (spec?.type === 'date') invariant(typeof value === 'number' && Number.isFinite(value), () => `date filter value ${String(value)}`);
       if (typeof value === 'number') invariant(Number.isFinite(value), () => `a ${filter.field} filter value that is not finite`);
@@ -83,7 +94,7 @@ function check(query: SearchQuery, canViewProtected: boolean): void {
 function run(params: QueryParams, canViewProtected: boolean): void {
   let parsed;
   try {
-    parsed = parseSuperSearch(params, { canViewProtected, now: NOW });
+    parsed = parseSuperSearch(params, { canViewProtected, now: NOW, fields: FIELDS });
   } catch (error) {
     if (error instanceof SuperSearchParamError) {
       invariant(error.status === 400 || error.status === 403, () => `status ${error.status}`);
@@ -93,7 +104,7 @@ function run(params: QueryParams, canViewProtected: boolean): void {
     throw error;
   }
   check(parsed.query, canViewProtected);
-  for (const [canonical, asked] of parsed.requestedNames) invariant(superSearchField(asked)?.name === canonical, () => `${asked} answered as ${canonical}`);
+  for (const [canonical, asked] of parsed.requestedNames) invariant(superSearchField(asked, FIELDS)?.name === canonical, () => `${asked} answered as ${canonical}`);
 }
 
 const SEEDS = [
@@ -111,6 +122,8 @@ const SEEDS = [
   'no_such_field=1',
   'url=~example.com&user_comments=~crash',
   '_results_number=&_facets_size=&_results_offset=',
+  'gpu_vendor=NVIDIA&gpu_memory=>=1024&is_beta=__true__&built_at=>=2026-01-01&_facets=gpu_vendor&_histogram.gpu_memory=is_beta&_sort=-load_average',
+  'account_id=acct-1&_columns=uuid,account_id&feature_flags=~webgpu',
 ];
 
 export const target: FuzzTarget = {

@@ -36,6 +36,8 @@ export interface UploadClientOptions {
   readonly backoffMs: number;
   /** Per-request limit in ms (0 = none). */
   readonly timeoutMs: number;
+  /** Ask the server to queue the crashes that missed the uploaded symbols (`reprocess=1`). */
+  readonly reprocess?: boolean;
   /** Where progress and the summary go. */
   readonly progress: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
@@ -45,6 +47,53 @@ export interface UploadSummary {
   failed: { file: string; error: string }[];
   bytes: number;
   seconds: number;
+  /** Crashes of the server's recent days that missed the uploaded modules' symbols (each once where the server listed them). */
+  crashesMissing: number;
+  /** Of them, how many the server queued for reprocessing. */
+  queued: number;
+  /** The server's reason for not queueing them (e.g. the token lacks `reprocess`). */
+  reprocessRefused?: string;
+  /** The window the server counted in, in days. */
+  days?: number;
+}
+
+/** What the server says after each upload (older servers say none of it). */
+interface UploadAnswer {
+  crashes_missing?: number;
+  crashes_missing_days?: number;
+  crash_ids?: string[];
+  queued_for_reprocessing?: number;
+  reprocess_refused?: string;
+}
+
+/**
+ * Adds up the answers of a file-by-file upload: a crash that missed two modules is
+ * counted once when the answers list their crashes in full, and at most once per
+ * answer otherwise.
+ */
+export function tallyAnswers(answers: readonly UploadAnswer[]): Pick<UploadSummary, 'crashesMissing' | 'queued' | 'reprocessRefused' | 'days'> {
+  const missing = new Set<string>();
+  const queued = new Set<string>();
+  let unlistedMissing = 0;
+  let unlistedQueued = 0;
+  let reprocessRefused: string | undefined;
+  let days: number | undefined;
+  for (const answer of answers) {
+    const count = answer.crashes_missing ?? 0;
+    const listed = answer.crash_ids ?? [];
+    const queuedHere = Math.min(answer.queued_for_reprocessing ?? 0, count);
+    if (listed.length >= count) {
+      for (const id of listed) missing.add(id);
+      // The server queues all of them or none.
+      if (queuedHere > 0) for (const id of listed) queued.add(id);
+    } else {
+      unlistedMissing += count;
+      unlistedQueued += queuedHere;
+    }
+    reprocessRefused ??= answer.reprocess_refused;
+    days ??= answer.crashes_missing_days;
+  }
+  return { crashesMissing: missing.size + unlistedMissing, queued: queued.size + unlistedQueued, reprocessRefused, days };
 }
 
 /** `.sym` and `.zip` files among `paths`, directories searched recursively, in a stable order. */
@@ -71,9 +120,10 @@ export async function collectUploadItems(paths: readonly string[]): Promise<Uplo
   return items;
 }
 
-function uploadUrl(base: string): URL {
+function uploadUrl(base: string, reprocess: boolean): URL {
   const url = new URL(base);
   if (!url.pathname.replace(/\/+$/, '').endsWith('/symbols/upload')) url.pathname = `${url.pathname.replace(/\/+$/, '')}/symbols/upload`;
+  url.searchParams.set('reprocess', reprocess ? '1' : '0');
   return url;
 }
 
@@ -215,10 +265,11 @@ function mb(bytes: number): string {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function uploadSymbolFiles(items: readonly UploadItem[], options: UploadClientOptions): Promise<UploadSummary> {
-  const url = uploadUrl(options.url);
+  const url = uploadUrl(options.url, options.reprocess ?? false);
   const started = performance.now();
   const progress = new Progress(options.progress, items.reduce((sum, i) => sum + i.size, 0), items.length);
-  const summary: UploadSummary = { uploaded: 0, failed: [], bytes: 0, seconds: 0 };
+  const summary: UploadSummary = { uploaded: 0, failed: [], bytes: 0, seconds: 0, crashesMissing: 0, queued: 0 };
+  const answers: UploadAnswer[] = [];
   for (const item of items) {
     let fields: Record<string, string> | undefined;
     try {
@@ -234,10 +285,15 @@ export async function uploadSymbolFiles(items: readonly UploadItem[], options: U
     for (let attempt = 0; ; attempt++) {
       let sentThisAttempt = 0;
       try {
-        await postFile(url, options.token, item.file, fields, options.timeoutMs, (n) => {
+        const answer = await postFile(url, options.token, item.file, fields, options.timeoutMs, (n) => {
           sentThisAttempt += n;
           progress.add(n);
         });
+        try {
+          answers.push(JSON.parse(answer) as UploadAnswer);
+        } catch {
+          // An older server, or one behind a proxy that rewrote the answer: nothing to count.
+        }
         summary.uploaded++;
         summary.bytes += item.size;
         progress.fileDone(item.file, 'uploaded');
@@ -259,12 +315,18 @@ export async function uploadSymbolFiles(items: readonly UploadItem[], options: U
   }
   progress.finish();
   summary.seconds = (performance.now() - started) / 1000;
-  return summary;
+  return { ...summary, ...tallyAnswers(answers) };
 }
 
 export function formatSummary(summary: UploadSummary): string {
   const rate = summary.seconds > 0 ? ` (${mb(summary.bytes / summary.seconds)} MB/s)` : '';
   const lines = [`uploaded ${summary.uploaded} file${summary.uploaded === 1 ? '' : 's'}, ${mb(summary.bytes)} MB in ${summary.seconds.toFixed(1)} s${rate}; ${summary.failed.length} failed`];
+  if (summary.crashesMissing > 0) {
+    const crashes = `${summary.crashesMissing} crash${summary.crashesMissing === 1 ? '' : 'es'}${summary.days ? ` of the last ${summary.days} days` : ''} missed these symbols`;
+    if (summary.queued > 0) lines.push(`${crashes}; queued ${summary.queued === summary.crashesMissing ? '' : `${summary.queued} `}for reprocessing`);
+    else if (summary.reprocessRefused) lines.push(`${crashes}; not queued: ${summary.reprocessRefused} (or run \`mayday reprocess --missing-symbols\` with such a token)`);
+    else lines.push(`${crashes}; not queued (--no-reprocess)`);
+  }
   for (const f of summary.failed) lines.push(`  failed: ${f.file}: ${f.error}`);
   return lines.join('\n') + '\n';
 }
@@ -306,7 +368,8 @@ export function registerSymbols(program: Command): void {
     .option('--token <token>', 'API token with upload_symbols (default: $MAYDAY_TOKEN)')
     .option('--retries <n>', 'retries per file on network errors, 5xx and 429', '5')
     .option('--timeout <seconds>', 'limit per request (0: none)', '600')
-    .action(async (paths: string[], options: { url: string; token?: string; retries: string; timeout: string }) => {
+    .option('--no-reprocess', 'do not queue the recent crashes that missed these symbols for reprocessing (queued by default; needs the reprocess permission)')
+    .action(async (paths: string[], options: { url: string; token?: string; retries: string; timeout: string; reprocess: boolean }) => {
       const token = tokenFrom(options.token);
       const items = await collectUploadItems(paths);
       if (items.length === 0) throw new UserError('mayday symbols upload: no .sym or .zip file found');
@@ -316,6 +379,7 @@ export function registerSymbols(program: Command): void {
         retries: positiveInt(options.retries, '--retries'),
         backoffMs: 500,
         timeoutMs: positiveInt(options.timeout, '--timeout') * 1000,
+        reprocess: options.reprocess,
         progress: process.stderr,
       });
       process.stderr.write(formatSummary(summary));

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { parsePermissions } from '../../auth/auth-schema.js';
 import type { TokenInfo, TokenStore } from '../../ports/token-store.js';
 import { UserError } from '../../common/errors.js';
+import { PERMISSIONS } from '../../common/permissions.js';
 import { openTokenStore } from '../../node/backends.js';
 import { openNodeData, type WhereOptions } from '../data-dir.js';
 
@@ -44,7 +45,7 @@ export function registerTokens(program: Command): void {
     tokens
       .command('create')
       .description('create an API token and print it (it is shown only this once)')
-      .requiredOption('--permissions <list>', 'comma-separated: upload_symbols, reprocess, view_protected, download_dumps, admin')
+      .requiredOption('--permissions <list>', `comma-separated: ${PERMISSIONS.join(', ')}`)
       .option('--user <name>', 'the user the token belongs to (required; created if new, and granted any of the permissions they lack)')
       .option('--expires <days>', 'days until the token expires (default: never)')
       .option('--description <text>', 'what the token is for, shown by `tokens list`'),

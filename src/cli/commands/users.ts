@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { parsePermissions } from '../../auth/auth-schema.js';
 import { AccountError, type AccountStore, type UserInfo } from '../../ports/account-store.js';
 import { UserError } from '../../common/errors.js';
-import type { Permission } from '../../common/permissions.js';
+import { PERMISSIONS, type Permission } from '../../common/permissions.js';
 import { openAccountStore } from '../../node/backends.js';
 import { openNodeData, type WhereOptions } from '../data-dir.js';
 interface PasswordOptions {
@@ -76,7 +76,7 @@ export function registerUsers(program: Command): void {
       .option('--password <password>', 'the password (prefer --password-stdin)')
       .option('--password-stdin', 'read the password from standard input')
       .option('--groups <list>', 'comma-separated groups to join (see `mayday users groups`)')
-      .option('--permissions <list>', 'comma-separated permissions granted to the user directly')
+      .option('--permissions <list>', `comma-separated permissions granted to the user directly: ${PERMISSIONS.join(', ')}`)
       .option('--admin', 'grant the admin permission (everything)'),
   ).action(async (name: string, options: WhereOptions & PasswordOptions & { groups?: string; permissions?: string; admin?: boolean }) => {
     const password = await passwordFrom(options, 'create');

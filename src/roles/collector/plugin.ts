@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify'
 import type { RawCrashStore } from '../../ports/raw-crash-store.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import type { PendingCrashes } from '../../ports/pending-crashes.js';
+import type { FieldCatalog } from '../../schema/field-catalog.js';
 import { receiveSubmission, StorageFailed, type SubmissionLimits } from './submission.js';
 import { SubmissionRefused } from './refusal.js';
 import { Throttler, type ThrottleConfig } from './throttler.js';
@@ -28,6 +29,8 @@ export interface CollectorOptions {
    * their body is read, so slow clients cannot take every slot. Absent for no limit.
    */
   maxInFlight?: number;
+  /** The node's fields: the annotations of protected declared fields are listed as protected too. */
+  fields?: FieldCatalog;
 }
 
 /** What a client told to come back (503) waits; Crashpad and Breakpad retry on their own schedule anyway. */
@@ -85,7 +88,7 @@ export const collectorPlugin: FastifyPluginAsync<CollectorOptions> = async (app:
       try {
         result = await receiveSubmission(
           { headers: request.headers, body: request.raw, submittedAt },
-          { store: options.rawCrashStore, throttler, limits: options.limits, onBytes: (n) => metrics.addBytes(n) },
+          { store: options.rawCrashStore, throttler, limits: options.limits, onBytes: (n) => metrics.addBytes(n), fields: options.fields },
         );
       } catch (error) {
         if (error instanceof SubmissionRefused) {

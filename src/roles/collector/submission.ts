@@ -11,6 +11,7 @@ import { MAX_STORED_JSON, jsonLengthBound } from './json-size.js';
 import { MultipartMalformed, readMultipart, type PartHeaders } from '../../common/multipart.js';
 import { boundedNotes } from './notes.js';
 import { protectedAnnotationNames } from './protected-annotations.js';
+import type { FieldCatalog } from '../../schema/field-catalog.js';
 import { SubmissionRefused, malformed, tooLarge } from './refusal.js';
 import { sampleDraws, type SampleDraw, type ThrottleDecision, type Throttler } from './throttler.js';
 
@@ -70,6 +71,8 @@ export interface SubmissionContext {
   onBytes?: (n: number) => void;
   /** For tests: the sampling draws. */
   draw?: SampleDraw;
+  /** The node's fields, whose protected annotations are listed in the raw crash (default: built-in only). */
+  fields?: FieldCatalog;
 }
 
 export type SubmissionOutcome =
@@ -249,7 +252,7 @@ export async function receiveSubmission(request: SubmissionRequest, context: Sub
       user_agent: header(request.headers, 'user-agent') ?? '',
       throttle_result: result.result === 'defer' ? 'defer' : 'accept',
       throttle_rule: result.rule,
-      protected_annotations: protectedAnnotationNames(normalised.annotations),
+      protected_annotations: protectedAnnotationNames(normalised.annotations, context.fields),
       annotation_sources: normalised.sources,
       ...(Object.keys(collected.duplicates).length > 0 ? { duplicate_annotations: collected.duplicates } : {}),
       ...(Object.keys(collected.invalidUtf8).length > 0 ? { invalid_utf8_annotations: collected.invalidUtf8 } : {}),

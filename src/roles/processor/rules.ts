@@ -1,11 +1,12 @@
 import type { Rule, Stackwalker } from './rule.js';
-import { annotationFieldsRule, cleanAnnotationsRule, collectorNotesRule, processTypeRule, submissionFactsRule } from './rules/annotations.js';
+import { annotationFieldsRuleFor, cleanAnnotationsRule, collectorNotesRule, processTypeRule, submissionFactsRule } from './rules/annotations.js';
 import { crashTimesRule, identifiersRule } from './rules/identity.js';
 import { crashingThreadInfoRule, modulesInStackRule, stackwalkRule, topmostFilenamesRule, truncateStacksRule } from './rules/stack.js';
 import { osPrettyVersionRule } from './rules/system.js';
 import { loadSignatureLists, signatureRule } from './signature-rule.js';
 import { missingSymbolsRule } from './missing-symbols-rule.js';
 import type { MissingSymbolsLog } from '../../ports/symbol-store.js';
+import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../../schema/field-catalog.js';
 
 export { MAIN_DUMP } from './rules/annotations.js';
 
@@ -14,6 +15,8 @@ export interface RulesetOptions {
   signatureListsDir?: string;
   /** Where modules with missing symbols are recorded (the missing-symbols report); none if absent. */
   missingSymbolsLog?: MissingSymbolsLog;
+  /** The node's fields: annotations feeding declared ones are typed into the processed crash too (default: built-in only). */
+  fields?: FieldCatalog;
 }
 
 /** The rules every crash goes through on first processing, in order. */
@@ -22,7 +25,7 @@ export function defaultRuleset(stackwalk: Stackwalker, options: RulesetOptions =
     identifiersRule,
     cleanAnnotationsRule,
     submissionFactsRule,
-    annotationFieldsRule,
+    annotationFieldsRuleFor(options.fields ?? DEFAULT_FIELD_CATALOG),
     processTypeRule,
     crashTimesRule,
     collectorNotesRule,

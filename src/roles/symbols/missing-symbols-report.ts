@@ -5,7 +5,11 @@
  * them (HTML entities; CSV quoting plus a guard against spreadsheet formulas).
  */
 
+import { CSRF_FIELD } from '../../auth/request-auth.js';
 import type { MissingSymbolsSummary } from '../../ports/symbol-store.js';
+// The site's page shell, so that this page looks like the others (ARCHITECTURE.md allows this one import).
+import { html } from '../web/html.js';
+import { page } from '../web/layout.js';
 
 export const CSV_COLUMNS = ['debug_file', 'debug_id', 'code_file', 'code_id', 'os', 'cpu', 'crash_count', 'last_seen'] as const;
 
@@ -43,38 +47,80 @@ export function toCsv(rows: readonly MissingSymbolsSummary[]): string {
   return lines.join('\r\n') + '\r\n';
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** What the missing-symbols page shows besides the report. */
+export interface MissingSymbolsPageView {
+  rows: readonly MissingSymbolsSummary[];
+  days: number;
+  /** The viewer's session CSRF token (forms carry it); absent for token or anonymous viewers. */
+  csrfToken?: string;
+  /** The viewer may reprocess: Reprocess buttons per module and for all. */
+  canReprocess: boolean;
+  /** The viewer may upload symbols: the upload form. */
+  canUpload: boolean;
+  /**
+   * Modules (`DEBUG_FILE/DEBUG_ID`) whose symbols are in the store now: uploaded since
+   * their crashes were processed, so reprocessing those crashes symbolicates them.
+   */
+  uploaded?: ReadonlySet<string>;
+  /** After a Reprocess button or an upload (`?reprocessed=N`, `?uploaded=N&missed=N`). */
+  notice?: { reprocessed?: number; uploaded?: number; missed?: number };
 }
 
-export function missingSymbolsPage(rows: readonly MissingSymbolsSummary[], days: number): string {
-  const e = (v: string | number | null): string => (v === null ? '' : escapeHtml(String(v)));
-  const body =
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The missing-symbols page in the site's layout: the report, most frequent first, with a
+ * Reprocess button per module and one for every listed module (viewers with `reprocess`),
+ * and an upload form (viewers with `upload_symbols`; "reprocess the crashes that missed
+ * them" checked). Module names come from minidumps: the `html` template escapes them.
+ */
+export function missingSymbolsPage(view: MissingSymbolsPageView): string {
+  const { rows, days, notice } = view;
+  const csrf = view.csrfToken ? html`<input type="hidden" name="${CSRF_FIELD}" value="${view.csrfToken}">` : '';
+  const returnTo = `/missing-symbols/?days=${days}`;
+  const reprocessForm = (fields: Record<string, string>, label: string, title: string) =>
+    html`<form method="post" action="/reprocess" class="reprocess-form" style="display:inline;margin:0">${csrf}${Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}<input type="hidden" name="days" value="${days}"><input type="hidden" name="return_to" value="${returnTo}"><button type="submit" title="${title}">${label}</button></form>`;
+  const notices = [
+    notice?.uploaded !== undefined ? html`<div>Uploaded ${plural(notice.uploaded, 'symbol file')}; ${plural(notice.missed ?? 0, 'crash', 'crashes')} of the last 7 days missed them.</div>` : '',
+    notice?.reprocessed !== undefined ? html`<div>${plural(notice.reprocessed, 'crash', 'crashes')} queued for reprocessing.</div>` : '',
+  ];
+  const uploadAction = `/missing-symbols/upload${view.csrfToken ? `?${new URLSearchParams({ [CSRF_FIELD]: view.csrfToken })}` : ''}`;
+  const body = html`<h1>Missing symbols</h1>
+  ${notice && (notice.uploaded !== undefined || notice.reprocessed !== undefined) ? html`<div class="card" id="notice" role="status">${notices}</div>` : ''}
+  <div class="card">
+  <p style="margin-top:0">Modules whose symbols were missing in crashes of the last ${plural(days, 'day')}, most frequent first.
+  Upload them (<code>mayday symbols upload</code>, Breakpad's <code>sym_upload</code>${view.canUpload ? ', or the form below' : ''}), then reprocess the crashes that missed them.
+  <a href="/api/MissingSymbols/${`?days=${days}&format=csv`}">Download as CSV</a></p>
+  <form method="get" class="filters"><label>Days <input name="days" type="number" min="1" max="365" value="${days}"></label> <button>Show</button></form>
+  ${
+    view.canUpload
+      ? html`<form method="post" action="${uploadAction}" enctype="multipart/form-data" id="upload-form" class="filters" style="margin-top:12px">
+      <label>Symbol files (.sym or .zip) <input type="file" name="symbols" multiple accept=".sym,.zip" required></label>
+      <label style="flex-direction:row;align-items:center;gap:6px"><input type="checkbox" name="reprocess" value="1" checked> reprocess the crashes that missed them</label>
+      <button type="submit">Upload</button></form>`
+      : ''
+  }
+  ${view.canReprocess && rows.length > 0 ? html`<p id="reprocess-all" style="margin-bottom:0">${reprocessForm({ missing_symbols: 'all' }, `Reprocess every crash above`, 'Queue every crash of these days that missed any of these modules')}</p>` : ''}
+  </div>
+  ${
     rows.length === 0
-      ? `<p>No crash of the last ${days} day${days === 1 ? '' : 's'} missed symbols.</p>`
-      : `<table>
-<thead><tr><th>Debug file</th><th>Debug id</th><th>Code file</th><th>Code id</th><th>OS</th><th>CPU</th><th>Crashes</th><th>Last seen</th></tr></thead>
-<tbody>
-${rows
-  .map(
-    (r) =>
-      `<tr><td>${e(r.debugFile)}</td><td><code>${e(r.debugId)}</code></td><td>${e(r.codeFile)}</td><td><code>${e(r.codeId)}</code></td><td>${e(r.os)}</td><td>${e(r.cpu)}</td><td>${r.crashCount}</td><td>${e(new Date(r.lastSeen).toISOString())}</td></tr>`,
-  )
-  .join('\n')}
-</tbody>
-</table>`;
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Missing symbols - Mayday</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}code{font-size:.9em}</style></head>
-<body>
-<h1>Missing symbols</h1>
-<p>Modules whose symbols were missing in crashes of the last ${days} day${days === 1 ? '' : 's'}, most frequent first.
-Upload them (<code>mayday symbols upload</code> or Breakpad's <code>sym_upload</code>), then reprocess.
-<a href="/api/MissingSymbols/?days=${days}&amp;format=csv">Download as CSV</a></p>
-<form method="get"><label>Days <input name="days" type="number" min="1" max="365" value="${days}"></label> <button>Show</button></form>
-${body}
-</body>
-</html>
-`;
+      ? html`<div class="card empty">No crash of the last ${plural(days, 'day')} missed symbols.</div>`
+      : html`<div style="overflow-x:auto"><table id="missing-symbols">
+<thead><tr><th>Debug file</th><th>Debug id</th><th>Code file</th><th>Code id</th><th>OS</th><th>CPU</th><th class="num">Crashes</th><th>Last seen</th>${view.canReprocess ? html`<th></th>` : ''}</tr></thead>
+<tbody>${rows.map(
+          (r) =>
+            html`<tr data-module="${r.debugFile}/${r.debugId}"><td>${r.debugFile}${
+              view.uploaded?.has(`${r.debugFile}/${r.debugId}`) ? html` <span class="badge ok symbols-uploaded" title="The symbols are in the store now: reprocess these crashes to symbolicate them">symbols uploaded</span>` : ''
+            }</td><td class="mono">${r.debugId}</td><td>${r.codeFile ?? ''}</td><td class="mono">${r.codeId ?? ''}</td><td>${r.os ?? ''}</td><td>${r.cpu ?? ''}</td><td class="num">${r.crashCount}</td><td class="nowrap">${new Date(r.lastSeen).toISOString()}</td>${
+              view.canReprocess ? html`<td>${reprocessForm({ debug_file: r.debugFile, debug_id: r.debugId }, `Reprocess ${plural(r.crashCount, 'crash', 'crashes')}`, `Queue the crashes of these days that missed ${r.debugFile}`)}</td>` : ''
+            }</tr>`,
+        )}</tbody>
+</table></div>`
+  }`;
+  return page('Missing symbols', body);
+}
+
+/** The answer to a refused upload from the page's form. */
+export function uploadRefusedPage(message: string): string {
+  return page('Upload refused', html`<h1>Upload refused</h1><div class="card" id="upload-error"><p>${message}</p><p><a href="/missing-symbols/">Back to missing symbols</a></p></div>`);
 }

@@ -41,6 +41,8 @@ export interface ReceivedUpload {
   readonly files: StagedSymbolFile[];
   /** Bytes of the request body. */
   readonly bodyBytes: number;
+  /** The form's text fields (none for a bare zip body), e.g. `reprocess`. */
+  readonly fields: ReadonlyMap<string, string>;
 }
 
 const ZIP_TYPES = new Set(['application/zip', 'application/x-zip-compressed', 'application/octet-stream']);
@@ -58,7 +60,7 @@ export async function receiveUpload(
     const zip = path.join(stagingDir, 'upload.zip');
     const bodyBytes = await receiveToFile(body, zip, limits.maxUploadBytes);
     const entries = await extractZip(zip, stagingDir, limits);
-    return { form: 'zip', bodyBytes, files: entries.map((e) => ({ file: e.file, claim: { kind: 'path', path: e.name }, label: e.name, size: e.size })) };
+    return { form: 'zip', bodyBytes, fields: new Map(), files: entries.map((e) => ({ file: e.file, claim: { kind: 'path', path: e.name }, label: e.name, size: e.size })) };
   }
   if (contentType === 'multipart/form-data') return receiveMultipart(headers, body, stagingDir, limits);
   throw new UploadRefused(415, `expected multipart/form-data (sym_upload) or application/zip, got ${quoteName(contentType || 'no Content-Type')}`);
@@ -168,7 +170,7 @@ async function receiveMultipart(headers: { 'content-type'?: string }, body: Read
     const missing = V1_FIELDS.filter((f) => !fields.has(f));
     if (missing.length > 0) throw new UploadRefused(400, `sym-upload-v1 field${missing.length > 1 ? 's' : ''} missing: ${missing.join(', ')}`);
     const claim: SymbolFileClaim = { kind: 'declared', debugFile: fields.get('debug_file')!, debugId: fields.get('debug_identifier')! };
-    return { form: 'sym-upload-v1', bodyBytes: bodyLimit.bytes(), files: [{ file: symbolFile.file, claim, label: 'symbol_file', size: symbolFile.size }] };
+    return { form: 'sym-upload-v1', bodyBytes: bodyLimit.bytes(), fields, files: [{ file: symbolFile.file, claim, label: 'symbol_file', size: symbolFile.size }] };
   }
 
   const files: StagedSymbolFile[] = [];
@@ -188,7 +190,7 @@ async function receiveMultipart(headers: { 'content-type'?: string }, body: Read
     }
   }
   if (files.length > limits.maxFiles) throw new UploadRefused(413, `more than ${limits.maxFiles} files in one upload`);
-  return { form: files.some((f) => f.claim.kind === 'path') ? 'zip' : 'multipart', bodyBytes: bodyLimit.bytes(), files };
+  return { form: files.some((f) => f.claim.kind === 'path') ? 'zip' : 'multipart', bodyBytes: bodyLimit.bytes(), fields, files };
 }
 
 async function startsWithZipSignature(file: string): Promise<boolean> {

@@ -12,6 +12,9 @@ export function color(index: number): string {
   return PALETTE[index % PALETTE.length];
 }
 
+/** The colour of an "everything else" series. */
+export const OTHER_COLOR = '#9aa3b2';
+
 /**
  * A server-rendered SVG line chart with time on the x axis: readable without JavaScript,
  * linkable, and cheap. Values are drawn as lines with a light area under the first one.
@@ -42,9 +45,11 @@ export function timeChart(series: Series[], options: { width?: number; height?: 
   const area = first.length > 1 ? `${path(first)} L${sx(first.at(-1)!.x).toFixed(1)},${sy(0)} L${sx(first[0].x).toFixed(1)},${sy(0)} Z` : '';
   const ticks = [0, yMax / 2, yMax];
   const timeTicks = [xMin, (xMin + xMax) / 2, xMax];
+  // Points on UTC midnights are days (a signature's crashes per day): label them as dates, however short the range.
+  const daily = xMin % 86_400_000 === 0 && xMax % 86_400_000 === 0;
   return html`<svg class="chart" ${options.id ? html`id="${options.id}"` : ''} viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${series.map((s) => s.name).join(', ')}">
     ${ticks.map((t) => html`<line x1="${pad.left}" x2="${width - pad.right}" y1="${sy(t)}" y2="${sy(t)}" stroke="#e3e7ee"/><text x="${pad.left - 6}" y="${sy(t) + 4}" text-anchor="end" font-size="10" fill="#5d6778">${formatNumber(t)}</text>`)}
-    ${timeTicks.map((t, i) => html`<text x="${sx(t)}" y="${height - 8}" text-anchor="${i === 0 ? 'start' : i === 2 ? 'end' : 'middle'}" font-size="10" fill="#5d6778">${formatTime(t, xMax - xMin)}</text>`)}
+    ${timeTicks.map((t, i) => html`<text x="${sx(t)}" y="${height - 8}" text-anchor="${i === 0 ? 'start' : i === 2 ? 'end' : 'middle'}" font-size="10" fill="#5d6778">${formatTime(t, daily ? Infinity : xMax - xMin)}</text>`)}
     ${area ? html`<path d="${area}" fill="${series[0].color}" opacity="0.08"/>` : ''}
     ${series.map((s) => html`<path d="${path(s.points)}" fill="none" stroke="${s.color}" stroke-width="1.8"/>`)}
   </svg>
@@ -78,13 +83,17 @@ export interface Bar {
 /**
  * Horizontal bars for counts per value (facets, aggregations): plain HTML with widths in
  * percent of the largest count, so they stay sharp at any size and each label can be a
- * link. `total` turns counts into shares shown beside them.
+ * link. `total` turns counts into shares shown beside them. The table's columns are
+ * fixed (`table-layout: fixed`), so a long term (a module path, a signature) is cut with
+ * an ellipsis inside its card, never widening it; the whole term is its `title`.
  */
 export function barList(bars: readonly Bar[], options: { total?: number; id?: string } = {}): Html {
   if (bars.length === 0) return html`<div class="muted chart-empty">None.</div>`;
   const max = bars.reduce((top, b) => Math.max(top, b.count), 1);
-  return html`<table class="bars" ${options.id ? html`id="${options.id}"` : ''}><tbody>${bars.map(
-    (b) => html`<tr><td class="bar-label">${b.href ? html`<a href="${b.href}">${b.label}</a>` : b.label}</td>
+  return html`<table class="bars" ${options.id ? html`id="${options.id}"` : ''}><colgroup><col class="bar-label-col"><col class="bar-cell-col"><col class="bar-num-col">${
+    options.total ? html`<col class="bar-num-col">` : ''
+  }</colgroup><tbody>${bars.map(
+    (b) => html`<tr><td class="bar-label" title="${b.label}">${b.href ? html`<a href="${b.href}">${b.label}</a>` : b.label}</td>
       <td class="bar-cell"><span class="bar" style="width:${((b.count / max) * 100).toFixed(1)}%"></span></td>
       <td class="num">${b.count}</td>${options.total ? html`<td class="num muted">${((b.count / options.total) * 100).toFixed(1)}%</td>` : ''}</tr>`,
   )}</tbody></table>`;

@@ -4,12 +4,14 @@ import { parseCrashId } from '../../common/crash-id.js';
 import { hasPermission } from '../../common/permissions.js';
 import type { ProcessedCrashStore } from '../../ports/processed-crash-store.js';
 import type { RawCrash, RawCrashStore } from '../../ports/raw-crash-store.js';
-import { PROTECTED_ANNOTATIONS, redactProcessedCrash } from '../../schema/processed-crash.js';
+import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../../schema/field-catalog.js';
 import { withAccess } from '../../auth/route-access.js';
 
 export interface CrashApiOptions {
   rawCrashStore: RawCrashStore;
   processedCrashStore: ProcessedCrashStore;
+  /** The node's fields: protected declared fields and their annotations are redacted too (default: built-in only). */
+  fields?: FieldCatalog;
 }
 
 /** The dump a Breakpad client sends, and the one `format=raw` serves without `name=`. */
@@ -19,12 +21,13 @@ const DUMP_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 /**
  * Annotations of a raw crash a viewer without `view_protected` must not see: those the
  * collector listed as protected when it received the crash (it knows every alias a client
- * may send them under), and those the processed crash schema declares protected today
- * (which may name more than the collector knew then). Lower-cased: names compare
- * case-insensitively, since a client's `email` is still an e-mail address.
+ * may send them under), and those the node's field catalog declares protected today
+ * (which may name more than the collector knew then: a field declared protected later).
+ * Lower-cased: names compare case-insensitively, since a client's `email` is still an
+ * e-mail address.
  */
-export function protectedAnnotationsOf(raw: RawCrash): Set<string> {
-  return new Set([...PROTECTED_ANNOTATIONS, ...(raw.metadata.protected_annotations ?? [])].map((n) => n.toLowerCase()));
+export function protectedAnnotationsOf(raw: RawCrash, fields: FieldCatalog = DEFAULT_FIELD_CATALOG): Set<string> {
+  return new Set([...fields.protectedAnnotations, ...(raw.metadata.protected_annotations ?? [])].map((n) => n.toLowerCase()));
 }
 
 /**
@@ -33,9 +36,9 @@ export function protectedAnnotationsOf(raw: RawCrash): Set<string> {
  * annotations too (every value of a name sent twice, the bytes of one that was not
  * UTF-8): those of protected names go as well.
  */
-export function rawCrashDocument(raw: RawCrash, canViewProtected: boolean): Record<string, unknown> {
+export function rawCrashDocument(raw: RawCrash, canViewProtected: boolean, fields: FieldCatalog = DEFAULT_FIELD_CATALOG): Record<string, unknown> {
   if (canViewProtected) return { ...raw.annotations, metadata: raw.metadata, submitted_timestamp: raw.submitted_timestamp, uuid: raw.uuid };
-  const hidden = protectedAnnotationsOf(raw);
+  const hidden = protectedAnnotationsOf(raw, fields);
   const visible = (name: string): boolean => !hidden.has(name.toLowerCase());
   const keep = <T>(record: Record<string, T> | undefined): Record<string, T> | undefined => record && Object.fromEntries(Object.entries(record).filter(([name]) => visible(name)));
   const metadata = { ...raw.metadata, duplicate_annotations: keep(raw.metadata.duplicate_annotations), invalid_utf8_annotations: keep(raw.metadata.invalid_utf8_annotations) };
@@ -72,6 +75,7 @@ function varyByViewer(reply: FastifyReply): void {
  */
 export const crashApiPlugin: FastifyPluginAsync<CrashApiOptions> = async (app, options) => {
   const { rawCrashStore, processedCrashStore } = options;
+  const fields = options.fields ?? DEFAULT_FIELD_CATALOG;
 
   app.get<{ Querystring: Query }>('/api/ProcessedCrash/', withAccess('public'), async (request, reply) => {
     const params = singleParameters(request.query, ['crash_id']);
@@ -84,7 +88,7 @@ export const crashApiPlugin: FastifyPluginAsync<CrashApiOptions> = async (app, o
       const known = await rawCrashStore.get(crashId);
       return reply.code(404).send({ error: known ? 'crash is not processed yet' : 'crash not found', crash_id: crashId, pending: Boolean(known) });
     }
-    return hasPermission(request, 'view_protected') ? crash : redactProcessedCrash(crash);
+    return hasPermission(request, 'view_protected') ? crash : fields.redact(crash);
   });
 
   const downloadDumps = requirePermission('download_dumps');
@@ -99,7 +103,7 @@ export const crashApiPlugin: FastifyPluginAsync<CrashApiOptions> = async (app, o
     if (format === 'raw') return sendDump(request, reply, crashId, params.values.name ?? DEFAULT_DUMP_NAME);
     const raw = await rawCrashStore.get(crashId);
     if (!raw) return reply.code(404).send({ error: 'crash not found', crash_id: crashId });
-    return rawCrashDocument(raw, hasPermission(request, 'view_protected'));
+    return rawCrashDocument(raw, hasPermission(request, 'view_protected'), fields);
   });
 
   async function sendDump(request: FastifyRequest, reply: FastifyReply, crashId: string, name: string): Promise<FastifyReply> {

@@ -4,18 +4,18 @@ const STYLE = `
 :root { --fg:#1d2330; --muted:#5d6778; --line:#e3e7ee; --bg:#f6f8fb; --accent:#c62f3b; --link:#1f5fbf; --ok:#1e7b4a; --warn:#9a6700; }
 * { box-sizing: border-box; }
 body { margin:0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--fg); background:var(--bg); }
-header { background:#17202f; color:#fff; padding:0 24px; display:flex; align-items:center; gap:24px; height:52px; }
+header { background:#17202f; color:#fff; padding:0 24px; display:flex; flex-wrap:wrap; align-items:center; gap:0 24px; min-height:52px; }
 header .brand { font-weight:700; font-size:18px; letter-spacing:.3px; color:#fff; text-decoration:none; display:flex; align-items:center; gap:8px; }
 header .brand span.dot { width:12px; height:12px; border-radius:50%; background:var(--accent); display:inline-block; box-shadow:0 0 0 3px rgba(198,47,59,.3); }
 header nav a { color:#cdd6e4; text-decoration:none; margin-right:16px; }
-header form { margin-left:auto; } header form input { width:280px; background:#243049; border-color:#34425f; color:#fff; }
+header form { margin-left:auto; } header form input { width:min(280px, 36vw); background:#243049; border-color:#34425f; color:#fff; }
 header nav a:hover { color:#fff; }
 main { max-width:1280px; margin:24px auto; padding:0 24px; }
 main.wide { max-width:none; margin:16px 0; padding:0 16px; }
 h1 { font-size:22px; margin:0 0 16px; }
 h2 { font-size:16px; margin:28px 0 10px; }
 a { color:var(--link); }
-.card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:16px 20px; margin-bottom:16px; }
+.card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:16px 20px; margin-bottom:16px; min-width:0; }
 table { width:100%; border-collapse:collapse; background:#fff; }
 th, td { text-align:left; padding:7px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { font-weight:600; color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.4px; background:#fafbfd; }
@@ -33,19 +33,26 @@ pre { background:#fff; border:1px solid var(--line); border-radius:8px; padding:
 .pager { margin-top:12px; display:flex; gap:12px; }
 .stats { display:grid; grid-template-columns:repeat(auto-fit, minmax(200px, 1fr)); gap:16px; }
 .stat .big { font-size:28px; font-weight:600; margin-top:4px; }
+.stat .big.mono { font-size:20px; }
+.table-scroll { overflow-x:auto; max-width:100%; }
 .charts { display:grid; grid-template-columns:repeat(auto-fit, minmax(380px, 1fr)); gap:16px; margin-top:16px; }
 .charts h2 { margin-top:0; }
 .legend { display:flex; gap:14px; font-size:12px; color:var(--muted); margin-top:4px; }
 .legend i { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:5px; vertical-align:-1px; }
 .chart-empty { padding:24px; text-align:center; }
-table.bars { background:none; }
+table.bars { background:none; table-layout:fixed; width:100%; }
 table.bars td { border:none; padding:2px 6px; }
-table.bars .bar-label { max-width:260px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; font-size:13px; }
-table.bars .bar-cell { width:45%; }
+table.bars col.bar-label-col { width:50%; } table.bars col.bar-cell-col { width:auto; } table.bars col.bar-num-col { width:4.2em; }
+table.bars .bar-label { overflow:hidden; text-overflow:ellipsis; white-space:nowrap; font-size:13px; }
+table.bars .bar-label a { display:block; overflow:hidden; text-overflow:ellipsis; }
 .bar { display:block; height:10px; border-radius:2px; background:#1f5fbf; opacity:.75; min-width:2px; }
 .num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 .up { color:var(--accent); } .down { color:var(--ok); }
 .grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(300px, 1fr)); gap:16px; }
+.grid2 > *, .stats > *, .charts > * { min-width:0; }
+.grid2 > .card, .stats > .card { margin-bottom:0; }
+.grid2, .stats { margin-bottom:16px; }
+.grid2 h3, .stat .big { overflow-wrap:anywhere; }
 .grid2 h3 { font-size:13px; margin:0 0 6px; color:var(--muted); text-transform:uppercase; letter-spacing:.4px; }
 form.filters { display:flex; flex-wrap:wrap; gap:10px; align-items:flex-end; }
 form.filters label { display:flex; flex-direction:column; font-size:12px; color:var(--muted); gap:3px; }
@@ -83,7 +90,7 @@ ${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.re
 ${options.head ?? ''}
 </head>
 <body>
-<header><a class="brand" href="/"><span class="dot"></span>Mayday</a><nav><a href="/">Home</a><a href="/topcrashers/">Top crashers</a><a href="/search/">Super Search</a><a href="/status">Status</a><a href="/dashboard">Dashboard</a><a href="/configurator">Configurator</a><a href="/account" title="Log in, log out, API tokens">Account</a></nav>
+<header><a class="brand" href="/"><span class="dot"></span>Mayday</a><nav><a href="/">Home</a><a href="/topcrashers/">Top crashers</a><a href="/search/">Super Search</a><a href="/documentation/datadictionary/" title="Every crash field: type, meaning, source annotation, searchable, protected">Fields</a><a href="/missing-symbols/" title="Modules whose symbols crashes missed: upload them, reprocess">Missing symbols</a><a href="/status">Status</a><a href="/dashboard">Dashboard</a><a href="/configurator">Configurator</a><a href="/account" title="Log in, log out, API tokens">Account</a></nav>
 <form method="get" action="/quick-search" role="search"><input type="search" name="q" maxlength="1000" placeholder="Crash ID or signature" aria-label="Crash ID or signature" title="A crash id (bp- too) or a report URL opens the report, an exact signature its page; other words search the signatures containing them"></form></header>
 <main${options.wide ? raw(' class="wide"') : ''}>${body}</main>
 </body>

@@ -13,11 +13,14 @@ import type { FastifyPluginAsync } from 'fastify';
 
 import { versionInfo } from '../../common/version.js';
 import { SEARCH_LIMITS } from '../../ports/crash-index.js';
-import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../../schema/processed-crash.js';
+import type { FieldSpec } from '../../schema/processed-crash.js';
+import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../../schema/field-catalog.js';
 import { escapeHtml, html, raw, type Html } from './html.js';
 import { page } from './layout.js';
 import { withAccess } from '../../auth/route-access.js';
 import type { Permission } from '../../common/permissions.js';
+import { MAX_LOOKUP_VALUES } from './bug-api.js';
+import { CRASH_SIGNATURE_BODY_LIMIT, FIRST_BUILD_WINDOW_DAYS, MAX_FIRST_DATE_SIGNATURES, MAX_SIGNATURE_FRAMES } from './socorro-api.js';
 
 type Json = Record<string, unknown>;
 
@@ -37,8 +40,16 @@ const refusals = (permission: string): Json => ({
   403: errorBody(`The token or user lacks the \`${permission}\` permission (or, with a session cookie, the CSRF token is missing).`),
 });
 
-function superSearchFieldParameters(): Json[] {
-  const searchable = PROCESSED_CRASH_FIELDS.filter((f) => f.searchable);
+/** Socorro's answer of `Bugs` and `SignaturesByBugs`. */
+const BUG_HITS: Json = { type: 'object', properties: { hits: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, signature: { type: 'string' } } } }, total: { type: 'integer' } } };
+const BUG_LINK_ANSWER: Json = { type: 'object', properties: { signature: { type: 'string' }, bug_id: { type: 'string' }, added: { type: 'boolean' } } };
+const BUG_LINK_BODY: Json = {
+  required: true,
+  content: Object.fromEntries(['application/x-www-form-urlencoded', 'application/json'].map((type) => [type, { schema: { type: 'object', properties: { signature: { type: 'string' }, bug_id: { type: 'string' } }, required: ['signature', 'bug_id'] } }])),
+};
+
+function superSearchFieldParameters(fields: FieldCatalog): Json[] {
+  const searchable = fields.fields.filter((f) => f.searchable);
   const operators = (f: FieldSpec): string =>
     f.type === 'integer' || f.type === 'number' || f.type === 'date'
       ? 'Prefixes `>`, `>=`, `<`, `<=`; `__null__` for missing.'
@@ -59,17 +70,17 @@ function superSearchFieldParameters(): Json[] {
   ];
 }
 
-/** The OpenAPI 3.1 document of every API route. */
-export function openApiDocument(): Json {
+/** The OpenAPI 3.1 document of every API route, with the node's fields (its declared annotation fields too) as Super Search parameters. */
+export function openApiDocument(fields: FieldCatalog = DEFAULT_FIELD_CATALOG): Json {
   const symbolsUpload = {
     post: {
       tags: ['Symbols'],
       summary: 'Upload Breakpad symbols',
-      description: 'A `.sym` file, or a zip of `DEBUG_FILE/DEBUG_ID/DEBUG_FILE.sym` files (Tecken\'s and `sym_upload`\'s protocols). `sym_upload` may pass the token as `?token=` (blanked from logs).',
+      description: 'A `.sym` file, or a zip of `DEBUG_FILE/DEBUG_ID/DEBUG_FILE.sym` files (Tecken\'s and `sym_upload`\'s protocols). `sym_upload` may pass the token as `?token=` (blanked from logs). The answer counts the crashes of the last 7 days that missed the uploaded modules\' symbols (`crashes_missing`, `crash_ids`); with `reprocess=1` (query or form field) and the `reprocess` permission they are queued (`queued_for_reprocessing`; `reprocess_refused` says why not).',
       ...access('upload_symbols', false),
-      parameters: [query('token', 'The API token, for clients that cannot send headers.'), query('debug_file', '`sym_upload` v2: debug file name.'), query('debug_identifier', '`sym_upload` v2: debug id.')],
+      parameters: [query('token', 'The API token, for clients that cannot send headers.'), query('debug_file', '`sym_upload` v2: debug file name.'), query('debug_identifier', '`sym_upload` v2: debug id.'), query('reprocess', '1: queue the recent crashes that missed these symbols (needs `reprocess` too); 0 (default): only count them.', { type: 'string', enum: ['0', '1'] })],
       requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', additionalProperties: { type: 'string', format: 'binary' } } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-      responses: { 201: json(), 400: errorBody('Not a symbol file, or a bad zip.'), 413: errorBody('Too large.'), ...refusals('upload_symbols') },
+      responses: { 200: json({ type: 'object' }, 'Stored (sym_upload reads only the status: 200 is success).'), 400: errorBody('Not a symbol file, or a bad zip.'), 413: errorBody('Too large.'), 415: errorBody('Neither multipart, a zip nor a symbol file.'), ...refusals('upload_symbols') },
     },
   };
   const paths: Record<string, Json> = {
@@ -80,7 +91,14 @@ export function openApiDocument(): Json {
         description: 'Annotations as form fields and dumps as files (`upload_file_minidump`); optionally gzip-compressed. Answers once the crash is stored and queued.',
         security: [{}],
         requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', properties: { upload_file_minidump: { type: 'string', format: 'binary' }, ProductName: { type: 'string' }, Version: { type: 'string' } }, additionalProperties: { type: 'string' } } } } },
-        responses: { 200: text('`CrashID=bp-<id>` when accepted, `Discarded=<rule>` when throttled.'), 400: text('Malformed submission.'), 413: text('Too large.'), 500: text('Storage failed; the client should retry.') },
+        responses: {
+          200: text('`CrashID=bp-<id>` when accepted, `Discarded=<rule>` when throttled.'),
+          400: text('Malformed submission.'),
+          408: text('The body came too slowly or stopped (`Discarded=too_slow`, `deadline`).'),
+          413: text('Too large, or too many annotations or dumps.'),
+          500: text('Storage failed; the client should retry.'),
+          503: text('Too many submissions at once (`Error=too_busy`); `Retry-After` says when to retry.'),
+        },
       },
     },
     '/symbols/upload': symbolsUpload,
@@ -117,7 +135,7 @@ export function openApiDocument(): Json {
           `Filters on any searchable field, with columns, sort, pagination and facets. Naming a protected field anywhere without \`view_protected\` is refused with 403. Bounded work: at most ${SEARCH_LIMITS.maxAggregations} facets and aggregations (nested ones included), nested ${SEARCH_LIMITS.maxAggregationDepth} levels deep, ${SEARCH_LIMITS.maxFacetBuckets.toLocaleString('en')} buckets in all, ${SEARCH_LIMITS.maxFilterValues} filter values, ${SEARCH_LIMITS.maxRegexFilters} regular expressions (RE2 syntax: no backreferences or lookaround; at most ${SEARCH_LIMITS.maxRegexLength} characters); past them, 400 naming the limit. A parameter taking one value (\`_results_number\`, \`_facets_size\`, ...) uses the first when repeated.`,
         ...access(undefined, true),
         parameters: [
-          ...superSearchFieldParameters(),
+          ...superSearchFieldParameters(fields),
           query('_columns', 'Fields to return (repeatable); default uuid, date, signature, product, version.', { type: 'array', items: { type: 'string' } }),
           query('_sort', 'Sort fields (repeatable), `-` for descending.', { type: 'array', items: { type: 'string' } }),
           query('_results_number', 'Hits per page (0-1000).', { type: 'integer', default: 100, minimum: 0, maximum: 1000 }),
@@ -138,14 +156,14 @@ export function openApiDocument(): Json {
       post: {
         tags: ['Processing'],
         summary: 'Queue crashes for reprocessing',
-        description: 'Exactly one of `crash_ids` (repeatable; Socorro answers `true`), `signature`, or `query` (a Super Search query string); `ruleset` picks the rules (default `default`, or `signature`).',
+        description: 'Exactly one of `crash_ids` (repeatable; Socorro answers `true`), `signature`, `query` (a Super Search query string), or `missing_symbols` (`all`, or `DEBUG_FILE/DEBUG_ID`: the crashes of the last `days` days, default 7, that missed those symbols); `ruleset` picks the rules (default `default`, or `signature`).',
         ...access('reprocess', false),
         requestBody: {
           required: true,
           content: Object.fromEntries(
             ['application/x-www-form-urlencoded', 'application/json'].map((type) => [
               type,
-              { schema: { type: 'object', properties: { crash_ids: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, signature: { type: 'string' }, query: { type: 'string' }, ruleset: { type: 'string' } } } },
+              { schema: { type: 'object', properties: { crash_ids: { oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, signature: { type: 'string' }, query: { type: 'string' }, missing_symbols: { type: 'string' }, days: { type: 'integer', minimum: 1, maximum: 365 }, ruleset: { type: 'string' } } } },
             ]),
           ),
         },
@@ -178,6 +196,93 @@ export function openApiDocument(): Json {
         ...access('reprocess', false),
         parameters: [query('debug_file', 'Debug file name.'), query('debug_id', 'Debug id.'), query('days', 'Days to look back.', { type: 'integer' })],
         responses: { 200: json(), 400: errorBody('debug_file and debug_id are required.'), ...refusals('reprocess') },
+      },
+    },
+    '/api/Bugs/': {
+      get: {
+        tags: ['Bugs'],
+        summary: "The bugs linked to some signatures (Socorro's `Bugs`)",
+        description: `Each signature's links, newest first, in the order the signatures were asked. \`id\` is the tracker's bug id as text (\`1234\`, \`PROJ-123\`); Socorro's are Bugzilla numbers. At most ${MAX_LOOKUP_VALUES} signatures.`,
+        ...access(undefined, true),
+        parameters: [{ ...query('signatures', 'A signature, exactly (repeat for more; commas are part of a signature).', { type: 'array', items: { type: 'string' } }, true), style: 'form', explode: true }],
+        responses: { 200: json(BUG_HITS), 400: errorBody('No signature given, too many, or one too long.') },
+      },
+    },
+    '/api/SignaturesByBugs/': {
+      get: {
+        tags: ['Bugs'],
+        summary: "The signatures linked to some bugs (Socorro's `SignaturesByBugs`)",
+        description: `By bug id, then signature. At most ${MAX_LOOKUP_VALUES} bug ids.`,
+        ...access(undefined, true),
+        parameters: [{ ...query('bug_ids', 'A bug id (repeat, or separate with commas).', { type: 'array', items: { type: 'string' } }, true), style: 'form', explode: true }],
+        responses: { 200: json(BUG_HITS), 400: errorBody('No bug id given, too many, or one that is not a bug id.') },
+      },
+    },
+    '/api/BugLinks/': {
+      post: {
+        tags: ['Bugs'],
+        summary: 'Link a bug to a signature',
+        description: 'Form or JSON fields `signature` (exact) and `bug_id` (the tracker\'s id: letters, digits and `. _ / # : -`, at most 100). Answers 201 when the link is new, 200 when it existed. The link records who made it.',
+        ...access('link_bugs', false),
+        requestBody: BUG_LINK_BODY,
+        responses: { 201: json(BUG_LINK_ANSWER, 'Linked.'), 200: json(BUG_LINK_ANSWER, 'Already linked; nothing changed.'), 400: errorBody('Missing signature or bug id, or a bug id of the wrong shape.'), 413: errorBody('Body too large.'), 415: errorBody('Neither a form nor JSON.'), ...refusals('link_bugs') },
+      },
+      delete: {
+        tags: ['Bugs'],
+        summary: 'Unlink a bug from a signature',
+        description: '`signature` and `bug_id` in a form or JSON body, or in the query string (for clients that send no body with DELETE).',
+        ...access('link_bugs', false),
+        parameters: [query('signature', 'The signature (if not in the body).'), query('bug_id', 'The bug id (if not in the body).')],
+        requestBody: { ...BUG_LINK_BODY, required: false },
+        responses: { 200: json({ type: 'object', properties: { signature: { type: 'string' }, bug_id: { type: 'string' }, removed: { const: true } } }, 'Unlinked.'), 400: errorBody('Missing signature or bug id, or a bug id of the wrong shape.'), 404: errorBody('This bug is not linked to this signature.'), 413: errorBody('Body too large.'), 415: errorBody('Neither a form nor JSON.'), ...refusals('link_bugs') },
+      },
+    },
+    '/reprocess': {
+      post: {
+        tags: ['Processing'],
+        summary: "The pages' Reprocess buttons: queue crashes, then go back",
+        description: 'Form fields: `crash_id`; or `signature` with `product`, `from`, `to` (YYYY-MM-DD, `to` inclusive; default the last 7 days); or `debug_file` and `debug_id`, or `missing_symbols=all`, with `days` (default 7). `return_to` (a path of this site) and the session\'s `csrf_token`. Answers 303 to `return_to` with `reprocessed=N`; errors are HTML pages.',
+        ...access('reprocess', false),
+        requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { crash_id: { type: 'string' }, signature: { type: 'string' }, product: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, debug_file: { type: 'string' }, debug_id: { type: 'string' }, missing_symbols: { const: 'all' }, days: { type: 'integer' }, return_to: { type: 'string' }, csrf_token: { type: 'string' } } } } } },
+        responses: { 303: { description: 'Queued: back to `return_to`.' }, 400: text('No selection, several, or a bad value or return_to.', 'text/html'), 404: text('No such crash.', 'text/html'), 413: errorBody('Body too large, or the selection holds too many crashes.'), 415: errorBody('Not a form.'), ...refusals('reprocess') },
+      },
+    },
+    '/signature/bugs': {
+      post: {
+        tags: ['Bugs'],
+        summary: "The signature page's form: link or unlink a bug, then go back",
+        description: 'Form fields `signature`, `bug_id`, `action` (`add`, default, or `remove`), `return_to` (a path of this site, starting with one `/`; default the signature page) and the session\'s `csrf_token`. Answers 303 to `return_to`; errors are HTML pages.',
+        ...access('link_bugs', false),
+        requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { signature: { type: 'string' }, bug_id: { type: 'string' }, action: { type: 'string', enum: ['add', 'remove'] }, return_to: { type: 'string' }, csrf_token: { type: 'string' } }, required: ['signature', 'bug_id'] } } } },
+        responses: { 303: { description: 'Done: back to `return_to`.' }, 400: text('Missing or bad signature, bug id, action or return_to.', 'text/html'), 413: errorBody('Body too large.'), 415: errorBody('Not a form.'), ...refusals('link_bugs') },
+      },
+    },
+    '/api/SignatureFirstDate/': {
+      get: {
+        tags: ['Signatures'],
+        summary: "When signatures were first seen, and in which build (Socorro's `SignatureFirstDate`)",
+        description: `\`first_date\`: the first crash of the signature the index still holds; \`first_build\`: the lowest \`build_id\` among its crashes of its first ${FIRST_BUILD_WINDOW_DAYS} days seen (null if none had one). Signatures never seen are left out. At most ${MAX_FIRST_DATE_SIGNATURES} signatures.`,
+        ...access(undefined, true),
+        parameters: [{ ...query('signatures', 'A signature, exactly (repeat for more).', { type: 'array', items: { type: 'string' } }, true), style: 'form', explode: true }],
+        responses: {
+          200: json({ type: 'object', properties: { hits: { type: 'array', items: { type: 'object', properties: { signature: { type: 'string' }, first_date: { type: 'string', format: 'date-time' }, first_build: { type: ['string', 'null'] } } } }, total: { type: 'integer' } } }),
+          400: errorBody('No signature given, or too many.'),
+        },
+      },
+    },
+    '/api/CrashSignature/': {
+      post: {
+        tags: ['Signatures'],
+        summary: 'The signature of a stack, and how it was made',
+        description: `JSON: \`{"frames": [...]}\` (the crashing thread, top first; each frame \`{function, module, module_offset, offset, file, line, inlines}\`, or text: a function name, \`module@0xoffset\`, \`@0xaddress\`), with optional \`reason\`, \`abort_message\`, \`oom_allocation_size\`, \`hang\`; or Socorro's signature generation input \`{"crashing_thread": N, "threads": [{"frames": [...]}], ...}\`; or a stackwalker document or processed crash. Uses the processor's signature lists. At most ${MAX_SIGNATURE_FRAMES} frames in the crashing thread and ${CRASH_SIGNATURE_BODY_LIMIT / 1024 / 1024} MB.`,
+        ...access(undefined, true),
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { frames: { type: 'array', items: { oneOf: [{ type: 'object' }, { type: 'string' }] } }, crashing_thread: { type: 'integer' }, threads: { type: 'array', items: { type: 'object' } }, reason: { type: 'string' }, abort_message: { type: 'string' }, oom_allocation_size: { type: 'integer' }, hang: { type: 'boolean' } } } } } },
+        responses: {
+          200: json({ type: 'object', properties: { signature: { type: 'string' }, proto_signature: { type: 'string' }, notes: { type: 'array', items: { type: 'string' } }, debug: { type: 'array', items: { type: 'string' }, description: 'One line per frame (kept, skipped, why) and per special case.' } } }),
+          400: errorBody('Not a JSON object, or no frames in it.'),
+          413: errorBody('Too many frames, or a body too large.'),
+          415: errorBody('Not JSON.'),
+        },
       },
     },
     '/api/openapi.json': { get: { tags: ['Meta'], summary: 'This document', security: [{}], responses: { 200: json({ type: 'object' }) } } },
@@ -238,6 +343,18 @@ export function openApiDocument(): Json {
     '/__version__': { get: { tags: ['Operations'], summary: 'What is running', security: [{}], responses: { 200: json() } } },
     '/metrics': { get: { tags: ['Operations'], summary: 'Prometheus metrics', security: [{}], responses: { 200: text('Prometheus text format') } } },
   };
+  // Socorro's SuperSearchUnredacted: Super Search's parameters and answer, for callers with view_protected only.
+  const superSearch = (paths['/api/SuperSearch/'] as { get: Json }).get;
+  paths['/api/SuperSearchUnredacted/'] = {
+    get: {
+      ...superSearch,
+      summary: 'Search processed crashes, protected fields included (Socorro\'s SuperSearchUnredacted)',
+      description: `Super Search for callers who may see protected data: the parameters, bounds and answer of \`/api/SuperSearch/\`, protected fields allowed in filters, columns, sorts and facets. Needs \`view_protected\` for the request itself (401 without credentials, 403 without the permission); the answer is never stored by shared caches.`,
+      ...access('view_protected', false),
+      responses: { 200: json({ $ref: '#/components/schemas/SearchResult' }), 400: errorBody('Unknown field, bad value or operator, a limit passed, or a search stopped for taking too long.'), ...refusals('view_protected') },
+    },
+  };
+  addCommonAnswers(paths);
   return {
     openapi: '3.1.0',
     info: {
@@ -255,7 +372,7 @@ export function openApiDocument(): Json {
         Error: { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] },
         ProcessedCrash: {
           type: 'object',
-          properties: Object.fromEntries(PROCESSED_CRASH_FIELDS.map((f) => [f.name, { description: f.description + (f.protected ? ' (protected)' : ''), ...(f.protected ? { 'x-protected': true } : {}) }])),
+          properties: Object.fromEntries(fields.fields.map((f) => [f.name, { description: f.description + (f.protected ? ' (protected)' : ''), ...(f.protected ? { 'x-protected': true } : {}) }])),
         },
         SearchResult: { type: 'object', properties: { hits: { type: 'array', items: { type: 'object' } }, total: { type: 'integer' }, facets: { type: 'object' }, errors: { type: 'array' } } },
       },
@@ -265,6 +382,33 @@ export function openApiDocument(): Json {
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+/** The routes `web.api_rate_limit` counts (`src/node/rate-limits.ts`): the API's. */
+const RATE_LIMITED = (path: string): boolean => path.startsWith('/api/') && path !== '/api/openapi.json' && path !== '/api/';
+
+/**
+ * Answers every operation may give whatever it does, added where an operation does not
+ * say more: a made-up `Auth-Token` is refused with 401 on every route (anonymous callers
+ * leave the header out), a body of a type the operation does not take is 415, the API is
+ * rate-limited per client (429) and answers 503 while its database, storage or queue is
+ * away. The OpenAPI-versus-responses test checks these against a running node.
+ */
+function addCommonAnswers(paths: Record<string, Json>): void {
+  for (const [path, item] of Object.entries(paths)) {
+    for (const method of METHODS) {
+      const op = item[method] as Json | undefined;
+      if (!op) continue;
+      const responses = (op.responses ?? {}) as Record<string, Json>;
+      responses[401] ??= errorBody('An `Auth-Token` header that is not a valid, unexpired, unrevoked token (to call anonymously, leave the header out).');
+      if (op.requestBody) responses[415] ??= errorBody('A body of a type this operation does not take.');
+      if (RATE_LIMITED(path)) {
+        responses[429] ??= errorBody('Past this client\'s `web.api_rate_limit` requests a minute; `Retry-After` says when to come back.');
+        responses[503] ??= errorBody('The database, storage or queue is unavailable; `Retry-After` says when to retry.');
+      }
+      op.responses = responses;
+    }
+  }
+}
 
 /** The document's descriptions use CommonMark's `code` and **strong**: rendered here, after escaping everything. */
 export function inlineMarkdown(text: string): Html {
@@ -310,8 +454,8 @@ ${raw(operations.map((o) => o.text).join('\n'))}`,
 }
 
 /** Serves `/api/openapi.json` and `/api/`. */
-export const openApiPlugin: FastifyPluginAsync = async (app) => {
-  const document = openApiDocument();
+export const openApiPlugin: FastifyPluginAsync<{ fields?: FieldCatalog }> = async (app, options) => {
+  const document = openApiDocument(options.fields);
   const docsPage = apiDocsPage(document);
   app.get('/api/openapi.json', withAccess('public'), async () => document);
   app.get('/api/', withAccess('public'), async (_request, reply) => reply.type('text/html; charset=utf-8').send(docsPage));

@@ -5,24 +5,41 @@ import { SearchError, type CrashIndex } from '../../ports/crash-index.js';
 import type { ProcessedCrashStore } from '../../ports/processed-crash-store.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import type { RawCrashStore } from '../../ports/raw-crash-store.js';
+import type { BugLinkStore } from '../../ports/bug-links.js';
 import { protectedAnnotationsOf } from './crash-api.js';
-import { errorPage, homePage, notFoundPage, pendingPage, reportPage, searchPage, searchState, SIGNATURE_FACETS, SIGNATURE_REPORT_COLUMNS, signaturePage, topCrashersPage } from './pages.js';
+import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../../schema/field-catalog.js';
+import { dataDictionaryPage } from './pages/data-dictionary.js';
+import { errorPage, homePage, notFoundPage, pendingPage, reportPage, searchPage, searchState, signaturePage, topCrashersPage } from './pages.js';
 import { all, DAY_MS, dayRange, first } from './pages/format.js';
 import { SuperSearchParamError, parseSuperSearch, type QueryParams } from './super-search-params.js';
 import { withAccess } from '../../auth/route-access.js';
+import { csrfField } from './account-pages.js';
+import { loadSignatureData } from './signature-data.js';
+import { STARTUP_SHARE, loadTopCrashers, topCrashersRequest } from './top-crashers-data.js';
+import type { SourceLinkRule } from './pages/source-links.js';
+import { bugLinkList, siteUrl } from './pages/bug-links.js';
+import { html } from './html.js';
 
 export interface WebOptions {
   rawCrashStore: RawCrashStore;
   processedCrashStore: ProcessedCrashStore;
   crashIndex: CrashIndex;
   queue: ProcessingQueue;
+  /** Links between signatures and bugs (shown with `pages/bug-links.ts`; edited through `bug-api.ts`). */
+  bugLinks: BugLinkStore;
+  /** `web.bug_url_template`: a bug's link, `{bug}` its id; unset shows bug ids as text. */
+  bugUrlTemplate?: string;
+  /** `web.new_bug_url_template`: the "file a bug" link; unset shows none. */
+  newBugUrlTemplate?: string;
+  /** `[source_links.rules.*]`: links from frames' source files into version control. */
+  sourceLinks?: readonly SourceLinkRule[];
+  /** The node's fields: built-in ones and those its configuration declares (default: built-in only). */
+  fields?: FieldCatalog;
   /** The clock for default date ranges (tests pin it). */
   now?: () => number;
 }
 
 const PAGE_SIZE = 50;
-/** The last page of a signature's reports that Super Search can serve (its offset limit). */
-const MAX_REPORT_PAGE = Math.floor(1_000_000 / PAGE_SIZE) + 1;
 /** Days of crash volume on the home page. */
 const HOME_CHART_DAYS = 30;
 
@@ -35,6 +52,7 @@ const HOME_CHART_DAYS = 30;
  */
 export const webPlugin: FastifyPluginAsync<WebOptions> = async (app, options) => {
   const { rawCrashStore, processedCrashStore, crashIndex, queue } = options;
+  const fields = options.fields ?? DEFAULT_FIELD_CATALOG;
   const now = options.now ?? Date.now;
   const send = (reply: FastifyReply, body: string, status = 200): FastifyReply =>
     reply.code(status).type('text/html; charset=utf-8').header('vary', 'Auth-Token, Cookie').header('cache-control', 'private').send(body);
@@ -84,71 +102,75 @@ export const webPlugin: FastifyPluginAsync<WebOptions> = async (app, options) =>
   }
 
   app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/topcrashers/', withAccess('public'), async (request, reply) => {
-    const q = request.query;
-    const product = first(q.product);
-    const versions = all(q.version);
-    const platforms = all(q.platform);
-    const processTypes = all(q.process_type);
-    const range = dayRange({ days: first(q.days), from: first(q.from), to: first(q.to) }, now());
-    const [result, productVersions] = await Promise.all([
-      crashIndex.topCrashers({ product, versions, platforms, processTypes, range: { from: range.from, to: range.to }, limit: 100 }),
-      crashIndex.productVersions(),
-    ]);
-    return send(reply, topCrashersPage({ product, versions, platforms, processTypes, range, result, productVersions }));
+    const choice = topCrashersRequest(request.query, now());
+    const [data, productVersions] = await Promise.all([loadTopCrashers({ crashIndex, bugLinks: options.bugLinks }, choice), crashIndex.productVersions()]);
+    return send(reply, topCrashersPage({ ...choice, ...data, startupThreshold: STARTUP_SHARE, bugUrlTemplate: options.bugUrlTemplate, productVersions }));
   });
 
   app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/signature/', withAccess('public'), async (request, reply) => {
-    const q = request.query;
-    const signature = first(q.signature);
-    if (!signature) return send(reply, errorPage('Signature', 'Which signature? Add ?signature=… to the URL, or pick one in the top crashers.'), 400);
-    const product = first(q.product);
-    const canViewProtected = hasPermission(request, 'view_protected');
-    const range = dayRange({ days: first(q.days), from: first(q.from), to: first(q.to) }, now(), 28);
-    const pageNumber = Math.min(MAX_REPORT_PAGE, Math.max(1, Number.parseInt(first(q.page) ?? '1', 10) || 1));
-    const offset = (pageNumber - 1) * PAGE_SIZE;
-    const reportsQuery = parseSuperSearch(
-      {
-        signature: `=${signature}`,
-        ...(product ? { product: `=${product}` } : {}),
-        date: [`>=${new Date(range.from).toISOString()}`, `<${new Date(range.to).toISOString()}`],
-        _columns: SIGNATURE_REPORT_COLUMNS,
-        _sort: '-date',
-        _facets_size: '0',
-        _results_number: String(PAGE_SIZE),
-        _results_offset: String(offset),
-      },
-      { canViewProtected, now: now() },
-    );
-    const [summary, reports] = await Promise.all([
-      crashIndex.signatureSummary({ signature, product, range: { from: range.from, to: range.to }, facets: SIGNATURE_FACETS.map((f) => f.field), facetsSize: 10, allowProtected: canViewProtected }),
-      crashIndex.search(reportsQuery.query),
+    if (!first(request.query.signature)) return send(reply, errorPage('Signature', 'Which signature? Add ?signature=… to the URL, or pick one in the top crashers.'), 400);
+    const [data, productVersions] = await Promise.all([
+      loadSignatureData({ crashIndex, bugLinks: options.bugLinks, fields, now: now() }, { query: request.query, canViewProtected: hasPermission(request, 'view_protected') }),
+      crashIndex.productVersions(),
     ]);
-    // Answer under Super Search names (`date`, not `submitted_timestamp`).
-    const hits = reports.hits.map((hit) => Object.fromEntries(Object.entries(hit).map(([k, v]) => [reportsQuery.requestedNames.get(k) ?? k, v])));
-    return send(reply, signaturePage({ signature, product, range, summary, reports: { hits, total: reports.total, offset, limit: PAGE_SIZE } }));
+    const view = {
+      ...data,
+      productVersions,
+      returnTo: request.url,
+      csrf: csrfField(request),
+      canReprocess: hasPermission(request, 'reprocess'),
+      canLinkBugs: hasPermission(request, 'link_bugs'),
+      bugUrlTemplate: options.bugUrlTemplate,
+      newBugUrlTemplate: options.newBugUrlTemplate,
+      origin: siteUrl(request, ''),
+    };
+    return send(reply, signaturePage(view));
   });
+
+  // Every field, declared ones included; protected ones are listed (their existence is no secret) and marked.
+  app.get('/documentation/datadictionary/', withAccess('public'), async (_request, reply) => send(reply, dataDictionaryPage({ fields })));
+  app.get('/documentation/datadictionary', withAccess('public'), async (_request, reply) => reply.redirect('/documentation/datadictionary/'));
 
   app.get<{ Querystring: QueryParams }>('/search/', withAccess('public'), async (request, reply) => {
     const canViewProtected = hasPermission(request, 'view_protected');
     const state = searchState(request.query, now());
     try {
-      const parsed = parseSuperSearch(state.params, { canViewProtected, now: now() });
+      const parsed = parseSuperSearch(state.params, { canViewProtected, now: now(), fields });
       const result = await crashIndex.search(parsed.query);
       const hits = result.hits.map((hit) => Object.fromEntries(Object.entries(hit).map(([k, v]) => [parsed.requestedNames.get(k) ?? k, v])));
-      return send(reply, searchPage({ state, canViewProtected, result: { ...result, hits } }));
+      return send(reply, searchPage({ state, canViewProtected, fields, result: { ...result, hits } }));
     } catch (error) {
-      if (error instanceof SuperSearchParamError) return send(reply, searchPage({ state, canViewProtected, error: error.message }), error.status);
-      if (error instanceof SearchError) return send(reply, searchPage({ state, canViewProtected, error: error.message }), error.kind === 'forbidden' ? 403 : 400);
+      if (error instanceof SuperSearchParamError) return send(reply, searchPage({ state, canViewProtected, fields, error: error.message }), error.status);
+      if (error instanceof SearchError) return send(reply, searchPage({ state, canViewProtected, fields, error: error.message }), error.kind === 'forbidden' ? 403 : 400);
       throw error;
     }
   });
 
-  app.get<{ Params: { id: string } }>('/report/index/:id', withAccess('public'), async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: Record<string, string | string[] | undefined> }>('/report/index/:id', withAccess('public'), async (request, reply) => {
     const crashId = parseCrashId(request.params.id);
     if (!crashId) return send(reply, notFoundPage(`"${request.params.id}" is not a crash id.`), 400);
-    const [processed, raw] = await Promise.all([processedCrashStore.get(crashId), rawCrashStore.get(crashId)]);
+    const [processed, raw, inQueue] = await Promise.all([processedCrashStore.get(crashId), rawCrashStore.get(crashId), queue.has(crashId)]);
     const viewer = { canViewProtected: hasPermission(request, 'view_protected'), canDownloadDumps: hasPermission(request, 'download_dumps') };
-    if (processed) return send(reply, reportPage(processed, raw, viewer, raw ? protectedAnnotationsOf(raw) : new Set()));
+    if (processed) {
+      // After a Reprocess button (`?reprocessed_at=`, see reprocess-page-route.ts): wait while
+      // the crash is queued and its processing is older than the request, then show the new one.
+      const requestedAt = Number(first(request.query.reprocessed_at));
+      const processedAt = Date.parse(String(processed.date_processed ?? ''));
+      const newer = Number.isFinite(requestedAt) && processedAt >= requestedAt;
+      const signature = typeof processed.signature === 'string' && processed.signature !== '' ? processed.signature : undefined;
+      const bugs = signature ? (await options.bugLinks.forSignatures([signature])).get(signature) : undefined;
+      return send(
+        reply,
+        reportPage(processed, raw, viewer, raw ? protectedAnnotationsOf(raw, fields) : new Set(), {
+          catalog: fields,
+          bugLinks: signature ? bugLinkList(bugs, options.bugUrlTemplate, { empty: html`<span class="muted">none linked</span>` }) : undefined,
+          sourceLinks: options.sourceLinks,
+          reprocess: hasPermission(request, 'reprocess') ? { csrf: csrfField(request) } : undefined,
+          reprocessing: inQueue && !newer,
+          reprocessed: !inQueue && newer,
+        }),
+      );
+    }
     if (!raw) return send(reply, notFoundPage(`No crash ${crashId} here.`), 404);
     // A person is waiting for this one: move it ahead of the standard queue.
     await queue.enqueue(crashId, 'priority');

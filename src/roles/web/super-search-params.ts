@@ -1,5 +1,6 @@
 import { SEARCH_LIMITS, aggregationShape, type Aggregation, type SearchFilter, type SearchOperator, type SearchQuery, type SearchSort } from '../../ports/crash-index.js';
-import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../../schema/processed-crash.js';
+import type { FieldSpec } from '../../schema/processed-crash.js';
+import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../../schema/field-catalog.js';
 
 /**
  * Socorro's Super Search parameters, turned into a crash index query. Field filters use
@@ -49,11 +50,9 @@ export interface ParsedSuperSearch {
 
 export type QueryParams = Record<string, string | string[] | undefined>;
 
-const SEARCHABLE = new Map(PROCESSED_CRASH_FIELDS.filter((f) => f.searchable).map((f) => [f.name, f]));
-
-/** The searchable field a Super Search name stands for (aliases resolved), if any. */
-export function superSearchField(name: string): FieldSpec | undefined {
-  return SEARCHABLE.get(FIELD_ALIASES[name] ?? name);
+/** The searchable field a Super Search name stands for (aliases resolved), if any, among the catalog's. */
+export function superSearchField(name: string, catalog: FieldCatalog = DEFAULT_FIELD_CATALOG): FieldSpec | undefined {
+  return catalog.searchableField(Object.hasOwn(FIELD_ALIASES, name) ? FIELD_ALIASES[name] : name);
 }
 
 function values(raw: string | string[] | undefined): string[] {
@@ -165,10 +164,18 @@ function parseInterval(spec: FieldSpec, raw: string | undefined): number {
   return Number(match[1]) * unit;
 }
 
-export function parseSuperSearch(params: QueryParams, options: { canViewProtected: boolean; now: number }): ParsedSuperSearch {
+export interface SuperSearchOptions {
+  canViewProtected: boolean;
+  now: number;
+  /** The node's fields (default: the built-in ones). */
+  fields?: FieldCatalog;
+}
+
+export function parseSuperSearch(params: QueryParams, options: SuperSearchOptions): ParsedSuperSearch {
+  const catalog = options.fields ?? DEFAULT_FIELD_CATALOG;
   const requestedNames = new Map<string, string>();
   const field = (name: string, where: string): FieldSpec => {
-    const spec = superSearchField(name);
+    const spec = superSearchField(name, catalog);
     if (!spec) throw new SuperSearchParamError(`Unknown field "${name}" in ${where}`, 400);
     if (spec.protected && !options.canViewProtected) throw new SuperSearchParamError(`Field "${name}" is protected: it needs the view_protected permission`, 403);
     if (!requestedNames.has(spec.name)) requestedNames.set(spec.name, name);
@@ -195,7 +202,7 @@ export function parseSuperSearch(params: QueryParams, options: { canViewProtecte
     filters.push({ field: 'submitted_timestamp', operator: 'gte', values: [top - DEFAULT_DATE_RANGE_MS], negated: false });
   }
 
-  const columnNames = params._columns === undefined ? DEFAULT_COLUMNS.filter((c) => !superSearchField(c)?.protected || options.canViewProtected) : listValues(params._columns);
+  const columnNames = params._columns === undefined ? DEFAULT_COLUMNS.filter((c) => !superSearchField(c, catalog)?.protected || options.canViewProtected) : listValues(params._columns);
   const columns = columnNames.map((name) => field(name, '_columns').name);
 
   const sort: SearchSort[] = listValues(params._sort).map((value) => {
@@ -271,8 +278,12 @@ export function parseSuperSearch(params: QueryParams, options: { canViewProtecte
   };
 }
 
-/** Socorro's SuperSearchFields entry for a field. */
-export function superSearchFieldsDocument(): Record<string, Record<string, unknown>> {
+/**
+ * Socorro's SuperSearchFields entry for every searchable field of the catalog, declared
+ * ones included. Beside Socorro's keys: `type` (the field's type), `is_protected`,
+ * `is_custom` (declared in the configuration) and `source_annotations`.
+ */
+export function superSearchFieldsDocument(catalog: FieldCatalog = DEFAULT_FIELD_CATALOG): Record<string, Record<string, unknown>> {
   const types: Record<FieldSpec['type'], [string, string]> = {
     keyword: ['str', 'string'],
     text: ['str', 'string'],
@@ -298,10 +309,14 @@ export function superSearchFieldsDocument(): Record<string, Record<string, unkno
       is_returned: true,
       is_mandatory: false,
       has_full_version: false,
+      type: spec.type,
+      is_protected: spec.protected,
+      is_custom: spec.custom === true,
+      source_annotations: spec.annotations ?? [],
     };
   };
   const document: Record<string, Record<string, unknown>> = {};
-  for (const spec of SEARCHABLE.values()) document[spec.name] = entry(spec.name, spec);
-  for (const [alias, target] of Object.entries(FIELD_ALIASES)) document[alias] = entry(alias, SEARCHABLE.get(target)!);
+  for (const spec of catalog.searchable) document[spec.name] = entry(spec.name, spec);
+  for (const [alias, target] of Object.entries(FIELD_ALIASES)) document[alias] = entry(alias, catalog.searchableField(target)!);
   return document;
 }

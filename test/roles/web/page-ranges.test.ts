@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteCrashIndex } from '../../../src/adapters/sqlite-crash-index.js';
+import { SqliteBugLinks } from '../../../src/adapters/sqlite-bug-links.js';
 import type { ProcessedCrashStore } from '../../../src/ports/processed-crash-store.js';
 import type { ProcessingQueue } from '../../../src/ports/queue.js';
 import type { RawCrashStore } from '../../../src/ports/raw-crash-store.js';
@@ -25,20 +26,23 @@ const signature = String(crashes[0]!.signature);
 
 let dir: string;
 let index: SqliteCrashIndex;
+let bugLinks: SqliteBugLinks;
 let app: FastifyInstance;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mayday-page-ranges-'));
   index = SqliteCrashIndex.open(join(dir, 'index.sqlite'));
   await index.upsertMany(crashes);
+  bugLinks = SqliteBugLinks.open(join(dir, 'index.sqlite'));
   const rawCrashStore = { get: async () => undefined } as unknown as RawCrashStore;
   const processedCrashStore = { get: async () => undefined } as unknown as ProcessedCrashStore;
   const queue = { enqueue: async () => undefined } as unknown as ProcessingQueue;
   app = Fastify();
-  await app.register(webPlugin, { crashIndex: index, rawCrashStore, processedCrashStore, queue, now: () => NOW });
+  await app.register(webPlugin, { crashIndex: index, rawCrashStore, processedCrashStore, queue, bugLinks, now: () => NOW });
 });
 afterAll(async () => {
   await app.close();
+  await bugLinks.close();
   await index.close();
   rmSync(dir, { recursive: true, force: true });
 });

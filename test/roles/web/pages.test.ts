@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteCrashIndex } from '../../../src/adapters/sqlite-crash-index.js';
+import { SqliteBugLinks } from '../../../src/adapters/sqlite-bug-links.js';
 import type { Permission } from '../../../src/common/permissions.js';
 import type { ProcessedCrash, ProcessedCrashStore } from '../../../src/ports/processed-crash-store.js';
 import type { ProcessingQueue } from '../../../src/ports/queue.js';
@@ -63,6 +64,7 @@ const PENDING_ID = '11111111-2222-4333-8444-666666250301';
 
 let dir: string;
 let index: SqliteCrashIndex;
+let bugLinks: SqliteBugLinks;
 let app: FastifyInstance;
 const enqueued: [string, string][] = [];
 
@@ -70,20 +72,22 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mayday-pages-'));
   index = SqliteCrashIndex.open(join(dir, 'index.sqlite'));
   await index.upsertMany(crashes);
+  bugLinks = SqliteBugLinks.open(join(dir, 'index.sqlite'));
   // Only the methods the pages call; the rest of each port is not reached.
   const rawCrashStore = { get: async (id: string) => (id === REPORT_ID ? reportRaw : id === PENDING_ID ? { ...reportRaw, uuid: PENDING_ID } : undefined) } as unknown as RawCrashStore;
   const processedCrashStore = { get: async (id: string) => (id === REPORT_ID ? reportCrash : undefined) } as unknown as ProcessedCrashStore;
-  const queue = { enqueue: async (id: string, name: string) => void enqueued.push([id, name]) } as unknown as ProcessingQueue;
+  const queue = { enqueue: async (id: string, name: string) => void enqueued.push([id, name]), has: async () => false } as unknown as ProcessingQueue;
   app = Fastify();
   // Stands in for the auth layer: the test names the permissions in a header.
   app.addHook('onRequest', async (request) => {
     const granted = request.headers['x-test-permissions'];
     if (typeof granted === 'string') request.permissions = new Set(granted.split(',') as Permission[]);
   });
-  await app.register(webPlugin, { crashIndex: index, rawCrashStore, processedCrashStore, queue, now: () => NOW });
+  await app.register(webPlugin, { crashIndex: index, rawCrashStore, processedCrashStore, queue, bugLinks, now: () => NOW });
 });
 afterAll(async () => {
   await app.close();
+  await bugLinks.close();
   await index.close();
   rmSync(dir, { recursive: true, force: true });
 });

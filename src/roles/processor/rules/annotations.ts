@@ -1,4 +1,5 @@
-import { PROCESSED_CRASH_FIELDS, type FieldSpec } from '../../../schema/processed-crash.js';
+import type { FieldSpec } from '../../../schema/processed-crash.js';
+import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../../../schema/field-catalog.js';
 import type { Rule } from '../rule.js';
 
 /** The main dump's field name, as Breakpad clients send it. */
@@ -37,23 +38,30 @@ export const submissionFactsRule: Rule = {
 };
 
 /**
- * Copies annotations into processed fields as the processed crash schema declares them,
- * converting each to its declared type; a value that does not convert is left out and
- * noted (it stays visible in the raw crash).
+ * Copies annotations into processed fields as the node's field catalog declares them
+ * (built-in fields and those its configuration declares), converting each to its declared
+ * type; a value that does not convert is left out and noted (it stays visible in the raw
+ * crash). It reads the raw annotations, so a crash reprocessed after a field was declared
+ * gains that field.
  */
-export const annotationFieldsRule: Rule = {
-  name: 'annotation fields',
-  act({ annotations, processed, notes }) {
-    for (const spec of PROCESSED_CRASH_FIELDS) {
-      if (!spec.annotations) continue;
-      const source = spec.annotations.find((name) => annotations[name] !== undefined);
-      if (source === undefined) continue;
-      const converted = convert(spec, annotations[source]);
-      if (converted === undefined) notes.push(`annotation ${source}: "${annotations[source].slice(0, 40)}" is not a valid ${spec.type}`);
-      else processed[spec.name] = converted;
-    }
-  },
-};
+export function annotationFieldsRuleFor(catalog: FieldCatalog): Rule {
+  const fed = catalog.fields.filter((spec) => spec.annotations && spec.annotations.length > 0);
+  return {
+    name: 'annotation fields',
+    act({ annotations, processed, notes }) {
+      for (const spec of fed) {
+        const source = spec.annotations!.find((name) => annotations[name] !== undefined);
+        if (source === undefined) continue;
+        const converted = convert(spec, annotations[source]);
+        if (converted === undefined) notes.push(`annotation ${source}: "${annotations[source].slice(0, 40)}" is not a valid ${spec.type}`);
+        else processed[spec.name] = converted;
+      }
+    },
+  };
+}
+
+/** The rule for the built-in fields alone. */
+export const annotationFieldsRule: Rule = annotationFieldsRuleFor(DEFAULT_FIELD_CATALOG);
 
 /** Clients that do not say which process crashed are single-process: the parent. */
 export const processTypeRule: Rule = {
@@ -93,6 +101,12 @@ function convert(spec: FieldSpec, value: string): unknown {
       if (lower === '1' || lower === 'true') return true;
       if (lower === '0' || lower === 'false') return false;
       return undefined;
+    }
+    case 'date': {
+      // Crash reporters send times as seconds since the epoch (CrashTime, InstallTime); ISO 8601 is taken too.
+      const trimmed = value.trim();
+      const ms = /^\d{1,12}$/.test(trimmed) ? Number(trimmed) * 1000 : /^\d{4}-\d{2}-\d{2}/.test(trimmed) ? Date.parse(trimmed) : NaN;
+      return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
     }
     default:
       return value;

@@ -38,32 +38,106 @@ export function queryString(params: Record<string, string | readonly string[] | 
 
 /**
  * What a viewer had chosen when they followed a link to a signature page (product,
- * versions, platforms, process types, the date range): the signature page keeps it, so a
- * triager who picked "version 2.1, 3 days" on top crashers still sees version 2.1 and 3 days.
+ * versions, platforms, process types, the date range, and any other Super Search filter):
+ * the signature page keeps it, so a triager who picked "version 2.1, 3 days" on top
+ * crashers still sees version 2.1 and 3 days.
  */
 export interface SignatureContext {
   product?: string;
   versions?: readonly string[];
+  /** `os_name` values (top crashers' "platform"). */
   platforms?: readonly string[];
   processTypes?: readonly string[];
   /** `days`, or `from`/`to` (YYYY-MM-DD, `to` inclusive) for a fixed range. */
   days?: number;
   from?: string;
   to?: string;
+  /**
+   * Other Super Search filters, by field, in Super Search's value syntax (`=x`, `!~y`,
+   * `^2025`): a search's filters, top crashers' report type and build range.
+   */
+  filters?: Readonly<Record<string, readonly string[]>>;
 }
 
-/** The signature page's URL for a signature seen in this context. */
+/** Parameters the signature page reads itself; a carried Super Search filter never takes their names. */
+export const SIGNATURE_PAGE_PARAMS: ReadonlySet<string> = new Set(['signature', 'days', 'from', 'to', 'page', 'split', 'date', 'submitted_timestamp', 'reprocessed', 'reprocessed_at']);
+
+/**
+ * The signature page's URL for a signature seen in this context. Its filters are Super
+ * Search parameters (platforms go as `os_name`, the field they are), so the page reads
+ * any Super Search filter the same way.
+ */
 export function signatureHref(signature: string, context: SignatureContext = {}): string {
-  return `/signature/${queryString({
-    signature,
-    product: context.product,
+  const named: Record<string, readonly string[] | undefined> = {
+    product: context.product ? [context.product] : undefined,
     version: context.versions,
-    platform: context.platforms,
+    os_name: context.platforms,
     process_type: context.processTypes,
-    days: context.from || context.to ? undefined : context.days,
-    from: context.from,
-    to: context.to,
-  })}`;
+  };
+  const params: Record<string, string | readonly string[] | number | undefined> = { signature };
+  for (const [field, values] of Object.entries(named)) if (values && values.length > 0) params[field] = values;
+  for (const [field, values] of Object.entries(context.filters ?? {})) {
+    if (SIGNATURE_PAGE_PARAMS.has(field) || field.startsWith('_') || params[field] !== undefined || values.length === 0) continue;
+    params[field] = values;
+  }
+  params.days = context.from || context.to ? undefined : context.days;
+  params.from = context.from;
+  params.to = context.to;
+  return `/signature/${queryString(params)}`;
+}
+
+/**
+ * The context of a Super Search (its filter rows, as the search page holds them, and its
+ * `days`) for links to signature pages: every filter but the signature's, and the date
+ * range as `from`/`to` when the search bounds `date`, else as `days`.
+ */
+export function superSearchContext(rows: readonly { field: string; op: string; value: string }[], days: number): SignatureContext {
+  const filters: Record<string, string[]> = {};
+  let from: string | undefined;
+  let to: string | undefined;
+  for (const row of rows) {
+    const value = row.op === '__null__' || row.op === '!__null__' || row.op === '__true__' ? row.op : `${row.op}${row.value}`;
+    if (row.field === 'date' || row.field === 'submitted_timestamp') {
+      const ms = Date.parse(row.value);
+      if (!Number.isFinite(ms)) continue;
+      if (row.op === '>=' || row.op === '>') from = formatDay(ms);
+      else if (row.op === '<') to = formatDay(ms - 1);
+      else if (row.op === '<=') to = formatDay(ms);
+      continue;
+    }
+    if (row.field === 'signature' || row.field === '') continue;
+    (filters[row.field] ??= []).push(value);
+  }
+  return from || to ? { filters, from, to } : { filters, days };
+}
+
+/**
+ * The build id prefixes (Socorro's build ids are YYYYMMDDhhmmss) of every build made in
+ * the UTC days [from, to): whole years as `YYYY`, whole months as `YYYYMM`, other days as
+ * `YYYYMMDD`, so a year's range is a handful of `starts_with` values, not 365.
+ */
+export function buildIdPrefixes(from: number, to: number): string[] {
+  const prefixes: string[] = [];
+  let day = Math.floor(from / DAY_MS) * DAY_MS;
+  while (day < to) {
+    const d = new Date(day);
+    const y = d.getUTCFullYear();
+    const m = d.getUTCMonth();
+    const yearEnd = Date.UTC(y + 1, 0, 1);
+    const monthEnd = Date.UTC(y, m + 1, 1);
+    const ymd = d.toISOString().slice(0, 10).replaceAll('-', '');
+    if (m === 0 && d.getUTCDate() === 1 && yearEnd <= to) {
+      prefixes.push(ymd.slice(0, 4));
+      day = yearEnd;
+    } else if (d.getUTCDate() === 1 && monthEnd <= to) {
+      prefixes.push(ymd.slice(0, 6));
+      day = monthEnd;
+    } else {
+      prefixes.push(ymd);
+      day += DAY_MS;
+    }
+  }
+  return prefixes;
 }
 
 export function signatureLink(signature: string | null | undefined, context: SignatureContext | string = {}): Html {

@@ -2,7 +2,7 @@ import type { IndexedCrash, ProductVersion } from '../../../ports/crash-index.js
 import { timeChart } from '../charts.js';
 import { html } from '../html.js';
 import { page } from '../layout.js';
-import { formatDate, formatDay, queryString, signatureLink } from './format.js';
+import { formatDate, formatDay, queryString, signatureLink, type SignatureContext } from './format.js';
 
 export interface HomeView {
   /** The product the page is narrowed to, if any (`/?product=P`). */
@@ -45,14 +45,15 @@ export function homePage(view: HomeView): string {
     </div>
   </div>
   <h2>Latest crashes <span class="badge">${view.total} processed</span></h2>
-  ${crashTable(view.latest)}
+  ${crashTable(view.latest, { product })}
   <div class="pager">${view.offset > 0 ? html`<a href="/${queryString({ product, offset: Math.max(0, view.offset - view.limit) || undefined })}">← newer</a>` : ''}${
     view.offset + view.limit < view.total ? html`<a href="/${queryString({ product, offset: view.offset + view.limit })}">older →</a>` : ''
   }</div>`;
   return page(product ? `${product} crashes` : 'Crashes', body);
 }
 
-function crashTable(crashes: readonly IndexedCrash[]) {
+/** Links to signature pages keep the product the viewer narrowed the page to, if any. */
+function crashTable(crashes: readonly IndexedCrash[], context: SignatureContext) {
   if (crashes.length === 0)
     return html`<div class="card empty">No crashes yet. Submit one with <code>curl -F upload_file_minidump=@crash.dmp -F ProductName=Example -F Version=1.0 URL/submit</code>, or start with <code>mayday start --demo</code>.</div>`;
   return html`<table id="crash-list"><thead><tr><th>Crash</th><th>Submitted</th><th>Product</th><th>Version</th><th>OS</th><th>CPU</th><th>Reason</th><th>Signature</th><th></th></tr></thead>
@@ -65,7 +66,7 @@ function crashTable(crashes: readonly IndexedCrash[]) {
       <td>${c.osName ?? ''}</td>
       <td>${c.cpuArch ?? ''}</td>
       <td>${c.reason ? html`<span class="crash-reason">${c.reason}</span>` : ''}</td>
-      <td class="ellip">${signatureLink(c.signature, c.product ?? undefined)}</td>
+      <td class="ellip">${signatureLink(c.signature, context)}</td>
       <td>${c.hasErrors ? html`<span class="badge warn">notes</span>` : ''}</td>
     </tr>`,
     )}</tbody></table>`;

@@ -1,9 +1,11 @@
 import type { ProcessedCrash } from '../../../ports/processed-crash-store.js';
 import type { RawCrash } from '../../../ports/raw-crash-store.js';
-import { redactProcessedCrash } from '../../../schema/processed-crash.js';
-import { html, type Html } from '../html.js';
+import { PROCESSED_CRASH_FIELDS, redactProcessedCrash, type FieldSpec } from '../../../schema/processed-crash.js';
+import { Html, html } from '../html.js';
 import { page } from '../layout.js';
 import { formatDate, queryString, signatureLink, text } from './format.js';
+import { sourceLocation, type SourceLinkRule } from './source-links.js';
+import type { FieldCatalog } from '../../../schema/field-catalog.js';
 
 /** The shapes of the stackwalker document that the report page reads (see docs/stackwalk-json.md). */
 interface FrameView {
@@ -55,15 +57,81 @@ export interface Viewer {
  */
 export type ProtectedAnnotations = ReadonlySet<string>;
 
+/** What the report page shows beside the crash itself; all optional. */
+export interface ReportExtras {
+  /**
+   * The node's field catalog (built-in fields and the operator's custom annotation
+   * fields): the "Details" table's rows, in order, and what is redacted for viewers
+   * without `view_protected` (default: the built-in schema).
+   */
+  catalog?: Pick<FieldCatalog, 'fields' | 'redact'>;
+  /** `[source_links.rules.*]`: build path prefixes to repository URL templates. */
+  sourceLinks?: readonly SourceLinkRule[];
+  /** Present when the viewer may reprocess: the form's hidden CSRF field. */
+  reprocess?: { csrf: Html };
+  /** The crash waits on a queue to be processed again: the page says so and refreshes until it is done. */
+  reprocessing?: boolean;
+  /** Processed again since the viewer's Reprocess button (`?reprocessed_at=`): says this is the new result. */
+  reprocessed?: boolean;
+  /** The bug links of the crash's signature, already rendered (the bug-links page part). */
+  bugLinks?: Html;
+}
+
+/** Fields shown in the summary, by their own rows: the details table leaves them out. */
+const DETAILS_SKIP = new Set(['json_dump', 'signature_debug', 'processor_notes']);
+/** Integer fields counted in seconds, shown as durations. */
+const DURATION_FIELDS = new Set(['uptime', 'install_age', 'last_crash']);
+
+/** `95` -> `1 min 35 s`; `200000` -> `2 days 7 h`: the two largest units, as a person reads an age. */
+export function humanDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '';
+  const sign = seconds < 0 ? '−' : '';
+  let rest = Math.round(Math.abs(seconds));
+  const units: [string, string, number][] = [
+    ['day', 'days', 86_400],
+    ['h', 'h', 3600],
+    ['min', 'min', 60],
+    ['s', 's', 1],
+  ];
+  const parts: string[] = [];
+  for (const [one, many, size] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0 || (size === 1 && parts.length === 0)) parts.push(`${n} ${n === 1 ? one : many}`);
+    if (parts.length === 2) break;
+    // `2 days 0 h 5 min` reads as `2 days`: stop at the first empty unit after a filled one.
+    if (parts.length === 1 && n === 0) break;
+  }
+  return sign + parts.join(' ');
+}
+
+function durationCell(value: unknown): Html | string | undefined {
+  if (typeof value !== 'number') return value === undefined || value === null ? undefined : String(value);
+  return html`<span title="${value} seconds">${humanDuration(value)}</span>`;
+}
+
+/** A field's value as the details table shows it. */
+function detailValue(spec: FieldSpec, value: unknown): Html | string {
+  if (DURATION_FIELDS.has(spec.name)) return durationCell(value) ?? '';
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))).join(', ');
+  if (typeof value === 'object' && value !== null) {
+    const json = JSON.stringify(value);
+    return json.length > 2000 ? `${json.slice(0, 2000)}…` : json;
+  }
+  return String(value);
+}
+
 /**
  * One crash, read top to bottom the way a developer triages it: what crashed and where
- * (summary, signature and why it is that signature), the crashing thread with source
- * lines and inlined calls, then every other thread folded, modules (missing symbols
- * flagged: the first thing to fix when frames are unreadable), annotations and notes.
- * Protected fields and annotations are left out for viewers without `view_protected`.
+ * (summary, signature and why it is that signature, bug links), the crashing thread with
+ * source lines (linked into version control when the symbols or the configuration say
+ * where) and inlined calls, then the other threads folded, modules (missing symbols
+ * flagged: the first thing to fix when frames are unreadable), every field of the
+ * processed crash, annotations and notes. Protected fields and annotations are left out
+ * for viewers without `view_protected`.
  */
-export function reportPage(processed: ProcessedCrash, raw: RawCrash | undefined, viewer: Viewer, protectedAnnotations: ProtectedAnnotations): string {
-  const crash = viewer.canViewProtected ? processed : redactProcessedCrash(processed);
+export function reportPage(processed: ProcessedCrash, raw: RawCrash | undefined, viewer: Viewer, protectedAnnotations: ProtectedAnnotations, extras: ReportExtras = {}): string {
+  const crash = viewer.canViewProtected ? processed : (extras.catalog?.redact(processed) ?? redactProcessedCrash(processed));
   const dump = (crash.json_dump ?? {}) as JsonDumpView;
   const crashingThread = typeof crash.crashing_thread === 'number' ? crash.crashing_thread : undefined;
   const threads = dump.threads ?? [];
@@ -71,14 +139,27 @@ export function reportPage(processed: ProcessedCrash, raw: RawCrash | undefined,
   const notes = String(crash.processor_notes ?? '');
   const signatureDebug = Array.isArray(crash.signature_debug) ? crash.signature_debug.map(String) : [];
   const product = text(crash.product);
+  const version = text(crash.version);
   const field = (label: string, value: unknown, mono = false): Html =>
-    html`<tr><th>${label}</th><td class="${mono ? 'mono' : ''}">${value === undefined || value === null || value === '' ? html`<span class="muted">—</span>` : String(value)}</td></tr>`;
+    html`<tr><th>${label}</th><td class="${mono ? 'mono' : ''}">${value === undefined || value === null || value === '' ? html`<span class="muted">—</span>` : value instanceof Html ? value : String(value)}</td></tr>`;
   const annotations = raw ? Object.entries(raw.annotations).filter(([name]) => viewer.canViewProtected || !protectedAnnotations.has(name.toLowerCase())) : [];
   const hiddenCount = raw ? Object.keys(raw.annotations).length - annotations.length : 0;
+  const source = sourceCell(extras.sourceLinks ?? [], Object.fromEntries(annotations));
+  const catalog = extras.catalog?.fields ?? PROCESSED_CRASH_FIELDS;
+  // The catalog's own protection too: a custom field the static schema does not know may be protected.
+  const details = catalog.filter((spec) => !DETAILS_SKIP.has(spec.name) && (viewer.canViewProtected || !spec.protected) && crash[spec.name] !== undefined && crash[spec.name] !== null && crash[spec.name] !== '');
+  const id = String(crash.uuid);
 
-  const body = html`<h1>${product ?? 'Unknown product'} ${text(crash.version) ?? ''} <span class="muted mono" style="font-size:14px">${crash.uuid}</span></h1>
+  const body = html`${
+    extras.reprocessing
+      ? html`<div class="card" id="reprocessing" role="status"><span class="badge warn">reprocessing…</span> This crash is queued to be processed again; this page refreshes by itself and shows the new result when it is ready.</div>`
+      : extras.reprocessed
+        ? html`<div class="card" id="reprocessed" role="status"><span class="badge ok">reprocessed</span> Processed again ${formatDateText(crash.date_processed)}: this is the new result.</div>`
+        : ''
+  }<h1>${product ?? 'Unknown product'} ${version ?? ''} <span class="muted mono" style="font-size:14px">${id}</span></h1>
   <div class="card"><table class="kv" id="summary">
-    <tr><th>Signature</th><td>${signatureLink(text(crash.signature), product)}</td></tr>
+    <tr><th>Signature</th><td>${signatureLink(text(crash.signature), { product, versions: version ? [version] : undefined })}</td></tr>
+    ${extras.bugLinks ? html`<tr><th>Bugs</th><td id="report-bugs">${extras.bugLinks}</td></tr>` : ''}
     ${field('Crash reason', crash.reason)}
     ${field('Crash address', crash.address, true)}
     ${field('Product', crash.product)}
@@ -89,16 +170,28 @@ export function reportPage(processed: ProcessedCrash, raw: RawCrash | undefined,
     ${field('OS', text(crash.os_pretty_version) ?? [crash.os_name, crash.os_version].filter(Boolean).join(' '))}
     ${field('CPU', [crash.cpu_arch, crash.cpu_info].filter(Boolean).join(' · '))}
     ${field('CPU count', crash.cpu_count)}
+    ${field('Uptime', durationCell(crash.uptime))}
+    ${field('Install age', durationCell(crash.install_age))}
+    ${field('Since last crash', durationCell(crash.last_crash))}
     ${field('Crashing thread', crashingThread === undefined ? undefined : `${crashingThread}${crash.crashing_thread_name ? ` (${String(crash.crashing_thread_name)})` : ''}`)}
     ${field('Submitted', crash.submitted_timestamp)}
     ${field('Processed', crash.date_processed)}
     ${field('Stackwalker status', crash.mdsw_status_string)}
   </table>
+  <p id="report-links" class="muted">JSON:
+    <a href="/api/RawCrash/${queryString({ crash_id: id })}">raw crash</a> ·
+    <a href="/api/ProcessedCrash/${queryString({ crash_id: id })}">processed crash</a> ·
+    <a href="/report/stackwalker/${id}" title="The stackwalker's document (json_dump): threads, frames, modules">stackwalker output</a></p>
   ${
     viewer.canDownloadDumps && raw
       ? html`<p id="downloads">${(Object.keys(raw.metadata.dumps).length ? Object.keys(raw.metadata.dumps) : ['upload_file_minidump']).map(
-          (name) => html`<a href="/api/RawCrash/${queryString({ crash_id: crash.uuid, format: 'raw', name })}" download>⬇ Download ${name}</a> `,
+          (name) => html`<a href="/api/RawCrash/${queryString({ crash_id: id, format: 'raw', name })}" download>⬇ Download ${name}</a> `,
         )}</p>`
+      : ''
+  }
+  ${
+    extras.reprocess
+      ? html`<form method="post" action="/reprocess" id="reprocess-form" style="margin:0">${extras.reprocess.csrf}<input type="hidden" name="crash_id" value="${id}"><input type="hidden" name="return_to" value="/report/index/${id}"><button type="submit" title="Process this crash again (with the symbols and rules of today)">Reprocess</button></form>`
       : ''
   }</div>
   ${
@@ -107,14 +200,16 @@ export function reportPage(processed: ProcessedCrash, raw: RawCrash | undefined,
       : ''
   }
   ${notes ? html`<h2>Processor notes</h2><div class="card" id="processor-notes">${notes.split('; ').map((n) => html`<div>${n}</div>`)}</div>` : ''}
-  <h2>Crashing thread${crashingThread !== undefined ? ` (${crashingThread})` : ''}</h2>
-  ${frames.length === 0 ? html`<div class="card empty">No frames.</div>` : frameTable(frames, 'frames')}
+  <h2>Crashing thread${crashingThread !== undefined ? html` (${crashingThread}${threads[crashingThread]?.thread_name ? html` · <span class="mono">${threads[crashingThread]!.thread_name}</span>` : ''}) <span class="badge err">crashed</span>` : ''}</h2>
+  ${frames.length === 0 ? html`<div class="card empty">No frames.</div>` : frameTable(frames, source, 'frames')}
   ${
-    threads.length > 0
-      ? html`<h2>All threads <span class="badge">${threads.length}</span></h2><div id="threads">${threads.map(
-          (t, i) => html`<details class="thread" ${i === crashingThread ? 'open' : ''}><summary>Thread ${i}${t.thread_name ? html` · <span class="mono">${t.thread_name}</span>` : ''}
-            <span class="muted">${(t.frames ?? []).length} frames</span>${i === crashingThread ? html` <span class="badge err">crashed</span>` : ''}
-            <span class="muted mono">${topFunction(t.frames ?? [])}</span></summary>${frameTable(t.frames ?? [])}</details>`,
+    threads.length > (crashingThread !== undefined && threads[crashingThread] ? 1 : 0)
+      ? html`<h2>Other threads <span class="badge">${threads.length - (crashingThread !== undefined && threads[crashingThread] ? 1 : 0)}</span></h2><div id="threads">${threads.map((t, i) =>
+          i === crashingThread
+            ? ''
+            : html`<details class="thread"><summary>Thread ${i}${t.thread_name ? html` · <span class="mono">${t.thread_name}</span>` : ''}
+            <span class="muted">${(t.frames ?? []).length} frames</span>
+            <span class="muted mono">${topFunction(t.frames ?? [])}</span></summary>${frameTable(t.frames ?? [], source)}</details>`,
         )}</div>`
       : ''
   }
@@ -128,6 +223,10 @@ export function reportPage(processed: ProcessedCrash, raw: RawCrash | undefined,
             <td>${m.loaded_symbols ? html`<span class="badge ok">loaded</span>` : m.corrupt_symbols ? html`<span class="badge err">corrupt</span>` : m.missing_symbols ? html`<span class="badge warn missing-symbols">missing</span>` : ''}</td></tr>`,
         )}</tbody></table>`
   }
+  <h2>Details</h2>
+  <div class="card"><table class="kv" id="details">${details.map(
+    (spec) => html`<tr><th class="mono" title="${spec.description}">${spec.name}</th><td class="mono" style="white-space:pre-wrap;word-break:break-word">${detailValue(spec, crash[spec.name])}</td></tr>`,
+  )}</table></div>
   ${
     raw
       ? html`<h2>Annotations</h2><div class="card"><table class="kv" id="annotations">${annotations
@@ -136,7 +235,12 @@ export function reportPage(processed: ProcessedCrash, raw: RawCrash | undefined,
           ${hiddenCount > 0 ? html`<p class="muted" id="hidden-annotations">${hiddenCount} protected annotation${hiddenCount > 1 ? 's' : ''} hidden: viewing them needs the view_protected permission.</p>` : ''}</div>`
       : ''
   }`;
-  return page(`${text(crash.signature) ?? 'Crash'} · ${crash.uuid}`, body);
+  return page(`${text(crash.signature) ?? 'Crash'} · ${id}`, body, extras.reprocessing ? { refreshSeconds: 2 } : {});
+}
+
+function formatDateText(value: unknown): string {
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(ms) ? '' : `at ${formatDate(ms)}`;
 }
 
 function frameName(f: FrameView): string {
@@ -147,14 +251,25 @@ function topFunction(frames: FrameView[]): string {
   return frames[0] ? `— ${frameName(frames[0])}` : '';
 }
 
+type SourceCell = (file: string | null | undefined, line: number | null | undefined) => Html | string;
+
+/** The source column: `path:line`, a link into version control when one can be made. */
+function sourceCell(rules: readonly SourceLinkRule[], annotations: Readonly<Record<string, string>>): SourceCell {
+  return (file, line) => {
+    if (!file) return '';
+    const location = sourceLocation(file, line, rules, annotations);
+    return location.href ? html`<a class="source-link" href="${location.href}" rel="noopener noreferrer nofollow" title="${file}">${location.display}</a>` : location.display;
+  };
+}
+
 /** Frames with their inlined calls as extra rows above the outer function, innermost first, as a debugger shows them. */
-function frameTable(frames: FrameView[], id?: string): Html {
+function frameTable(frames: FrameView[], source: SourceCell, id?: string): Html {
   return html`<table ${id ? html`id="${id}"` : ''} class="frames"><thead><tr><th>#</th><th>Module</th><th>Function</th><th>Source</th><th>Trust</th></tr></thead><tbody>${frames.map(
     (f, i) => html`${(f.inlines ?? []).map(
-      (inl) => html`<tr class="inline"><td></td><td>${f.module ?? ''}</td><td class="mono fn">${inl.function ?? ''}</td><td class="mono">${inl.file ? `${inl.file}${inl.line ? `:${inl.line}` : ''}` : ''}</td><td></td></tr>`,
-    )}<tr><td>${f.frame ?? i}</td><td>${f.module ?? ''}${f.missing_symbols ? html` <span class="badge warn" title="no symbols for this module">no symbols</span>` : ''}</td>
+      (inl) => html`<tr class="inline"><td></td><td>${f.module ?? ''}</td><td class="mono fn">${inl.function ?? ''}</td><td class="mono">${source(inl.file, inl.line)}</td><td></td></tr>`,
+    )}<tr><td>${f.frame ?? i}</td><td>${f.module ?? ''}${f.module && f.missing_symbols ? html` <span class="badge warn" title="no symbols for this module">no symbols</span>` : ''}</td>
       <td class="mono">${frameName(f)}</td>
-      <td class="mono">${f.file ? `${f.file}${f.line ? `:${f.line}` : ''}` : ''}</td><td><span class="badge">${f.trust ?? ''}</span></td></tr>`,
+      <td class="mono">${source(f.file, f.line)}</td><td><span class="badge">${f.trust ?? ''}</span></td></tr>`,
   )}</tbody></table>`;
 }
 

@@ -1,10 +1,10 @@
 import type { FacetResult, SearchResult } from '../../../ports/crash-index.js';
-import { PROCESSED_CRASH_FIELDS } from '../../../schema/processed-crash.js';
+import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../../../schema/field-catalog.js';
 import { barList } from '../charts.js';
 import { html, type Html } from '../html.js';
 import { page } from '../layout.js';
 import { DEFAULT_COLUMNS, type QueryParams } from '../super-search-params.js';
-import { DAY_MS, queryString, signatureLink } from './format.js';
+import { DAY_MS, queryString, signatureLink, superSearchContext } from './format.js';
 
 /**
  * The Super Search page. Its URL holds Socorro's own Super Search parameters
@@ -139,13 +139,15 @@ export interface SearchView {
   state: SearchState;
   /** The viewer may see protected fields: they are offered in the form only then. */
   canViewProtected: boolean;
+  /** The node's fields, declared ones included (default: built-in only). */
+  fields?: FieldCatalog;
   result?: SearchResult;
   error?: string;
 }
 
 export function searchPage(view: SearchView): string {
   const { state, result } = view;
-  const fields = PROCESSED_CRASH_FIELDS.filter((f) => f.searchable && (!f.protected || view.canViewProtected)).map((f) => f.name);
+  const fields = (view.fields ?? DEFAULT_FIELD_CATALOG).searchable.filter((f) => !f.protected || view.canViewProtected).map((f) => f.name);
   const fieldNames = ['date', ...fields.filter((f) => f !== 'submitted_timestamp')];
   const rows = [...state.rows, { field: '', op: '', value: '' }, { field: '', op: '', value: '' }].slice(0, Math.max(3, state.rows.length + 1));
   const columns = state.columns.length ? state.columns : DEFAULT_COLUMNS;
@@ -170,7 +172,7 @@ export function searchPage(view: SearchView): string {
       <button type="submit">Search</button>
     </div>
   </form>
-  <div class="muted" style="margin-top:8px">Same parameters as <a href="/api/SuperSearch/${queryString(stateParams(state))}">/api/SuperSearch/</a>. Several values of one field mean any of them; filters on different fields must all match. Dates default to the last ${state.days} days.</div></div>
+  <div class="muted" style="margin-top:8px">Same parameters as <a href="/api/SuperSearch/${queryString(stateParams(state))}">/api/SuperSearch/</a>. Several values of one field mean any of them; filters on different fields must all match. Dates default to the last ${state.days} days. Every field, its type and meaning: <a href="/documentation/datadictionary/">the data dictionary</a>.</div></div>
   ${view.error ? html`<div class="card" id="search-error"><span class="badge err">error</span> ${view.error}</div>` : ''}
   ${result ? results(view, columns) : ''}`;
   return page('Super Search', body);
@@ -189,7 +191,7 @@ function results(view: SearchView, columns: string[]): Html {
     result.hits.length === 0
       ? html`<div class="card empty">No crashes match.</div>`
       : html`<table id="search-results"><thead><tr>${columns.map((c) => html`<th>${sortLink(state, c)}</th>`)}</tr></thead><tbody>${result.hits.map(
-          (hit) => html`<tr>${columns.map((c) => html`<td class="${c === 'signature' ? 'ellip' : ''}">${cell(c, hit[c], hit)}</td>`)}</tr>`,
+          (hit) => html`<tr>${columns.map((c) => html`<td class="${c === 'signature' ? 'ellip' : ''}">${cell(c, hit[c], state)}</td>`)}</tr>`,
         )}</tbody></table>`
   }
   <div class="pager">${state.offset > 0 ? html`<a href="/search/${queryString(stateParams(state, { offset: Math.max(0, state.offset - state.limit) }))}">← previous</a>` : ''}
@@ -215,10 +217,11 @@ function sortLink(state: SearchState, column: string): Html {
   return html`<a href="/search/${queryString(stateParams({ ...state, sort: next }, { offset: 0 }))}" style="color:inherit">${column}${arrow}</a>`;
 }
 
-function cell(column: string, value: unknown, hit: Record<string, unknown>): Html | string {
+function cell(column: string, value: unknown, state: SearchState): Html | string {
   if (value === null || value === undefined) return '';
   if (column === 'uuid') return html`<a class="mono" href="/report/index/${String(value)}">${String(value).slice(0, 8)}…</a>`;
-  if (column === 'signature') return signatureLink(String(value), typeof hit.product === 'string' ? hit.product : undefined);
+  // The signature page keeps the search's filters and range.
+  if (column === 'signature') return signatureLink(String(value), superSearchContext(state.rows, state.days));
   if (column === 'date' || column.endsWith('_timestamp') || column === 'date_processed') return String(value).replace('T', ' ').slice(0, 19);
   return Array.isArray(value) ? value.join(', ') : String(value);
 }
