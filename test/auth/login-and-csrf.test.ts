@@ -90,7 +90,7 @@ describe('login', () => {
     expect(cookie).toMatch(/Max-Age=\d+/);
     expect(cookie).not.toMatch(/Secure/);
     const who = await app.inject({ method: 'GET', url: '/whoami', headers: { cookie: `mayday_session=${cookieValue(cookie)}` } });
-    expect(who.json()).toEqual({ user: 'alice', permissions: ['download_dumps', 'reprocess', 'view_protected'] });
+    expect(who.json()).toEqual({ user: 'alice', permissions: ['download_dumps', 'link_bugs', 'reprocess', 'view_protected'] });
   });
 
   it('marks the cookie Secure when the public URL is https', async () => {
