@@ -5,25 +5,19 @@
  * symbolicated; then the report page's Reprocess button shows "reprocessing…" until the
  * new result is there. Screenshots go to test-artifacts/.
  */
-import { readdirSync, readFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser, watchPageProblems } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser, signInWithForm, watchPageProblems } from '../support/browser.js';
+import { symbolFiles } from '../support/corpus.js';
 import { eventually, PROJECT_ROOT, runMayday, startMayday, type MaydayProcess } from '../support/mayday-process.js';
 
 const PASSWORD = 'triagers have long passwords';
 const DUMP = path.join(PROJECT_ROOT, 'fixtures/corpus/dumps/example-app-null.dmp');
 const SYMBOLS = path.join(PROJECT_ROOT, 'fixtures/corpus/symbols');
-
-function symFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? symFiles(full) : name.endsWith('.sym') ? [full] : [];
-  });
-}
 
 interface Processed {
   crashing_thread?: number;
@@ -72,18 +66,14 @@ describe.skipIf(chromiumMissing)(`reprocessing from the pages (${CHROMIUM})`, ()
     const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
     const page = await context.newPage();
     const problems = watchPageProblems(page);
-    await page.goto(`${node.url}/login?next=${encodeURIComponent('/missing-symbols/')}`);
-    await page.fill('input[name=username]', 'triager');
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('#login-form button[type=submit]');
-    await page.waitForURL('**/missing-symbols/');
+    await signInWithForm(page, node.url, { username: 'triager', password: PASSWORD, next: '/missing-symbols/' });
     await expect(page.locator('header nav a[href="/missing-symbols/"]').count()).resolves.toBe(1);
     await expect(page.locator('#missing-symbols').innerText()).resolves.toContain('example-app');
     await expect(page.locator('#upload-form input[name=reprocess]').isChecked()).resolves.toBe(true);
     await expect(page.locator('#missing-symbols .reprocess-form').count()).resolves.toBeGreaterThan(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'missing-symbols.png'), fullPage: true });
 
-    await page.setInputFiles('#upload-form input[type=file]', symFiles(SYMBOLS));
+    await page.setInputFiles('#upload-form input[type=file]', symbolFiles(SYMBOLS));
     await page.click('#upload-form button[type=submit]');
     await page.waitForURL('**/missing-symbols/?uploaded=*');
     const notice = await page.locator('#notice').innerText();

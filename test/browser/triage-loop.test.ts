@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser, watchPageProblems } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser, signInWithForm, watchPageProblems } from '../support/browser.js';
 import { eventually, PROJECT_ROOT, runMayday, startMayday, type MaydayProcess } from '../support/mayday-process.js';
 
 const PASSWORD = 'a triager keeps a long password';
@@ -54,11 +54,7 @@ describe.skipIf(chromiumMissing)(`the triage loop in a real browser (${CHROMIUM}
     const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
     const page = await context.newPage();
     const problems = watchPageProblems(page);
-    await page.goto(`${node.url}/login?next=%2F`);
-    await page.fill('input[name=username]', 'triager');
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('#login-form button[type=submit]');
-    await page.waitForURL(`${node.url}/`);
+    await signInWithForm(page, node.url, { username: 'triager', password: PASSWORD, next: '/' });
     return { context, page, problems };
   }
 

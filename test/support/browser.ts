@@ -34,3 +34,12 @@ export function watchPageProblems(page: Page): string[] {
   page.on('pageerror', (e) => problems.push(e.message));
   return problems;
 }
+
+/** Signs in through the login form and waits to land on `next` (a path of the node). */
+export async function signInWithForm(page: Page, baseUrl: string, account: { username: string; password: string; next: string }): Promise<void> {
+  await page.goto(`${baseUrl}/login?next=${encodeURIComponent(account.next)}`);
+  await page.fill('input[name=username]', account.username);
+  await page.fill('input[name=password]', account.password);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForURL(`${baseUrl}${account.next}`);
+}

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './mayday-process.js';
 
@@ -26,4 +26,12 @@ export function corpusDumps(): CorpusDump[] {
         .map((m) => ({ file: m[1], debugId: m[4], base: m[5], end: m[6] }));
       return { name, path: join(CORPUS, 'dumps', file), expected: { reason: crash[1], address: crash[2], crashingThread: Number(crash[3]), modules } };
     });
+}
+
+/** Every `.sym` file of a symbol store directory (`DEBUG_FILE/DEBUG_ID/DEBUG_FILE.sym`), e.g. the corpus's `symbols/`. */
+export function symbolFiles(dir = join(CORPUS, 'symbols')): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    return statSync(full).isDirectory() ? symbolFiles(full) : name.endsWith('.sym') ? [full] : [];
+  });
 }
