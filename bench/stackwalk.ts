@@ -16,10 +16,15 @@
  *    Peak RSS and wall time of each, cold (a fresh process; the file itself is in the page
  *    cache after the first run), and a check that both print the same frames.
  *
+ * 4. One small dump (`example-app-null.dmp`) in a fresh process, `mayday stackwalk` against
+ *    `node -e ''` in the same run: median peak RSS and wall time of `--startup-runs` runs
+ *    (bench/stackwalk-startup.ts); `--before DIR` adds another build of the CLI (a copy of
+ *    `bin/` and `dist/` from before a change) to compare. `--startup-only` runs only this.
+ *
  * Peak RSS comes from `/usr/bin/time -v` (Debian package `time`); without it those
  * figures are skipped. Mayday's fresh-process runs use `dist/` (`npm run build` first).
  *
- *   npx tsx bench/stackwalk.ts [--big-mb 200] [--runs 3]
+ *   npx tsx bench/stackwalk.ts [--big-mb 200] [--runs 3] [--startup-runs 11] [--before DIR] [--startup-only]
  *
  * Installs the reference into .cache/minidump on first use; without network the
  * reference halves are skipped.
@@ -34,6 +39,7 @@ import { toMachineReadable } from '../src/minidump/output/index.js';
 import { MemoizedSymbols, processMinidump } from '../src/minidump/process/index.js';
 import { readMinidump } from '../src/minidump/reader/index.js';
 import { SymbolCache } from '../src/minidump/symbols/index.js';
+import { formatStartup, measureStartup } from './stackwalk-startup.js';
 import { generateSyntheticSymbols } from './synthetic-symbols.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,6 +56,9 @@ function arg(name: string, fallback: number): number {
 }
 const bigMb = arg('--big-mb', 200);
 const runs = arg('--runs', 3);
+const startupRuns = arg('--startup-runs', 11);
+const before = process.argv.includes('--before') ? resolve(process.argv[process.argv.indexOf('--before') + 1]) : undefined;
+if (before && !existsSync(join(before, 'bin/mayday.js'))) throw new Error(`--before ${before}: no bin/mayday.js there`);
 
 interface Job {
   readonly dump: string;
@@ -216,6 +225,16 @@ function warnIfDistStale(): void {
 }
 
 // ---------------------------------------------------------------------------------------
+
+/** Section 4, first: on a machine not yet busy with the sections before. */
+function startupSection(): void {
+  console.log(`\n## 4. One small dump per fresh process: mayday stackwalk against Node's own start`);
+  if (!existsSync(join(root, 'dist/cli/main.js'))) return void console.log('dist/ missing: run `npm run build` first');
+  const rows = measureStartup({ root, runs: startupRuns, before });
+  console.log(rows ? formatStartup(rows, startupRuns) : '/usr/bin/time missing (Debian: apt-get install -y time): skipped');
+}
+startupSection();
+if (process.argv.includes('--startup-only')) process.exit(0);
 
 const list = jobs();
 const haveReference = ensureReference();

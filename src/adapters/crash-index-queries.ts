@@ -796,7 +796,8 @@ export async function signatureSummary(d: SqlDialect, run: RunQuery, query: Sign
     source === 'daily'
       ? `SELECT day, SUM(count) AS n FROM signature_platform_daily ${sliceWhere(p, source, range, slice)} GROUP BY day`
       : `SELECT submitted_at / ${DAY_MS} AS day, COUNT(*) AS n FROM crashes ${sliceWhere(p, source, range, slice)} GROUP BY submitted_at / ${DAY_MS}`;
-  const counts = new Map((await run(perDaySql, p.values)).map((row) => [Math.floor(Number(row.day)), Number(row.n)]));
+  // An empty range asks only for first and last seen (top crashers ask that of up to 300 signatures): no per-day query.
+  const counts = new Map(range.to > range.from ? (await run(perDaySql, p.values)).map((row) => [Math.floor(Number(row.day)), Number(row.n)]) : []);
   const perDay: { day: number; count: number }[] = [];
   for (let day = range.from; day < range.to; day++) perDay.push({ day: day * DAY_MS, count: counts.get(day) ?? 0 });
   const total = perDay.reduce((sum, entry) => sum + entry.count, 0);

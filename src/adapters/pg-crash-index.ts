@@ -176,6 +176,18 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX signature_daily_version ON signature_daily (product, version, day) INCLUDE (signature, os_name, process_type, count);
     `,
   },
+  {
+    version: 5,
+    description: 'signature pages with product and version filters, top crashers by build date or report type: indexes that hold what they filter on',
+    // As SQLite's migration 5: a signature's crashes by product and version, and the product
+    // index's covered columns extended to what top crashers by build date or report type
+    // (and their startup shares) filter on, for index-only scans.
+    sql: `
+      CREATE INDEX crashes_signature_version ON crashes (signature, product, version, submitted_at);
+      DROP INDEX IF EXISTS crashes_product_submitted;
+      CREATE INDEX crashes_product_submitted ON crashes (product, submitted_at) INCLUDE (os_name, version, process_type, signature, report_type, build_id, uptime);
+    `,
+  },
 ];
 
 export const PG_DIALECT: SqlDialect = {

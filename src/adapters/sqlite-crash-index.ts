@@ -170,6 +170,21 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX signature_daily_version ON signature_daily (product, version, day, signature, os_name, process_type, count);
     `,
   },
+  {
+    version: 5,
+    description: 'signature pages with product and version filters, top crashers by build date or report type: indexes that hold what they filter on',
+    // A signature page filtered by product and version read every crash of the signature in
+    // the range through crashes_signature and looked each one up for its version (~30k
+    // lookups for a top signature over 90 days at 200k crashes, ~150 ms per facet): the new
+    // index finds just the matching crashes. Top crashers by build date or report type (and
+    // their startup shares) filter on build_id, report_type and uptime beside the product
+    // and date: the product index now holds them, so those searches read no crash rows.
+    sql: `
+      CREATE INDEX crashes_signature_version ON crashes (signature, product, version, submitted_at);
+      DROP INDEX IF EXISTS crashes_product_submitted;
+      CREATE INDEX crashes_product_submitted ON crashes (product, submitted_at, os_name, version, process_type, signature, report_type, build_id, uptime);
+    `,
+  },
 ];
 
 

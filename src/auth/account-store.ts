@@ -19,12 +19,15 @@ import {
   type AccountStore,
   type CreateUserOptions,
   type GroupInfo,
+  type OidcLogin,
+  type OidcLoginResult,
   type SessionIssuer,
   type SessionPrincipal,
   type SessionVerifier,
   type UserInfo,
 } from '../ports/account-store.js';
-import { AUTH_COMPONENT, AUTH_MIGRATIONS, DEFAULT_SESSION_LIFETIME_MS, SESSION_ID_PATTERN, USER_NAME_PATTERN, USER_NAME_RULE, storedPermissions, unknownGroupsMessage, userPermissions } from './auth-schema.js';
+import type { Permission } from '../common/permissions.js';
+import { AUTH_COMPONENT, AUTH_MIGRATIONS, DEFAULT_SESSION_LIFETIME_MS, SESSION_ID_PATTERN, USER_NAME_PATTERN, USER_NAME_RULE, oidcAccountDecision, storedPermissions, unknownGroupsMessage, userPermissions } from './auth-schema.js';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { hashToken } from './tokens.js';
 
@@ -39,6 +42,8 @@ interface UserRow {
   password_hash: string | null;
   permissions: string;
   created_at: number;
+  oidc_subject: string | null;
+  last_login_at: number | null;
 }
 
 export class SqliteAccountStore implements AccountStore {
@@ -105,6 +110,38 @@ export class SqliteAccountStore implements AccountStore {
     })();
   }
 
+  async setPermissions(username: string, permissions: readonly Permission[]): Promise<void> {
+    const changed = this.db.prepare('UPDATE users SET permissions = ? WHERE username = ?').run([...new Set(permissions)].join(','), username).changes;
+    if (changed === 0) throw new AccountError(`no user ${username}`);
+  }
+
+  async oidcLogin(login: OidcLogin): Promise<OidcLoginResult> {
+    const known = new Map((this.db.prepare('SELECT name, id FROM groups').all() as { name: string; id: number }[]).map((g) => [g.name, g.id]));
+    return this.db.transaction((): OidcLoginResult => {
+      let row = this.db.prepare('SELECT * FROM users WHERE oidc_subject = ?').get(login.subject) as UserRow | undefined;
+      let created = false;
+      if (!row) {
+        const named = this.userRow(login.username);
+        const decision = oidcAccountDecision(named, login);
+        if (decision !== 'create' && decision !== 'link') return { ok: false, reason: decision, username: login.username };
+        if (decision === 'link') {
+          this.db.prepare('UPDATE users SET oidc_subject = ? WHERE id = ?').run(login.subject, named!.id);
+        } else {
+          this.db.prepare("INSERT INTO users (username, created_at, permissions, oidc_subject) VALUES (?, ?, '', ?)").run(login.username, this.now(), login.subject);
+          created = true;
+        }
+        row = this.userRow(login.username)!;
+      }
+      if (row.is_active !== 1) return { ok: false, reason: 'inactive', username: row.username };
+      const unknownGroups = (login.groups ?? []).filter((g) => !known.has(g));
+      if (login.groups !== undefined) {
+        this.db.prepare('DELETE FROM user_groups WHERE user_id = ?').run(row.id);
+        for (const id of new Set(login.groups.filter((g) => known.has(g)).map((g) => known.get(g)!))) this.db.prepare('INSERT INTO user_groups (user_id, group_id) VALUES (?, ?)').run(row.id, id);
+      }
+      return { ok: true, userId: row.id, username: row.username, created, unknownGroups };
+    })();
+  }
+
   async getUser(username: string): Promise<UserInfo | undefined> {
     const row = this.userRow(username);
     return row && this.toInfo(row);
@@ -137,6 +174,7 @@ export class SqliteAccountStore implements AccountStore {
       // Expired sessions are swept at each login: a table that grows only with logins.
       this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
       this.db.prepare('INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(hashToken(sessionId), userId, randomBytes(32).toString('base64url'), now, expiresAt);
+      this.db.prepare('UPDATE users SET last_login_at = ? WHERE id = ?').run(now, userId);
     })();
     return { sessionId, expiresAt };
   }
@@ -189,6 +227,8 @@ export class SqliteAccountStore implements AccountStore {
       ownPermissions: storedPermissions(row.permissions),
       permissions: [...userPermissions(this.db, row.id)],
       createdAt: row.created_at,
+      oidcSubject: row.oidc_subject,
+      lastLoginAt: row.last_login_at,
     };
   }
 }

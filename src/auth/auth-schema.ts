@@ -46,6 +46,16 @@ const HACKERS_LINK_BUGS = `
   WHERE name = 'hackers' AND permissions = 'view_protected,download_dumps,reprocess';
 `;
 
+/**
+ * Single sign-on: the OpenID Connect identity a user signs in with (`ISSUER SUBJECT`, one
+ * user per identity; null for local accounts), and when they last logged in either way.
+ */
+const OIDC_COLUMNS = (timestamp: string): string => `
+  ALTER TABLE users ADD COLUMN oidc_subject TEXT;
+  ALTER TABLE users ADD COLUMN last_login_at ${timestamp};
+  CREATE UNIQUE INDEX users_oidc_subject ON users (oidc_subject);
+`;
+
 export const AUTH_MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -109,7 +119,30 @@ export const AUTH_MIGRATIONS: Migration[] = [
     description: 'hackers link signatures to bugs',
     sql: HACKERS_LINK_BUGS,
   },
+  {
+    version: 4,
+    description: 'single sign-on identities and last logins',
+    sql: OIDC_COLUMNS('INTEGER'),
+  },
 ];
+
+/**
+ * What a single sign-on login does with the account named like the identity, when no
+ * account holds the identity yet (both stores): none, create one (if allowed and the name
+ * is valid); one without a password or identity (made by an admin for that person), link
+ * it; any other (a local account with a password, or another identity's) is never taken over.
+ */
+export function oidcAccountDecision(
+  named: { password_hash?: string | null; has_password?: boolean; oidc_subject: string | null } | undefined,
+  login: { username: string; createUnknown: boolean },
+): 'create' | 'link' | 'name_taken' | 'not_provisioned' | 'invalid_name' {
+  if (named) {
+    const hasPassword = named.has_password ?? (named.password_hash !== null && named.password_hash !== undefined);
+    return !hasPassword && named.oidc_subject === null ? 'link' : 'name_taken';
+  }
+  if (!login.createUnknown) return 'not_provisioned';
+  return USER_NAME_PATTERN.test(login.username) ? 'create' : 'invalid_name';
+}
 
 /** Parses a stored comma list, dropping permissions this version does not know (never trusted). */
 export function storedPermissions(text: string | null | undefined): Permission[] {
@@ -294,5 +327,10 @@ export const PG_AUTH_MIGRATIONS: Migration[] = [
     version: 2,
     description: 'hackers link signatures to bugs',
     sql: HACKERS_LINK_BUGS,
+  },
+  {
+    version: 3,
+    description: 'single sign-on identities and last logins',
+    sql: OIDC_COLUMNS('BIGINT'),
   },
 ];

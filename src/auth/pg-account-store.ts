@@ -14,7 +14,8 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 
 import { closePool, inTransaction, openPgPool, pgErrorCode, UNIQUE_VIOLATION, type PgStoreOptions } from '../adapters/pg-database.js';
-import { AccountError, type AccountStore, type CreateUserOptions, type GroupInfo, type SessionPrincipal, type UserInfo } from '../ports/account-store.js';
+import type { Permission } from '../common/permissions.js';
+import { AccountError, type AccountStore, type CreateUserOptions, type GroupInfo, type OidcLogin, type OidcLoginResult, type SessionPrincipal, type UserInfo } from '../ports/account-store.js';
 import {
   AUTH_COMPONENT,
   DEFAULT_SESSION_LIFETIME_MS,
@@ -23,6 +24,7 @@ import {
   USER_NAME_PATTERN,
   USER_NAME_RULE,
   combinedPermissions,
+  oidcAccountDecision,
   pgGroupPermissionsSql,
   storedPermissions,
   unknownGroupsMessage,
@@ -44,12 +46,14 @@ interface UserRow {
   has_password: boolean;
   permissions: string;
   created_at: number;
+  oidc_subject: string | null;
+  last_login_at: number | null;
   groups: string[];
   group_permissions: string[];
 }
 
 /** A user with their groups (by name) and their groups' permissions, in one statement. */
-const SELECT_USERS = `SELECT u.id, u.username, u.is_active, u.password_hash IS NOT NULL AS has_password, u.permissions, u.created_at,
+const SELECT_USERS = `SELECT u.id, u.username, u.is_active, u.password_hash IS NOT NULL AS has_password, u.permissions, u.created_at, u.oidc_subject, u.last_login_at,
   ARRAY(SELECT g.name FROM groups g JOIN user_groups ug ON ug.group_id = g.id WHERE ug.user_id = u.id ORDER BY g.name) AS groups,
   ${pgGroupPermissionsSql('u.id')} AS group_permissions
   FROM users u`;
@@ -127,6 +131,50 @@ export class PgAccountStore implements AccountStore {
     });
   }
 
+  async setPermissions(username: string, permissions: readonly Permission[]): Promise<void> {
+    const updated = USER_NAME_PATTERN.test(username) ? await this.pool.query('UPDATE users SET permissions = $1 WHERE username = $2', [[...new Set(permissions)].join(','), username]) : undefined;
+    if (!updated?.rowCount) throw new AccountError(`no user ${username}`);
+  }
+
+  async oidcLogin(login: OidcLogin): Promise<OidcLoginResult> {
+    const run = (): Promise<OidcLoginResult> =>
+      inTransaction(this.pool, async (client): Promise<OidcLoginResult> => {
+        type Row = { id: number; username: string; is_active: boolean; has_password: boolean; oidc_subject: string | null };
+        const columns = 'id, username, is_active, password_hash IS NOT NULL AS has_password, oidc_subject';
+        let row = (await client.query<Row>(`SELECT ${columns} FROM users WHERE oidc_subject = $1 FOR UPDATE`, [login.subject])).rows[0];
+        let created = false;
+        if (!row) {
+          const named = USER_NAME_PATTERN.test(login.username) ? (await client.query<Row>(`SELECT ${columns} FROM users WHERE username = $1 FOR UPDATE`, [login.username])).rows[0] : undefined;
+          const decision = oidcAccountDecision(named, login);
+          if (decision !== 'create' && decision !== 'link') return { ok: false, reason: decision, username: login.username };
+          if (decision === 'link') {
+            await client.query('UPDATE users SET oidc_subject = $1 WHERE id = $2', [login.subject, named!.id]);
+            row = named!;
+          } else {
+            row = (await client.query<Row>(`INSERT INTO users (username, created_at, permissions, oidc_subject) VALUES ($1, $2, '', $3) RETURNING ${columns}`, [login.username, this.now(), login.subject])).rows[0]!;
+            created = true;
+          }
+        }
+        if (!row.is_active) return { ok: false, reason: 'inactive', username: row.username };
+        const { rows: groups } = await client.query<{ name: string; id: number }>('SELECT name, id FROM groups');
+        const known = new Map(groups.map((g) => [g.name, g.id]));
+        const unknownGroups = (login.groups ?? []).filter((g) => !known.has(g));
+        if (login.groups !== undefined) {
+          const ids = [...new Set(login.groups.filter((g) => known.has(g)).map((g) => known.get(g)!))];
+          await client.query('DELETE FROM user_groups WHERE user_id = $1', [row.id]);
+          if (ids.length > 0) await client.query('INSERT INTO user_groups (user_id, group_id) SELECT $1, unnest($2::bigint[])', [row.id, ids]);
+        }
+        return { ok: true, userId: row.id, username: row.username, created, unknownGroups };
+      });
+    try {
+      return await run();
+    } catch (error) {
+      // Two first logins of one identity at once: the loser finds the winner's account.
+      if (pgErrorCode(error) === UNIQUE_VIOLATION) return run();
+      throw error;
+    }
+  }
+
   async getUser(username: string): Promise<UserInfo | undefined> {
     // No user has a name outside the pattern (and PostgreSQL's text cannot hold every string, NUL).
     if (!USER_NAME_PATTERN.test(username)) return undefined;
@@ -165,6 +213,7 @@ export class PgAccountStore implements AccountStore {
         now,
         expiresAt,
       ]);
+      await client.query('UPDATE users SET last_login_at = $1 WHERE id = $2', [now, userId]);
     });
     return { sessionId, expiresAt };
   }
@@ -218,5 +267,7 @@ function userInfoOfRow(row: UserRow): UserInfo {
     ownPermissions: storedPermissions(row.permissions),
     permissions: [...combinedPermissions(row.permissions, row.group_permissions)],
     createdAt: row.created_at,
+    oidcSubject: row.oidc_subject,
+    lastLoginAt: row.last_login_at === null ? null : Number(row.last_login_at),
   };
 }

@@ -1,59 +1,68 @@
-import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { ProcessingQueue } from '../ports/queue.js';
+import type { RawCrashStore } from '../ports/raw-crash-store.js';
+import { receiveSubmission } from '../roles/collector/submission.js';
+import { Throttler } from '../roles/collector/throttler.js';
+import type { FieldCatalog } from '../schema/field-catalog.js';
+import { breakpadBody } from './commands/submit.js';
+import { planDemoCrashes, type PlannedCrash } from './demo-plan.js';
 
 /** The project's own sample crashes and their symbols (fixtures/), for `mayday start --demo`. */
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
-/**
- * How often each sample crash is sent, so that the pages show a realistic spread: a few
- * top crashers and a tail, several versions and channels.
- */
-const WEIGHTS: Record<string, number> = { null: 14, abort: 9, overflow: 6, divzero: 4, badcall: 3, thread: 2 };
-const VERSIONS = ['1.0', '1.1', '2.0', '2.0', '2.1', '2.1', '2.1'];
-const CHANNELS = ['release', 'release', 'release', 'beta', 'nightly'];
-
 /** Installs the fixtures' symbols into the node's first symbols directory (nothing is overwritten). */
 export function installDemoSymbols(symbolsDir: string): void {
-  for (const source of [join(FIXTURES, 'corpus/symbols'), join(FIXTURES, 'inline/symbols')]) {
+  for (const source of [join(FIXTURES, 'corpus/symbols'), join(FIXTURES, 'inline/symbols'), join(FIXTURES, 'platforms/symbols')]) {
     if (existsSync(source)) cpSync(source, symbolsDir, { recursive: true, force: false, errorOnExist: false });
   }
 }
 
+/** Where the node's collector puts crashes (`RunningNode.intake`). */
+export interface DemoIntake {
+  readonly rawCrashStore: RawCrashStore;
+  readonly queue: ProcessingQueue;
+  readonly fields: FieldCatalog;
+}
+
+/** Generous: the samples are the project's own. */
+const LIMITS = { maxRequestSize: 64 * 2 ** 20, maxAnnotations: 100, maxAnnotationSize: 64 * 2 ** 10, maxDumps: 4, bodyTimeoutMs: 60_000 };
+
 /**
- * Submits the sample crashes through the running node's real collector, as a Breakpad
- * client would, with annotations varied across products, versions and channels.
- * Returns how many were accepted.
+ * Sends the demo's month of crashes (`planDemoCrashes`) into the running node: each one a
+ * Breakpad multipart body read by the collector's own submission code into the node's raw
+ * crash store, then queued for processing, as `POST /submit` does. Only the submission
+ * time differs: the planned one, in the past. That is why this goes through the intake
+ * ports in-process, and not over HTTP: the public /submit route never takes a date from
+ * a client. Returns how many crashes were stored.
  */
-export async function submitDemoCrashes(url: string): Promise<number> {
-  const dumps = readdirSync(join(FIXTURES, 'corpus/dumps')).filter((f) => f.endsWith('.dmp')).sort();
-  let accepted = 0;
-  let n = 0;
-  for (const file of dumps) {
-    const kind = file.replace(/^example-app-(debug-)?/, '').replace(/\.dmp$/, '');
-    const debug = file.includes('-debug-');
-    const bytes = readFileSync(join(FIXTURES, 'corpus/dumps', file));
-    for (let i = 0; i < (WEIGHTS[kind] ?? 1) * (debug ? 1 : 2); i++, n++) {
-      const form = new FormData();
-      form.append('ProductName', debug ? 'ExampleDebug' : 'Example');
-      form.append('Version', VERSIONS[n % VERSIONS.length]);
-      form.append('ReleaseChannel', CHANNELS[(n * 7) % CHANNELS.length]);
-      form.append('BuildID', `2026112${n % 8}000000`);
-      form.append('upload_file_minidump', new Blob([bytes]), file);
-      const response = await fetch(`${url}/submit`, { method: 'POST', body: form });
-      if (response.status === 200) accepted++;
-      await response.text();
-    }
+export async function loadDemoCrashes(intake: DemoIntake, now = Date.now()): Promise<number> {
+  const throttler = new Throttler({ products: [], honourThrottleable: false, rules: [] });
+  const dumps = new Map<string, Buffer>();
+  const read = (path: string): Buffer => {
+    let bytes = dumps.get(path);
+    if (!bytes) dumps.set(path, (bytes = readFileSync(join(FIXTURES, path))));
+    return bytes;
+  };
+  const planned: PlannedCrash[] = planDemoCrashes(now);
+  const inline = 'inline/inline-crasher.dmp';
+  if (existsSync(join(FIXTURES, inline))) {
+    planned.push({ dump: { path: inline, kind: 'inline' }, submittedAt: new Date(now - 60_000), annotations: [['ProductName', 'InlineCrasher'], ['Version', '0.1']] });
   }
-  const inline = join(FIXTURES, 'inline/inline-crasher.dmp');
-  if (existsSync(inline)) {
-    const form = new FormData();
-    form.append('ProductName', 'InlineCrasher');
-    form.append('Version', '0.1');
-    form.append('upload_file_minidump', new Blob([readFileSync(inline)]), 'inline-crasher.dmp');
-    const response = await fetch(`${url}/submit`, { method: 'POST', body: form });
-    if (response.status === 200) accepted++;
-    await response.text();
+  let stored = 0;
+  // Newest first: the pages' default ranges (the last 7 days) fill in first.
+  for (const crash of [...planned].reverse()) {
+    const fileName = crash.dump.path.slice(crash.dump.path.lastIndexOf('/') + 1);
+    const body = breakpadBody(read(crash.dump.path), fileName, crash.annotations, false);
+    const outcome = await receiveSubmission(
+      { headers: body.headers, body: Readable.from([body.body]), submittedAt: crash.submittedAt },
+      { store: intake.rawCrashStore, throttler, limits: LIMITS, fields: intake.fields },
+    );
+    if (outcome.outcome !== 'stored') continue;
+    await intake.queue.enqueue(outcome.crash.uuid, 'standard');
+    stored++;
   }
-  return accepted;
+  return stored;
 }

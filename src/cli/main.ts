@@ -1,32 +1,38 @@
 import { Command, CommanderError } from 'commander';
 import { UserError } from '../common/errors.js';
-import { versionInfo } from '../common/version.js';
-import { registerStart } from './commands/start.js';
-import { registerStackwalk } from './commands/stackwalk.js';
-import { registerSubmit } from './commands/submit.js';
-import { registerSymbols } from './commands/symbols.js';
-import { registerTokens } from './commands/tokens.js';
-import { registerUsers } from './commands/users.js';
-import { registerReprocess } from './commands/reprocess.js';
-import { registerSignature } from './commands/signature.js';
-import { registerConfig } from './commands/config.js';
+import { packageVersion } from '../common/version.js';
+import { defineConfig } from './definitions/config.js';
+import { defineReprocess } from './definitions/reprocess.js';
+import { defineSignature } from './definitions/signature.js';
+import { defineStackwalk } from './definitions/stackwalk.js';
+import { defineStart } from './definitions/start.js';
+import { defineSubmit } from './definitions/submit.js';
+import { defineSymbols } from './definitions/symbols.js';
+import { defineTokens } from './definitions/tokens.js';
+import { defineUsers } from './definitions/users.js';
 
-/** The `mayday` command. Each sub-command lives in `commands/` and registers itself here. */
+/**
+ * The `mayday` command. Each sub-command's name, options and help are in `definitions/`
+ * (cheap to load); what it does is in `commands/`, imported only when it runs, so that
+ * `mayday stackwalk` does not load Fastify, the database drivers or the Configurator.
+ * test/cli/lazy-loading.test.ts keeps it so.
+ */
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('mayday')
     .description('Mayday: a self-hostable crash ingestion pipeline for native software')
-    .version(versionInfo().version)
+    // The package's version only: the commit (versionInfo) would run git at every start.
+    .version(packageVersion())
     .showHelpAfterError()
     .exitOverride();
-  registerStart(program);
-  registerStackwalk(program);
-  registerSubmit(program);
-  registerSymbols(program);
-  registerTokens(program);
-  registerUsers(program);
-  registerReprocess(program);
-  registerSignature(program);
-  registerConfig(program);
+  defineStart(program);
+  defineStackwalk(program);
+  defineSubmit(program);
+  defineSymbols(program);
+  defineTokens(program);
+  defineUsers(program);
+  defineReprocess(program);
+  defineSignature(program);
+  defineConfig(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -16,13 +16,19 @@ let cached: VersionInfo | undefined;
 
 export function versionInfo(): VersionInfo {
   if (cached) return cached;
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-    repository?: string | { url?: string };
-  };
+  const pkg = packageJson();
   const source = typeof pkg.repository === 'string' ? pkg.repository : (pkg.repository?.url ?? '');
   cached = { source, version: pkg.version, commit: gitCommit(), build: '' };
   return cached;
+}
+
+/** The version alone, without asking git for the commit (what every CLI start needs). */
+export function packageVersion(): string {
+  return packageJson().version;
+}
+
+function packageJson(): { version: string; repository?: string | { url?: string } } {
+  return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string; repository?: string | { url?: string } };
 }
 
 function gitCommit(): string {

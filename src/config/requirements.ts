@@ -6,8 +6,11 @@ import type { ConfigFinding, ValueOrigin } from './load.js';
  * give one half), and reported at the line that chose the back end, so that a node never
  * starts half-configured and fails on its first crash.
  */
+/** A `when` value meaning "set to anything" (an optional option given a value). */
+export const IS_SET: unique symbol = Symbol('set');
+
 interface Requirement {
-  /** `section.key` and the value that brings the need. */
+  /** `section.key` and the value that brings the need (`IS_SET`: any value). */
   readonly when: readonly [string, unknown];
   /** An option that must then be set, or set to a value. */
   readonly needs: string;
@@ -26,12 +29,19 @@ const REQUIREMENTS: readonly Requirement[] = [
     value: 'postgresql',
     message: 'queue.backend = rabbitmq keeps its bookkeeping (waiting crashes, attempts, dead letters) in PostgreSQL: set database.backend = postgresql',
   },
+  {
+    when: ['auth.oidc_issuer', IS_SET],
+    needs: 'web.public_url',
+    message: 'auth.oidc_issuer needs web.public_url: the provider sends people back to PUBLIC_URL/login/oidc/callback, which must be the URL they reach this node at',
+  },
+  { when: ['auth.oidc_issuer', IS_SET], needs: 'auth.oidc_client_id', message: 'auth.oidc_issuer needs auth.oidc_client_id (the id Mayday is registered with at the provider)' },
 ];
 
 export function checkRequirements(values: ReadonlyMap<string, unknown>, origins: ReadonlyMap<string, ValueOrigin>, defaultSource: string): ConfigFinding[] {
   const findings: ConfigFinding[] = [];
   for (const { when, needs, value, message } of REQUIREMENTS) {
-    if (values.get(when[0]) !== when[1]) continue;
+    const given = values.get(when[0]);
+    if (when[1] === IS_SET ? given === undefined : given !== when[1]) continue;
     const met = value === undefined ? values.get(needs) !== undefined : values.get(needs) === value;
     if (!met) findings.push({ ...locate(origins.get(when[0]), defaultSource), severity: 'error', message });
   }

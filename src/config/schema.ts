@@ -1,5 +1,6 @@
 import { ipVersion } from './ip.js';
 import { CUSTOM_FIELD_TYPES, customFieldNameProblem } from '../schema/field-catalog.js';
+import { oidcGroupMap, oidcScopes } from './oidc-options.js';
 import { boolean, duration, integer, list, oneOf, optional, path, regex, rules, size, string, url, type OptionSpec } from './option-types.js';
 
 /**
@@ -93,6 +94,18 @@ export const SCHEMA = {
     api_rate_limit: integer({ description: 'Requests per minute one client may make to the API (/api/...) and the Crash Stats pages that query the crash index (home, top crashers, signature, Super Search, report, missing symbols); more get 429 with Retry-After. A client is its API token, else its signed-in user, else its address (behind a reverse proxy, list the proxy in web.trusted_proxies, or every anonymous client counts as the proxy). 0 turns the limit off. /submit and the health endpoints are never limited.', default: 600, min: 0, max: 1_000_000 }),
     bug_url_template: urlTemplate({ description: 'Link to a bug in the team\'s tracker, {bug} standing for the bug id as linked to a signature (URL-encoded, except "/" and ":", which trackers use inside ids). GitHub: https://github.com/ORG/REPO/issues/{bug}; GitLab: https://gitlab.com/GROUP/PROJECT/-/issues/{bug}; Jira: https://ORG.atlassian.net/browse/{bug}; Bugzilla: https://bugzilla.example.org/show_bug.cgi?id={bug}. Unset: bug ids are shown as plain text.', placeholders: ['bug'], required: ['bug'] }),
     new_bug_url_template: urlTemplate({ description: 'Link that files a new bug from a signature page, prefilled: {title} (the signature), {body} (crash counts, top frames, a link back to the signature page), {signature}; each URL-encoded where it is substituted. GitHub: https://github.com/ORG/REPO/issues/new?title={title}&body={body}; GitLab: https://gitlab.com/GROUP/PROJECT/-/issues/new?issue[title]={title}&issue[description]={body}; Jira: https://ORG.atlassian.net/secure/CreateIssueDetails!init.jspa?pid=PROJECT_ID&issuetype=1&summary={title}&description={body}; Bugzilla: https://bugzilla.example.org/enter_bug.cgi?product=PRODUCT&short_desc={title}&comment={body}. Unset: no "file a bug" link.', placeholders: ['title', 'body', 'signature'], required: [] }),
+  },
+  auth: {
+    oidc_issuer: optional(url({ description: 'Single sign-on: the OpenID Connect issuer (the provider\'s discovery document is ISSUER/.well-known/openid-configuration), e.g. https://keycloak.example.org/realms/acme, https://accounts.google.com, https://login.microsoftonline.com/TENANT/v2.0. Set, the login page offers "Sign in with oidc_button_label" beside the local login (docs/authentication.md); it needs web.public_url and oidc_client_id. The provider is asked at the first login, not at start-up, so an outage of it does not stop the node.', protocols: ['http', 'https'] })),
+    oidc_client_id: optional(string({ description: 'The client id Mayday was registered with at the provider. Register the redirect URI PUBLIC_URL/login/oidc/callback.' })),
+    oidc_client_secret: optional(string({ description: 'The client secret (a confidential client, sent with HTTP Basic authentication). Unset: a public client, which proves itself with PKCE only.', secret: true })),
+    oidc_scopes: oidcScopes({ description: 'Scopes asked for, comma- or space-separated; must include openid. Add the provider\'s scope for group claims if it has one (e.g. groups).', default: ['openid', 'profile', 'email'] }),
+    oidc_username_claim: string({ description: 'The ID token (or userinfo) claim that names a new user; when the provider does not send it, the subject (sub) is used. Users are matched by the provider\'s subject afterwards, so a renamed person keeps their account.', default: 'preferred_username', pattern: /^[A-Za-z0-9_.:/-]{1,100}$/, patternHint: 'a claim name' }),
+    oidc_groups_claim: string({ description: 'The claim holding the person\'s groups or roles at the provider (a list of strings, or one string), read from the ID token, else from userinfo. A dotted path reaches a nested claim (Keycloak client roles: resource_access.mayday.roles).', default: 'groups', pattern: /^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$/, patternHint: 'a claim name, or a dotted path' }),
+    oidc_group_map: oidcGroupMap({ description: 'Which provider group makes a person a member of which Mayday group: items CLAIM_VALUE=GROUP (split at the last "="), e.g. /mayday/admins=admins, mayday-devs=hackers. Set, a single sign-on user\'s groups are replaced at every login by those their claim maps to (one value may map to several groups; groups that do not exist are logged and left out), so the provider is the source of truth and group changes on the admin page last until the next login. Empty: single sign-on leaves groups alone (set them on /admin/users or with mayday users).', default: [] }),
+    oidc_create_users: boolean({ description: 'Whether a person the provider vouches for gets an account at their first login. Off: only people with an account already (made on /admin/users or with mayday users create NAME, without a password) may sign in.', default: true }),
+    oidc_button_label: string({ description: 'Who the login page\'s single sign-on button names: "Sign in with LABEL".', default: 'SSO', pattern: /^[^<>\n]{1,60}$/, patternHint: 'up to 60 characters' }),
+    oidc_logout_at_provider: boolean({ description: 'Whether logging out of Mayday offers to sign out of the provider too: logout then shows a page with a link to the provider\'s logout (RP-initiated logout, when its discovery document has an end_session_endpoint; register PUBLIC_URL/ as a post-logout redirect URI). Off: logout ends the Mayday session only and goes to the home page.', default: false }),
   },
   collector: {
     max_request_size: size({ description: 'Largest accepted submission body, compressed as sent and again after gzip decompression (so a gzip bomb is cut off); larger ones get 413.', default: 25 * 1024 * 1024, min: 1024 }),
@@ -270,7 +283,8 @@ export const SCHEMA = {
     }),
   },
   log: {
-    level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, { description: 'Lowest level of log lines written (JSON, to standard output).', default: 'info' }),
+    level: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, { description: 'Lowest level of log lines written (to standard output).', default: 'info' }),
+    format: oneOf(['auto', 'json', 'pretty'] as const, { description: 'How log lines are written: json, one JSON object a line (for log collectors); pretty, coloured lines for a person (time, level, message, then the fields); auto, pretty when standard output is a terminal and JSON otherwise (a service manager, a pipe or a file).', default: 'auto' }),
   },
 } as const satisfies Record<string, Record<string, OptionSpec<unknown>>>;
 

@@ -114,6 +114,13 @@ export interface SymbolLookup {
   readonly inlines: readonly InlineFrameInfo[];
   /** Parameter size in bytes (x86 `FUNC`/`PUBLIC` records), used by `STACK WIN` unwinding. */
   readonly parameterSize: number;
+  /**
+   * A PUBLIC symbol named this address although the function holding it starts after that
+   * symbol (its `STACK CFI INIT` record begins past the symbol's address): the address is in
+   * an unexported function, and the name is only the nearest export below it. Breakpad
+   * names the frame after the export all the same; signatures use `module@offset` instead.
+   */
+  readonly nearestExportOnly?: boolean;
 }
 
 /**

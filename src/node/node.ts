@@ -32,6 +32,9 @@ import { StackwalkPool, hardLimitGraceMs, registerSymbolCacheMetrics } from './s
 import { availableParallelism } from 'node:os';
 import { buildSymbolStore, symbolSourcesOptions, symbolStagingDir } from './symbol-sources.js';
 import { accountPagesPlugin } from '../roles/web/account-pages.js';
+import { adminUsersPlugin } from '../roles/web/admin-users-page.js';
+import { oidcRoutesPlugin } from '../roles/web/oidc-routes.js';
+import { missingMappedGroups, singleSignOnFromConfig } from './single-sign-on.js';
 import { openApiPlugin } from '../roles/web/openapi.js';
 import { configuratorPagePlugin } from '../roles/web/configurator-page.js';
 import { accountsExistProbe } from '../auth/accounts-probe.js';
@@ -39,6 +42,7 @@ import { opsApiPlugin } from '../roles/web/ops-api.js';
 import { dashboardPagePlugin } from '../roles/web/dashboard-page.js';
 import { redactTokenRewriteUrl, requestAuthPlugin } from '../auth/request-auth.js';
 import { symbolsPlugin } from '../roles/symbols/plugin.js';
+import { acceptSymUploadV2Key } from '../roles/symbols/sym-upload-v2.js';
 import { securityHeadersPlugin } from './security-headers.js';
 import { DEFAULT_LINGER_MS, lingeringClosePlugin } from './lingering-close.js';
 import { dependencyOutage, serverErrorsPlugin } from './server-errors.js';
@@ -56,6 +60,7 @@ import { stackwalkerOutputPlugin } from '../roles/web/stackwalker-output-route.j
 import { sourceLinkRulesFromConfig } from '../roles/web/pages/source-links.js';
 import { hostname } from 'node:os';
 import { buildBackends, type Adapters } from './backends.js';
+import type { FieldCatalog } from '../schema/field-catalog.js';
 
 export type { Adapters };
 
@@ -69,6 +74,11 @@ export interface RunningNode {
   worker?: ProcessorWorker;
   /** The processor's stackwalk threads. */
   stackwalkPool?: StackwalkPool;
+  /**
+   * Where the collector puts crashes: for in-process loaders (`mayday start --demo`, which
+   * backdates its sample crashes without the public /submit route ever taking a date).
+   */
+  intake: { rawCrashStore: Adapters['rawCrashStore']; queue: Adapters['queue']; fields: FieldCatalog };
   /** Stops taking work, lets in-flight requests and crashes finish, closes storage. */
   close(): Promise<void>;
 }
@@ -96,7 +106,8 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     requestTimeout: 600_000,
     bodyLimit: config.collector.max_request_size,
     // API tokens may come as `?token=` (sym_upload): blank them before anything logs a URL.
-    rewriteUrl: redactTokenRewriteUrl,
+    // sym_upload v2 sends it as `?key=` on its own paths: renamed `token` first, then blanked alike.
+    rewriteUrl: (req) => redactTokenRewriteUrl(acceptSymUploadV2Key(req)),
     // X-Forwarded-For/-Proto are believed from these proxies only (client address, https).
     trustProxy: config.web.trusted_proxies.length > 0 ? config.web.trusted_proxies : false,
   });
@@ -172,7 +183,20 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       onStored: (key) => invalidateSymbols?.(key),
     });
     await app.register(webPlugin, { ...adapters, fields: backends.fields, sourceLinks: sourceLinkRulesFromConfig(config.source_links.rules), bugLinks: bugLinks!, bugUrlTemplate: config.web.bug_url_template, newBugUrlTemplate: config.web.new_bug_url_template });
-    await app.register(accountPagesPlugin, { accounts: accounts!, tokens, secureCookies: config.web.public_url?.startsWith('https:') ?? false });
+    const secureCookies = config.web.public_url?.startsWith('https:') ?? false;
+    const sso = singleSignOnFromConfig(config);
+    await app.register(accountPagesPlugin, {
+      accounts: accounts!,
+      tokens,
+      secureCookies,
+      singleSignOn: sso && { label: sso.label, logoutRedirect: sso.logoutAtProvider ? async () => '/logout/oidc' : undefined },
+    });
+    if (sso) {
+      await app.register(oidcRoutesPlugin, { ...sso, accounts: accounts!, secureCookies });
+      const missing = await missingMappedGroups(sso.mapping, accounts!);
+      if (missing.length > 0) log.warn({ groups: missing }, 'auth.oidc_group_map names groups that do not exist: single sign-on logins will leave them out');
+    }
+    await app.register(adminUsersPlugin, { accounts: accounts!, singleSignOn: sso !== undefined });
     await app.register(openApiPlugin, { fields: backends.fields });
     const accountsExist = accountsExistProbe(accounts!, tokens!);
     await app.register(configuratorPagePlugin, { accountsExist });
@@ -307,7 +331,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     })();
     return closing;
   };
-  return { url, metrics, paths, app, routes, worker, stackwalkPool, close };
+  return { url, metrics, paths, app, routes, worker, stackwalkPool, close, intake: { rawCrashStore: adapters.rawCrashStore, queue: adapters.queue, fields: backends.fields } };
 }
 
 /** The scheduler's jobs' settings, from the configuration. */

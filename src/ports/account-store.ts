@@ -26,6 +26,10 @@ export interface UserInfo {
   /** Own and from groups. */
   readonly permissions: readonly Permission[];
   readonly createdAt: number;
+  /** The single sign-on identity (`ISSUER SUBJECT`) the user logs in with; null for a local account. */
+  readonly oidcSubject: string | null;
+  /** When a session was last started for the user (either way of logging in); null if never. */
+  readonly lastLoginAt: number | null;
 }
 
 export interface GroupInfo {
@@ -67,6 +71,26 @@ export interface SessionIssuer extends SessionVerifier {
   deleteSession(sessionId: string): Promise<void>;
 }
 
+/** A login through the OpenID Connect provider, its claims already read (`auth/oidc-claims.ts`). */
+export interface OidcLogin {
+  /** `ISSUER SUBJECT`: who the provider vouches for; stable when names change. */
+  readonly subject: string;
+  /** The name for a new account (an existing account keeps its own). */
+  readonly username: string;
+  /** The Mayday groups the claims map to, replacing the user's at each login; undefined leaves them as they are. */
+  readonly groups?: readonly string[];
+  /** Whether an identity without an account gets one. */
+  readonly createUnknown: boolean;
+}
+
+/**
+ * How `oidcLogin` ended: a user to start a session for (created now, or found by identity,
+ * or a password-less account of that name linked now), or why not.
+ */
+export type OidcLoginResult =
+  | { readonly ok: true; readonly userId: number; readonly username: string; readonly created: boolean; readonly unknownGroups: readonly string[] }
+  | { readonly ok: false; readonly reason: 'inactive' | 'name_taken' | 'not_provisioned' | 'invalid_name'; readonly username: string };
+
 /** A request to change accounts the store refuses (bad name, unknown group, weak password, ...). */
 export class AccountError extends Error {
   constructor(message: string) {
@@ -86,6 +110,16 @@ export interface AccountStore extends SessionIssuer {
   setActive(username: string, active: boolean): Promise<void>;
   /** Replaces a user's groups; throws `AccountError` for an unknown user or group. */
   setGroups(username: string, groups: readonly string[]): Promise<void>;
+  /** Replaces the permissions granted to a user directly; throws `AccountError` for an unknown user. */
+  setPermissions(username: string, permissions: readonly Permission[]): Promise<void>;
+  /**
+   * Finds (or creates) the user of a single sign-on identity, in one transaction: by
+   * identity first; else an account of that name that has neither a password nor another
+   * identity (one an admin made for the person) is linked to it; an account of that name
+   * with a password is never taken over. Groups the claims name that do not exist are
+   * left out and reported.
+   */
+  oidcLogin(login: OidcLogin): Promise<OidcLoginResult>;
   getUser(username: string): Promise<UserInfo | undefined>;
   /** By user name (byte order). */
   listUsers(): Promise<UserInfo[]>;

@@ -6,15 +6,24 @@
  * `collapse`, and tolerates unbalanced input (truncated or mangled names are common).
  */
 
+/** The C++ operators spelled with `<` or `>` (`operator<=>`, `operator->*`...). */
+const ANGLE_OPERATORS = ['<', '<<', '<=', '<=>', '<<=', '>', '>>', '>=', '>>=', '->', '->*'];
+
 /**
  * Whether the `<` or `>` at `index` is part of an operator name or an arrow rather than a
- * bracket: `operator<`, `operator<<=`, `operator->`, `operator>>`, `a->b` in a decltype.
+ * bracket: `operator<`, `operator<<=`, `operator->`, `operator>>`, `a->b` in a decltype. Only
+ * when it continues a real operator: in `operator-<int>` or `operator==<T>` the `<` opens
+ * template arguments.
  */
 export function isOperatorAngle(text: string, index: number): boolean {
   const char = text[index];
   if (char !== '<' && char !== '>') return false;
-  if (char === '>' && text[index - 1] === '-') return true;
-  return /operator\s*[<>=-]*$/.test(text.slice(Math.max(0, index - 16), index));
+  const m = /operator\s*([<>=-]*)$/.exec(text.slice(Math.max(0, index - 16), index));
+  if (m) {
+    const spelled = m[1] + char;
+    return ANGLE_OPERATORS.some((op) => op.startsWith(spelled));
+  }
+  return char === '>' && text[index - 1] === '-';
 }
 
 /** Half-open `[start, end)` ranges of the top-level `open ... close` slices; an unclosed one runs to the end. */

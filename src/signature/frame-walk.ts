@@ -14,7 +14,7 @@
  * offsets a crash passes through inside a system library changes with every build of
  * that library, the library does not.
  */
-import type { SignatureList, SignatureLists } from './lists.js';
+import type { FrameMatchKind, SignatureList, SignatureLists } from './lists.js';
 import type { NormalizedFrame } from './normalize.js';
 
 export interface FrameWalkResult {
@@ -26,8 +26,14 @@ export interface FrameWalkResult {
   readonly debug: readonly string[];
 }
 
-function where(list: SignatureList, frame: string): string | undefined {
-  const entry = list.match(frame);
+/** What a frame is for `function:` and `module:` list entries. */
+export function matchKind(frame: NormalizedFrame): FrameMatchKind {
+  if (frame.kind === 'function') return 'function';
+  return frame.kind === 'module-offset' || frame.kind === 'unloaded' ? 'module' : 'other';
+}
+
+function where(list: SignatureList, frame: NormalizedFrame): string | undefined {
+  const entry = list.match(frame.text, matchKind(frame));
   return entry ? list.describe(entry) : undefined;
 }
 
@@ -37,10 +43,10 @@ function label(index: number, frame: NormalizedFrame): string {
 
 export function walkFrames(frames: readonly NormalizedFrame[], lists: SignatureLists): FrameWalkResult {
   const debug: string[] = [];
-  let start = frames.findIndex((f) => lists.sentinel.match(f.text) !== undefined);
+  let start = frames.findIndex((f) => lists.sentinel.match(f.text, matchKind(f)) !== undefined);
   if (start >= 0) {
     for (let i = 0; i < start; i++) debug.push(`${label(i, frames[i])}: dropped, above the sentinel frame ${start}`);
-    debug.push(`${label(start, frames[start])}: sentinel (${where(lists.sentinel, frames[start].text)}): the signature starts here`);
+    debug.push(`${label(start, frames[start])}: sentinel (${where(lists.sentinel, frames[start])}): the signature starts here`);
   } else {
     start = 0;
   }
@@ -52,7 +58,7 @@ export function walkFrames(frames: readonly NormalizedFrame[], lists: SignatureL
   let ended = -1;
   for (let i = start; i < frames.length; i++) {
     const frame = frames[i];
-    const irrelevant = where(lists.irrelevant, frame.text);
+    const irrelevant = where(lists.irrelevant, frame);
     if (irrelevant) {
       debug.push(`${label(i, frame)}: skipped, irrelevant (${irrelevant})`);
       continue;
@@ -61,7 +67,7 @@ export function walkFrames(frames: readonly NormalizedFrame[], lists: SignatureL
       debug.push(`${label(i, frame)}: collapsed into frame ${collapsingIndex} (same module, no symbols)`);
       continue;
     }
-    const prefix = where(lists.prefix, frame.text);
+    const prefix = where(lists.prefix, frame);
     if (!prefix) {
       parts.push(frame.text);
       debug.push(`${label(i, frame)}: kept; not a prefix, so the signature ends here`);

@@ -59,9 +59,17 @@ export function frameFromJson(value: unknown): StackFrameInput {
         return { function: stringOrNull(o.function), file: stringOrNull(o.file), line: integer(o.line) ?? null };
       })
     : null;
+  const unloaded = Array.isArray(f.unloaded_modules)
+    ? f.unloaded_modules.map((u) => {
+        const o = object(u) ?? {};
+        return { module: stringOrNull(o.module), offsets: Array.isArray(o.offsets) ? o.offsets.filter((x): x is string => typeof x === 'string') : null };
+      })
+    : null;
   return {
     module: stringOrNull(f.module),
     function: stringOrNull(f.function),
+    function_is_nearest_export: f.function_is_nearest_export === true,
+    unloaded_modules: unloaded,
     file: stringOrNull(f.file),
     line: integer(f.line) ?? null,
     module_offset: stringOrNull(f.module_offset),

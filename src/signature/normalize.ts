@@ -19,13 +19,28 @@ export interface StackFrameInput {
   trust?: string | null;
   /** Inlined calls at this address, innermost first (see `docs/stackwalk-json.md`). */
   inlines?: readonly { function?: string | null; file?: string | null; line?: number | null }[] | null;
+  /**
+   * For a frame in no loaded module: the unloaded modules that covered its address, by name,
+   * each with the address's offsets in it (rust-minidump's and Mayday's `json_dump`).
+   */
+  unloaded_modules?: readonly { module?: string | null; offsets?: readonly string[] | null }[] | null;
+  /**
+   * The symbol file had no function record here, and the `function` is the nearest exported
+   * (PUBLIC) symbol below the address although the address lies in another, unexported
+   * function (its unwind record starts after that symbol). The name is wrong; the signature
+   * uses `module@offset` instead.
+   */
+  function_is_nearest_export?: boolean | null;
 }
 
-/** How a normalised frame was made: which fallback its text comes from. */
-export type FrameKind = 'function' | 'file-line' | 'module-offset' | 'address';
+/**
+ * How a normalised frame was made: which fallback its text comes from. `unloaded` is a frame
+ * in a module that had been unloaded: `(unloaded name@offset)`, as Socorro writes it.
+ */
+export type FrameKind = 'function' | 'file-line' | 'module-offset' | 'unloaded' | 'address';
 
 export interface NormalizedFrame {
-  /** The normalised text: `crash_null_deref`, `crasher.cc#14`, `libc.so.6@0x8aeec`, `@0x1234`. */
+  /** The normalised text: `crash_null_deref`, `crasher.cc#14`, `libc.so.6@0x8aeec`, `(unloaded a.dll@0x10)`, `@0x1234`. */
   readonly text: string;
   readonly kind: FrameKind;
   /** Module name as used in the text (lower-cased for Windows modules), when known. */
@@ -91,9 +106,23 @@ export function dropCloneSuffixes(func: string): string {
     .replace(/(?:\.(?:cold|isra|constprop|part|lto_priv|localalias|llvm|specialized|clone)(?:\.\d+)*)+$/, '');
 }
 
-/** `foo() const &&`, `bar() volatile noexcept` → `foo()`, `bar()`: qualifiers of member functions. */
-function dropQualifiers(func: string): string {
-  return func.replace(/\)(?:\s*(?:const|volatile|noexcept|&&|&))+\s*$/, ')');
+/** One trailing member qualifier: after `)` or a space, `const`, `volatile`, `noexcept`, each maybe with `&`/`&&`, or `&`/`&&` alone. */
+const TRAILING_QUALIFIER = /(?:(?<=\))\s*|\s+)(?:(?:const|volatile|noexcept)(?:\s*&&?)?|&&?)$/;
+
+/**
+ * Member function qualifiers, as Socorro drops them: `foo() const &&` → `foo()`, and on
+ * names written without an argument list too (`JSObject::allocKindForTenure const` →
+ * `JSObject::allocKindForTenure`, `Foo::bar const&`). Not the `&` of `operator&`.
+ */
+export function dropQualifiers(func: string): string {
+  let f = func;
+  for (;;) {
+    const m = TRAILING_QUALIFIER.exec(f);
+    if (!m) return f;
+    const rest = f.slice(0, m.index);
+    if (/operator\s*$/.test(rest) || rest.trim() === '') return f;
+    f = rest.trimEnd();
+  }
 }
 
 /**
@@ -129,19 +158,31 @@ export function dropPrefixAndReturnType(func: string): string {
 }
 
 /**
- * Template and generic arguments as `<T>`. Kept as written, with their own arguments
- * collapsed: Rust trait impls `<Vec<u8> as Drop>`, `<impl Index<I> for [T]>` (they say
- * which code runs), `<name omitted>`, `<unknown in foo.dll>`, `<lambda>`.
+ * C++ template arguments as `<T>`, as Socorro collapses them. Kept as written:
+ * `<name omitted>`, `<unknown in foo.dll>` (anything with `name omitted` or ` in `) and
+ * `<lambda>`. The arguments of `IPC::ParamTraits<...>` keep their brackets with their own
+ * arguments collapsed (`IPC::ParamTraits<nsTSubstring<T> >`): which type is serialised is
+ * the point of those frames.
  */
 export function collapseTemplateArguments(func: string): string {
-  return replaceEnclosed(func, '<', '>', (_before, inside) => {
-    if (inside === '<name omitted>' || inside === '<lambda>' || inside.includes(' in ')) return inside;
-    if (inside.includes(' as ') || inside.startsWith('<impl ')) {
+  return replaceEnclosed(func, '<', '>', (before, inside) => {
+    if (inside.includes('name omitted') || inside === '<lambda>' || inside.includes(' in ')) return inside;
+    if (before.endsWith('IPC::ParamTraits')) {
       const inner = inside.endsWith('>') ? inside.slice(1, -1) : inside.slice(1);
-      return `<${collapseTemplateArguments(inner)}>`;
+      return `<${collapseTemplateArguments(inner)}${inside.endsWith('>') ? '>' : ''}`;
     }
     return '<T>';
   });
+}
+
+/**
+ * Rust generic arguments as `<T>`, except a qualified path `<Type as Trait>`, kept exactly
+ * as written, generics and all (`<alloc::vec::Vec<T,A> as core::ops::drop::Drop>`): it
+ * names which trait implementation runs. Socorro's rule; `<impl Trait for Type>` blocks are
+ * collapsed like any other generic.
+ */
+export function collapseRustGenerics(func: string): string {
+  return replaceEnclosed(func, '<', '>', (before, inside) => (inside.includes(' as ') || before.endsWith(' as ') ? inside : '<T>'));
 }
 
 /** Argument lists dropped; `(anonymous namespace)` and the `()` of `operator()` stay. */
@@ -158,8 +199,8 @@ function fixCommaSpaces(func: string): string {
 }
 
 /**
- * C++ pointer and reference declarators hug their type (`char const*`), as demanglers
- * disagree on the space. Not for Rust, where `&` starts a type (`impl Fn for &F`).
+ * Pointer and reference declarators hug their type (`char const*`), as demanglers disagree
+ * on the space; Socorro does this for C++ and Rust alike.
  */
 function fixPointerSpaces(func: string): string {
   return func.replace(/ +(?=[*&])/g, '');
@@ -174,35 +215,84 @@ function normalizeClosures(func: string): string {
   return func.replace(/\{\{closure\}\}|\{closure#\d+\}/g, '{closure}');
 }
 
-/** Normalises a C or C++ function name. */
+/**
+ * Normalises a C or C++ function name. A name with `::operator` keeps everything before
+ * it, as in Socorro, which never drops a "return type" there: a conversion operator's
+ * type is its name (`JS::Heap<JSObject*>::operator JSObject* const &()` →
+ * `JS::Heap<T>::operator JSObject* const&`).
+ */
 export function normalizeCppFunction(func: string): string {
   let f = dropCloneSuffixes(fixWhitespace(func));
   f = dropQualifiers(f);
   f = f.replace(/`anonymous namespace'/g, '(anonymous namespace)').replace(/\{anonymous\}/g, '(anonymous namespace)');
-  f = dropPrefixAndReturnType(f);
+  if (!f.includes('::operator')) f = dropPrefixAndReturnType(f);
   f = normalizeLambdas(f);
   f = collapseTemplateArguments(f);
   f = collapseArguments(f);
   return fixWhitespace(fixCommaSpaces(fixPointerSpaces(f)));
 }
 
-/** Normalises a Rust function name: hash suffix dropped, generics collapsed except trait impls, closures unnumbered. */
+/**
+ * Normalises a Rust function name as Socorro does (return type dropped, generics collapsed
+ * except `<Type as Trait>`, arguments dropped, hash dropped), plus Mayday's own: clone
+ * suffixes dropped, closures unnumbered.
+ */
 export function normalizeRustFunction(func: string): string {
   let f = dropCloneSuffixes(fixWhitespace(func)).replace(RUST_HASH, '');
   f = dropPrefixAndReturnType(f);
-  f = collapseTemplateArguments(f);
+  f = collapseRustGenerics(f);
   f = collapseArguments(normalizeClosures(f));
-  return fixWhitespace(fixCommaSpaces(f));
+  return fixWhitespace(fixCommaSpaces(fixPointerSpaces(f)));
+}
+
+/**
+ * Rust 1.34's symbol files name a few panic functions without their module (`panic`,
+ * `begin_panic_fmt`); their source file says which they are. Socorro restores the full
+ * path (`fix_missing_module`) so that the lists, written for full paths, match them.
+ */
+const RUST_134_FUNCTIONS: ReadonlyMap<string, string> = new Map([
+  ['src/liballoc/raw_vec.rs capacity_overflow', 'alloc::raw_vec::capacity_overflow'],
+  ['src/libcore/option.rs expect_failed', 'core::option::expect_failed'],
+  ['src/libcore/panicking.rs panic_bounds_check', 'core::panicking::panic_bounds_check'],
+  ['src/libcore/panicking.rs panic_fmt', 'core::panicking::panic_fmt'],
+  ['src/libcore/panicking.rs panic', 'core::panicking::panic'],
+  ['src/libcore/slice/mod.rs slice_index_order_fail', 'core::slice::slice_index_order_fail'],
+  ['src/libstd/panicking.rs begin_panic_fmt', 'std::panicking::begin_panic_fmt'],
+  ['src/libstd/panicking.rs continue_panic_fmt', 'std::panicking::continue_panic_fmt'],
+  ['src/libstd/panicking.rs rust_panic_with_hook', 'std::panicking::rust_panic_with_hook'],
+]);
+
+/** The full path of a Rust 1.34 panic function named without its module, else the name as given. */
+export function fixMissingRustModule(func: string, file: string | null | undefined): string {
+  if (!file) return func;
+  return RUST_134_FUNCTIONS.get(`${sourcePath(file)} ${func}`) ?? func;
+}
+
+/**
+ * `(unloaded name@0xoffset)` for a frame in no loaded module whose address an unloaded
+ * module covered: the first such module (the document sorts them by name) and its first
+ * offset, as Socorro writes it; `(unloaded name)` without an offset.
+ */
+function unloadedText(frame: StackFrameInput): { text: string; module: string } | undefined {
+  const first = frame.unloaded_modules?.[0];
+  if (!first?.module) return undefined;
+  // As written: Socorro lower-cases loaded modules' names on Windows, not unloaded ones'.
+  const module = first.module;
+  const offset = first.offsets?.[0];
+  return { text: offset ? `(unloaded ${module}@${stripLeadingZeros(offset)})` : `(unloaded ${module})`, module };
 }
 
 /**
  * One frame's signature text. A function name when there is one (normalised by language,
  * plus `:line` when it matches the line-number list); else `file#line`; else
- * `module@0x<offset in module>`; else `@0x<address>` (`@?` without one).
+ * `module@0x<offset in module>`; else `(unloaded module@0x<offset>)` for an address in an
+ * unloaded module; else `@0x<address>` (`@?` without one). A function name that is only
+ * the nearest export below the address (`function_is_nearest_export`) counts as no name.
  */
 export function normalizeFrame(frame: StackFrameInput, lineNumberList: SignatureList, inline = false): NormalizedFrame {
   const module = frame.module ? moduleName(frame.module) : undefined;
-  const func = frame.function ? fixWhitespace(frame.function) : '';
+  const named = frame.function_is_nearest_export === true && module !== undefined ? '' : (frame.function ?? '');
+  const func = fixMissingRustModule(fixWhitespace(named), frame.file);
   if (func !== '') {
     let text = isRustFrame(func, frame.file) ? normalizeRustFunction(func) : normalizeCppFunction(func);
     if (text === '') text = func;
@@ -215,6 +305,8 @@ export function normalizeFrame(frame: StackFrameInput, lineNumberList: Signature
   if (module !== undefined) {
     return { text: `${module}@${stripLeadingZeros(frame.module_offset ?? '0x0')}`, kind: 'module-offset', module, inline };
   }
+  const unloaded = unloadedText(frame);
+  if (unloaded) return { text: unloaded.text, kind: 'unloaded', module: unloaded.module, inline };
   // `@?`: a frame with no address at all (a hand-written document); never `@0x0`, which
   // means a call through a null pointer.
   return { text: `@${frame.offset ? stripLeadingZeros(frame.offset) : '?'}`, kind: 'address', inline };

@@ -35,6 +35,8 @@ export function accountStoreContract(name: string, open: OpenAuthSubject, skip: 
         ownPermissions: ['upload_symbols', 'admin'],
         permissions: ['upload_symbols', 'admin', 'view_protected', 'download_dumps', 'reprocess', 'link_bugs'],
         createdAt: 3_000,
+        oidcSubject: null,
+        lastLoginAt: null,
       });
       const bob = await accounts.createUser({ username: 'bob' });
       expect(bob).toMatchObject({ hasPassword: false, groups: [], ownPermissions: [], permissions: [] });
@@ -176,6 +178,89 @@ export function accountStoreContract(name: string, open: OpenAuthSubject, skip: 
       await accounts.setGroups('alice', ['admins', 'admins']);
       expect([...(await accounts.verifySession(sessionId))!.permissions]).toEqual(['upload_symbols', 'admin']);
       expect(await accounts.getUser('alice')).toMatchObject({ groups: ['admins'], ownPermissions: ['upload_symbols'], permissions: ['upload_symbols', 'admin'] });
+    });
+
+    it('sets a user\'s own permissions, refusing unknown users', async () => {
+      const { accounts } = await subject();
+      await accounts.createUser({ username: 'alice', groups: ['symbol_uploaders'], permissions: ['admin'] });
+      await accounts.setPermissions('alice', ['reprocess', 'reprocess', 'link_bugs']);
+      expect(await accounts.getUser('alice')).toMatchObject({ ownPermissions: ['reprocess', 'link_bugs'], permissions: ['reprocess', 'link_bugs', 'upload_symbols'] });
+      await accounts.setPermissions('alice', []);
+      expect(await accounts.getUser('alice')).toMatchObject({ ownPermissions: [], permissions: ['upload_symbols'] });
+      await expect(accounts.setPermissions('nobody', ['admin'])).rejects.toThrow(AccountError);
+      await expect(accounts.setPermissions('bad\u0000name', ['admin'])).rejects.toThrow(AccountError);
+    });
+
+    it('records the last login of each user at the start of their sessions', async () => {
+      let now = 10_000;
+      const { accounts } = await subject({ now: () => now });
+      const alice = await accounts.createUser({ username: 'alice', password: PASSWORD });
+      expect((await accounts.getUser('alice'))!.lastLoginAt).toBeNull();
+      await accounts.createSession(alice.id);
+      now = 20_000;
+      await accounts.createSession(alice.id);
+      expect((await accounts.getUser('alice'))!.lastLoginAt).toBe(20_000);
+    });
+
+    describe('single sign-on logins', () => {
+      const SUBJECT = 'https://idp.example.org 248289761001';
+      const login = (overrides: Partial<Parameters<AuthSubject['accounts']['oidcLogin']>[0]> = {}) => ({ subject: SUBJECT, username: 'jane', groups: ['hackers'], createUnknown: true, ...overrides });
+
+      it('creates the user of a new identity, without a password, in the groups of the claims', async () => {
+        const { accounts } = await subject({ now: () => 5_000 });
+        const result = await accounts.oidcLogin(login());
+        expect(result).toEqual({ ok: true, userId: expect.any(Number), username: 'jane', created: true, unknownGroups: [] });
+        expect(await accounts.getUser('jane')).toMatchObject({ hasPassword: false, oidcSubject: SUBJECT, groups: ['hackers'], createdAt: 5_000 });
+        // No password: the local login cannot be used for this account.
+        expect(await accounts.authenticate('jane', '')).toBeUndefined();
+      });
+
+      it('finds the user by identity at later logins, whatever name the claims give, and replaces their groups', async () => {
+        const { accounts } = await subject();
+        const first = await accounts.oidcLogin(login());
+        const again = await accounts.oidcLogin(login({ username: 'jane.doe', groups: ['admins', 'no_such_group'] }));
+        expect(again).toEqual({ ok: true, userId: (first as { userId: number }).userId, username: 'jane', created: false, unknownGroups: ['no_such_group'] });
+        expect(await accounts.getUser('jane')).toMatchObject({ groups: ['admins'], permissions: ['admin'] });
+        expect(await accounts.getUser('jane.doe')).toBeUndefined();
+        // Without a group map (groups undefined), the groups an admin set are kept.
+        await accounts.setGroups('jane', ['symbol_uploaders']);
+        await accounts.oidcLogin(login({ groups: undefined }));
+        expect((await accounts.getUser('jane'))!.groups).toEqual(['symbol_uploaders']);
+        expect((await accounts.listUsers()).length).toBe(1);
+      });
+
+      it('links an account an admin made without a password, never one with a password or another identity', async () => {
+        const { accounts } = await subject();
+        await accounts.createUser({ username: 'jane', permissions: ['reprocess'] });
+        expect(await accounts.oidcLogin(login())).toMatchObject({ ok: true, created: false, username: 'jane' });
+        expect(await accounts.getUser('jane')).toMatchObject({ oidcSubject: SUBJECT, ownPermissions: ['reprocess'], groups: ['hackers'] });
+        // Another identity asking for the same name is refused, as is a local account with a password.
+        expect(await accounts.oidcLogin(login({ subject: 'https://idp.example.org other' }))).toEqual({ ok: false, reason: 'name_taken', username: 'jane' });
+        await accounts.createUser({ username: 'root', password: PASSWORD, permissions: ['admin'] });
+        expect(await accounts.oidcLogin(login({ subject: 'https://idp.example.org mallory', username: 'root' }))).toEqual({ ok: false, reason: 'name_taken', username: 'root' });
+        expect((await accounts.getUser('root'))!.oidcSubject).toBeNull();
+      });
+
+      it('refuses deactivated users, unknown identities when creation is off, and names no account can have', async () => {
+        const { accounts } = await subject();
+        expect(await accounts.oidcLogin(login({ createUnknown: false }))).toEqual({ ok: false, reason: 'not_provisioned', username: 'jane' });
+        expect(await accounts.getUser('jane')).toBeUndefined();
+        expect(await accounts.oidcLogin(login({ username: 'bad name' }))).toEqual({ ok: false, reason: 'invalid_name', username: 'bad name' });
+        await accounts.oidcLogin(login());
+        await accounts.setActive('jane', false);
+        expect(await accounts.oidcLogin(login())).toEqual({ ok: false, reason: 'inactive', username: 'jane' });
+        // Creation off still lets known identities in.
+        await accounts.setActive('jane', true);
+        expect(await accounts.oidcLogin(login({ createUnknown: false }))).toMatchObject({ ok: true, created: false });
+      });
+
+      it('creates one user when two first logins of one identity race', async () => {
+        const { accounts } = await subject();
+        const results = await Promise.all([accounts.oidcLogin(login()), accounts.oidcLogin(login())]);
+        expect(results.every((r) => r.ok)).toBe(true);
+        expect(new Set(results.map((r) => (r as { userId: number }).userId)).size).toBe(1);
+        expect((await accounts.listUsers()).map((u) => u.username)).toEqual(['jane']);
+      });
     });
 
     it('answers its health check, and closing twice is harmless', async () => {

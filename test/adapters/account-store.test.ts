@@ -30,6 +30,7 @@ describe.skipIf(pgSkip !== false)(`PostgreSQL stores' migrations${pgSkip ? ` (sk
       expect(applied).toEqual([
         { component: 'auth', version: 1 },
         { component: 'auth', version: 2 },
+        { component: 'auth', version: 3 },
         { component: 'registry', version: 1 },
         { component: 'symbols', version: 1 },
       ]);
@@ -44,8 +45,8 @@ describe.skipIf(pgSkip !== false)(`PostgreSQL stores' migrations${pgSkip ? ` (sk
     const schema = freshSchema();
     try {
       await (await PgAccountStore.open({ connectionString: pgUrl, schema })).close();
-      await withSchema(schema, (client) => client.query("INSERT INTO schema_migrations VALUES ('auth', 3, 'from the future', '2030-01-01')"));
-      await expect(PgTokenStore.open({ connectionString: pgUrl, schema })).rejects.toThrow(/auth schema version 3 in the database is newer than this Mayday knows \(2\)/);
+      await withSchema(schema, (client) => client.query("INSERT INTO schema_migrations VALUES ('auth', 4, 'from the future', '2030-01-01')"));
+      await expect(PgTokenStore.open({ connectionString: pgUrl, schema })).rejects.toThrow(/auth schema version 4 in the database is newer than this Mayday knows \(3\)/);
     } finally {
       await dropSchema(schema);
     }

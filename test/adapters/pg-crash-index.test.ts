@@ -52,7 +52,7 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index migrations${skip ? ` (sk
         CREATE TABLE schema_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version));
         INSERT INTO schema_migrations VALUES ('crash_index', 1, 'v1', '2025-01-01');
         CREATE TABLE crashes (crash_id TEXT COLLATE "C" PRIMARY KEY, submitted_at BIGINT NOT NULL, processed_at BIGINT NOT NULL, product TEXT COLLATE "C", version TEXT COLLATE "C",
-          os_name TEXT COLLATE "C", cpu_arch TEXT COLLATE "C", reason TEXT COLLATE "C", signature TEXT COLLATE "C", process_type TEXT COLLATE "C", has_errors SMALLINT NOT NULL DEFAULT 0, doc JSONB NOT NULL DEFAULT '{}');
+          os_name TEXT COLLATE "C", cpu_arch TEXT COLLATE "C", reason TEXT COLLATE "C", signature TEXT COLLATE "C", process_type TEXT COLLATE "C", report_type TEXT COLLATE "C", build_id TEXT COLLATE "C", uptime BIGINT, has_errors SMALLINT NOT NULL DEFAULT 0, doc JSONB NOT NULL DEFAULT '{}');
         CREATE INDEX crashes_signature ON crashes (signature, submitted_at);
         CREATE INDEX crashes_product_submitted ON crashes (product, submitted_at);
         CREATE TABLE signature_daily (product TEXT COLLATE "C" NOT NULL, day INTEGER NOT NULL, signature TEXT COLLATE "C" NOT NULL, version TEXT COLLATE "C" NOT NULL,
@@ -69,7 +69,7 @@ describe.skipIf(skip !== false)(`PostgreSQL crash index migrations${skip ? ` (sk
       }
       const index = await PgCrashIndex.open({ connectionString: url, schema });
       try {
-        expect(await index.schemaVersion()).toBe(4);
+        expect(await index.schemaVersion()).toBe(5);
         // Version 3 moved the rows into one partition per day.
         expect(await index.daysBefore(Infinity)).toEqual([...new Set(rows.map(([, at]) => Math.floor(at / 86_400_000)))].sort((a, b) => a - b));
         const long = { product: 'Old', range: { from: day - 20 * 86_400_000, to: day + 10 * 86_400_000 }, limit: 5 };

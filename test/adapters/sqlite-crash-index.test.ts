@@ -48,7 +48,7 @@ describe('SQLite crash index migrations', () => {
       db.close();
 
       const index = SqliteCrashIndex.open(path);
-      expect(await index.schemaVersion()).toBe(4);
+      expect(await index.schemaVersion()).toBe(5);
       expect(await index.count()).toBe(3);
       const top = await index.topCrashers({ product: 'Old', range: { from: day, to: day + 86_400_000 }, limit: 5 });
       expect(top.crashers.map((c) => [c.signature, c.count])).toEqual([

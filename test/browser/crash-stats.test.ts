@@ -26,7 +26,9 @@ describe.skipIf(chromiumMissing)(`Crash Stats pages in a real browser (${CHROMIU
     }, 20_000, 'the demo crashes to be submitted');
     expect(submitted).toBeGreaterThan(10);
     await eventually(async () => {
-      const answer = (await (await fetch(`${node.url}/api/SuperSearch/?_results_number=0&_facets_size=0`)).json()) as { total: number };
+      // The demo's crashes span the last 30 days; Super Search looks at 7 unless told.
+      const since = new Date(Date.now() - 31 * 86_400_000).toISOString().slice(0, 10);
+      const answer = (await (await fetch(`${node.url}/api/SuperSearch/?date=%3E%3D${since}&_results_number=0&_facets_size=0`)).json()) as { total: number };
       return answer.total >= submitted ? true : undefined;
     }, 30_000, `the ${submitted} demo crashes to be processed`);
     const created = await runMayday(['tokens', 'create', '--data-dir', dataDir, '--permissions', 'download_dumps,view_protected', '--user', 'browser-test']);

@@ -48,6 +48,8 @@ describe('signature input', () => {
     expect(frameFromJson({ function: 42, module: 'm', line: '7', file: ['x'], inlines: [null, { function: 'f' }] })).toEqual({
       module: 'm',
       function: null,
+      function_is_nearest_export: false,
+      unloaded_modules: null,
       file: null,
       line: 7,
       module_offset: null,
@@ -59,5 +61,15 @@ describe('signature input', () => {
       ],
     });
     expect(frameFromJson('garbage').function).toBeNull();
+  });
+
+  it('keeps the unloaded modules of a frame and whether its name is only the nearest export', () => {
+    const frame = frameFromJson({ module: null, offset: '0x5000', function: 'x', function_is_nearest_export: true, unloaded_modules: [{ module: 'a.dll', offsets: ['0x10', 7] }, 'junk'] });
+    expect(frame.unloaded_modules).toEqual([
+      { module: 'a.dll', offsets: ['0x10'] },
+      { module: null, offsets: null },
+    ]);
+    expect(frame.function_is_nearest_export).toBe(true);
+    expect(frameFromJson({ function_is_nearest_export: 'yes' }).function_is_nearest_export).toBe(false);
   });
 });

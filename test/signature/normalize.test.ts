@@ -44,7 +44,10 @@ describe('C/C++ function normalisation', () => {
     ['Foo::operator bool() const', 'Foo::operator bool'],
     ['Foo::operator()(int)', 'Foo::operator()'],
     ['bool operator<(Foo const&, Foo const&)', 'operator<'],
-    ['std::ostream& std::operator<< <std::char_traits<char> >(std::ostream&, char const*)', 'std::operator<< <T>'],
+    // a name with `::operator` keeps what comes before it, as in Socorro
+    ['std::ostream& std::operator<< <std::char_traits<char> >(std::ostream&, char const*)', 'std::ostream& std::operator<< <T>'],
+    ['__gnu_cxx::operator-<char*, std::vector<char> >(__gnu_cxx::__normal_iterator<char*> const&)', '__gnu_cxx::operator-<T>'],
+    ['bool __gnu_cxx::operator==<int*>(int* const&, int* const&)', 'bool __gnu_cxx::operator==<T>'],
     ['Foo::operator->() const', 'Foo::operator->'],
     // special template arguments kept
     ['Foo<name omitted>::bar', 'Foo<name omitted>::bar'],
@@ -59,7 +62,7 @@ describe('C/C++ function normalisation', () => {
   it('puts pointer declarators against their type and one space after commas', () => {
     expect(normalizeCppFunction('Foo<A>::bar(int)')).toBe('Foo<T>::bar');
     expect(normalizeCppFunction('Foo::operator()(int) [clone .cold.1]')).toBe('Foo::operator()');
-    expect(normalizeCppFunction('IPC::ParamTraits<int *,char &>::Write')).toBe('IPC::ParamTraits<T>::Write');
+    expect(normalizeCppFunction('IPC::ParamTraits<int *,char &>::Write')).toBe('IPC::ParamTraits<int*, char&>::Write');
     expect(normalizeCppFunction('`anonymous namespace\'::Table<a,b>::get(a *,b &)')).toBe('(anonymous namespace)::Table<T>::get');
   });
 });
@@ -68,9 +71,9 @@ describe('Rust function normalisation', () => {
   it.each([
     ['core::result::unwrap_failed::h0a1b2c3d4e5f6a7b', 'core::result::unwrap_failed'],
     ['alloc::vec::Vec<T,A>::push::h0123456789abcdef', 'alloc::vec::Vec<T>::push'],
-    ['<alloc::vec::Vec<u8> as core::ops::drop::Drop>::drop::h0123456789abcdef', '<alloc::vec::Vec<T> as core::ops::drop::Drop>::drop'],
-    ['core::slice::index::<impl core::ops::index::Index<I> for [T]>::index', 'core::slice::index::<impl core::ops::index::Index<T> for [T]>::index'],
-    ['core::ops::function::impls::<impl core::ops::function::FnOnce<A> for &F>::call_once', 'core::ops::function::impls::<impl core::ops::function::FnOnce<T> for &F>::call_once'],
+    ['<alloc::vec::Vec<u8> as core::ops::drop::Drop>::drop::h0123456789abcdef', '<alloc::vec::Vec<u8> as core::ops::drop::Drop>::drop'],
+    ['core::slice::index::<impl core::ops::index::Index<I> for [T]>::index', 'core::slice::index::<T>::index'],
+    ['core::ops::function::impls::<impl core::ops::function::FnOnce<A> for &F>::call_once', 'core::ops::function::impls::<T>::call_once'],
     ['crash_client::real_main::{closure#1}', 'crash_client::real_main::{closure}'],
     ['std::rt::lang_start::{{closure}}::h0123456789abcdef', 'std::rt::lang_start::{closure}'],
     ['core::ptr::write_volatile::<u8>', 'core::ptr::write_volatile::<T>'],

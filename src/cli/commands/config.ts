@@ -11,7 +11,6 @@
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Option, type Command } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { parseIni } from '../../config/ini.js';
 import { envVariableName, suggest } from '../../config/load.js';
@@ -19,101 +18,70 @@ import { listOptions } from '../../config/schema.js';
 import { compileDeployment } from '../../configurator/compile.js';
 import { LAYERS, formatFinding, type Deployment, type DeploymentFile, type Finding, type Layer } from '../../configurator/deployment.js';
 import { diffDeployments, formatDiff, isEmptyDiff } from '../../configurator/diff.js';
-import { PRESETS, presetFiles, type Preset } from '../../configurator/presets.js';
+import { presetFiles, type Preset } from '../../configurator/presets.js';
 
 export const EXIT_CODES: Record<Layer, number> = { schema: 3, topology: 4, security: 5, environment: 6 };
 
-export function registerConfig(program: Command): void {
-  const config = program.command('config').description('generate, validate, draw and compare deployments (the Configurator on the command line)');
+/** `mayday config init`. */
+export async function configInit(dir: string, options: { preset: Preset; hosts?: string; force?: boolean }): Promise<void> {
+  const hosts = options.hosts?.split(',').map((h) => h.trim()).filter(Boolean) ?? [];
+  const files = presetFiles(options.preset, hosts);
+  const deployment = compileDeployment(files);
+  const errors = deployment.findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) throw new UserError(`the ${options.preset} preset does not validate for these hosts:\n${errors.map(formatFinding).join('\n')}`);
+  await mkdir(dir, { recursive: true });
+  const existing = files.filter((f) => existsSync(join(dir, f.name)));
+  if (existing.length > 0 && !options.force) throw new UserError(`${existing.map((f) => join(dir, f.name)).join(', ')} already exist${existing.length === 1 ? 's' : ''}: use --force to overwrite`);
+  for (const file of files) {
+    const path = join(dir, file.name);
+    await writeFile(path, file.text, { mode: file.mode ?? 0o644 });
+    if (file.mode !== undefined) await chmod(path, file.mode);
+  }
+  const nodeFiles = deployment.nodes.map((n) => n.file);
+  process.stdout.write(
+    `wrote ${files.length} file${files.length === 1 ? '' : 's'} to ${dir}: ${files.map((f) => f.name).join(', ')}\n` +
+      `check them: mayday config validate ${dir}\n` +
+      `start each node: ${nodeFiles.map((f) => `mayday run --config ${join(dir, f)}`).join('; ')}\n`,
+  );
+}
 
-  config
-    .command('init')
-    .description('write a deployment that validates clean')
-    .argument('<dir>', 'directory to write the files into (created if missing)')
-    .addOption(new Option('--preset <preset>', 'which deployment').choices([...PRESETS]).default('all-in-one'))
-    .option('--hosts <hosts>', 'comma-separated host names to spread the nodes over (node.host); services are taken to run on the first')
-    .option('--force', 'overwrite files that exist')
-    .action(async (dir: string, options: { preset: Preset; hosts?: string; force?: boolean }) => {
-      const hosts = options.hosts?.split(',').map((h) => h.trim()).filter(Boolean) ?? [];
-      const files = presetFiles(options.preset, hosts);
-      const deployment = compileDeployment(files);
-      const errors = deployment.findings.filter((f) => f.severity === 'error');
-      if (errors.length > 0) throw new UserError(`the ${options.preset} preset does not validate for these hosts:\n${errors.map(formatFinding).join('\n')}`);
-      await mkdir(dir, { recursive: true });
-      const existing = files.filter((f) => existsSync(join(dir, f.name)));
-      if (existing.length > 0 && !options.force) throw new UserError(`${existing.map((f) => join(dir, f.name)).join(', ')} already exist${existing.length === 1 ? 's' : ''}: use --force to overwrite`);
-      for (const file of files) {
-        const path = join(dir, file.name);
-        await writeFile(path, file.text, { mode: file.mode ?? 0o644 });
-        if (file.mode !== undefined) await chmod(path, file.mode);
-      }
-      const nodeFiles = deployment.nodes.map((n) => n.file);
-      process.stdout.write(
-        `wrote ${files.length} file${files.length === 1 ? '' : 's'} to ${dir}: ${files.map((f) => f.name).join(', ')}\n` +
-          `check them: mayday config validate ${dir}\n` +
-          `start each node: ${nodeFiles.map((f) => `mayday run --config ${join(dir, f)}`).join('; ')}\n`,
-      );
-    });
+/** `mayday config validate`. */
+export async function configValidate(paths: string[], options: { format: 'text' | 'json'; environment: boolean; baseDir?: string }): Promise<void> {
+  const files = await readDeployment(paths);
+  const deployment = compileDeployment(files);
+  if (options.environment) {
+    // Loaded only when used: its clients (pg, amqplib, the AWS SDK) are heavy.
+    const { checkEnvironment } = await import('../../configurator/environment.js');
+    deployment.findings.push(...(await checkEnvironment(deployment, { baseDir: options.baseDir ?? dirname(resolve(files[0].name)) })));
+  }
+  const code = exitCode(deployment.findings);
+  if (options.format === 'json') {
+    process.stdout.write(JSON.stringify({ exitCode: code, nodes: deployment.graph.nodes, findings: sortFindings(deployment.findings) }, null, 2) + '\n');
+  } else {
+    process.stdout.write(report(deployment, options.environment));
+  }
+  process.exitCode = code;
+}
 
-  config
-    .command('validate')
-    .description('check a deployment: schema, topology, security and environment; findings as file:line: severity: message')
-    .argument('<paths...>', 'node files, or directories of them (*.ini); included files are read too')
-    .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
-    .option('--no-environment', 'skip the environment checks (services answering, directories, ports): for CI and files prepared for other machines')
-    .option('--base-dir <dir>', 'directory the nodes are started from (relative data_dir); default: the first file\'s directory')
-    .action(async (paths: string[], options: { format: 'text' | 'json'; environment: boolean; baseDir?: string }) => {
-      const files = await readDeployment(paths);
-      const deployment = compileDeployment(files);
-      if (options.environment) {
-        // Loaded only when used: its clients (pg, amqplib, the AWS SDK) are heavy.
-        const { checkEnvironment } = await import('../../configurator/environment.js');
-        deployment.findings.push(...(await checkEnvironment(deployment, { baseDir: options.baseDir ?? dirname(resolve(files[0].name)) })));
-      }
-      const code = exitCode(deployment.findings);
-      if (options.format === 'json') {
-        process.stdout.write(JSON.stringify({ exitCode: code, nodes: deployment.graph.nodes, findings: sortFindings(deployment.findings) }, null, 2) + '\n');
-      } else {
-        process.stdout.write(report(deployment, options.environment));
-      }
-      process.exitCode = code;
-    });
+export type GraphFormat = 'svg' | 'png' | 'dot' | 'mermaid' | 'json';
 
-  config
-    .command('graph')
-    .description("draw the deployment's topology: nodes by host, the storages, queues and databases they share, what flows between them")
-    .argument('<paths...>', 'node files, or directories of them')
-    .addOption(new Option('--format <format>', 'output format').choices(['svg', 'png', 'dot', 'mermaid', 'json']).default('svg'))
-    .option('-o, --output <file>', 'write to this file (default: standard output)')
-    .action(async (paths: string[], options: { format: 'svg' | 'png' | 'dot' | 'mermaid' | 'json'; output?: string }) => {
-      const deployment = compileDeployment(await readDeployment(paths));
-      const output = await renderGraph(deployment, options.format);
-      if (options.format === 'png' && !options.output && process.stdout.isTTY) throw new UserError('a PNG is binary: give -o FILE, or redirect standard output');
-      if (options.output) await writeFile(options.output, output);
-      else process.stdout.write(output);
-      for (const finding of deployment.findings.filter((f) => f.severity === 'error')) process.stderr.write(formatFinding(finding) + '\n');
-      process.exitCode = exitCode(deployment.findings);
-    });
+/** `mayday config graph`. */
+export async function configGraph(paths: string[], options: { format: GraphFormat; output?: string }): Promise<void> {
+  const deployment = compileDeployment(await readDeployment(paths));
+  const output = await renderGraph(deployment, options.format);
+  if (options.format === 'png' && !options.output && process.stdout.isTTY) throw new UserError('a PNG is binary: give -o FILE, or redirect standard output');
+  if (options.output) await writeFile(options.output, output);
+  else process.stdout.write(output);
+  for (const finding of deployment.findings.filter((f) => f.severity === 'error')) process.stderr.write(formatFinding(finding) + '\n');
+  process.exitCode = exitCode(deployment.findings);
+}
 
-  config
-    .command('explain')
-    .description('document an option: type, default, allowed values, environment variable')
-    .argument('<option>', 'SECTION.KEY, or SECTION for every option of a section')
-    .action((option: string) => {
-      process.stdout.write(explain(option));
-    });
-
-  config
-    .command('diff')
-    .description('what changed between two deployments, option by option and in the graph')
-    .argument('<a>', 'the first deployment: a directory or a node file')
-    .argument('<b>', 'the second')
-    .action(async (a: string, b: string) => {
-      const [da, db] = [compileDeployment(await readDeployment([a])), compileDeployment(await readDeployment([b]))];
-      const diff = diffDeployments(da, db);
-      process.stdout.write(formatDiff(diff));
-      process.exitCode = isEmptyDiff(diff) ? 0 : 1;
-    });
+/** `mayday config diff`. */
+export async function configDiff(a: string, b: string): Promise<void> {
+  const [da, db] = [compileDeployment(await readDeployment([a])), compileDeployment(await readDeployment([b]))];
+  const diff = diffDeployments(da, db);
+  process.stdout.write(formatDiff(diff));
+  process.exitCode = isEmptyDiff(diff) ? 0 : 1;
 }
 
 export function exitCode(findings: readonly Finding[]): number {

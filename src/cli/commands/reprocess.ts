@@ -6,7 +6,6 @@
  * directory (`--data-dir`, `--config`), or a running node (`--url URL --token TOKEN`,
  * through `POST /api/Reprocessing/`).
  */
-import type { Command } from 'commander';
 import { FsRawCrashStore } from '../../adapters/fs-raw-crash-store.js';
 import { SqliteCrashIndex } from '../../adapters/sqlite-crash-index.js';
 import { fieldCatalogFromConfig } from '../../schema/field-catalog.js';
@@ -186,39 +185,24 @@ export async function reprocessRemotely(selection: Selection, options: { url: st
   return { queued, unknown: [] };
 }
 
-export function registerReprocess(program: Command): void {
-  program
-    .command('reprocess')
-    .description('put crashes on the reprocessing queue, to be processed again (with the default ruleset, or e.g. --ruleset signature), on a data directory or a running node (--url, --token)')
-    .argument('[crash-ids...]', 'crash ids (bp- prefix allowed)')
-    .option('--crash-id <id...>', 'crash ids (bp- prefix allowed)')
-    .option('--signature <signature>', 'every crash with this signature (of the last 7 days, unless --query names a date range)')
-    .option('--query <query>', 'a Super Search query selecting the crashes, e.g. "product=Example&version=1.0&date=>=2026-11-01"')
-    .option('--missing-symbols [module]', 'the crashes that missed symbols: of one module (DEBUG_FILE/DEBUG_ID), or of any module listed on the missing-symbols page')
-    .option('--days <n>', 'with --missing-symbols: how many days back', '7')
-    .option('--ruleset <name>', `ruleset to process with: ${RULESETS.join(', ')}`, 'default')
-    .option('--data-dir <dir>', 'data directory of the embedded storage (default ./var)')
-    .option('--config <file>', 'a node configuration file naming the storage')
-    .option('--url <url>', 'a running node to ask instead, e.g. https://crashes.example.com (needs --token)')
-    .option('--token <token>', 'with --url: an API token with the reprocess permission (default: $MAYDAY_TOKEN)')
-    .action(async (positional: string[], options: ReprocessOptions) => {
-      if (!RULESETS.includes(options.ruleset)) throw new UserError(`mayday reprocess: unknown ruleset "${options.ruleset}" (known: ${RULESETS.join(', ')})`);
-      const selection = selectionOf(positional, options);
-      let result: ReprocessResult;
-      if (options.url !== undefined) {
-        if (options.dataDir !== undefined || options.config !== undefined) throw new UserError('mayday reprocess: give either --url (a running node) or --data-dir/--config (local storage), not both');
-        const token = options.token ?? process.env.MAYDAY_TOKEN;
-        if (!token) throw new UserError('mayday reprocess: --url needs an API token with the reprocess permission: --token TOKEN or MAYDAY_TOKEN (create one with `mayday tokens create --user NAME --permissions reprocess`)');
-        result = await reprocessRemotely(selection, { url: options.url, token, ruleset: options.ruleset });
-      } else {
-        if (options.token !== undefined) throw new UserError('mayday reprocess: --token goes with --url (a running node); local storage needs none');
-        result = await reprocessLocally(selection, options);
-      }
-      if (result.unknown.length > 0) {
-        process.stderr.write(`not found (no raw crash): ${result.unknown.join(', ')}\n`);
-        process.exitCode = 1;
-      }
-      if (result.queued === 0 && result.unknown.length === 0) process.stdout.write('no crash matches; nothing was queued\n');
-      else if (result.queued > 0 || result.unknown.length === 0) process.stdout.write(`queued ${result.queued} crash${result.queued === 1 ? '' : 'es'} for reprocessing with the ${options.ruleset} ruleset\n`);
-    });
+/** `mayday reprocess`. */
+export async function reprocessCommand(positional: string[], options: ReprocessOptions): Promise<void> {
+  if (!RULESETS.includes(options.ruleset)) throw new UserError(`mayday reprocess: unknown ruleset "${options.ruleset}" (known: ${RULESETS.join(', ')})`);
+  const selection = selectionOf(positional, options);
+  let result: ReprocessResult;
+  if (options.url !== undefined) {
+    if (options.dataDir !== undefined || options.config !== undefined) throw new UserError('mayday reprocess: give either --url (a running node) or --data-dir/--config (local storage), not both');
+    const token = options.token ?? process.env.MAYDAY_TOKEN;
+    if (!token) throw new UserError('mayday reprocess: --url needs an API token with the reprocess permission: --token TOKEN or MAYDAY_TOKEN (create one with `mayday tokens create --user NAME --permissions reprocess`)');
+    result = await reprocessRemotely(selection, { url: options.url, token, ruleset: options.ruleset });
+  } else {
+    if (options.token !== undefined) throw new UserError('mayday reprocess: --token goes with --url (a running node); local storage needs none');
+    result = await reprocessLocally(selection, options);
+  }
+  if (result.unknown.length > 0) {
+    process.stderr.write(`not found (no raw crash): ${result.unknown.join(', ')}\n`);
+    process.exitCode = 1;
+  }
+  if (result.queued === 0 && result.unknown.length === 0) process.stdout.write('no crash matches; nothing was queued\n');
+  else if (result.queued > 0 || result.unknown.length === 0) process.stdout.write(`queued ${result.queued} crash${result.queued === 1 ? '' : 'es'} for reprocessing with the ${options.ruleset} ruleset\n`);
 }

@@ -12,7 +12,6 @@
  * `@0xaddress` (no module), top of the stack first.
  */
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
 import { UserError } from '../../common/errors.js';
 import { loadSignatureLists } from '../../roles/processor/signature-rule.js';
 import { generateSignature, signatureInputFromCrash, SignatureListError, type SignatureInput, type StackFrameInput } from '../../signature/index.js';
@@ -85,18 +84,4 @@ export async function runSignature(
     }
     throw error;
   }
-}
-
-export function registerSignature(program: Command): void {
-  program
-    .command('signature')
-    .description('print the signature of a crash (processed crash or stackwalker JSON, or frames)')
-    .argument('[crash]', 'processed crash JSON (with json_dump) or stackwalker JSON document')
-    .option('--frames <frames...>', 'frames, top first: function names, module@0xoffset or @0xaddress')
-    .option('--debug', 'also print the proto signature and how each frame was treated')
-    .option('--lists <dir>', 'directory of signature lists (sentinel.txt, irrelevant.txt, prefix.txt, line-number.txt) overriding the defaults')
-    .action(async (crash: string | undefined, options: SignatureCommandOptions) => {
-      const code = await runSignature(crash, options, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
-      if (code !== 0) process.exitCode = code;
-    });
 }

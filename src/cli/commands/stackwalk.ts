@@ -10,7 +10,6 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import { fsSymbolLoader } from '../../adapters/fs-symbol-supplier.js';
 import { toHumanReadable, toJsonDump, toMachineReadable } from '../../minidump/output/index.js';
 import { MemoizedSymbols, processMinidump } from '../../minidump/process/index.js';
@@ -26,10 +25,6 @@ export interface StackwalkOptions {
 
 /** Symbols kept in memory for one run (parsed symbol files can be large). */
 const SYMBOL_BUDGET_BYTES = 1024 * 1024 * 1024;
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 /** How many DEBUG_FILE directories are looked into before a store is taken to have no layout. */
 const LAYOUT_PROBE_LIMIT = 200;
@@ -106,19 +101,4 @@ export async function runStackwalk(
     else out(toHumanReadable(state));
   }
   return exitCode;
-}
-
-export function registerStackwalk(program: Command): void {
-  program
-    .command('stackwalk')
-    .description('walk and symbolize minidumps (Breakpad minidump_stackwalk compatible output)')
-    .argument('<dumps...>', 'minidump files')
-    .option('--symbols-path <dir>', 'Breakpad symbol store (NAME/ID/NAME.sym); repeatable', collect, [])
-    .option('--json', 'print the json_dump document (one line per dump)')
-    .option('--pretty', 'indent the JSON')
-    .option('-m, --machine-readable', "print Breakpad's pipe-separated format")
-    .action(async (dumps: string[], options: StackwalkOptions) => {
-      const code = await runStackwalk(dumps, options, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
-      if (code !== 0) process.exitCode = code;
-    });
 }

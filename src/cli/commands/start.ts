@@ -1,82 +1,78 @@
-import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { startNode, type RunningNode } from '../../node/node.js';
 import { loadNodeConfig } from '../load-node-config.js';
 import { versionInfo } from '../../common/version.js';
 import type { Config } from '../../config/schema.js';
 import { resolvePaths } from '../../config/resolve.js';
-import { installDemoSymbols, submitDemoCrashes } from '../demo.js';
+import { installDemoSymbols, loadDemoCrashes } from '../demo.js';
+import { createNodeLogger } from '../logger.js';
 import { listenErrorLine, noteCreatedPaths } from '../start-support.js';
 
 const SAMPLE_DUMP = fileURLToPath(new URL('../../../fixtures/corpus/dumps/example-app-null.dmp', import.meta.url));
 
-export function registerStart(program: Command): void {
-  program
-    .command('start')
-    .description('run the whole pipeline (collector, processor, web app) in one process on embedded storage')
-    .option('--data-dir <dir>', 'where crashes and databases are kept (default ./var)')
-    .option('--host <address>', 'address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 accepts crashes from other machines)')
-    .option('--port <n>', 'HTTP port (default 8000; 0 picks a free one)')
-    .option('--config <file>', 'an INI configuration file')
-    .option('--demo', 'on a fresh data directory, submit the project\'s sample crashes (with their symbols) so that the pages have something to show')
-    .action(async (options: { dataDir?: string; host?: string; port?: string; config?: string; demo?: boolean }) => {
-      const overrides: Record<string, string> = {};
-      if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
-      if (options.host !== undefined) overrides['web.host'] = options.host;
-      if (options.port !== undefined) overrides['web.port'] = options.port;
-      const config = loadNodeConfig(options.config, overrides);
-      const paths = resolvePaths(config, process.cwd());
-      // Fresh means no crash index yet: a demo never mixes into real data.
-      const fresh = !existsSync(paths.database);
-      // A start that fails on a fresh data directory takes back what it made there (and
-      // only that: a directory or file that existed before is never removed).
-      const created = fresh ? noteCreatedPaths(paths.dataDir) : undefined;
-      const failed = (line: string): never => {
-        process.stderr.write(`${line}\n`);
-        reportRemoved(created?.removeCreated() ?? [], paths.dataDir);
-        process.exit(1);
-      };
-      let node: RunningNode;
-      try {
-        if (options.demo && fresh) installDemoSymbols(paths.symbols[0]);
-        node = await runUntilSignalled(config, true);
-      } catch (error) {
-        const line = listenErrorLine(error, config.web.host, config.web.port);
-        if (line !== undefined) return failed(line);
-        reportRemoved(created?.removeCreated() ?? [], paths.dataDir);
-        throw error;
-      }
-      if (options.demo) {
-        if (!fresh) {
-          process.stderr.write(`  --demo: ${paths.dataDir} already holds data; no sample crashes were added.\n`);
-        } else {
-          let accepted: number;
-          try {
-            accepted = await submitDemoCrashes(node.url);
-          } catch (error) {
-            await node.close().catch(() => undefined);
-            return failed(`mayday: --demo: submitting the sample crashes failed: ${(error as Error).message}`);
-          }
-          process.stderr.write(`  --demo: submitted ${accepted} sample crashes through the collector; they are being processed now.\n\n`);
-        }
-      }
-    });
+export interface StartOptions {
+  dataDir?: string;
+  host?: string;
+  port?: string;
+  config?: string;
+  demo?: boolean;
+}
 
-  program
-    .command('run')
-    .description('run one node of a deployment: the roles and back ends its configuration file names')
-    .requiredOption('--config <file>', 'the node\'s INI configuration file')
-    .action(async (options: { config: string }) => {
-      const config = loadNodeConfig(options.config, {});
-      await runUntilSignalled(config, false);
-    });
+/** `mayday start`. */
+export async function startCommand(options: StartOptions): Promise<void> {
+  const overrides: Record<string, string> = {};
+  if (options.dataDir !== undefined) overrides['node.data_dir'] = options.dataDir;
+  if (options.host !== undefined) overrides['web.host'] = options.host;
+  if (options.port !== undefined) overrides['web.port'] = options.port;
+  const config = loadNodeConfig(options.config, overrides);
+  const paths = resolvePaths(config, process.cwd());
+  // Fresh means no crash index yet: a demo never mixes into real data.
+  const fresh = !existsSync(paths.database);
+  // A start that fails on a fresh data directory takes back what it made there (and
+  // only that: a directory or file that existed before is never removed).
+  const created = fresh ? noteCreatedPaths(paths.dataDir) : undefined;
+  const failed = (line: string): never => {
+    process.stderr.write(`${line}\n`);
+    reportRemoved(created?.removeCreated() ?? [], paths.dataDir);
+    process.exit(1);
+  };
+  let node: RunningNode;
+  try {
+    if (options.demo && fresh) installDemoSymbols(paths.symbols[0]);
+    node = await runUntilSignalled(config, true);
+  } catch (error) {
+    const line = listenErrorLine(error, config.web.host, config.web.port);
+    if (line !== undefined) return failed(line);
+    reportRemoved(created?.removeCreated() ?? [], paths.dataDir);
+    throw error;
+  }
+  if (options.demo) {
+    if (!fresh) {
+      process.stderr.write(`  --demo: ${paths.dataDir} already holds data; no sample crashes were added.\n`);
+    } else {
+      let accepted: number;
+      try {
+        accepted = await loadDemoCrashes(node.intake);
+      } catch (error) {
+        await node.close().catch(() => undefined);
+        return failed(`mayday: --demo: submitting the sample crashes failed: ${(error as Error).message}`);
+      }
+      process.stderr.write(`  --demo: submitted ${accepted} sample crashes, dated over the last 30 days, through the collector; they are being processed now.\n\n`);
+    }
+  }
+}
+
+/** `mayday run`. */
+export async function runCommand(options: { config: string }): Promise<void> {
+  const config = loadNodeConfig(options.config, {});
+  await runUntilSignalled(config, false);
 }
 
 async function runUntilSignalled(config: Config, banner: boolean): Promise<RunningNode> {
-  const log = pino({ level: config.log.level, base: { node: config.node.name } });
+  const log = await createNodeLogger(config);
   const node = await startNode(config, { cwd: process.cwd(), log });
   if (banner) printBanner(node, config);
   handleSignals(node, log);
@@ -128,7 +124,7 @@ export function reachLines(host: string, dataDir: string, url: string): string[]
   return [`  Listening on ${host}: other machines can send crashes to ${where}/submit (protect the admin pages with an account: mayday users create NAME --admin).`, ''];
 }
 
-function handleSignals(node: RunningNode, log: pino.Logger): void {
+function handleSignals(node: RunningNode, log: Logger): void {
   let signalled = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signalled++;

@@ -10,7 +10,6 @@
  * connections, a progress line on stderr, and a summary (requests/s, MB/s, latency
  * percentiles, failures) on stdout.
  */
-import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -162,7 +161,7 @@ function progressBar(total: number): (done: number) => void {
   };
 }
 
-interface SubmitOptions {
+export interface SubmitOptions {
   url: string;
   product?: string;
   version?: string;
@@ -212,25 +211,4 @@ export async function runSubmit(dumpPath: string, options: SubmitOptions, out: (
 function positive(raw: string, flag: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UserError(`${flag} expects a positive integer, got "${raw}"`);
   return Number(raw);
-}
-
-export function registerSubmit(program: Command): void {
-  // `submit --version V` is the product version (as the issue and Breakpad's -v name it);
-  // positional options keep the root's own --version from taking it.
-  program.enablePositionalOptions();
-  program
-    .command('submit')
-    .description('send a minidump to a collector as a Breakpad client does (or many, for a load test)')
-    .argument('<dump>', 'the minidump file')
-    .requiredOption('--url <url>', 'the collector (http://HOST:PORT or its /submit URL)')
-    .option('--product <name>', 'product name (sent as prod, as Breakpad does)')
-    .option('--version <version>', 'product version (sent as ver)')
-    .option('--annotation <key=value>', 'another annotation; repeatable', (v: string, prev: string[]) => [...prev, v], [])
-    .option('--gzip', 'compress the body (Content-Encoding: gzip), as Crashpad does')
-    .option('--repeat <n>', 'send it N times (load test: prints requests/s and latency percentiles)')
-    .option('--concurrency <c>', 'requests in flight at once with --repeat', '1')
-    .action(async (dump: string, options: SubmitOptions) => {
-      const code = await runSubmit(dump, options, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
-      if (code !== 0) process.exitCode = code;
-    });
 }

@@ -10,7 +10,6 @@
  * too large) are final, since sending the same bytes again cannot change the answer.
  * The summary lists every failure; the exit code is 1 if any file failed.
  */
-import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import http from 'node:http';
@@ -357,46 +356,43 @@ function positiveInt(value: string, name: string): number {
   return n;
 }
 
-export function registerSymbols(program: Command): void {
-  const symbols = program.command('symbols').description('upload Breakpad symbols and reprocess the crashes that missed them');
+export interface UploadCommandOptions {
+  url: string;
+  token?: string;
+  retries: string;
+  timeout: string;
+  reprocess: boolean;
+}
 
-  symbols
-    .command('upload')
-    .description('upload .sym files, directories of them, or zips in the symbol-store layout')
-    .argument('<paths...>')
-    .requiredOption('--url <url>', 'the Mayday node, e.g. https://crashes.example.com')
-    .option('--token <token>', 'API token with upload_symbols (default: $MAYDAY_TOKEN)')
-    .option('--retries <n>', 'retries per file on network errors, 5xx and 429', '5')
-    .option('--timeout <seconds>', 'limit per request (0: none)', '600')
-    .option('--no-reprocess', 'do not queue the recent crashes that missed these symbols for reprocessing (queued by default; needs the reprocess permission)')
-    .action(async (paths: string[], options: { url: string; token?: string; retries: string; timeout: string; reprocess: boolean }) => {
-      const token = tokenFrom(options.token);
-      const items = await collectUploadItems(paths);
-      if (items.length === 0) throw new UserError('mayday symbols upload: no .sym or .zip file found');
-      const summary = await uploadSymbolFiles(items, {
-        url: options.url,
-        token,
-        retries: positiveInt(options.retries, '--retries'),
-        backoffMs: 500,
-        timeoutMs: positiveInt(options.timeout, '--timeout') * 1000,
-        reprocess: options.reprocess,
-        progress: process.stderr,
-      });
-      process.stderr.write(formatSummary(summary));
-      if (summary.failed.length > 0) process.exitCode = 1;
-    });
+/** `mayday symbols upload`. */
+export async function uploadCommand(paths: string[], options: UploadCommandOptions): Promise<void> {
+  const token = tokenFrom(options.token);
+  const items = await collectUploadItems(paths);
+  if (items.length === 0) throw new UserError('mayday symbols upload: no .sym or .zip file found');
+  const summary = await uploadSymbolFiles(items, {
+    url: options.url,
+    token,
+    retries: positiveInt(options.retries, '--retries'),
+    backoffMs: 500,
+    timeoutMs: positiveInt(options.timeout, '--timeout') * 1000,
+    reprocess: options.reprocess,
+    progress: process.stderr,
+  });
+  process.stderr.write(formatSummary(summary));
+  if (summary.failed.length > 0) process.exitCode = 1;
+}
 
-  symbols
-    .command('reprocess')
-    .description("re-queue the crashes of the last N days that missed a module's symbols")
-    .requiredOption('--url <url>', 'the Mayday node')
-    .requiredOption('--debug-file <name>', 'debug file of the module, e.g. libfoo.so or foo.pdb')
-    .requiredOption('--debug-id <id>', 'debug id of the module')
-    .option('--days <n>', 'how far back to look', '7')
-    .option('--token <token>', 'API token with reprocess (default: $MAYDAY_TOKEN)')
-    .action(async (options: { url: string; debugFile: string; debugId: string; days: string; token?: string }) => {
-      const result = await requestReprocess({ url: options.url, token: tokenFrom(options.token), debugFile: options.debugFile, debugId: options.debugId, days: positiveInt(options.days, '--days') });
-      process.stdout.write(`${result.crash_ids.join('\n')}${result.crash_ids.length > 0 ? '\n' : ''}`);
-      process.stderr.write(`queued ${result.queued} crash${result.queued === 1 ? '' : 'es'} for reprocessing\n`);
-    });
+export interface ReprocessCommandOptions {
+  url: string;
+  debugFile: string;
+  debugId: string;
+  days: string;
+  token?: string;
+}
+
+/** `mayday symbols reprocess`. */
+export async function reprocessCommand(options: ReprocessCommandOptions): Promise<void> {
+  const result = await requestReprocess({ url: options.url, token: tokenFrom(options.token), debugFile: options.debugFile, debugId: options.debugId, days: positiveInt(options.days, '--days') });
+  process.stdout.write(`${result.crash_ids.join('\n')}${result.crash_ids.length > 0 ? '\n' : ''}`);
+  process.stderr.write(`queued ${result.queued} crash${result.queued === 1 ? '' : 'es'} for reprocessing\n`);
 }

@@ -3,12 +3,9 @@
  * (found from `--data-dir` or `--config`, as `mayday start` finds it). The token text is
  * printed once, by `create`; only its hash is stored.
  */
-import type { Command } from 'commander';
-
 import { parsePermissions } from '../../auth/auth-schema.js';
 import type { TokenInfo, TokenStore } from '../../ports/token-store.js';
 import { UserError } from '../../common/errors.js';
-import { PERMISSIONS } from '../../common/permissions.js';
 import { openTokenStore } from '../../node/backends.js';
 import { openNodeData, type WhereOptions } from '../data-dir.js';
 
@@ -17,10 +14,6 @@ const DAY_MS = 86_400_000;
 async function openStore(options: WhereOptions, command: string): Promise<TokenStore> {
   const { config, paths } = openNodeData(`tokens ${command}`, options);
   return openTokenStore(config, paths);
-}
-
-function withWhere(command: Command): Command {
-  return command.option('--data-dir <dir>', 'data directory of the node (default ./var)').option('--config <file>', "the node's INI configuration file");
 }
 
 function formatTime(ms: number | null): string {
@@ -38,68 +31,59 @@ export function formatTokenTable(tokens: readonly TokenInfo[]): string {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-export function registerTokens(program: Command): void {
-  const tokens = program.command('tokens').description('manage API tokens (symbol uploads, reprocessing, protected data)');
+export type CreateTokenOptions = WhereOptions & { permissions: string; user?: string; expires?: string; description?: string };
 
-  withWhere(
-    tokens
-      .command('create')
-      .description('create an API token and print it (it is shown only this once)')
-      .requiredOption('--permissions <list>', `comma-separated: ${PERMISSIONS.join(', ')}`)
-      .option('--user <name>', 'the user the token belongs to (required; created if new, and granted any of the permissions they lack)')
-      .option('--expires <days>', 'days until the token expires (default: never)')
-      .option('--description <text>', 'what the token is for, shown by `tokens list`'),
-  ).action(async (options: WhereOptions & { permissions: string; user?: string; expires?: string; description?: string }) => {
-    // A token always belongs to a user: no silent default account.
-    const user = options.user;
-    if (user === undefined || user.trim() === '') {
-      throw new UserError('mayday tokens create: give --user NAME, the user the token belongs to (an existing user, e.g. the admin made by `mayday users create NAME --admin`, or a new one for a service such as --user ci)');
-    }
-    let permissions;
-    try {
-      permissions = parsePermissions(options.permissions);
-    } catch (error) {
-      throw new UserError(`mayday tokens create: ${(error as Error).message}`);
-    }
-    let expiresInMs: number | undefined;
-    if (options.expires !== undefined) {
-      const days = Number(options.expires);
-      if (!(days > 0) || !Number.isFinite(days)) throw new UserError(`mayday tokens create: --expires wants a number of days, got "${options.expires}"`);
-      expiresInMs = days * DAY_MS;
-    }
-    const store = await openStore(options, 'create');
-    try {
-      const { token, info } = await store.create({ user, permissions, expiresInMs, description: options.description });
-      process.stdout.write(`${token}\n`);
-      process.stderr.write(
-        `token ${info.id} for ${info.user}: ${info.permissions.join(', ')}; ${info.expiresAt === null ? 'never expires' : `expires ${formatTime(info.expiresAt)}`}. Store it now: it cannot be shown again.\n`,
-      );
-    } catch (error) {
-      throw new UserError(`mayday tokens create: ${(error as Error).message}`);
-    } finally {
-      await store.close();
-    }
-  });
+/** `mayday tokens create`. */
+export async function createToken(options: CreateTokenOptions): Promise<void> {
+  // A token always belongs to a user: no silent default account.
+  const user = options.user;
+  if (user === undefined || user.trim() === '') {
+    throw new UserError('mayday tokens create: give --user NAME, the user the token belongs to (an existing user, e.g. the admin made by `mayday users create NAME --admin`, or a new one for a service such as --user ci)');
+  }
+  let permissions;
+  try {
+    permissions = parsePermissions(options.permissions);
+  } catch (error) {
+    throw new UserError(`mayday tokens create: ${(error as Error).message}`);
+  }
+  let expiresInMs: number | undefined;
+  if (options.expires !== undefined) {
+    const days = Number(options.expires);
+    if (!(days > 0) || !Number.isFinite(days)) throw new UserError(`mayday tokens create: --expires wants a number of days, got "${options.expires}"`);
+    expiresInMs = days * DAY_MS;
+  }
+  const store = await openStore(options, 'create');
+  try {
+    const { token, info } = await store.create({ user, permissions, expiresInMs, description: options.description });
+    process.stdout.write(`${token}\n`);
+    process.stderr.write(
+      `token ${info.id} for ${info.user}: ${info.permissions.join(', ')}; ${info.expiresAt === null ? 'never expires' : `expires ${formatTime(info.expiresAt)}`}. Store it now: it cannot be shown again.\n`,
+    );
+  } catch (error) {
+    throw new UserError(`mayday tokens create: ${(error as Error).message}`);
+  } finally {
+    await store.close();
+  }
+}
 
-  withWhere(tokens.command('list').description('list API tokens (never their secret)').option('--user <name>', "only this user's tokens")).action(
-    async (options: WhereOptions & { user?: string }) => {
-      const store = await openStore(options, 'list');
-      try {
-        process.stdout.write(formatTokenTable(await store.list({ user: options.user })));
-      } finally {
-        await store.close();
-      }
-    },
-  );
+/** `mayday tokens list`. */
+export async function listTokens(options: WhereOptions & { user?: string }): Promise<void> {
+  const store = await openStore(options, 'list');
+  try {
+    process.stdout.write(formatTokenTable(await store.list({ user: options.user })));
+  } finally {
+    await store.close();
+  }
+}
 
-  withWhere(tokens.command('revoke').description('revoke an API token by its id (from `tokens list`)').argument('<id>')).action(async (id: string, options: WhereOptions) => {
-    if (!/^\d+$/.test(id)) throw new UserError(`mayday tokens revoke: "${id}" is not a token id (a number from \`mayday tokens list\`)`);
-    const store = await openStore(options, 'revoke');
-    try {
-      if (!(await store.revoke(Number(id)))) throw new UserError(`mayday tokens revoke: no active token ${id}`);
-      process.stderr.write(`token ${id} revoked\n`);
-    } finally {
-      await store.close();
-    }
-  });
+/** `mayday tokens revoke`. */
+export async function revokeToken(id: string, options: WhereOptions): Promise<void> {
+  if (!/^\d+$/.test(id)) throw new UserError(`mayday tokens revoke: "${id}" is not a token id (a number from \`mayday tokens list\`)`);
+  const store = await openStore(options, 'revoke');
+  try {
+    if (!(await store.revoke(Number(id)))) throw new UserError(`mayday tokens revoke: no active token ${id}`);
+    process.stderr.write(`token ${id} revoked\n`);
+  } finally {
+    await store.close();
+  }
 }

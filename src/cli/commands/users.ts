@@ -6,15 +6,14 @@
  * Passwords come from stdin (`--password-stdin`, the safe way: not in the shell history
  * or the process list) or `--password` (convenient for throwaway setups).
  */
-import type { Command } from 'commander';
 
 import { parsePermissions } from '../../auth/auth-schema.js';
 import { AccountError, type AccountStore, type UserInfo } from '../../ports/account-store.js';
 import { UserError } from '../../common/errors.js';
-import { PERMISSIONS, type Permission } from '../../common/permissions.js';
+import type { Permission } from '../../common/permissions.js';
 import { openAccountStore } from '../../node/backends.js';
 import { openNodeData, type WhereOptions } from '../data-dir.js';
-interface PasswordOptions {
+export interface PasswordOptions {
   password?: string;
   passwordStdin?: boolean;
 }
@@ -23,10 +22,6 @@ interface PasswordOptions {
 async function openStore(options: WhereOptions, command: string): Promise<AccountStore> {
   const { config, paths } = openNodeData(`users ${command}`, options, { mayCreate: command === 'create' });
   return openAccountStore(config, paths);
-}
-
-function withWhere(command: Command): Command {
-  return command.option('--data-dir <dir>', 'data directory of the node (default ./var)').option('--config <file>', "the node's INI configuration file");
 }
 
 async function readStdin(): Promise<string> {
@@ -65,50 +60,40 @@ async function withStore<T>(options: WhereOptions, command: string, run: (store:
   }
 }
 
-export function registerUsers(program: Command): void {
-  const users = program.command('users').description('manage local accounts for the web login (users, groups, passwords)');
+export type CreateUserOptions = WhereOptions & PasswordOptions & { groups?: string; permissions?: string; admin?: boolean };
 
-  withWhere(
-    users
-      .command('create')
-      .description('create a user (the first administrator: --admin)')
-      .argument('<name>', 'user name (letters, digits, "_.@+-")')
-      .option('--password <password>', 'the password (prefer --password-stdin)')
-      .option('--password-stdin', 'read the password from standard input')
-      .option('--groups <list>', 'comma-separated groups to join (see `mayday users groups`)')
-      .option('--permissions <list>', `comma-separated permissions granted to the user directly: ${PERMISSIONS.join(', ')}`)
-      .option('--admin', 'grant the admin permission (everything)'),
-  ).action(async (name: string, options: WhereOptions & PasswordOptions & { groups?: string; permissions?: string; admin?: boolean }) => {
-    const password = await passwordFrom(options, 'create');
-    let permissions: Permission[] = [];
-    try {
-      if (options.permissions !== undefined) permissions = parsePermissions(options.permissions);
-    } catch (error) {
-      throw new UserError(`mayday users create: ${(error as Error).message}`);
-    }
-    if (options.admin) permissions = [...new Set<Permission>([...permissions, 'admin'])];
-    const groups = (options.groups ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
-    const user = await withStore(options, 'create', (store) => store.createUser({ username: name, password, groups, permissions }));
-    process.stderr.write(
-      `user ${user.username} created: ${user.permissions.length ? user.permissions.join(', ') : 'no permissions (public data only)'}${user.hasPassword ? '' : '; no password, so no web login yet (mayday users set-password)'}\n`,
-    );
-  });
+/** `mayday users create`. */
+export async function createUser(name: string, options: CreateUserOptions): Promise<void> {
+  const password = await passwordFrom(options, 'create');
+  let permissions: Permission[] = [];
+  try {
+    if (options.permissions !== undefined) permissions = parsePermissions(options.permissions);
+  } catch (error) {
+    throw new UserError(`mayday users create: ${(error as Error).message}`);
+  }
+  if (options.admin) permissions = [...new Set<Permission>([...permissions, 'admin'])];
+  const groups = (options.groups ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
+  const user = await withStore(options, 'create', (store) => store.createUser({ username: name, password, groups, permissions }));
+  process.stderr.write(
+    `user ${user.username} created: ${user.permissions.length ? user.permissions.join(', ') : 'no permissions (public data only)'}${user.hasPassword ? '' : '; no password, so no web login yet (mayday users set-password)'}\n`,
+  );
+}
 
-  withWhere(
-    users.command('set-password').description("set a user's password (their sessions end)").argument('<name>').option('--password <password>', 'the password').option('--password-stdin', 'read the password from standard input'),
-  ).action(async (name: string, options: WhereOptions & PasswordOptions) => {
-    const password = await passwordFrom(options, 'set-password');
-    if (password === undefined) throw new UserError('mayday users set-password: give --password-stdin or --password');
-    await withStore(options, 'set-password', (store) => store.setPassword(name, password));
-    process.stderr.write(`password of ${name} set\n`);
-  });
+/** `mayday users set-password`. */
+export async function setPassword(name: string, options: WhereOptions & PasswordOptions): Promise<void> {
+  const password = await passwordFrom(options, 'set-password');
+  if (password === undefined) throw new UserError('mayday users set-password: give --password-stdin or --password');
+  await withStore(options, 'set-password', (store) => store.setPassword(name, password));
+  process.stderr.write(`password of ${name} set\n`);
+}
 
-  withWhere(users.command('list').description('list users, their groups and permissions')).action(async (options: WhereOptions) => {
-    process.stdout.write(await withStore(options, 'list', async (store) => formatUserTable(await store.listUsers())));
-  });
+/** `mayday users list`. */
+export async function listUsers(options: WhereOptions): Promise<void> {
+  process.stdout.write(await withStore(options, 'list', async (store) => formatUserTable(await store.listUsers())));
+}
 
-  withWhere(users.command('groups').description('list groups and their permissions')).action(async (options: WhereOptions) => {
-    const groups = await withStore(options, 'groups', (store) => store.listGroups());
-    process.stdout.write(groups.map((g) => `${g.name.padEnd(18)} ${list(g.permissions).padEnd(40)} ${g.description ?? ''}`.trimEnd()).join('\n') + '\n');
-  });
+/** `mayday users groups`. */
+export async function listGroups(options: WhereOptions): Promise<void> {
+  const groups = await withStore(options, 'groups', (store) => store.listGroups());
+  process.stdout.write(groups.map((g) => `${g.name.padEnd(18)} ${list(g.permissions).padEnd(40)} ${g.description ?? ''}`.trimEnd()).join('\n') + '\n');
 }

@@ -50,6 +50,8 @@ function frameJson(
     module_offset: module ? hexOf(at - module.base, width) : null,
     // rust-minidump's meaning: no function name for this frame (whatever the reason).
     missing_symbols: frame.functionName === undefined,
+    // Mayday's: `function` is only the nearest export below the address (see SymbolLookup).
+    function_is_nearest_export: frame.functionIsNearestExport === true,
     trust: frame.trust,
     inlines:
       inlines.length > 0

@@ -30,6 +30,8 @@ export interface ReportFrame {
   readonly context?: CpuContext;
   /** True when the frame's module had symbols but nothing covered the address, or had none. */
   readonly missingSymbols: boolean;
+  /** The name is only the nearest exported symbol below the address (`SymbolLookup.nearestExportOnly`). */
+  readonly functionIsNearestExport?: boolean;
 }
 
 const IP_REGISTER: Readonly<Record<string, string>> = { amd64: 'rip', x86: 'eip', arm64: 'pc', arm: 'pc' };
@@ -55,7 +57,12 @@ export function reportFrames(frame: SymbolizedFrame): ReportFrame[] {
     functionBase: base + lookup.functionBase,
     sourceLineBase: lineBase,
   };
-  const physicalFrame: ReportFrame = { ...physical, sourceFile: lookup.file, sourceLine: lookup.line };
+  const physicalFrame: ReportFrame = {
+    ...physical,
+    sourceFile: lookup.file,
+    sourceLine: lookup.line,
+    ...(lookup.nearestExportOnly ? { functionIsNearestExport: true } : {}),
+  };
   // `inlines` is outermost first and each carries the location *inside* it; reports list
   // the innermost first, then the physical frame (which shows the outermost call site).
   const out: ReportFrame[] = [];

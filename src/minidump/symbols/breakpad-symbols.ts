@@ -141,7 +141,18 @@ export class BreakpadModuleSymbols implements ModuleSymbols {
       parameterSize: publics.parameterSize[p],
       isMultiple: publics.multiple[p] === 1,
       inlines: [],
+      ...(this.startsAfter(address, publics.addresses[p]) ? { nearestExportOnly: true } : {}),
     };
+  }
+
+  /**
+   * Whether the unwind record (`STACK CFI INIT`, one per function in stripped system
+   * libraries) holding `address` starts after `symbolAddress`: then the function at
+   * `address` is not the one the symbol names.
+   */
+  private startsAfter(address: number, symbolAddress: number): boolean {
+    const i = findExclusive(this.tables.cfi.init, address);
+    return i >= 0 && this.tables.cfi.init.starts[i] > symbolAddress;
   }
 
   private functionLookup(index: number, address: number): SymbolLookup {

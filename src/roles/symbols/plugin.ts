@@ -10,6 +10,8 @@
  *   answer (200, which is all `sym_upload` reads) also says how many crashes of the
  *   last 7 days missed the uploaded modules' symbols, and with `reprocess=1` (query or
  *   form field; the token or session also needs `reprocess`) queues them.
+ * - `sym_upload -p sym-upload-v2` (check, create, PUT, complete) under `/symbols/v1/...`
+ *   and `/symbols/reprocess/v1/...`: `sym-upload-v2.ts`, with the same validation and report.
  * - `POST /missing-symbols/upload`: the same from the missing-symbols page's form (a
  *   session, its CSRF token in the action's query); answers 303 back to the page.
  * - `GET /api/MissingSymbols/?days=N&limit=N&offset=N[&format=csv]` and the page
@@ -33,6 +35,7 @@ import type { ProcessingQueue } from '../../ports/queue.js';
 import type { MissingSymbolsLog, SymbolKey, SymbolStore } from '../../ports/symbol-store.js';
 import { missingSymbolsPage, toCsv, toJsonRow, uploadRefusedPage } from './missing-symbols-report.js';
 import { receiveUpload } from './receive-upload.js';
+import { symUploadV2Plugin, type MissedReport, type SymUploadV2Options } from './sym-upload-v2.js';
 import { UploadRefused, type UploadLimits } from './upload-refused.js';
 import { validateSymbolFile, type ValidatedSymbolFile } from './validate-symbol-file.js';
 import { withAccess } from '../../auth/route-access.js';
@@ -50,6 +53,8 @@ export interface SymbolsRoleOptions {
   onStored?: (key: SymbolKey) => void;
   /** Most crashes one reprocessing request may queue. */
   maxReprocess?: number;
+  /** sym_upload v2's slot limits (defaults in sym-upload-v2.ts). */
+  symUploadV2?: Pick<SymUploadV2Options, 'ttlMs' | 'maxPendingPerToken' | 'maxPending'>;
 }
 
 const DEFAULT_DAYS = 7;
@@ -124,17 +129,25 @@ export const symbolsPlugin: FastifyPluginAsync<SymbolsRoleOptions> = async (app,
       await store.putFile(file.key, file.file);
       options.onStored?.(file.key);
     }
-    const missed = await crashesMissingAny(validated.map((f) => f.key));
-    const mayReprocess = hasPermission(request, 'reprocess');
-    const queued = reprocess && mayReprocess ? missed : [];
-    for (const id of queued) await queue.enqueue(id, 'reprocessing');
+    const report = await reportMissed(request, validated.map((f) => f.key), reprocess);
     request.log.info(
-      { user: request.principal?.user ?? request.session?.user, form: received.form, files: validated.length, bytes: received.bodyBytes, missed: missed.length, queued: queued.length, ms: Math.round(performance.now() - started) },
+      { user: request.principal?.user ?? request.session?.user, form: received.form, files: validated.length, bytes: received.bodyBytes, missed: report.crashes_missing, queued: report.queued_for_reprocessing, ms: Math.round(performance.now() - started) },
       'symbols uploaded',
     );
     return {
       form: received.form,
       files: validated.map((f) => ({ debug_file: f.key.debugFile, debug_id: f.key.debugId, os: f.os, cpu: f.cpu, path: f.storePath, size: f.size })),
+      ...report,
+    };
+  }
+
+  /** The crashes of the last days that missed `keys`, queued when asked and allowed: every upload's report (v1 and v2). */
+  async function reportMissed(request: FastifyRequest, keys: readonly SymbolKey[], reprocess: boolean): Promise<MissedReport> {
+    const missed = await crashesMissingAny(keys);
+    const mayReprocess = hasPermission(request, 'reprocess');
+    const queued = reprocess && mayReprocess ? missed : [];
+    for (const id of queued) await queue.enqueue(id, 'reprocessing');
+    return {
       crashes_missing: missed.length,
       crashes_missing_days: UPLOAD_REPORT_DAYS,
       crash_ids: missed.slice(0, 1000),
@@ -142,6 +155,9 @@ export const symbolsPlugin: FastifyPluginAsync<SymbolsRoleOptions> = async (app,
       ...(reprocess && !mayReprocess && missed.length > 0 ? { reprocess_refused: 'queueing them needs the reprocess permission' } : {}),
     };
   }
+
+  // Breakpad's `sym_upload -p sym-upload-v2` (check, create, put, complete): see sym-upload-v2.ts.
+  await app.register(symUploadV2Plugin, { store, stagingDir: options.stagingDir, limits, onStored: options.onStored, reportMissed, ...options.symUploadV2 });
 
   /**
    * Runs an upload in a fresh staging folder, then removes the folder before the answer

@@ -53,6 +53,12 @@ export interface AccountPagesOptions {
   throttle?: LoginThrottle;
   /** Limits password checks running at once (default: see `PasswordCheckLimiter`). */
   passwordChecks?: PasswordCheckLimiter;
+  /** Single sign-on is configured: the login page offers "Sign in with LABEL" (`oidc-routes.ts`). */
+  singleSignOn?: {
+    label: string;
+    /** Where logout goes instead of the home page (the provider's logout, `auth.oidc_logout_at_provider`); undefined: home. */
+    logoutRedirect?: () => Promise<string | undefined>;
+  };
 }
 
 /**
@@ -88,10 +94,13 @@ const FORM_STYLE = html`<style>
 .form label { font-weight:600; color:var(--muted); font-size:13px; }
 .form button, form.inline button { background:var(--link); color:#fff; border:0; border-radius:6px; padding:7px 16px; font:inherit; cursor:pointer; }
 form.inline button.danger { background:#fff; color:var(--accent); border:1px solid var(--accent); padding:3px 10px; }
+.sso-or { color:var(--muted); text-align:center; margin:4px 0; }
+a.sso-button { display:block; text-align:center; border:1px solid var(--link); color:var(--link); border-radius:6px; padding:7px 16px; text-decoration:none; font-weight:600; }
+a.sso-button:hover { background:var(--link); color:#fff; }
 .token-once { font-size:15px; padding:10px; background:#fff5d6; border-radius:6px; word-break:break-all; }
 </style>`;
 
-function loginPage(options: { csrf: string; next: string; error?: string; username?: string }): string {
+function loginPage(options: { csrf: string; next: string; error?: string; username?: string; singleSignOn?: string }): string {
   return page(
     'Log in',
     html`${FORM_STYLE}<h1>Log in</h1>
@@ -104,6 +113,7 @@ function loginPage(options: { csrf: string; next: string; error?: string; userna
     <p><label>Password<br><input name="password" type="password" autocomplete="current-password" required style="width:100%"></label></p>
     <p><button type="submit">Log in</button></p>
   </form>
+  ${options.singleSignOn ? html`<p class="sso-or">or</p><p><a class="sso-button" id="sso-login" href="/login/oidc?next=${encodeURIComponent(options.next)}">Sign in with ${options.singleSignOn}</a></p>` : ''}
 </div>`,
   );
 }
@@ -152,6 +162,7 @@ function accountPage(request: FastifyRequest, tokens: readonly TokenInfo[] | und
   <tr><th>Permissions</th><td id="account-permissions">${permissions.length ? permissions.map((p) => html`<span class="badge">${p}</span> `) : html`<span class="muted">none: you see public data only</span>`}</td></tr>
   <tr><th>Session expires</th><td>${formatTime(session.expiresAt)}</td></tr>
 </table>
+${session.permissions.has('admin') ? html`<p><a href="/admin/users" id="admin-users-link">Manage users and groups</a></p>` : ''}
 <form method="post" action="/logout" id="logout-form" class="inline">${csrfField(request)}<button type="submit">Log out</button></form></div>
 ${tokens ? tokensSection(request, tokens, message) : ''}`,
   );
@@ -182,7 +193,7 @@ export const accountPagesPlugin: FastifyPluginAsync<AccountPagesOptions> = async
       .header('set-cookie', serializeCookie(LOGIN_CSRF_COOKIE, csrf, { secure: secure(request), path: '/login', sameSite: 'Strict', maxAge: 3600 }))
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(loginPage({ csrf, ...form }));
+      .send(loginPage({ csrf, ...form, singleSignOn: options.singleSignOn?.label }));
   };
 
   app.get<{ Querystring: { next?: string } }>('/login', withAccess('public'), async (request, reply) => {
@@ -244,7 +255,8 @@ export const accountPagesPlugin: FastifyPluginAsync<AccountPagesOptions> = async
     if (request.csrfRejected || request.permissions === undefined) return reply.code(403).type('text/html; charset=utf-8').send(page('Log out', html`<h1>Log out</h1><div class="card">The form came from another site; you are still logged in.</div>`));
     const sessionId = parseCookies(request.headers.cookie).get(SESSION_COOKIE);
     if (sessionId) await accounts.deleteSession(sessionId);
-    return reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { secure: secure(request), maxAge: 0 })).redirect('/', 303);
+    const after = (await options.singleSignOn?.logoutRedirect?.()) ?? '/';
+    return reply.header('set-cookie', serializeCookie(SESSION_COOKIE, '', { secure: secure(request), maxAge: 0 })).redirect(after, 303);
   });
 
   app.get('/account', withAccess('session', {}, '/login?next=/account'), async (request, reply) => {

@@ -78,9 +78,66 @@ export function openApiDocument(fields: FieldCatalog = DEFAULT_FIELD_CATALOG): J
       summary: 'Upload Breakpad symbols',
       description: 'A `.sym` file, or a zip of `DEBUG_FILE/DEBUG_ID/DEBUG_FILE.sym` files (Tecken\'s and `sym_upload`\'s protocols). `sym_upload` may pass the token as `?token=` (blanked from logs). The answer counts the crashes of the last 7 days that missed the uploaded modules\' symbols (`crashes_missing`, `crash_ids`); with `reprocess=1` (query or form field) and the `reprocess` permission they are queued (`queued_for_reprocessing`; `reprocess_refused` says why not).',
       ...access('upload_symbols', false),
-      parameters: [query('token', 'The API token, for clients that cannot send headers.'), query('debug_file', '`sym_upload` v2: debug file name.'), query('debug_identifier', '`sym_upload` v2: debug id.'), query('reprocess', '1: queue the recent crashes that missed these symbols (needs `reprocess` too); 0 (default): only count them.', { type: 'string', enum: ['0', '1'] })],
+      parameters: [query('token', 'The API token, for clients that cannot send headers.'), query('reprocess', '1: queue the recent crashes that missed these symbols (needs `reprocess` too); 0 (default): only count them.', { type: 'string', enum: ['0', '1'] })],
       requestBody: { required: true, content: { 'multipart/form-data': { schema: { type: 'object', additionalProperties: { type: 'string', format: 'binary' } } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
       responses: { 200: json({ type: 'object' }, 'Stored (sym_upload reads only the status: 200 is success).'), 400: errorBody('Not a symbol file, or a bad zip.'), 413: errorBody('Too large.'), 415: errorBody('Neither multipart, a zip nor a symbol file.'), ...refusals('upload_symbols') },
+    },
+  };
+  // Breakpad's `sym_upload -p sym-upload-v2` (src/roles/symbols/sym-upload-v2.ts). Its client reads
+  // JSON fields by pattern and checks no status but the PUT's; refusals carry an `error` it prints.
+  const v2Key = query('key', 'The API token (`sym_upload -k`), blanked from logs; or the `Auth-Token` header.');
+  const v2Base = 'Base URL `/symbols` (`sym_upload -p sym-upload-v2 -k TOKEN FILE.sym https://HOST/symbols`); the same routes under `/symbols/reprocess/v1/...` also queue the recent crashes that missed the stored module (needs `reprocess`).';
+  const symUploadV2: Record<string, Json> = {
+    '/symbols/v1/symbols/{debugFile}/{debugIdAction}': {
+      get: {
+        tags: ['Symbols'],
+        summary: 'sym_upload v2: is this symbol file stored? (`DEBUG_ID:checkStatus`)',
+        description: `${v2Base} \`debugIdAction\` is \`DEBUG_ID:checkStatus\`. Answers \`{"status": "FOUND"}\` or \`"MISSING"\`.`,
+        ...access('upload_symbols', false),
+        parameters: [{ name: 'debugFile', in: 'path', required: true, schema: { type: 'string' } }, { name: 'debugIdAction', in: 'path', required: true, description: '`DEBUG_ID:checkStatus`', schema: { type: 'string' } }, v2Key],
+        responses: { 200: json({ type: 'object', properties: { status: { type: 'string', enum: ['FOUND', 'MISSING'] }, debug_file: { type: 'string' }, debug_id: { type: 'string' } } }), 400: errorBody('No symbol file can have that name.'), 404: errorBody('Not `DEBUG_ID:checkStatus`.'), ...refusals('upload_symbols') },
+      },
+    },
+    '/symbols/v1/uploads:create': {
+      post: {
+        tags: ['Symbols'],
+        summary: 'sym_upload v2: start an upload',
+        description: `${v2Base} Answers \`uploadUrl\` (to PUT the file to) and \`uploadKey\` (to complete it with). An upload not completed within 30 minutes is removed; a token may have 20 waiting.`,
+        ...access('upload_symbols', false),
+        parameters: [v2Key],
+        responses: { 200: json({ type: 'object', properties: { uploadUrl: { type: 'string' }, uploadKey: { type: 'string' }, expires_in_seconds: { type: 'integer' } } }), 413: errorBody('A body (none is needed) over 64 KiB.'), 429: errorBody('Too many uploads waiting to be completed.'), ...refusals('upload_symbols') },
+      },
+    },
+    '/symbols/v1/uploads/{uploadKey}': {
+      put: {
+        tags: ['Symbols'],
+        summary: 'sym_upload v2: the upload URL (PUT the .sym file)',
+        description: 'Like a signed URL, the unguessable upload key is the credential: no token is sent here. Nothing is stored until the upload is completed.',
+        security: [{}],
+        parameters: [{ name: 'uploadKey', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'text/plain': { schema: { type: 'string' } } } },
+        responses: { 200: json({ type: 'object', properties: { bytes: { type: 'integer' } } }), 400: errorBody('The body broke off.'), 404: errorBody('Unknown upload key.'), 409: errorBody('The upload is being received or completed already.'), 410: errorBody('The upload expired.'), 413: errorBody('Larger than `symbols.max_upload_size`.'), 415: errorBody('Labelled as something other than a symbol file.') },
+      },
+    },
+    '/symbols/v1/uploads/{uploadKeyAction}': {
+      post: {
+        tags: ['Symbols'],
+        summary: 'sym_upload v2: complete an upload (`UPLOAD_KEY:complete`)',
+        description: `${v2Base} \`uploadKeyAction\` is \`UPLOAD_KEY:complete\`; the body \`{ symbol_id: { debug_file, debug_id }, symbol_upload_type: "BREAKPAD" }\` (JSON, or sym_upload's bare keys). The file is validated as \`/symbols/upload\` validates it (its MODULE line must name that debug file and id) and stored. Answers \`{"result": "OK"}\` (\`"DUPLICATE_DATA"\` when the same bytes were stored already) with the missing-symbols report of \`/symbols/upload\`; \`reprocess=1\` queues those crashes as the \`/symbols/reprocess\` base does.`,
+        ...access('upload_symbols', false),
+        parameters: [{ name: 'uploadKeyAction', in: 'path', required: true, description: '`UPLOAD_KEY:complete`', schema: { type: 'string' } }, v2Key, query('reprocess', '1: queue the recent crashes that missed the module (needs `reprocess` too).', { type: 'string', enum: ['0', '1'] })],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { symbol_id: { type: 'object', properties: { debug_file: { type: 'string' }, debug_id: { type: 'string' } } }, symbol_upload_type: { type: 'string', enum: ['BREAKPAD'] } } } } } },
+        responses: {
+          200: json({ type: 'object', properties: { result: { type: 'string', enum: ['OK', 'DUPLICATE_DATA'] }, debug_file: { type: 'string' }, debug_id: { type: 'string' }, crashes_missing: { type: 'integer' }, crash_ids: { type: 'array', items: { type: 'string' } }, queued_for_reprocessing: { type: 'integer' }, reprocess_refused: { type: 'string' } } }),
+          400: errorBody('Not a (valid) symbol file, a MODULE line naming another debug file or id, a type other than BREAKPAD, or a malformed body.'),
+          404: errorBody('Unknown upload key (or another token\'s), or not `UPLOAD_KEY:complete`.'),
+          409: errorBody('Nothing was PUT yet, or it is still being received.'),
+          410: errorBody('The upload expired.'),
+          413: errorBody('A body over 64 KiB.'),
+          415: errorBody('A body that is not JSON.'),
+          ...refusals('upload_symbols'),
+        },
+      },
     },
   };
   const paths: Record<string, Json> = {
@@ -102,6 +159,7 @@ export function openApiDocument(fields: FieldCatalog = DEFAULT_FIELD_CATALOG): J
       },
     },
     '/symbols/upload': symbolsUpload,
+    ...symUploadV2,
     '/api/ProcessedCrash/': {
       get: {
         tags: ['Crashes'],

@@ -1,6 +1,6 @@
 import type { CrashIndex, FacetBucket, SearchFilter, TopCrasher, TopCrashersResult } from '../../ports/crash-index.js';
 import type { BugLink, BugLinkStore } from '../../ports/bug-links.js';
-import { DAY_MS, all, buildIdPrefixes, dayRange, first } from './pages/format.js';
+import { all, buildIdPrefixes, dayRange, first } from './pages/format.js';
 import { SuperSearchParamError, type QueryParams } from './super-search-params.js';
 
 /**
@@ -126,9 +126,10 @@ async function rankBySearch(crashIndex: CrashIndex, request: TopCrashersRequest)
   const buckets = (facet: unknown): FacetBucket[] => (Array.isArray(facet) ? (facet as FacetBucket[]) : []);
   const previousRanks = new Map(buckets(previous.facets.signature).map((b, i) => [signatureOf(b.term), { rank: i + 1, count: b.count }]));
   const top = buckets(current.facets.signature);
-  // First seen (any product, any time) from the signature summaries' daily counts.
+  // First seen (any product, any time) from the signature summaries' daily counts; an empty
+  // range asks for nothing else (one index seek per signature, not a day's counts as well).
   const firstSeen = await Promise.all(
-    top.map(async (b) => (b.term === null ? null : (await crashIndex.signatureSummary({ signature: String(b.term), range: { from: range.to - DAY_MS, to: range.to }, facets: [], facetsSize: 0, allowProtected: false })).firstSeen)),
+    top.map(async (b) => (b.term === null ? null : (await crashIndex.signatureSummary({ signature: String(b.term), range: { from: range.to, to: range.to }, facets: [], facetsSize: 0, allowProtected: false })).firstSeen)),
   );
   const crashers: TopCrasher[] = top.map((b, i) => {
     const before = previousRanks.get(signatureOf(b.term));
