@@ -1,4 +1,5 @@
 import type { ProcessedCrash } from '../src/ports/processed-crash-store.js';
+import { seededRandom } from '../src/common/seeded-random.js';
 
 /**
  * Synthetic but realistic processed crashes for the search benchmark and the crash index
@@ -21,18 +22,6 @@ export interface SyntheticOptions {
 }
 
 const DAY_MS = 86_400_000;
-
-/** mulberry32: small, fast, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Picks an index by cumulative weights (binary search). */
 function sampler(weights: readonly number[]): (u: number) => number {
@@ -114,7 +103,7 @@ function crashId(random: () => number, submitted: number): string {
 
 /** Yields `count` processed crashes, newest-agnostic order (as a pipeline would index them). */
 export function* syntheticCrashes(options: SyntheticOptions): Generator<ProcessedCrash> {
-  const random = rng(options.seed);
+  const random = seededRandom(options.seed);
   const s = options.zipf ?? 1.1;
   const pickSignature = sampler(Array.from({ length: options.signatures }, (_, i) => 1 / (i + 1) ** s));
   const pickProduct = sampler(PRODUCTS.map((p) => p.weight));

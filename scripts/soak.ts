@@ -42,6 +42,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { breakpadBody } from '../src/cli/commands/submit.js';
+import { seededRandom } from '../src/common/seeded-random.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MAYDAY_BIN = join(ROOT, 'bin/mayday.js');
@@ -244,18 +245,6 @@ class Stats {
   toJSON(): object {
     return Object.fromEntries([...this.kinds].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.toJSON()]));
   }
-}
-
-/** A small seeded generator (mulberry32): the same --seed gives the same mix. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -689,7 +678,7 @@ async function main(): Promise<number> {
     const ctx: Context = {
       url: node.url,
       token,
-      rand: random(options.seed),
+      rand: seededRandom(options.seed),
       corpus: loadCorpus(),
       stats: new Stats(),
       ordinary: new Agent({ keepAlive: true, maxSockets: ORDINARY_CONCURRENCY, localAddress: ORDINARY_FROM } as ConstructorParameters<typeof Agent>[0]),

@@ -10,7 +10,7 @@
  * `watch`, which input is running.
  */
 import { createHash } from 'node:crypto';
-import { rng } from '../../bench/search-data.js';
+import { seededRandom as rng } from '../../src/common/seeded-random.js';
 import type { CoverageMap, CoverageSummary } from './coverage.js';
 import { dictionaryBytes, mutate, type MutationContext } from './mutate.js';
 import { InvariantViolation, type FuzzTarget } from './target.js';

@@ -20,7 +20,7 @@ import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../schema/field-catalo
 import { COLUMN_FIELDS, DAILY_KEY_COLUMNS, DAY_KEYED_TABLES, DAY_MS, PRODUCT_VERSION_DAILY, ROLLUPS, SIGNATURE_DAILY, SIGNATURE_FACET_DAILY, SIGNATURE_PLATFORM_DAILY, SIGNATURE_PLATFORM_WEEKLY, WEEKLY_ROLLUPS, dailyDeltas, dailyKeyOfRow, indexedCrashOfRow, lastPerCrash, rebuildRollupSql, correctionDeltas, DAY_COUNTS_FROM_ROWS_SQL, DAY_COUNTS_SQL, rebuildRollupDaySql, rollupTotalsSql, rollupDeltas, docFieldsOf, toIndexRow, type DailyDelta, type IndexRow, type Rollup } from './crash-index-layout.js';
 import * as queries from './crash-index-queries.js';
 import type { Row, SqlDialect } from './crash-index-queries.js';
-import { closePool, DEFAULT_STATEMENT_TIMEOUT_MS, openPgPool, type Migration, type PgStoreOptions } from './pg-database.js';
+import { closePool, DEFAULT_STATEMENT_TIMEOUT_MS, openPgPool, withPooledClient, type Migration, type PgStoreOptions } from './pg-database.js';
 
 /**
  * The crash index on PostgreSQL, for deployments where several nodes share one database.
@@ -480,17 +480,18 @@ export class PgCrashIndex implements CrashIndex {
 
   /** Refreshes statistics and the visibility map (index-only scans) after a bulk load. */
   async analyze(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      // Maintenance is not a read to time out (VACUUM cannot run in a transaction, hence SET and RESET).
-      await client.query('SET statement_timeout = 0');
-      await client.query('VACUUM ANALYZE crashes');
-      await client.query('VACUUM ANALYZE signature_daily');
-      for (const rollup of ROLLUPS) await client.query(`VACUUM ANALYZE ${rollup.table}`);
-    } finally {
-      await client.query('RESET statement_timeout').catch(() => undefined);
-      client.release();
-    }
+    await withPooledClient(this.pool, async (client, markBroken) => {
+      try {
+        // Maintenance is not a read to time out (VACUUM cannot run in a transaction, hence SET and RESET).
+        await client.query('SET statement_timeout = 0');
+        await client.query('VACUUM ANALYZE crashes');
+        await client.query('VACUUM ANALYZE signature_daily');
+        for (const rollup of ROLLUPS) await client.query(`VACUUM ANALYZE ${rollup.table}`);
+      } finally {
+        // A connection left without its timeout is not given back.
+        await client.query('RESET statement_timeout').catch((error: unknown) => markBroken(error instanceof Error ? error : new Error(String(error))));
+      }
+    });
   }
 
   async sizeBytes(): Promise<number> {
@@ -597,16 +598,15 @@ function quoteIdent(name: string): string {
 
 /** Runs `work` in one transaction on one pooled connection: committed, or rolled back on any error. */
 async function inTransaction(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>): Promise<void> {
-  const client = await pool.connect();
-  try {
-    // Writes wait for each other's locks and may be large: the reads' timeout is not theirs.
-    await client.query('BEGIN; SET LOCAL statement_timeout = 0');
-    await work(client);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  await withPooledClient(pool, async (client, markBroken) => {
+    try {
+      // Writes wait for each other's locks and may be large: the reads' timeout is not theirs.
+      await client.query('BEGIN; SET LOCAL statement_timeout = 0');
+      await work(client);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => markBroken(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))));
+      throw error;
+    }
+  });
 }

@@ -166,22 +166,43 @@ export async function closePool(pool: pg.Pool): Promise<void> {
   if (stores <= 0 && !pool.ended && !pool.ending) await pool.end();
 }
 
-/** Runs `work` in one transaction on one pooled connection: committed, or rolled back on any error. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Checks a connection out of the pool for `use`, and back in. While it is out, the pool does
+ * not listen for its errors: a server that goes away between two of its queries (a restart,
+ * an administrator's termination) would make it emit an unhandled 'error' and end the
+ * process. The failing query reports the error to the caller; the event is only noted.
+ */
+export async function withPooledClient<T>(pool: pg.Pool, use: (client: pg.PoolClient, markBroken: (error: Error) => void) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  client.on('error', onError);
   try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    // A connection that cannot even roll back is not given back to the pool.
-    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    return await use(client, (error) => {
+      broken = error;
     });
-    throw error;
   } finally {
+    client.removeListener('error', onError);
+    // A connection that failed is not given back to the pool.
     client.release(broken);
   }
 }
+
+/** Runs `work` in one transaction on one pooled connection: committed, or rolled back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withPooledClient(pool, async (client, markBroken) => {
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      // A connection that cannot even roll back is not given back to the pool.
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => markBroken(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))));
+      throw error;
+    }
+  });
+}
+

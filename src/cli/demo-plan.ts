@@ -13,6 +13,8 @@
  * top crashers keep this order whatever day the demo starts.
  */
 
+import { seededRandom } from '../common/seeded-random.js';
+
 export const DEMO_DAYS = 30;
 const DAY_MS = 86_400_000;
 
@@ -57,18 +59,6 @@ const corpus = (kind: string, debug = false): DemoDump => ({ path: `corpus/dumps
 /** Synthetic Windows and macOS crashes of the product's desktop builds (fixtures/platforms/README.md). */
 const WINDOWS: DemoDump = { path: 'platforms/dumps/windows-demo-app.dmp', kind: 'windows' };
 const MACOS: DemoDump = { path: 'platforms/dumps/macos-demo-app.dmp', kind: 'macos' };
-
-/** A small seeded generator (mulberry32): the demo must look the same on every run. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weighted<T>(random: () => number, choices: ReadonlyArray<readonly [T, number]>): T {
   const total = choices.reduce((sum, [, w]) => sum + w, 0);
@@ -128,7 +118,7 @@ const COMMENTS = ['it crashed when I opened a large file', 'happens every time I
 
 /** The crashes of the demo, oldest first; `now` is a time in ms. */
 export function planDemoCrashes(now: number): PlannedCrash[] {
-  const random = generator(0x5eed);
+  const random = seededRandom(0x5eed);
   const pickers: Pickers = {
     platform: proportional([['linux', 86], ['windows', 8], ['macos', 6]] as const),
     oldCode: proportional(linuxKinds(false)),

@@ -162,6 +162,8 @@ export function tokenStoreContract(name: string, open: OpenAuthSubject, skip: st
         ownPermissions: ['upload_symbols', 'reprocess'],
         permissions: ['upload_symbols', 'reprocess'],
         createdAt: 7_000,
+        oidcSubject: null,
+        lastLoginAt: null,
       });
     });
 

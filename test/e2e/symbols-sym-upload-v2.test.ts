@@ -7,12 +7,13 @@
  * `/symbols/reprocess` base, which queues the crashes that missed the symbols by itself.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { symbolFiles } from '../support/corpus.js';
 import { eventually, PROJECT_ROOT, runMayday, startMayday, type MaydayProcess } from '../support/mayday-process.js';
 import { buildSymUpload } from '../symbols/sym-upload-tool.js';
 
@@ -20,13 +21,6 @@ const run = promisify(execFile);
 const built = buildSymUpload();
 const DUMP = path.join(PROJECT_ROOT, 'fixtures/corpus/dumps/example-app-null.dmp');
 const SYMBOLS = path.join(PROJECT_ROOT, 'fixtures/corpus/symbols');
-
-function symFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? symFiles(full) : name.endsWith('.sym') ? [full] : [];
-  });
-}
 
 interface Processed {
   crashing_thread?: number;
@@ -91,7 +85,7 @@ describe.skipIf(!built.tool)(`sym_upload -p sym-upload-v2, then reprocess, end t
     const app = before.json_dump!.modules!.find((m) => m.debug_file === 'example-app')!;
     expect(app.missing_symbols).toBe(true);
 
-    const files = symFiles(SYMBOLS);
+    const files = symbolFiles(SYMBOLS);
     // A wrong key: the client fails at its first step (checkStatus) and says so.
     const refused = await symUploadV2(['-k', 'not-a-token', files[0], `${mayday.url}/symbols`]);
     expect(refused.code).not.toBe(0);
@@ -133,7 +127,7 @@ describe.skipIf(!built.tool)(`sym_upload -p sym-upload-v2 to /symbols/reprocess 
   it('needs no reprocess command: the upload itself brings the crash back symbolicated', async () => {
     const before = await eventually(processed, 15_000, 'the first processing');
     expect(frames(before).some((f) => f.startsWith('crash_null_deref('))).toBe(false);
-    for (const file of symFiles(SYMBOLS)) {
+    for (const file of symbolFiles(SYMBOLS)) {
       const upload = await symUploadV2(['-k', state.token, file, `${state.mayday.url}/symbols/reprocess`]);
       expect(upload.stdout, `${file}\n${upload.stderr}`).toContain('Successfully sent the symbol file.');
     }

@@ -5,12 +5,13 @@
  * re-queues the crash; it comes back symbolicated.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { symbolFiles } from '../support/corpus.js';
 import { eventually, PROJECT_ROOT, runMayday, startMayday, type MaydayProcess } from '../support/mayday-process.js';
 import { buildSymUpload } from '../symbols/sym-upload-tool.js';
 
@@ -18,13 +19,6 @@ const run = promisify(execFile);
 const built = buildSymUpload();
 const DUMP = path.join(PROJECT_ROOT, 'fixtures/corpus/dumps/example-app-null.dmp');
 const SYMBOLS = path.join(PROJECT_ROOT, 'fixtures/corpus/symbols');
-
-function symFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? symFiles(full) : name.endsWith('.sym') ? [full] : [];
-  });
-}
 
 interface Frame {
   function?: string | null;
@@ -81,7 +75,7 @@ describe.skipIf(!built.tool)(`sym_upload then reprocess, end to end${built.reaso
     const created = await runMayday(['tokens', 'create', '--permissions', 'upload_symbols,reprocess', '--user', 'ci', '--data-dir', dataDir]);
     expect(created.code, created.stderr).toBe(0);
     const token = created.stdout.trim();
-    for (const file of symFiles(SYMBOLS)) {
+    for (const file of symbolFiles(SYMBOLS)) {
       const { stdout } = await run(built.tool!, [file, `${mayday.url}/symbols/upload?token=${token}`]);
       expect(stdout, file).toContain('Successfully sent the symbol file');
     }
@@ -134,7 +128,7 @@ describe.skipIf(!built.tool)(`sym_upload with reprocess=1 queues the crashes tha
 
     const created = await runMayday(['tokens', 'create', '--permissions', 'upload_symbols,reprocess', '--user', 'ci', '--data-dir', dataDir]);
     const token = created.stdout.trim().split('\n').at(-1)!.trim();
-    for (const file of symFiles(SYMBOLS)) {
+    for (const file of symbolFiles(SYMBOLS)) {
       const { stdout } = await run(built.tool!, [file, `${mayday.url}/symbols/upload?token=${token}&reprocess=1`]);
       expect(stdout, file).toContain('Successfully sent the symbol file');
     }

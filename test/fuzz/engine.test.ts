@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rng } from '../../bench/search-data.js';
+import { seededRandom as rng } from '../../src/common/seeded-random.js';
 import { CoverageMap } from '../../scripts/fuzz/coverage.js';
 import { dictionaryBytes, mutate, type MutationContext } from '../../scripts/fuzz/mutate.js';
 import { runFuzzer } from './support.js';

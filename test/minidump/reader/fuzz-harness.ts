@@ -9,7 +9,7 @@
  * and no "internal error" (the reader's catch-all for bugs).
  */
 import { readMinidump, type Minidump } from '../../../src/minidump/reader/index.js';
-import { rng } from '../../../bench/search-data.js';
+import { seededRandom as rng } from '../../../src/common/seeded-random.js';
 
 export interface FuzzOptions {
   /** Number of inputs to try. */
