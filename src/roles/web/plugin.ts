@@ -167,7 +167,8 @@ export const webPlugin: FastifyPluginAsync<WebOptions> = async (app, options) =>
           sourceLinks: options.sourceLinks,
           reprocess: hasPermission(request, 'reprocess') ? { csrf: csrfField(request) } : undefined,
           reprocessing: inQueue && !newer,
-          reprocessed: !inQueue && newer,
+          // Saved but not yet acknowledged is done too: the page must not stop between the two.
+          reprocessed: newer,
         }),
       );
     }

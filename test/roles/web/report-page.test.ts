@@ -165,6 +165,10 @@ describe('reprocessing from the report page', () => {
     expect(item.crashId).toBe(crash);
     const old = (await node.processed.get(crash))!;
     await node.processed.save({ ...old, signature: 'new_signature', date_processed: new Date(Date.now() + 1000).toISOString() });
+    // Saved, not yet acknowledged: already the new result (a page that showed neither would stop refreshing here).
+    const saved = (await get(posted.headers.location as string, { cookie })).body;
+    expect(saved).toContain('id="reprocessed"');
+    expect(saved).toContain('new_signature');
     await node.queue.ack(item);
 
     const done = (await get(posted.headers.location as string, { cookie })).body;
