@@ -81,12 +81,17 @@ describe.skipIf(rabbitFaultSkip !== false)(`distributed faults: RabbitMQ stopped
     const counted = await processedBy();
     const after = await runClients({ collector: d.url('collector'), product, clients: 2, crashesPerClient: 8 }).done;
     await expectAllIndexedOnce(d, product, [result, after], 60_000);
+    // A processor may still be in its reconnection backoff (up to 30 s) when the other has
+    // taken every crash above: crashes keep coming, a few at a time, until both take some.
     await eventually(
       async () => {
         const now = await processedBy();
-        return ['processor-1', 'processor-2'].every((p) => (now.get(p) ?? 0) > (counted.get(p) ?? 0)) ? true : undefined;
+        if (['processor-1', 'processor-2'].every((p) => (now.get(p) ?? 0) > (counted.get(p) ?? 0))) return true;
+        await runClients({ collector: d.url('collector'), product, clients: 1, crashesPerClient: 2 }).done;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return undefined;
       },
-      20_000,
+      60_000,
       'both processors processing crashes submitted after the restart',
     );
     expectAllRunning(d);
