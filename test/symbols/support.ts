@@ -13,12 +13,12 @@ import { SqliteQueue } from '../../src/adapters/sqlite-queue.js';
 import { redactTokenRewriteUrl, requestAuthPlugin } from '../../src/auth/request-auth.js';
 import { SqliteTokenStore } from '../../src/auth/token-store.js';
 import { SqliteAccountStore } from '../../src/auth/account-store.js';
-import { SESSION_COOKIE } from '../../src/auth/cookies.js';
 import type { Permission } from '../../src/common/permissions.js';
 import type { ProcessingQueue, QueueName } from '../../src/ports/queue.js';
 import type { SymbolKey } from '../../src/ports/symbol-store.js';
 import { symbolsPlugin } from '../../src/roles/symbols/plugin.js';
 import type { UploadLimits } from '../../src/roles/symbols/upload-refused.js';
+import { sessionMaker } from '../support/sessions.js';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
 export const CORPUS_SYMBOLS = path.join(PROJECT_ROOT, 'fixtures/corpus/symbols');
@@ -160,7 +160,6 @@ export async function startSymbolsApp(limits: UploadLimits = TEST_LIMITS, option
   });
   const tokens = SqliteTokenStore.open(path.join(dir, 'mayday.sqlite'));
   const accounts = SqliteAccountStore.open(path.join(dir, 'mayday.sqlite'));
-  let users = 0;
   const missing = SqliteMissingSymbolsLog.open(path.join(dir, 'mayday.sqlite'));
   const store = new FsSymbolStore(storeDir);
   const queue = SqliteQueue.open(path.join(dir, 'queue.sqlite'), { visibilityTimeoutMs: 60_000 });
@@ -189,11 +188,7 @@ export async function startSymbolsApp(limits: UploadLimits = TEST_LIMITS, option
     logs,
     accounts,
     token: async (permissions) => (await tokens.create({ user: 'ci', permissions })).token,
-    async session(permissions) {
-      const user = await accounts.createUser({ username: `person${++users}`, password: 'a long enough password', permissions });
-      const { sessionId } = await accounts.createSession(user.id);
-      return { cookie: `${SESSION_COOKIE}=${sessionId}`, csrf: (await accounts.verifySession(sessionId))!.csrfToken };
-    },
+    session: sessionMaker(accounts),
     async close() {
       await app.close();
       await tokens.close();

@@ -16,7 +16,6 @@ import { SqliteCrashIndex } from '../../../src/adapters/sqlite-crash-index.js';
 import { SqliteMissingSymbolsLog } from '../../../src/adapters/sqlite-missing-symbols.js';
 import { SqliteQueue } from '../../../src/adapters/sqlite-queue.js';
 import { SqliteAccountStore } from '../../../src/auth/account-store.js';
-import { SESSION_COOKIE } from '../../../src/auth/cookies.js';
 import { requestAuthPlugin } from '../../../src/auth/request-auth.js';
 import { routeAccessPlugin } from '../../../src/auth/route-access.js';
 import { SqliteTokenStore } from '../../../src/auth/token-store.js';
@@ -29,6 +28,7 @@ import { webPlugin } from '../../../src/roles/web/plugin.js';
 import type { SourceLinkRule } from '../../../src/roles/web/pages/source-links.js';
 import { reprocessPagePlugin } from '../../../src/roles/web/reprocess-page-route.js';
 import { stackwalkerOutputPlugin } from '../../../src/roles/web/stackwalker-output-route.js';
+import { sessionMaker } from '../../support/sessions.js';
 
 export interface WebNode {
   app: FastifyInstance;
@@ -66,7 +66,6 @@ export async function startWebNode(options: { sourceLinks?: SourceLinkRule[]; no
   await app.register(reprocessPagePlugin, { ...adapters, missingSymbols: missing, now: options.now });
   await app.register(stackwalkerOutputPlugin, adapters);
   await app.ready();
-  let users = 0;
   return {
     app,
     raw,
@@ -111,11 +110,7 @@ export async function startWebNode(options: { sourceLinks?: SourceLinkRule[]; no
       return items;
     },
     token: async (permissions) => (await tokens.create({ user: 'ci', permissions })).token,
-    async session(permissions) {
-      const user = await accounts.createUser({ username: `person${++users}`, password: 'a long enough password', permissions });
-      const { sessionId } = await accounts.createSession(user.id);
-      return { cookie: `${SESSION_COOKIE}=${sessionId}`, csrf: (await accounts.verifySession(sessionId))!.csrfToken };
-    },
+    session: sessionMaker(accounts),
     async close() {
       await app.close();
       for (const store of [queue, index, missing, bugLinks, tokens, accounts]) await store.close();
