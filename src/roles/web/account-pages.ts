@@ -83,6 +83,17 @@ export function safeNext(next: unknown): string {
   return new URL(encoded, `${base}/login`).origin === base ? encoded : '/';
 }
 
+/**
+ * A form's `return_to` that stays on this site (as `safeNext` takes it, and no longer than
+ * `maxLength`), or undefined: a form posted with another is refused, not sent home.
+ */
+export function sameSiteReturnPath(value: string, maxLength = 4096): string | undefined {
+  if (value.length > maxLength) return undefined;
+  const safe = safeNext(value);
+  // `safeNext` falls back to `/` for what it refuses: only `/` itself may come back as `/`.
+  return safe === '/' && value !== '/' ? undefined : safe;
+}
+
 /** A hidden form field with the session's CSRF token, for any page's POST form. */
 export function csrfField(request: FastifyRequest): Html {
   return request.session ? html`<input type="hidden" name="${CSRF_FIELD}" value="${request.session.csrfToken}">` : html``;

@@ -8,8 +8,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { BUG_ID_PATTERN, type BugLink, type BugLinkStore } from '../../ports/bug-links.js';
 import { withAccess } from '../../auth/route-access.js';
 import { formBodyParser } from './form-body.js';
-import { isSameSitePath } from './pages/bug-links.js';
 import { errorPage } from './pages.js';
+import { sameSiteReturnPath } from './account-pages.js';
 
 /** Most signatures or bug ids one lookup may name (Socorro's clients send a page of top crashers at a time). */
 export const MAX_LOOKUP_VALUES = 1000;
@@ -17,6 +17,8 @@ export const MAX_LOOKUP_VALUES = 1000;
 export const MAX_SIGNATURE_LENGTH = 1024;
 /** A link names one signature and one bug: a small body. */
 const LINK_BODY_LIMIT = 16 * 1024;
+/** Longest `return_to` the bug form takes (a page's URL with its filters). */
+const MAX_RETURN_TO = 2000;
 
 export interface BugApiOptions {
   bugLinks: BugLinkStore;
@@ -130,7 +132,8 @@ export const bugApiPlugin: FastifyPluginAsync<BugApiOptions> = async (app, optio
     const action = values(body.action)[0] ?? 'add';
     if (action !== 'add' && action !== 'remove') return html(400, 'Cannot change the bug links', `Unknown action "${action}": add or remove.`);
     const returnTo = values(body.return_to)[0];
-    if (returnTo !== undefined && !isSameSitePath(returnTo)) return html(400, 'Cannot change the bug links', 'return_to must be a path of this site, starting with a single "/".');
+    const target = returnTo === undefined ? undefined : sameSiteReturnPath(returnTo, MAX_RETURN_TO);
+    if (returnTo !== undefined && target === undefined) return html(400, 'Cannot change the bug links', 'return_to must be a path of this site, starting with a single "/".');
     let link: { signature: string; bugId: string };
     try {
       link = linkOf(request);
@@ -142,6 +145,6 @@ export const bugApiPlugin: FastifyPluginAsync<BugApiOptions> = async (app, optio
     if (action === 'add') await bugLinks.add(link.signature, link.bugId, user);
     else await bugLinks.remove(link.signature, link.bugId);
     request.log.info({ signature: link.signature, bugId: link.bugId, action, user }, 'bug links changed');
-    return reply.redirect(returnTo ?? `/signature/?signature=${encodeURIComponent(link.signature)}`, 303);
+    return reply.redirect(target ?? `/signature/?signature=${encodeURIComponent(link.signature)}`, 303);
   });
 };

@@ -22,7 +22,7 @@ import type { ProcessingQueue } from '../../ports/queue.js';
 import type { RawCrashStore } from '../../ports/raw-crash-store.js';
 import type { MissingSymbolsLog } from '../../ports/symbol-store.js';
 import { withAccess } from '../../auth/route-access.js';
-import { safeNext } from './account-pages.js';
+import { sameSiteReturnPath } from './account-pages.js';
 import { MAX_SELECTED_CRASHES, SelectionError, selectMissingSymbolsCrashIds, selectSignatureCrashIds } from './crash-selection.js';
 import { formBodyParser, type FormBody } from './form-body.js';
 import { errorPage } from './pages.js';
@@ -44,13 +44,6 @@ const MAX_DAYS = 365;
 const MAX_MISSING_SYMBOLS_CRASHES = 10_000;
 /** Enqueued this many at a time: a selection of 100,000 must not open 100,000 writes at once. */
 const ENQUEUE_BATCH = 100;
-
-/** A `return_to` that stays on this site, or undefined. */
-export function sameSiteReturnPath(value: string): string | undefined {
-  const safe = safeNext(value);
-  // `safeNext` falls back to `/` for what it refuses: only `/` itself may come back as `/`.
-  return safe === '/' && value !== '/' ? undefined : safe;
-}
 
 /** `path` with `name=value` set in its query (replacing earlier values), keeping its fragment. */
 export function withNotice(path: string, notice: Record<string, string>): string {

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { html } from '../../../src/roles/web/html.js';
-import { bugHref, bugLinkForm, bugLinkList, fileBugBody, fileBugHref, fileBugLink, isSameSitePath, siteUrl, type BugLink } from '../../../src/roles/web/pages/bug-links.js';
+import { sameSiteReturnPath } from '../../../src/roles/web/account-pages.js';
+import { bugHref, bugLinkForm, bugLinkList, fileBugBody, fileBugHref, fileBugLink, siteUrl, type BugLink } from '../../../src/roles/web/pages/bug-links.js';
 
 const link = (bugId: string, extra: Partial<BugLink> = {}): BugLink => ({ signature: 'sig', bugId, createdAt: Date.UTC(2026, 0, 2), createdBy: 'alice', ...extra });
 const GITHUB = 'https://github.com/acme/app/issues/{bug}';
@@ -72,8 +73,8 @@ describe('bug links on the pages', () => {
   });
 
   it('accept only same-site paths to go back to', () => {
-    for (const good of ['/', '/signature/?signature=a%20b&days=3', '/topcrashers/?version=2.1#x']) expect(isSameSitePath(good), good).toBe(true);
-    for (const bad of ['', 'signature/', '//evil.example', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)', '/a\nb', '/a\\b', `/${'a'.repeat(2000)}`]) expect(isSameSitePath(bad), bad).toBe(false);
+    for (const good of ['/', '/signature/?signature=a%20b&days=3', '/topcrashers/?version=2.1#x']) expect(sameSiteReturnPath(good, 2000), good).toBe(good);
+    for (const bad of ['', 'signature/', '//evil.example', '/\\evil.example', 'https://evil.example/', 'javascript:alert(1)', '/a\nb', '/a\\b', `/${'a'.repeat(2000)}`]) expect(sameSiteReturnPath(bad, 2000), bad).toBeUndefined();
   });
 });
 

@@ -4,7 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { sameSiteReturnPath, withNotice } from '../../../src/roles/web/reprocess-page-route.js';
+import { sameSiteReturnPath } from '../../../src/roles/web/account-pages.js';
+import { withNotice } from '../../../src/roles/web/reprocess-page-route.js';
 import { startWebNode, type WebNode } from './reprocess-support.js';
 
 const DAY = 86_400_000;

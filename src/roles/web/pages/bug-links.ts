@@ -135,13 +135,6 @@ export function siteUrl(request: { protocol: string; host: string }, path: strin
   return `${origin}${path}`;
 }
 
-/**
- * Whether `value` is a path of this site to send a browser back to: starts with one `/`
- * (not `//` or `/\`, which browsers read as another host), no control characters, bounded.
- */
-export function isSameSitePath(value: string): boolean {
-  return value.length > 0 && value.length <= 2000 && value.startsWith('/') && !/^\/[/\\]/.test(value) && !/[\u0000-\u001f\u007f\\]/.test(value);
-}
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
