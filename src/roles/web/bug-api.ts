@@ -7,7 +7,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { BUG_ID_PATTERN, type BugLink, type BugLinkStore } from '../../ports/bug-links.js';
 import { withAccess } from '../../auth/route-access.js';
-import { formBodyParser } from './form-body.js';
+import { fieldValues, formBodyParser } from './form-body.js';
 import { errorPage } from './pages.js';
 import { sameSiteReturnPath } from './account-pages.js';
 
@@ -25,12 +25,6 @@ export interface BugApiOptions {
 }
 
 type Params = Record<string, unknown>;
-
-/** A request's value that may come once or repeated, as text. */
-function values(field: unknown): string[] {
-  if (field === undefined || field === null) return [];
-  return (Array.isArray(field) ? field : [field]).map(String);
-}
 
 export class BugLinkInputError extends Error {}
 
@@ -50,7 +44,7 @@ export function parseSignature(raw: string | undefined): string {
 }
 
 function lookupValues(query: Params, name: string, split: boolean): string[] {
-  let given = values(query[name]);
+  let given = fieldValues(query[name]);
   if (split) given = given.flatMap((v) => v.split(','));
   given = given.map((v) => (split ? v.trim() : v)).filter((v) => v !== '');
   if (given.length === 0) throw new BugLinkInputError(`give at least one ${name}`);
@@ -98,7 +92,7 @@ export const bugApiPlugin: FastifyPluginAsync<BugApiOptions> = async (app, optio
   const linkOf = (request: FastifyRequest): { signature: string; bugId: string } => {
     const body = (request.body ?? {}) as Params;
     const query = (request.query ?? {}) as Params;
-    const field = (name: string) => values(body[name])[0] ?? values(query[name])[0];
+    const field = (name: string) => fieldValues(body[name])[0] ?? fieldValues(query[name])[0];
     return { signature: parseSignature(field('signature')), bugId: parseBugId(field('bug_id')) };
   };
 
@@ -129,9 +123,9 @@ export const bugApiPlugin: FastifyPluginAsync<BugApiOptions> = async (app, optio
     const body = (request.body ?? {}) as Params;
     const html = (status: number, title: string, message: string) =>
       reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'private').send(errorPage(title, message));
-    const action = values(body.action)[0] ?? 'add';
+    const action = fieldValues(body.action)[0] ?? 'add';
     if (action !== 'add' && action !== 'remove') return html(400, 'Cannot change the bug links', `Unknown action "${action}": add or remove.`);
-    const returnTo = values(body.return_to)[0];
+    const returnTo = fieldValues(body.return_to)[0];
     const target = returnTo === undefined ? undefined : sameSiteReturnPath(returnTo, MAX_RETURN_TO);
     if (returnTo !== undefined && target === undefined) return html(400, 'Cannot change the bug links', 'return_to must be a path of this site, starting with a single "/".');
     let link: { signature: string; bugId: string };

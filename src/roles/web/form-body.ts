@@ -111,6 +111,12 @@ export function decodeFormComponent(text: string): string {
 
 const isHex = (byte: number): boolean => (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
 
+/** Every value of a form or JSON field that may be sent once or repeated, as text. */
+export function fieldValues(field: unknown): string[] {
+  if (field === undefined || field === null) return [];
+  return (Array.isArray(field) ? field : [field]).map(String);
+}
+
 /** The first value of a field that may be sent once or repeated. */
 export function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

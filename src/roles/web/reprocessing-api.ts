@@ -7,7 +7,7 @@ import { hasPermission } from '../../common/permissions.js';
 import { queryStringToParams, selectCrashIds, selectMissingSymbolsCrashIds } from './crash-selection.js';
 import type { MissingSymbolsLog, SymbolKey } from '../../ports/symbol-store.js';
 import { SuperSearchParamError } from './super-search-params.js';
-import { FormBodyError, formBodyParser } from './form-body.js';
+import { FormBodyError, fieldValues, formBodyParser } from './form-body.js';
 import { withAccess } from '../../auth/route-access.js';
 import type { FieldCatalog } from '../../schema/field-catalog.js';
 
@@ -53,12 +53,6 @@ async function enqueueAll(queue: ProcessingQueue, ids: readonly string[], rulese
   for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map((id) => queue.enqueue(id, 'reprocessing', { ruleset })));
 }
 
-/** Values of a form or JSON field that may be sent once or repeated. */
-function values(field: unknown): string[] {
-  if (field === undefined || field === null) return [];
-  return (Array.isArray(field) ? field : [field]).map(String);
-}
-
 /**
  * Socorro's `POST /api/Reprocessing/` (`crash_ids`, one or many; answers `true`), with
  * Mayday's `ruleset` parameter and selections by `signature`, Super Search `query`, or
@@ -76,22 +70,22 @@ export const reprocessingApiPlugin: FastifyPluginAsync<ReprocessingApiOptions> =
 
   app.post<{ Body: Record<string, unknown> | undefined }>('/api/Reprocessing/', withAccess(reprocessors, { bodyLimit: REPROCESSING_BODY_LIMIT }), async (request, reply) => {
     const body = request.body ?? {};
-    const given = values(body.crash_ids);
-    const signature = values(body.signature)[0];
-    const query = values(body.query)[0];
-    const missingSymbols = values(body.missing_symbols)[0];
+    const given = fieldValues(body.crash_ids);
+    const signature = fieldValues(body.signature)[0];
+    const query = fieldValues(body.query)[0];
+    const missingSymbols = fieldValues(body.missing_symbols)[0];
     if ([given.length > 0, signature !== undefined, query !== undefined, missingSymbols !== undefined].filter(Boolean).length !== 1) {
       return reply.code(400).send({ error: 'give exactly one of crash_ids, signature, query (a Super Search query string) or missing_symbols (all, or DEBUG_FILE/DEBUG_ID)' });
     }
     if (given.length > MAX_CRASH_IDS) return reply.code(413).send({ error: `at most ${MAX_CRASH_IDS} crash_ids per request` });
-    const ruleset = values(body.ruleset)[0] ?? 'default';
+    const ruleset = fieldValues(body.ruleset)[0] ?? 'default';
     if (!options.rulesets.includes(ruleset)) return reply.code(400).send({ error: `unknown ruleset "${ruleset}" (known: ${options.rulesets.join(', ')})` });
     const ids: string[] = [];
     if (missingSymbols !== undefined) {
       const module = parseMissingSymbolsSelection(missingSymbols);
       if (module === undefined) return reply.code(400).send({ error: `missing_symbols must be "all" or DEBUG_FILE/DEBUG_ID (a hex debug id), got "${missingSymbols}"` });
       if (!options.missingSymbols) return reply.code(400).send({ error: 'this node keeps no missing-symbols log' });
-      const days = Number(values(body.days)[0] ?? '7');
+      const days = Number(fieldValues(body.days)[0] ?? '7');
       if (!Number.isInteger(days) || days < 1 || days > 365) return reply.code(400).send({ error: 'days must be a whole number from 1 to 365' });
       const selected = await selectMissingSymbolsCrashIds(options.missingSymbols, { module: module ?? undefined, days, limit: MAX_MISSING_SYMBOLS_CRASHES });
       await enqueueAll(options.queue, selected, ruleset);
@@ -135,7 +129,7 @@ export const reprocessingApiPlugin: FastifyPluginAsync<ReprocessingApiOptions> =
   });
 
   app.post<{ Body: Record<string, unknown> | undefined }>('/api/DeadLetters/', withAccess(reprocessors, { bodyLimit: SMALL_BODY_LIMIT }), async (request, reply) => {
-    const id = parseCrashId(values(request.body?.crash_id)[0] ?? '');
+    const id = parseCrashId(fieldValues(request.body?.crash_id)[0] ?? '');
     if (!id) return reply.code(400).send({ error: 'crash_id is missing or is not a crash id' });
     if (!(await options.queue.retryDeadLetter(id))) return reply.code(404).send({ error: 'no dead letter for this crash', crash_id: id });
     return { retried: id };
