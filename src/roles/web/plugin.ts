@@ -11,7 +11,7 @@ import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../../schema/field-cat
 import { dataDictionaryPage } from './pages/data-dictionary.js';
 import { errorPage, homePage, notFoundPage, pendingPage, reportPage, searchPage, searchState, signaturePage, topCrashersPage } from './pages.js';
 import { all, DAY_MS, dayRange, first } from './pages/format.js';
-import { SuperSearchParamError, parseSuperSearch, type QueryParams } from './super-search-params.js';
+import { SuperSearchParamError, hitsUnderRequestedNames, parseSuperSearch, type QueryParams } from './super-search-params.js';
 import { withAccess } from '../../auth/route-access.js';
 import { csrfField } from './account-pages.js';
 import { loadSignatureData } from './signature-data.js';
@@ -137,7 +137,7 @@ export const webPlugin: FastifyPluginAsync<WebOptions> = async (app, options) =>
     try {
       const parsed = parseSuperSearch(state.params, { canViewProtected, now: now(), fields });
       const result = await crashIndex.search(parsed.query);
-      const hits = result.hits.map((hit) => Object.fromEntries(Object.entries(hit).map(([k, v]) => [parsed.requestedNames.get(k) ?? k, v])));
+      const hits = hitsUnderRequestedNames(result.hits, parsed.requestedNames);
       return send(reply, searchPage({ state, canViewProtected, fields, result: { ...result, hits } }));
     } catch (error) {
       if (error instanceof SuperSearchParamError) return send(reply, searchPage({ state, canViewProtected, fields, error: error.message }), error.status);

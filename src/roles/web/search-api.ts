@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { hasPermission } from '../../common/permissions.js';
 import { SearchError, type CrashIndex, type FacetResult } from '../../ports/crash-index.js';
 import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../../schema/field-catalog.js';
-import { SuperSearchParamError, parseSuperSearch, superSearchFieldsDocument, type QueryParams } from './super-search-params.js';
+import { SuperSearchParamError, hitsUnderRequestedNames, parseSuperSearch, superSearchFieldsDocument, type QueryParams } from './super-search-params.js';
 import { withAccess } from '../../auth/route-access.js';
 
 export interface SearchApiOptions {
@@ -31,8 +31,7 @@ export const searchApiPlugin: FastifyPluginAsync<SearchApiOptions> = async (app,
     try {
       const { query, requestedNames } = parseSuperSearch(request.query, { canViewProtected: hasPermission(request, 'view_protected'), now: now(), fields });
       const result = await crashIndex.search(query);
-      // Answer under the names the caller used (Socorro's `date`, not `submitted_timestamp`).
-      const hits = result.hits.map((hit) => Object.fromEntries(Object.entries(hit).map(([name, value]) => [requestedNames.get(name) ?? name, value])));
+      const hits = hitsUnderRequestedNames(result.hits, requestedNames);
       return { hits, total: result.total, facets: result.facets satisfies Record<string, FacetResult>, errors: [] };
     } catch (error) {
       if (error instanceof SuperSearchParamError) return reply.code(error.status).send({ error: error.message });

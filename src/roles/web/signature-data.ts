@@ -3,7 +3,7 @@ import type { BugLink, BugLinkStore } from '../../ports/bug-links.js';
 import { DEFAULT_FIELD_CATALOG, type FieldCatalog } from '../../schema/field-catalog.js';
 import { DAY_MS, SIGNATURE_PAGE_PARAMS, all, dayRange, first } from './pages/format.js';
 import { SIGNATURE_FACETS, SIGNATURE_REPORT_COLUMNS, type SignatureData } from './pages/signature.js';
-import { SuperSearchParamError, parseSuperSearch, type QueryParams } from './super-search-params.js';
+import { SuperSearchParamError, hitsUnderRequestedNames, parseSuperSearch, type QueryParams } from './super-search-params.js';
 
 /**
  * What a signature page shows, read from the crash index for one request. Every part of
@@ -124,7 +124,7 @@ export async function loadSignatureData(sources: SignatureSources, request: Sign
   if (parsed.query.aggregations.build_id) aggregations.build_id = buildBuckets.slice(0, FACET_SIZE);
   const { firstBuild, lastBuild } = buildBuckets.length < buildTerms ? buildRange(buildBuckets) : await buildRangeBySort();
   const splitTerms = (split === 'build_id' ? buildBuckets : (aggregations[split] ?? (await facetSearch(['split', { kind: 'terms', field: split, size: CHART_SERIES }]))[1] ?? [])) as FacetBucket[];
-  const hits = main.hits.map((hit) => Object.fromEntries(Object.entries(hit).map(([k, v]) => [parsed.requestedNames.get(k) ?? k, v])));
+  const hits = hitsUnderRequestedNames(main.hits, parsed.requestedNames);
 
   /** When the view has more build ids than one aggregation lists: the ends of the build order. */
   async function buildRangeBySort(): Promise<{ firstBuild: string | null; lastBuild: string | null }> {

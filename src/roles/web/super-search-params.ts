@@ -50,6 +50,11 @@ export interface ParsedSuperSearch {
 
 export type QueryParams = Record<string, string | string[] | undefined>;
 
+/** Hits under the names the caller used (Socorro's `date`, not `submitted_timestamp`). */
+export function hitsUnderRequestedNames(hits: readonly Record<string, unknown>[], requestedNames: ReadonlyMap<string, string>): Record<string, unknown>[] {
+  return hits.map((hit) => Object.fromEntries(Object.entries(hit).map(([name, value]) => [requestedNames.get(name) ?? name, value])));
+}
+
 /** The searchable field a Super Search name stands for (aliases resolved), if any, among the catalog's. */
 export function superSearchField(name: string, catalog: FieldCatalog = DEFAULT_FIELD_CATALOG): FieldSpec | undefined {
   return catalog.searchableField(Object.hasOwn(FIELD_ALIASES, name) ? FIELD_ALIASES[name] : name);
