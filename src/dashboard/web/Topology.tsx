@@ -22,6 +22,9 @@ export function Topology({ overview }: { overview: Overview }) {
   const key = useMemo(() => structureKey(graph), [graph]);
   const [drawn, setDrawn] = useState<Drawn | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
+  // Fitted by default: a panel that needs sideways scrolling hides the right half of the
+  // deployment, where the storages are; an operator can ask for full size to read small labels.
+  const [fit, setFit] = useState(true);
   const box = useRef<HTMLDivElement>(null);
   // The overview the layout started from may be old when it ends: the newest is drawn on it.
   const latest = useRef(overview);
@@ -57,6 +60,13 @@ export function Topology({ overview }: { overview: Overview }) {
       <div class="dash-panel-head">
         <h2>Topology</h2>
         <span class="muted small">{empty ? '' : `${graph.nodes.length} ${graph.nodes.length === 1 ? 'node' : 'nodes'}, ${graph.resources.length} resources · figures update live`}</span>
+        <span class="dash-spacer" />
+        {!empty && (
+          <label class="small dash-check">
+            <input type="checkbox" checked={fit} onChange={(e) => setFit(e.currentTarget.checked)} data-testid="topology-fit" />
+            fit width
+          </label>
+        )}
       </div>
       {error && <div class="dash-error">The topology could not be laid out: {error}</div>}
       {empty ? (
@@ -64,7 +74,7 @@ export function Topology({ overview }: { overview: Overview }) {
       ) : drawn ? (
         <div
           ref={box}
-          class="dash-svg"
+          class={`dash-svg ${fit ? 'fit' : ''}`}
           data-testid="topology"
           data-layout={drawn.key === key ? 'current' : 'stale'}
           // The SVG comes from our renderer, which escapes every text and attribute it writes.
