@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { QUEUE_NAMES, type DeadLetter, type QueueName, type QueueStats } from '../ports/queue.js';
+import { countsByQueue } from './queue-counters.js';
 import { closePool, inTransaction, migratePg, openPgPool, pgErrorCode, UNIQUE_VIOLATION, type Migration } from './pg-database.js';
 
 /**
@@ -302,6 +303,12 @@ export class PgQueueLedger {
       await client.query('UPDATE queue_entries SET published = true WHERE entry = ANY($1::text[])', [entries.map((e) => e.entry)]);
       return entries.length;
     });
+  }
+
+  /** Dead letters per queue, counted (the primary key's index answers it). */
+  async deadLetterCounts(): Promise<Record<QueueName, number>> {
+    const { rows } = await this.pool.query<{ queue: string; n: string }>('SELECT queue, COUNT(*) AS n FROM queue_dead_letters GROUP BY queue');
+    return countsByQueue(rows);
   }
 
   async has(crashId: string): Promise<boolean> {

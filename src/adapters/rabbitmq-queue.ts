@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { connect, type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import type pg from 'pg';
-import { QUEUE_NAMES, type DeadLetter, type ProcessingQueue, type QueueItem, type QueueName, type QueueStats } from '../ports/queue.js';
+import { QUEUE_NAMES, type DeadLetter, type ProcessingQueue, type QueueCounts, type QueueItem, type QueueName, type QueueStats } from '../ports/queue.js';
+import { QueueCounters } from './queue-counters.js';
 import { waitForEvent } from './wait-for-event.js';
 import { PgQueueLedger, type LedgerEntry } from './pg-queue-ledger.js';
 
@@ -253,6 +254,7 @@ class BrokerLink<T> {
 
 export class RabbitMqQueue implements ProcessingQueue {
   private readonly events = new EventEmitter();
+  private readonly counters = new QueueCounters();
   private readonly names: Record<QueueName, { main: string; delay: string }>;
   private readonly buffer: Record<QueueName, Delivery[]> = { priority: [], standard: [], reprocessing: [] };
   /** Deliveries handed out, by lease, until settled. */
@@ -482,6 +484,7 @@ export class RabbitMqQueue implements ProcessingQueue {
       await this.ledger.remove(entry.entry).catch(() => undefined);
       throw error;
     }
+    this.counters.add(entry.queue, 'enqueued');
     // Durable already; a failure here only means the row may be published once more.
     await this.ledger.published([entry]).catch(() => undefined);
   }
@@ -507,6 +510,7 @@ export class RabbitMqQueue implements ProcessingQueue {
           continue;
         }
         this.held.set(lease, delivery);
+        this.counters.add(row.queue, 'taken');
         return { crashId: row.crashId, queue: row.queue, attempts: row.attempts, enqueuedAt: row.enqueuedAt, lease, ...(row.ruleset !== undefined ? { ruleset: row.ruleset } : {}) };
       }
     }
@@ -526,7 +530,7 @@ export class RabbitMqQueue implements ProcessingQueue {
     const delivery = this.held.get(item.lease);
     this.held.delete(item.lease);
     try {
-      await this.ledger.ack(item.lease);
+      if (await this.ledger.ack(item.lease)) this.counters.add(item.queue, 'acked');
     } catch (error) {
       this.settle(delivery, 'requeue');
       throw error;
@@ -563,7 +567,7 @@ export class RabbitMqQueue implements ProcessingQueue {
     const delivery = this.held.get(item.lease);
     this.held.delete(item.lease);
     try {
-      await this.ledger.deadLetter(item.lease, error, Date.now());
+      if (await this.ledger.deadLetter(item.lease, error, Date.now())) this.counters.add(item.queue, 'deadLettered');
     } catch (failure) {
       this.settle(delivery, 'requeue');
       throw failure;
@@ -573,6 +577,14 @@ export class RabbitMqQueue implements ProcessingQueue {
 
   async deadLetters(limit: number): Promise<DeadLetter[]> {
     return this.ledger.deadLetters(limit);
+  }
+
+  async deadLetterCounts(): Promise<Record<QueueName, number>> {
+    return this.ledger.deadLetterCounts();
+  }
+
+  counts(): Record<QueueName, QueueCounts> {
+    return this.counters.snapshot();
   }
 
   async retryDeadLetter(crashId: string): Promise<boolean> {
@@ -586,6 +598,7 @@ export class RabbitMqQueue implements ProcessingQueue {
       await restore().catch(() => undefined);
       throw error;
     }
+    for (const entry of entries) this.counters.add(entry.queue, 'enqueued');
     await this.ledger.published(entries).catch(() => undefined);
     return found;
   }

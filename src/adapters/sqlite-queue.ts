@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
-import { QUEUE_NAMES, type DeadLetter, type ProcessingQueue, type QueueItem, type QueueName, type QueueStats } from '../ports/queue.js';
+import { QUEUE_NAMES, type DeadLetter, type ProcessingQueue, type QueueCounts, type QueueItem, type QueueName, type QueueStats } from '../ports/queue.js';
+import { QueueCounters, countsByQueue } from './queue-counters.js';
 import { waitForEvent } from './wait-for-event.js';
 import { openSqlite, type Migration } from './sqlite-database.js';
 import { processIsAlive } from './fs-durable.js';
@@ -75,6 +76,7 @@ export const TAKE_SQL = `UPDATE queue_items SET visible_at = @visibleAt, attempt
 export class SqliteQueue implements ProcessingQueue {
   private readonly events = new EventEmitter();
   private readonly host = hostname();
+  private readonly counters = new QueueCounters();
 
   private constructor(
     private readonly db: Database.Database,
@@ -133,6 +135,7 @@ export class SqliteQueue implements ProcessingQueue {
         `INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (queue, crash_id) DO NOTHING`,
       );
+      const inserted: QueueName[] = [];
       this.db.transaction(() => {
         for (const item of batch) {
           // A priority request moves the crash ahead rather than queueing it twice: its
@@ -142,9 +145,10 @@ export class SqliteQueue implements ProcessingQueue {
             const waiting = promote.get(item.crashId, now) as { enqueued_at: number } | undefined;
             if (waiting) enqueuedAt = waiting.enqueued_at;
           }
-          insert.run(item.crashId, item.queue, enqueuedAt, now, item.ruleset);
+          if (insert.run(item.crashId, item.queue, enqueuedAt, now, item.ruleset).changes > 0) inserted.push(item.queue);
         }
       })();
+      for (const queue of inserted) this.counters.add(queue, 'enqueued');
     } catch (error) {
       for (const item of batch) item.reject(error);
       return;
@@ -164,20 +168,23 @@ export class SqliteQueue implements ProcessingQueue {
       | { crash_id: string; queue: QueueName; attempts: number; enqueued_at: number; ruleset: string | null }
       | undefined;
     if (!row) return undefined;
+    this.counters.add(row.queue, 'taken');
     return { crashId: row.crash_id, queue: row.queue, attempts: row.attempts, enqueuedAt: row.enqueued_at, lease, ...(row.ruleset ? { ruleset: row.ruleset } : {}) };
   }
 
   async deadLetter(item: QueueItem, error: string): Promise<void> {
-    this.db.transaction(() => {
+    const moved = this.db.transaction(() => {
       const removed = this.prepare('DELETE FROM queue_items WHERE queue = ? AND crash_id = ? AND lease = ?').run(item.queue, item.crashId, item.lease);
-      if (removed.changes === 0) return; // handed out again meanwhile: that taker decides
+      if (removed.changes === 0) return false; // handed out again meanwhile: that taker decides
       this.db
         .prepare(
           `INSERT INTO dead_letters (crash_id, queue, attempts, error, failed_at, ruleset) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (queue, crash_id) DO UPDATE SET attempts = excluded.attempts, error = excluded.error, failed_at = excluded.failed_at`,
         )
         .run(item.crashId, item.queue, item.attempts, error, Date.now(), item.ruleset ?? null);
+      return true;
     })();
+    if (moved) this.counters.add(item.queue, 'deadLettered');
   }
 
   async deadLetters(limit: number): Promise<DeadLetter[]> {
@@ -194,22 +201,26 @@ export class SqliteQueue implements ProcessingQueue {
 
   async retryDeadLetter(crashId: string): Promise<boolean> {
     const now = Date.now();
-    const moved = this.db.transaction(() => {
+    const { found, inserted } = this.db.transaction(() => {
       const rows = this.prepare('SELECT queue, ruleset FROM dead_letters WHERE crash_id = ?').all(crashId) as { queue: QueueName; ruleset: string | null }[];
+      const queued: QueueName[] = [];
       for (const row of rows) {
-        this.db
+        const result = this.db
           .prepare(`INSERT INTO queue_items (crash_id, queue, enqueued_at, visible_at, ruleset) VALUES (?, ?, ?, ?, ?) ON CONFLICT (queue, crash_id) DO NOTHING`)
           .run(crashId, row.queue, now, now, row.ruleset);
+        if (result.changes > 0) queued.push(row.queue);
       }
       this.prepare('DELETE FROM dead_letters WHERE crash_id = ?').run(crashId);
-      return rows.length > 0;
+      return { found: rows.length > 0, inserted: queued };
     })();
-    if (moved) this.events.emit('work');
-    return moved;
+    for (const queue of inserted) this.counters.add(queue, 'enqueued');
+    if (found) this.events.emit('work');
+    return found;
   }
 
   async ack(item: QueueItem): Promise<void> {
-    this.prepare('DELETE FROM queue_items WHERE queue = ? AND crash_id = ? AND lease = ?').run(item.queue, item.crashId, item.lease);
+    const removed = this.prepare('DELETE FROM queue_items WHERE queue = ? AND crash_id = ? AND lease = ?').run(item.queue, item.crashId, item.lease);
+    if (removed.changes > 0) this.counters.add(item.queue, 'acked');
   }
 
   async release(item: QueueItem, delayMs = 0): Promise<void> {
@@ -238,6 +249,14 @@ export class SqliteQueue implements ProcessingQueue {
       const row = rows.find((r) => r.queue === queue);
       return { queue, waiting: row?.waiting ?? 0, inFlight: row?.in_flight ?? 0, ...(row?.oldest != null ? { oldestEnqueuedAt: row.oldest } : {}) };
     }).sort((a, b) => TAKE_ORDER[a.queue] - TAKE_ORDER[b.queue]);
+  }
+
+  async deadLetterCounts(): Promise<Record<QueueName, number>> {
+    return countsByQueue(this.prepare('SELECT queue, COUNT(*) AS n FROM dead_letters GROUP BY queue').all() as { queue: string; n: number }[]);
+  }
+
+  counts(): Record<QueueName, QueueCounts> {
+    return this.counters.snapshot();
   }
 
   async check(): Promise<void> {

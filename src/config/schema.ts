@@ -223,6 +223,11 @@ export const SCHEMA = {
   },
   dashboard: {
     down_after: duration({ description: 'A node whose last heartbeat is this old is shown `down` on the Operations Dashboard (and `stale` after half of it); it stays listed until an operator removes it. Also the default threshold of node_down alert rules. Keep it above node.heartbeat_interval (three intervals or more).', default: 30_000, min: 1000 }),
+    queue_age_warning: duration({ description: 'A queue whose oldest waiting crash has waited this long is a `queue-old` problem on the Operations Dashboard.', default: 300_000, min: 1000 }),
+    queue_growing_minutes: integer({ description: 'A queue whose waiting count grew at every one-minute point of the history for this many minutes is a `queue-growing` problem, and is badged "growing" in its row (one value for both).', default: 10, min: 2, max: 1440 }),
+    failing_share: integer({ description: 'A processor is a `processor-failing` problem when this percentage or more of the crashes it handled during failing_window failed (and at least failing_min_crashes were handled).', default: 20, min: 1, max: 100 }),
+    failing_min_crashes: integer({ description: 'Fewest crashes a processor must have handled during failing_window before its failed share is judged: one failure of one crash is not a trend.', default: 10, min: 1 }),
+    failing_window: duration({ description: 'The span over which a processor\'s failed share is computed, from its running totals now and in the Dashboard\'s history (recorded each minute by the web nodes).', default: 600_000, min: 120_000, max: 86_400_000 }),
   },
   alerts: {
     webhook_urls: urlList({ description: 'URLs that alert notices are POSTed to (JSON, see `format`): one notice when an alert fires, again every repeat_interval while it fires, and one when it resolves. Secret, since such URLs often embed tokens (they are never logged: a URL is named by its host and a hash). Empty: alerts are only shown on the dashboard.', default: [], secret: true }),
@@ -232,18 +237,18 @@ export const SCHEMA = {
     timeout: duration({ description: 'Longest time one webhook POST may take; a POST that fails or times out is tried once more, and a notice not delivered is tried again at the next evaluations.', default: 10_000, min: 100, max: 300_000 }),
     rules: rules({
       description:
-        'Alert rules, one [alerts.rules.NAME] section each; every rule is evaluated every evaluate_interval. An alert is one rule and one subject (a node name, a queue or a job), named RULE:SUBJECT: it is pending while its condition holds for less than `for`, then fires (one notice), repeats every repeat_interval, and resolves (one notice) when the condition no longer holds. A node that comes back under the same name, whatever its process, resolves its node_down alert.',
+        'Alert rules, one [alerts.rules.NAME] section each; every rule is evaluated every evaluate_interval. An alert is one rule and one subject (a node as NAME@HOST, HOST being node.host when set, else the machine\'s host name; a queue; or a job), named RULE:SUBJECT: it is pending while its condition holds for less than `for`, then fires (one notice), repeats every repeat_interval, and resolves (one notice) when the condition no longer holds. A node that comes back under the same name and host, whatever its process, resolves its node_down alert; a node removed from the registry while its alert fires closes it with a notice that says so (reason "removed"), not as a recovery.',
       default: [],
       ruleFields: {
         fields: {
           kind: oneOf(['node_down', 'queue_age', 'failure_rate', 'job_failed'] as const, {
-            description: 'What is watched. node_down: a node (by name) whose last heartbeat is `threshold` seconds old. queue_age: a queue whose oldest waiting crash is older than `threshold` seconds. failure_rate: a processor node whose failed crashes are over `threshold` percent of those it processed or failed during the last `window`. job_failed: a scheduler job whose last `threshold` runs failed.',
+            description: 'What is watched. node_down: a node (NAME@HOST: namesakes on other hosts are other nodes) whose last heartbeat is `threshold` seconds old. queue_age: a queue whose oldest waiting crash is older than `threshold` seconds. failure_rate: a processor node whose failed crashes are over `threshold` percent of those it processed or failed during the last `window`. job_failed: a scheduler job whose last `threshold` runs failed.',
             required: true,
           }),
           for: duration({ description: 'How long the condition must hold before the alert fires (default 0: at the first evaluation that sees it).', min: 0 }),
           threshold: integer({ description: 'node_down: seconds without a heartbeat (default: dashboard.down_after). queue_age: seconds the oldest waiting crash has waited (default 600). failure_rate: percent of failed crashes (default 10). job_failed: failed runs in a row (default 1).', min: 0, max: 31_536_000 }),
           window: duration({ description: 'failure_rate only: the span over which the rate is computed (default 5m); no crash in it means no alert.', min: 1000 }),
-          node: list({ description: 'node_down and failure_rate: only these node names (default: every node).' }),
+          node: list({ description: 'node_down and failure_rate: only these nodes, each a name (on every host) or NAME@HOST (default: every node).' }),
           role: list({ description: 'node_down and failure_rate: only nodes with one of these roles (default: every node; failure_rate only looks at nodes that report processed and failed counts).', values: ROLES }),
           queue: list({ description: 'queue_age: only these queues (default: every queue).', values: ['priority', 'standard', 'reprocessing'] }),
           job: list({ description: 'job_failed: only these scheduler jobs (default: every job).' }),

@@ -36,9 +36,20 @@ function allInOne(host: string | undefined): DeploymentFile[] {
         { key: 'port', value: '8000' },
       ],
     },
+    RETENTION,
   ];
   return [{ name: 'mayday.ini', text: formatIni(sections) }];
 }
+
+/**
+ * Raw crashes (the dumps and the annotations as sent, where personal data lives) are not
+ * kept forever; processed crashes are, as by default. Read by the scheduler role only.
+ */
+const RETENTION: Section = {
+  name: 'retention',
+  comment: 'Raw crashes (dumps and annotations as sent: where URLs, e-mail addresses and comments live) go after 90 days;\nprocessed crashes stay searchable (days = 0 keeps them forever).',
+  entries: [{ key: 'protected_days', value: '90' }],
+};
 
 interface NodePlan {
   file: string;
@@ -128,6 +139,8 @@ function distributed(hosts: readonly string[]): DeploymentFile[] {
           { key: 'port', value: String(plan.port) },
         ],
       },
+      // Only the scheduler reads [retention]: it is written in its file, not in common.ini.
+      ...(plan.roles.includes('scheduler') ? [RETENTION] : []),
     ];
     files.push({ name: plan.file, text: `include = common.ini\n\n${formatIni(sections)}` });
   });

@@ -11,19 +11,17 @@
 import { parseIni } from '../config/ini.js';
 import type { NamedRule } from '../config/option-types.js';
 import { findOption, SCHEMA } from '../config/schema.js';
+import { alertRulesNameNodes } from './checks/alert-rules.js';
+import { authAgrees, oidcIssuerSecure } from './checks/auth.js';
+import { ALL_INTERFACES, has, isLoopbackUrl, names, pickOption, type Check, type Context } from './checks/check.js';
+import { downAfterAgrees, heartbeatFresh } from './checks/heartbeat.js';
+import { openNodes } from './checks/open-nodes.js';
+import { optionsRead } from './checks/option-unread.js';
+import { postgresConnections } from './checks/pg-connections.js';
+import { protectedDataExpires } from './checks/retention.js';
+import { webStoresWritten } from './checks/web-stores.js';
 import { nodeId, nodeResources, type NodeResources } from './compile.js';
 import type { Deployment, DeploymentNode, Finding, Resource, ResourceKind } from './deployment.js';
-
-
-type Check = (deployment: Deployment, context: Context) => Finding[];
-
-interface Context {
-  resources: Map<DeploymentNode, NodeResources>;
-  /** Place of an option of a node: the line that set it, or its node file's section. */
-  at(node: DeploymentNode, option: string): { file: string; line: number };
-  /** Resource kinds whose host-local use across hosts was reported, per node: the mismatch checks then stay quiet. */
-  hostLocal: Set<string>;
-}
 
 /**
  * Where a finding about an option of a node belongs: the line that set it, else the
@@ -61,8 +59,6 @@ function dedupe(findings: Finding[]): Finding[] {
   });
 }
 
-const has = (node: DeploymentNode, role: string): boolean => (node.roles as string[]).includes(role);
-const names = (nodes: DeploymentNode[]): string => nodes.map((n) => n.id).join(', ');
 
 // ---------------------------------------------------------------------------------------
 // Topology
@@ -87,18 +83,23 @@ const rolesPresent: Check = (deployment, context) => {
 };
 
 const oneScheduler: Check = (deployment, context) => {
-  // A node that only schedules is taken for the intended one; the others are the mistake.
-  const schedulers = deployment.nodes.filter((n) => has(n, 'scheduler')).sort((a, b) => Number(b.roles.length === 1) - Number(a.roles.length === 1));
-  return schedulers.slice(1).map((node) => ({
-    layer: 'topology',
-    code: 'second-scheduler',
-    severity: 'error',
-    ...context.at(node, 'node.roles'),
-    option: 'node.roles',
-    message: `${node.id} is a second scheduler (${schedulers[0].id} is one): a deployment runs one`,
-    hint: 'remove scheduler from node.roles of all nodes but one',
-    targets: [nodeId(node)],
-  }));
+  // The node kept is the first scheduler-only node in file order (else the first
+  // scheduler): a node that only schedules is taken for the intended one; every other
+  // scheduler is the mistake, reported at its own roles line.
+  const schedulers = deployment.nodes.filter((n) => has(n, 'scheduler'));
+  const kept = schedulers.find((n) => n.roles.length === 1) ?? schedulers[0];
+  return schedulers
+    .filter((n) => n !== kept)
+    .map((node) => ({
+      layer: 'topology',
+      code: 'second-scheduler',
+      severity: 'error',
+      ...context.at(node, 'node.roles'),
+      option: 'node.roles',
+      message: `${node.id} is a second scheduler (${kept.id} is one): a deployment runs one`,
+      hint: 'remove scheduler from node.roles of all nodes but one',
+      targets: [nodeId(node)],
+    }));
 };
 
 const uniqueNames: Check = (deployment, context) => {
@@ -199,20 +200,6 @@ const queuesConsumed: Check = (deployment, context) => {
   return out;
 };
 
-/**
- * The option to blame among those that make a resource's identity: one the node's own
- * file sets (where it departs from the shared settings), else one set in any file, else
- * `fallback`.
- */
-function pickOption(node: DeploymentNode, candidates: readonly string[], fallback: string): string {
-  const origin = (option: string) => node.origins.get(option);
-  return (
-    candidates.find((c) => { const o = origin(c); return o?.kind === 'file' && o.file === node.file; }) ??
-    candidates.find((c) => origin(c)?.kind === 'file') ??
-    fallback
-  );
-}
-
 function queueOption(node: DeploymentNode): string {
   if (node.config.queue.backend === 'rabbitmq') return pickOption(node, ['queue.prefix', 'queue.url'], 'queue.url');
   return pickOption(node, ['queue.path', 'node.data_dir', 'queue.backend'], 'queue.backend');
@@ -301,8 +288,6 @@ const symbolsRead: Check = (deployment, context) => {
     });
 };
 
-const ALL_INTERFACES = new Set(['0.0.0.0', '::', '']);
-
 const portsDistinct: Check = (deployment, context) => {
   const out: Finding[] = [];
   const nodes = deployment.nodes;
@@ -326,24 +311,6 @@ const portsDistinct: Check = (deployment, context) => {
   }
   return out;
 };
-
-/**
- * The Dashboard calls a node stale after half of `dashboard.down_after` without a
- * heartbeat: a node beating less often than that would show stale between its beats.
- */
-const heartbeatFresh: Check = (deployment, context) =>
-  deployment.nodes
-    .filter((n) => n.config.node.heartbeat_interval > n.config.dashboard.down_after / 2)
-    .map((node) => ({
-      layer: 'topology',
-      code: 'heartbeat-stale',
-      severity: 'warning',
-      ...context.at(node, 'node.heartbeat_interval'),
-      option: 'node.heartbeat_interval',
-      message: `${node.id} reports every ${node.config.node.heartbeat_interval / 1000} s, but the Operations Dashboard calls a node stale after ${node.config.dashboard.down_after / 2000} s without a heartbeat (and down after ${node.config.dashboard.down_after / 1000} s): it would show stale between its beats`,
-      hint: `set node.heartbeat_interval to ${node.config.dashboard.down_after / 3000} s or less, or raise dashboard.down_after`,
-      targets: [nodeId(node)],
-    }));
 
 const throttleRulesReachable: Check = (deployment, context) => {
   const out: Finding[] = [];
@@ -410,20 +377,6 @@ export function shadows(earlier: NamedRule, later: NamedRule): boolean {
 // ---------------------------------------------------------------------------------------
 // Security
 
-const openWebNodes: Check = (deployment, context) =>
-  deployment.nodes
-    .filter((n) => has(n, 'web') && ALL_INTERFACES.has(n.config.web.host))
-    .map((node) => ({
-      layer: 'security',
-      code: 'open-without-accounts',
-      severity: 'warning',
-      ...context.at(node, 'web.host'),
-      option: 'web.host',
-      message: `${node.id} serves Crash Stats, the Configurator and the Dashboard on every interface (${node.config.web.host}:${node.config.web.port}); until an account with the admin permission exists, the Configurator and Dashboard are open to anyone who reaches it`,
-      hint: 'create accounts (mayday users create NAME --admin) before exposing it, or listen on 127.0.0.1 behind a reverse proxy (docs/deployment.md)',
-      targets: [nodeId(node)],
-    }));
-
 const plainHttpLogins: Check = (deployment, context) =>
   deployment.nodes
     .filter((n) => has(n, 'web') && n.config.web.public_url?.startsWith('http:') && !isLoopbackUrl(n.config.web.public_url))
@@ -437,15 +390,6 @@ const plainHttpLogins: Check = (deployment, context) =>
       hint: 'serve it through a TLS proxy and set web.public_url to its https:// URL (the session cookie is then Secure)',
       targets: [nodeId(node)],
     }));
-
-function isLoopbackUrl(url: string): boolean {
-  try {
-    const host = new URL(url).hostname;
-    return host === 'localhost' || host.startsWith('127.') || host === '[::1]';
-  } catch {
-    return false;
-  }
-}
 
 const secretsPrivate: Check = (deployment) => {
   const out: Finding[] = [];
@@ -527,13 +471,21 @@ const CHECKS: readonly Check[] = [
   hostLocalAcrossHosts,
   queuesConsumed,
   rawCrashesWritten,
+  webStoresWritten,
   oneDatabase,
   symbolsRead,
   portsDistinct,
   heartbeatFresh,
+  downAfterAgrees,
   throttleRulesReachable,
   annotationFieldsAgree,
-  openWebNodes,
+  optionsRead,
+  protectedDataExpires,
+  postgresConnections,
+  authAgrees,
+  alertRulesNameNodes,
+  openNodes,
   plainHttpLogins,
+  oidcIssuerSecure,
   secretsPrivate,
 ];

@@ -11,11 +11,20 @@ import { RATES, collectorStats, processorStats, symbolCacheStats, webStats, type
 import { ProcessMetrics, registerProcessGauges } from './process-metrics.js';
 import { RateTracker, ratio } from './rates.js';
 import type { WebMetrics } from './web-metrics.js';
-import { runChecks, type HealthCheck } from './health.js';
+import { runChecks, type CheckResult, type HealthCheck } from './health.js';
+import type { ProcessingQueue } from '../ports/queue.js';
+import { nodeKey } from '../common/node-identity.js';
+import { QUEUE_RATES, queueCountStats, queueSampleStats, registerQueueMetrics, sampleQueue, type QueueSample } from './queue-metrics.js';
+import { probeStats, registerDependencyMetrics, sizeStats, type StorageSizes } from './dependency-metrics.js';
+import { dataDirSpace } from './storage-size.js';
+import { withTimeout } from '../common/with-timeout.js';
 
 /**
  * Reports this node to the registry every `intervalMs`: who it is, its roles, and its
- * counters (processing totals, memory, CPU, load), for `/status` and the Dashboard.
+ * counters (processing totals, memory, CPU, load), for `/status` and the Dashboard; and
+ * what it found of the shared parts at that beat (its probes of each dependency, the
+ * queue's depth, the sizes of its database and data directory), which `/metrics` then
+ * serves without probing again.
  * Rates, CPU %, latencies and event-loop lag cover the time since the previous report:
  * each `report()` starts a new interval.
  */
@@ -27,6 +36,8 @@ export class Heartbeat {
   private readonly startedAt = Date.now();
   private readonly processMetrics = new ProcessMetrics();
   private readonly rates = new RateTracker();
+  /** What the last report found of the shared dependencies: `/metrics` shows it, so a scrape never probes. */
+  private latest: { checks: CheckResult[]; sizes: StorageSizes; queue?: QueueSample } | undefined;
   readonly id: string;
 
   constructor(
@@ -55,6 +66,15 @@ export class Heartbeat {
        * node can reach, and how fast.
        */
       probes?: readonly HealthCheck[];
+      /**
+       * The processing queue: its depth, oldest age and dead letters are sampled at each
+       * report (`queue_<name>_waiting`, ...; `mayday_queue_*` at /metrics), and this node's
+       * enqueues, hand-outs and acknowledgements counted (`queue_<name>_<event>_total` and
+       * `_per_second`). See queue-metrics.ts.
+       */
+      queue?: ProcessingQueue;
+      /** What to measure of the node's storage at each report: its data directory's file system, its database's size. */
+      storage?: { dataDir?: string; database?: { backend: string; bytes: () => Promise<number> } };
       /** The node's Prometheus registry: load average, uptime and crashes in flight are added to it. */
       prometheus?: Registry;
       log: Logger;
@@ -74,6 +94,9 @@ export class Heartbeat {
           },
         });
       }
+      registerDependencyMetrics(options.prometheus, () => this.latest);
+      const queue = options.queue;
+      if (queue) registerQueueMetrics(options.prometheus, () => this.latest?.queue, () => queue.counts());
     }
   }
 
@@ -92,11 +115,14 @@ export class Heartbeat {
 
   /**
    * A node restarted (after a crash, say) registers under a new id (its pid): its earlier
-   * instances on this machine are gone, and listing them as down would be a false alarm.
+   * instances (the same `name@host`, node-identity.ts) are gone, and listing them as down
+   * would be a false alarm. Matched on the deployment's host name when one is set, so a
+   * container that comes back with a new machine host name still replaces its old entry.
    */
   private async forgetEarlierInstances(): Promise<void> {
     try {
-      const earlier = (await this.options.registry.nodes()).filter((n) => n.name === this.options.name && n.host === hostname() && n.id !== this.id);
+      const self = nodeKey({ name: this.options.name, host: hostname(), deploymentHost: this.options.identity?.deploymentHost });
+      const earlier = (await this.options.registry.nodes()).filter((n) => nodeKey(n) === self && n.id !== this.id);
       for (const node of earlier) await this.options.registry.forget(node.id);
     } catch (error) {
       this.options.log.warn({ err: error }, 'reading the node registry failed');
@@ -117,6 +143,7 @@ export class Heartbeat {
     if (worker) Object.assign(stats, processorStats(worker, processor));
     if (symbolCache) Object.assign(stats, symbolCacheStats(symbolCache.stats));
     if (web) Object.assign(stats, webStats(web));
+    if (this.options.queue) Object.assign(stats, queueCountStats(this.options.queue.counts()));
     this.addRates(stats);
     return {
       id: this.id,
@@ -138,9 +165,10 @@ export class Heartbeat {
   /** Per-second rates of the totals since the last report, and the ratios made from them. */
   private addRates(stats: Stats): void {
     const totals: Stats = {};
-    for (const [total] of RATES) if (stats[total] !== undefined) totals[total] = stats[total];
+    const pairs = [...RATES, ...QUEUE_RATES];
+    for (const [total] of pairs) if (stats[total] !== undefined) totals[total] = stats[total];
     const rates = this.rates.next(totals, performance.now());
-    for (const [total, rate] of RATES) if (rates[total] !== undefined) stats[rate] = rates[total];
+    for (const [total, rate] of pairs) if (rates[total] !== undefined) stats[rate] = rates[total];
     if (stats.web_requests_total !== undefined) stats.web_5xx_ratio = ratio(rates.web_5xx_total, rates.web_requests_total);
     if (stats.symbol_cache_hits !== undefined) {
       const hits = rates.symbol_cache_hits;
@@ -150,21 +178,40 @@ export class Heartbeat {
     }
   }
 
-  /** The probes' results as stats, each check run within PROBE_TIMEOUT_MS (as `/__heartbeat__` runs them). */
-  private async probe(): Promise<Stats> {
-    const stats: Stats = {};
-    for (const { name, ok, ms } of await runChecks(this.options.probes ?? [], PROBE_TIMEOUT_MS)) {
-      stats[`probe_${name}_ok`] = ok ? 1 : 0;
-      stats[`probe_${name}_ms`] = ms;
-    }
-    return stats;
+  /**
+   * Probes the dependencies, samples the queue and measures the storage, together, each
+   * within PROBE_TIMEOUT_MS (as `/__heartbeat__` runs the probes); keeps the results for
+   * `/metrics` and returns them as stats. What fails is left out (the probe says why).
+   */
+  async sample(): Promise<Stats> {
+    const { queue, storage, log } = this.options;
+    const quietly = async <T>(what: string, work: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await withTimeout(work(), PROBE_TIMEOUT_MS);
+      } catch (error) {
+        log.debug({ err: error }, `heartbeat: ${what} failed`);
+        return undefined;
+      }
+    };
+    const [checks, queueSample, dataDir, databaseBytes] = await Promise.all([
+      runChecks(this.options.probes ?? [], PROBE_TIMEOUT_MS),
+      queue ? quietly('sampling the queue', () => sampleQueue(queue)) : undefined,
+      storage?.dataDir ? quietly('reading the data directory\'s free space', () => dataDirSpace(storage.dataDir!)) : undefined,
+      storage?.database ? quietly('reading the database size', storage.database.bytes) : undefined,
+    ]);
+    const sizes: StorageSizes = {
+      ...(dataDir && storage?.dataDir ? { dataDir: { path: storage.dataDir, ...dataDir } } : {}),
+      ...(databaseBytes !== undefined && storage?.database ? { database: { backend: storage.database.backend, bytes: databaseBytes } } : {}),
+    };
+    this.latest = { checks, sizes, ...(queueSample ? { queue: queueSample } : {}) };
+    return { ...probeStats(checks), ...(queueSample ? queueSampleStats(queueSample) : {}), ...sizeStats(sizes) };
   }
 
   private async beat(): Promise<void> {
     try {
-      const probes = await this.probe();
+      const sampled = await this.sample();
       const report = this.report();
-      Object.assign(report.stats, probes);
+      Object.assign(report.stats, sampled);
       await this.options.registry.report(report);
     } catch (error) {
       this.options.log.warn({ err: error }, 'reporting to the node registry failed');

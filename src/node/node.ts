@@ -24,6 +24,7 @@ import { UserError } from '../common/errors.js';
 import { ProcessorMetrics } from '../roles/processor/metrics.js';
 import { healthPlugin, type HealthCheck } from './health.js';
 import { Heartbeat } from './heartbeat.js';
+import { databaseSize } from './storage-size.js';
 import { configFingerprint } from './config-fingerprint.js';
 import { WebMetrics, webMetricsPlugin } from './web-metrics.js';
 import { statusPlugin } from '../roles/web/status.js';
@@ -204,7 +205,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
       registry,
       queue: adapters.queue,
       thresholds: { staleAfterMs: config.dashboard.down_after / 2, downAfterMs: config.dashboard.down_after },
-      queueAgeWarningSeconds: 300,
+      dashboard: config.dashboard,
       streamIntervalMs: 2000,
       accountsExist,
       alerts: alertState,
@@ -305,6 +306,8 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     web: webMetrics,
     prometheus: metrics,
     probes: checks,
+    queue: adapters.queue,
+    storage: { dataDir: paths.dataDir, database: databaseSize({ pgPool: backends.pgPool, sqliteFile: paths.database }) },
     log,
   });
   await heartbeat.start();

@@ -40,6 +40,22 @@ export interface QueueStats {
   oldestEnqueuedAt?: number;
 }
 
+/**
+ * What one queue instance did since it opened, per queue: counted in its process, so that
+ * summed over a deployment's nodes each enqueue, hand-out and acknowledgement is counted
+ * once, by the process that made it. The heartbeat makes the queues' rates from them.
+ */
+export interface QueueCounts {
+  /** Crash ids put on the queue (an enqueue of an id already waiting there is not counted). */
+  enqueued: number;
+  /** Hand-outs, redeliveries included. */
+  taken: number;
+  /** Items acknowledged: processed, gone for good. */
+  acked: number;
+  /** Items moved to the dead letters. */
+  deadLettered: number;
+}
+
 export interface ProcessingQueue {
   /** Durable when it resolves. Enqueuing an id already waiting in that queue is a no-op. */
   enqueue(crashId: string, queue?: QueueName, options?: { ruleset?: string }): Promise<void>;
@@ -52,11 +68,15 @@ export interface ProcessingQueue {
   /** Removes a taken item from the queue into the dead-letter list. */
   deadLetter(item: QueueItem, error: string): Promise<void>;
   deadLetters(limit: number): Promise<DeadLetter[]>;
+  /** How many dead letters each queue has, counted by the store (every queue present, 0 when none). */
+  deadLetterCounts(): Promise<Record<QueueName, number>>;
   /** Puts a dead letter back on its queue; false if there is none for that id. */
   retryDeadLetter(crashId: string): Promise<boolean>;
   /** Resolves when work may be available, after `timeoutMs` at the latest, or on abort. */
   waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   stats(): Promise<QueueStats[]>;
+  /** What this instance did since it opened (see QueueCounts): no I/O, cheap enough for every scrape. */
+  counts(): Record<QueueName, QueueCounts>;
   check(): Promise<void>;
   close(): Promise<void>;
 }

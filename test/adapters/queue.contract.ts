@@ -239,6 +239,56 @@ export function queueContract(name: string, create: () => Promise<QueueSubject>,
       expect((await queue.deadLetters(1)).map((l) => l.crashId)).toEqual(['a']);
     });
 
+    it('counts dead letters per queue, shared by every instance', async () => {
+      const queue = await open();
+      const none = { priority: 0, standard: 0, reprocessing: 0 };
+      expect(await queue.deadLetterCounts()).toEqual(none);
+      await queue.enqueue('a');
+      await queue.enqueue('b');
+      await queue.enqueue('c', 'reprocessing');
+      const taken = [await takeSoon(queue), await takeSoon(queue), await takeSoon(queue)];
+      for (const item of taken) await queue.deadLetter(item!, 'boom');
+      // The same crash dead again in its queue is one letter, not two.
+      await queue.retryDeadLetter('a');
+      const again = await takeSoon(queue);
+      expect(again?.crashId).toBe('a');
+      await queue.deadLetter(again!, 'boom again');
+      expect(await queue.deadLetterCounts()).toEqual({ priority: 0, standard: 2, reprocessing: 1 });
+      // Opened now: a broker would share the messages above with it.
+      const other = await open();
+      expect(await other.deadLetterCounts()).toEqual({ priority: 0, standard: 2, reprocessing: 1 });
+      await queue.retryDeadLetter('c');
+      expect(await other.deadLetterCounts()).toEqual({ priority: 0, standard: 2, reprocessing: 0 });
+    });
+
+    it('counts what this instance enqueued, handed out, acknowledged and dead-lettered, per queue', async () => {
+      const queue = await open();
+      const zero = { enqueued: 0, taken: 0, acked: 0, deadLettered: 0 };
+      expect(queue.counts()).toEqual({ priority: zero, standard: zero, reprocessing: zero });
+      await queue.enqueue('a');
+      await queue.enqueue('b');
+      await queue.enqueue('a'); // already waiting: nothing enqueued
+      await queue.enqueue('c', 'reprocessing');
+      await subject.settle(queue, 3);
+      const first = await takeSoon(queue);
+      const second = await takeSoon(queue);
+      expect([first?.queue, second?.queue]).toEqual(['standard', 'standard']);
+      await queue.ack(first!);
+      await queue.ack(first!); // a second acknowledgement removes nothing
+      await queue.deadLetter(second!, 'boom');
+      expect(queue.counts()).toEqual({
+        priority: zero,
+        standard: { enqueued: 2, taken: 2, acked: 1, deadLettered: 1 },
+        reprocessing: { ...zero, enqueued: 1 },
+      });
+      // A snapshot does not move with the counters.
+      const before = queue.counts();
+      const third = await takeSoon(queue);
+      expect(third?.queue).toBe('reprocessing');
+      expect(before.reprocessing.taken).toBe(0);
+      expect(queue.counts().reprocessing.taken).toBe(1);
+    });
+
     it('reports the age of the oldest waiting item', async () => {
       const queue = await open();
       expect(await standard(queue)).toEqual({ queue: 'standard', waiting: 0, inFlight: 0 });

@@ -1,11 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import yauzl from 'yauzl';
 import type { Browser, Page } from 'playwright-core';
 import { runMayday, startMayday, type MaydayProcess } from '../support/mayday-process.js';
 import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser, watchPageProblems } from '../support/browser.js';
+import { presetFiles } from '../../src/configurator/presets.js';
+
+/** Ten nodes on three hosts: three collectors, four processors, two web nodes and a scheduler. */
+const TEN_NODES: readonly (readonly [name: string, host: string, role: string, port: number])[] = [
+  ['collector-1', 'ingest-1', 'collector', 8101],
+  ['collector-2', 'ingest-1', 'collector', 8102],
+  ['processor-1', 'ingest-1', 'processor', 8111],
+  ['collector-3', 'ingest-2', 'collector', 8101],
+  ['processor-2', 'ingest-2', 'processor', 8111],
+  ['processor-3', 'ingest-2', 'processor', 8112],
+  ['processor-4', 'ops', 'processor', 8111],
+  ['web-1', 'ops', 'web', 8100],
+  ['web-2', 'ops', 'web', 8200],
+  ['scheduler', 'ops', 'scheduler', 8121],
+];
 
 /**
  * Issue 12's browser acceptance: in the Configurator's form, build a deployment of two
@@ -179,6 +194,131 @@ describe.skipIf(chromiumMissing)(`the Configurator in a real browser (${CHROMIUM
     await context.close();
   });
 
+  it('imports ten node files by upload, draws them readably inline and enlarged, adds and removes nodes and hosts, and downloads the graph', async () => {
+    const context = await browser.newContext({ viewport: { width: 1680, height: 1000 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const problems = watchPageProblems(page);
+    page.on('dialog', (dialog) => void dialog.accept());
+
+    // Eleven files, picked in one go: the distributed preset's common.ini and ten node files on three hosts.
+    const upload = join(work, 'ten-nodes');
+    mkdirSync(upload, { recursive: true });
+    writeFileSync(join(upload, 'common.ini'), presetFiles('distributed', ['ingest-1'])[0]!.text);
+    for (const [name, host, role, port] of TEN_NODES) {
+      writeFileSync(join(upload, `${name}.ini`), `include = common.ini\n\n; ${name} on ${host}\n[node]\nname = ${name}\nhost = ${host}\nroles = ${role}\ndata_dir = ./var/${name}\n\n[web]\nhost = ${host}\nport = ${port}\n`);
+    }
+    await page.goto(`${node.url}/configurator`);
+    await page.getByTestId('import-files').setInputFiles(['common.ini', ...TEN_NODES.map(([name]) => `${name}.ini`)].map((f) => join(upload, f)));
+    await expect.poll(() => page.getByTestId('import-pending').locator('li').count()).toBe(11);
+    await page.getByTestId('import-open').click();
+    await page.getByTestId('configurator').waitFor();
+    await expect.poll(() => page.getByTestId('node').count()).toBe(10);
+    await expect.poll(() => nodesOn(page, 'ingest-1')).toEqual(['collector-1', 'collector-2', 'processor-1']);
+    await expect.poll(() => nodesOn(page, 'ops')).toEqual(['processor-4', 'scheduler', 'web-1', 'web-2']);
+    await expect.poll(() => errorCount(page)).toBe('0');
+    await expect(page.getByTestId('shared-file').getAttribute('data-file')).resolves.toBe('common.ini');
+    const graph = page.getByTestId('graph');
+    await expect.poll(() => graph.locator('g.node').count()).toBe(10);
+
+    // Advanced options start folded away, and open on request.
+    await page.getByTestId('select-processor-1').click();
+    const advanced = page.getByTestId('advanced-node');
+    await expect(advanced.evaluate((d) => d.hasAttribute('open'))).resolves.toBe(false);
+    const shownFields = () => page.locator('[data-testid^="field-"]').count();
+    const folded = await shownFields();
+    await advanced.locator('summary').click();
+    await expect.poll(() => advanced.evaluate((d) => d.hasAttribute('open'))).toBe(true);
+    await expect.poll(shownFields).toBeGreaterThan(folded);
+
+    // Inline, beside the form: fitted if the text stays readable, else at full size from its left edge.
+    const inline = await measureGraph(page);
+    expect(inline.nameSize, JSON.stringify(inline)).toBeGreaterThanOrEqual(11);
+    expect(inline.scrollLeft).toBe(0);
+    expect(inline.firstHostVisible).toBe(true);
+    expect(inline.overlaps).toEqual([]);
+    // The panel as it shows in the window (past the window's bottom edge, the sticky column scrolls).
+    const panel = (await page.getByTestId('graph-panel').boundingBox())!;
+    await page.screenshot({ path: join(shots, 'ten-nodes-inline.png'), clip: { x: panel.x, y: Math.max(0, panel.y), width: panel.width, height: Math.min(panel.height, 1000 - Math.max(0, panel.y)) } });
+    await shot(page, 'ten-nodes-form');
+
+    // Enlarged: every node name at 11 CSS px or more, no two boxes on top of each other.
+    await page.getByTestId('graph-expand').click();
+    await expect.poll(() => page.locator('.cfg-cols.graph-large').count()).toBe(1);
+    const large = await measureGraph(page);
+    expect(large.names).toBe(10);
+    expect(large.nameSize, JSON.stringify(large)).toBeGreaterThanOrEqual(11);
+    expect(large.overlaps).toEqual([]);
+    // The raw and the processed crash stores, in one bucket, are told apart by their details.
+    const details = await graph.locator('g.resource[data-kind$="-store"] text:nth-of-type(3)').allTextContents();
+    expect(new Set(details).size, details.join(' | ')).toBe(details.length);
+    expect(details.some((d) => d.includes('raw_crash'))).toBe(true);
+    expect(details.some((d) => d.includes('processed_crash'))).toBe(true);
+    await graph.screenshot({ path: join(shots, 'ten-nodes-enlarged.png') });
+    // Pointing at a node dims every line but its own.
+    await graph.locator('g.node[data-id="node:web-1"]').hover();
+    const own = await graph.locator('g.edge[data-from="node:web-1"], g.edge[data-to="node:web-1"]').count();
+    expect(own).toBeGreaterThan(0);
+    expect(own).toBeLessThan(await graph.locator('g.edge').count());
+    await expect.poll(() => graph.locator('g.edge.lit').count()).toBe(own);
+    await expect(graph.getAttribute('class')).resolves.toContain('focusing');
+    await page.mouse.move(1, 1);
+    await expect.poll(() => graph.locator('g.edge.lit').count()).toBe(0);
+    await page.getByTestId('graph-expand').click();
+
+    // The graph downloads: PNG, SVG, DOT and Mermaid, each what it says it is.
+    const downloaded: Record<string, Buffer> = {};
+    for (const kind of ['svg', 'png', 'dot', 'mermaid']) {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`download-${kind}`).click()]);
+      const path = join(work, `ten-nodes-${file.suggestedFilename()}`);
+      await file.saveAs(path);
+      downloaded[kind] = readFileSync(path);
+    }
+    expect(downloaded.png!.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(downloaded.png!.readUInt32BE(16)).toBeGreaterThan(500);
+    expect(downloaded.svg!.toString('utf8')).toContain('<svg');
+    expect(downloaded.svg!.toString('utf8').match(/class="node[^"]*" data-id=/g)).toHaveLength(10);
+    expect(downloaded.dot!.toString('utf8').startsWith('digraph')).toBe(true);
+    expect(downloaded.dot!.toString('utf8')).toContain('"node:web-2" [label="web-2');
+    expect(downloaded.mermaid!.toString('utf8').startsWith('flowchart')).toBe(true);
+    expect(downloaded.mermaid!.toString('utf8')).toContain('web-2');
+
+    // Add a host, put a node on it, remove the node, then the host.
+    await page.getByTestId('new-host').fill('spare');
+    await page.getByTestId('add-host').click();
+    await page.locator('[data-testid="host"][data-host="spare"]').waitFor();
+    await page.getByTestId('add-node-spare').click();
+    await page.getByTestId('add-node-role-collector').uncheck();
+    await page.getByTestId('add-node-role-processor').check();
+    await expect(page.getByTestId('add-node-name').inputValue()).resolves.toBe('processor-5');
+    await page.getByTestId('add-node-submit').click();
+    await expect.poll(() => nodesOn(page, 'spare')).toEqual(['processor-5']);
+    await expect.poll(() => graph.locator('g.node').count()).toBe(11);
+    await expect.poll(() => graph.locator('g.host[data-id="spare"]').count()).toBe(1);
+    await page.getByTestId('remove-processor-5').click();
+    await expect.poll(() => nodesOn(page, 'spare')).toEqual([]);
+    await expect.poll(() => graph.locator('g.node').count()).toBe(10);
+    await page.getByTestId('remove-host-spare').click();
+    await expect.poll(() => page.locator('[data-testid="host"][data-host="spare"]').count()).toBe(0);
+
+    // An imported node removed: its file goes, the other nodes stay, and the host's list shrinks.
+    await page.getByTestId('remove-web-2').click();
+    await expect.poll(() => nodesOn(page, 'ops')).toEqual(['processor-4', 'scheduler', 'web-1']);
+    await expect.poll(() => page.getByTestId('node').count()).toBe(9);
+    await expect.poll(() => graph.locator('g.node').count()).toBe(9);
+    await expect.poll(() => errorCount(page)).toBe('0');
+    const [zip] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-zip').click()]);
+    const zipPath = join(work, 'nine.zip');
+    await zip.saveAs(zipPath);
+    const dir = join(work, 'nine');
+    await unzip(zipPath, dir);
+    expect(readdirSync(dir)).toHaveLength(10);
+    expect(readdirSync(dir)).not.toContain('web-2.ini');
+    // An uploaded file keeps its comment.
+    expect(readFileSync(join(dir, 'web-1.ini'), 'utf8')).toContain('; web-1 on ops\n');
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it('serves the bundle with a type, an ETag and a revalidation policy', async () => {
     const answer = await fetch(`${node.url}/assets/configurator.js`);
     expect(answer.status).toBe(200);
@@ -195,6 +335,34 @@ describe.skipIf(chromiumMissing)(`the Configurator in a real browser (${CHROMIUM
     expect((await fetch(`${node.url}${src}`)).headers.get('cache-control')).toContain('immutable');
   });
 });
+
+/**
+ * How the drawn graph reads on screen: the smallest node name in CSS pixels (its font size
+ * times the scale the SVG is drawn at), whether the panel shows the drawing from its left
+ * edge, and which boxes (nodes, resources, hosts among themselves) overlap on screen.
+ */
+function measureGraph(page: Page): Promise<{ names: number; nameSize: number; scale: number; scrollLeft: number; firstHostVisible: boolean; overlaps: string[] }> {
+  return page.getByTestId('graph').evaluate((container) => {
+    // The test's TypeScript has no DOM library: the one window function used, typed here.
+    const computed = (globalThis as unknown as { getComputedStyle(e: unknown): { fontSize: string } }).getComputedStyle;
+    const svg = container.querySelector('svg')!;
+    const scale = svg.getBoundingClientRect().width / Number(svg.getAttribute('viewBox')!.split(' ')[2]);
+    const names = [...container.querySelectorAll('g.node > text:first-of-type')];
+    const nameSize = Math.min(...names.map((t) => parseFloat(computed(t).fontSize) * scale));
+    const view = container.getBoundingClientRect();
+    const host = container.querySelector('g.host > rect')!.getBoundingClientRect();
+    const boxes = (selector: string) => [...container.querySelectorAll(selector)].map((g) => ({ id: g.getAttribute('data-id') ?? '', r: g.querySelector('rect')!.getBoundingClientRect() }));
+    const overlaps: string[] = [];
+    for (const group of [[...boxes('g.node'), ...boxes('g.resource')], boxes('g.host')]) {
+      group.forEach((a, i) => {
+        for (const b of group.slice(i + 1)) {
+          if (a.r.left < b.r.right && b.r.left < a.r.right && a.r.top < b.r.bottom && b.r.top < a.r.bottom) overlaps.push(`${a.id} / ${b.id}`);
+        }
+      });
+    }
+    return { names: names.length, nameSize, scale, scrollLeft: container.scrollLeft, firstHostVisible: host.left >= view.left - 1 && host.right <= view.right + 1, overlaps };
+  });
+}
 
 /** Extracts a zip, keeping the Unix mode stored for each file (the security layer reads it). */
 function unzip(zipPath: string, dir: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { corpusDumps } from '../support/corpus.js';
@@ -182,7 +182,7 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
         .map((at) => Math.floor(at / 60_000) * 60_000)
         .filter((at, i) => i < 30 || i > 35)
         .map((at, i) => ({
-          component: 'allinone',
+          component: `allinone@${hostname()}`,
           at,
           metrics: {
             cpu_percent: 20 + 15 * Math.sin(i / 6),
@@ -205,7 +205,7 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
     await history.close();
     const asked = page.waitForResponse((r) => r.url().includes('/api/ops/history?') && r.status() === 200);
     await page.getByTestId('range-1h').click();
-    expect((await asked).url()).toMatch(/component=allinone&from=\d+&to=\d+/);
+    expect(decodeURIComponent((await asked).url())).toContain(`component=allinone@${hostname()}&from=`);
     await expect.poll(() => page.locator('[data-testid="chart"] canvas').count()).toBe(5);
     await expect(page.locator('[data-chart="memory"] .u-legend').innerText()).resolves.toMatch(/Resident memory/i);
     await shot(page, 'component-history', true);
@@ -232,7 +232,7 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
 
     // Its detail page removes it (a DELETE; no session here, so no CSRF token is needed).
     await row(page, 'web-2').locator('a.dash-name').click();
-    await page.waitForURL('**/dashboard/component/web-2');
+    await page.waitForURL(`**/dashboard/component/${encodeURIComponent(`web-2@${hostname()}`)}`);
     await page.getByTestId('remove-card').waitFor();
     await shot(page, 'component-down');
     await page.getByTestId('remove').click();

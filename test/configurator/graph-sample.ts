@@ -1,6 +1,7 @@
 /**
  * A distributed deployment drawn by the graph tests and by `scripts/configurator-graph-sample.ts`
- * (which writes it out to look at): three hosts, ten nodes, shared S3, RabbitMQ and PostgreSQL,
+ * (which writes it out to look at): three hosts, ten nodes (three collectors, four processors,
+ * two web nodes, a scheduler), shared S3, RabbitMQ and PostgreSQL,
  * one host-local symbol store, an upstream symbol server, and two findings.
  */
 
@@ -19,9 +20,9 @@ function edge(from: string, to: string, ...flows: Flow[]): Edge {
 }
 
 export function sampleGraph(): DeploymentGraph {
-  const processors = ['processor-1', 'processor-2', 'processor-3'];
+  const processors = ['processor-1', 'processor-2', 'processor-3', 'processor-4'];
   const edges: Edge[] = [
-    ...['collector-1', 'collector-2'].flatMap((c) => [edge(c, RAW, 'raw crashes'), edge(c, QUEUE, 'crash ids'), edge(c, DB, 'heartbeats')]),
+    ...['collector-1', 'collector-2', 'collector-3'].flatMap((c) => [edge(c, RAW, 'raw crashes'), edge(c, QUEUE, 'crash ids'), edge(c, DB, 'heartbeats')]),
     ...processors.flatMap((p) => [
       edge(QUEUE, p, 'crash ids'),
       edge(RAW, p, 'raw crashes'),
@@ -32,25 +33,26 @@ export function sampleGraph(): DeploymentGraph {
     ]),
     edge(LOCAL_SYMBOLS, 'processor-3', 'symbols'),
     edge('web-1', LOCAL_SYMBOLS, 'symbols'),
-    edge(DB, 'web-1', 'index rows'),
-    edge(RAW, 'web-1', 'raw crashes'),
-    edge(PROCESSED, 'web-1', 'processed crashes'),
+    ...['web-1', 'web-2'].flatMap((w) => [edge(DB, w, 'index rows'), edge(RAW, w, 'raw crashes'), edge(PROCESSED, w, 'processed crashes')]),
     edge('scheduler-1', QUEUE, 'crash ids'),
     edge('scheduler-1', DB, 'index rows', 'heartbeats'),
   ];
   return {
     hosts: [
-      { id: 'ingest-1.internal', nodes: ['collector-1', 'processor-1'], resources: [] },
-      { id: 'ingest-2.internal', nodes: ['collector-2', 'processor-2'], resources: [] },
-      { id: 'ops.internal', nodes: ['processor-3', 'web-1', 'scheduler-1'], resources: [LOCAL_SYMBOLS] },
+      { id: 'ingest-1.internal', nodes: ['collector-1', 'collector-3', 'processor-1'], resources: [] },
+      { id: 'ingest-2.internal', nodes: ['collector-2', 'processor-2', 'processor-4'], resources: [] },
+      { id: 'ops.internal', nodes: ['processor-3', 'web-1', 'web-2', 'scheduler-1'], resources: [LOCAL_SYMBOLS] },
     ],
     nodes: [
       { id: 'collector-1', name: 'collector-1', host: 'ingest-1.internal', roles: ['collector'], file: 'collector-1.ini', listen: '0.0.0.0:8000' },
+      { id: 'collector-3', name: 'collector-3', host: 'ingest-1.internal', roles: ['collector'], file: 'collector-3.ini', listen: '0.0.0.0:8003' },
       { id: 'processor-1', name: 'processor-1', host: 'ingest-1.internal', roles: ['processor'], file: 'processor-1.ini', listen: '127.0.0.1:8001' },
       { id: 'collector-2', name: 'collector-2', host: 'ingest-2.internal', roles: ['collector'], file: 'collector-2.ini', listen: '0.0.0.0:8000' },
       { id: 'processor-2', name: 'processor-2', host: 'ingest-2.internal', roles: ['processor'], file: 'processor-2.ini', listen: '127.0.0.1:8001' },
+      { id: 'processor-4', name: 'processor-4', host: 'ingest-2.internal', roles: ['processor'], file: 'processor-4.ini', listen: '127.0.0.1:8004' },
       { id: 'processor-3', name: 'processor-3', host: 'ops.internal', roles: ['processor'], file: 'processor-3.ini', listen: '127.0.0.1:8001' },
       { id: 'web-1', name: 'web-1', host: 'ops.internal', roles: ['web'], file: 'web-1.ini', listen: '0.0.0.0:8080' },
+      { id: 'web-2', name: 'web-2', host: 'ops.internal', roles: ['web'], file: 'web-2.ini', listen: '0.0.0.0:8081' },
       { id: 'scheduler-1', name: 'scheduler-1', host: 'ops.internal', roles: ['scheduler'], file: 'scheduler-1.ini', listen: '127.0.0.1:8002' },
     ],
     resources: [

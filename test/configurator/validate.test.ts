@@ -18,6 +18,9 @@ function withFile(files: DeploymentFile[], name: string, change: (text: string) 
 
 const append = (snippet: string) => (text: string) => `${text}\n${snippet}\n`;
 
+/** Single sign-on settings a web node needs (with web.public_url). */
+const SSO = '[auth]\noidc_issuer = https://sso.example.org/realms/acme\noidc_client_id = mayday';
+
 /** The line of the first line equal to `line` in a file of `files`. */
 function lineOf(files: DeploymentFile[], name: string, line: string): number {
   const index = files.find((f) => f.name === name)!.text.split('\n').indexOf(line);
@@ -69,15 +72,26 @@ describe('schema layer', () => {
   it('a wrong type, a value out of range and a value not in an enum', () => {
     const files = withFile(BASE, 'collector.ini', (t) => t.replace('port = 8101', 'port = 70000') + '\n[collector]\nmax_dumps = many\n\n[log]\nlevel = loud\n');
     const found = findings(files);
-    expect(found).toContainEqual(expect.objectContaining({ code: 'invalid-value', file: 'collector.ini', line: lineOf(files, 'collector.ini', 'port = 70000'), message: expect.stringMatching(/^web\.port: .*65535/) }));
-    expect(found).toContainEqual(expect.objectContaining({ code: 'invalid-value', file: 'collector.ini', line: lineOf(files, 'collector.ini', 'max_dumps = many'), message: expect.stringMatching(/^collector\.max_dumps: /) }));
-    expect(found).toContainEqual(expect.objectContaining({ code: 'invalid-value', file: 'collector.ini', line: lineOf(files, 'collector.ini', 'level = loud'), message: expect.stringMatching(/^log\.level: .*trace/) }));
+    expect(found).toEqual([
+      { layer: 'schema', code: 'invalid-value', severity: 'error', file: 'collector.ini', line: lineOf(files, 'collector.ini', 'port = 70000'), message: 'web.port: must be at most 65535, got 70000' },
+      { layer: 'schema', code: 'invalid-value', severity: 'error', file: 'collector.ini', line: lineOf(files, 'collector.ini', 'max_dumps = many'), message: 'collector.max_dumps: expected an integer, got "many"' },
+      { layer: 'schema', code: 'invalid-value', severity: 'error', file: 'collector.ini', line: lineOf(files, 'collector.ini', 'level = loud'), message: 'log.level: expected one of trace, debug, info, warn, error, fatal, silent, got "loud"' },
+    ]);
   });
 
   it('a required option missing and a back end without what it needs', () => {
     const files = withFile(BASE, 'collector.ini', append('[throttle.rules.old]\nversion = ^0\\.'));
     const noUrl = withFile(BASE, 'common.ini', (t) => t.replace(/^url = postgres.*\n/m, ''));
-    expect(findings(files)).toContainEqual(expect.objectContaining({ code: 'required', file: 'collector.ini', line: lineOf(files, 'collector.ini', '[throttle.rules.old]'), message: expect.stringContaining('action') }));
+    expect(findings(files)).toEqual([
+      {
+        layer: 'schema',
+        code: 'required',
+        severity: 'error',
+        file: 'collector.ini',
+        line: lineOf(files, 'collector.ini', '[throttle.rules.old]'),
+        message: '[throttle.rules.old]: action is required: What a match does: accept (store and queue), defer (store, do not queue), reject (answer Discarded=NAME, store nothing).',
+      },
+    ]);
     expect(findings(noUrl)).toContainEqual({ layer: 'schema', code: 'requirement', severity: 'error', file: 'common.ini', line: lineOf(noUrl, 'common.ini', 'backend = postgresql'), message: 'database.backend = postgresql needs database.url' });
   });
 
@@ -118,14 +132,36 @@ describe('topology layer', () => {
 
   it('a second scheduler', () => {
     const files = withFile(BASE, 'processor-2.ini', (t) => t.replace('roles = processor', 'roles = processor, scheduler'));
-    expect(findings(files)).toEqual([
+    // processor-2 also runs retention with the defaults (protected-kept-forever): the scheduler finding is the one about roles.
+    expect(findings(files).filter((f) => f.code !== 'protected-kept-forever')).toEqual([
       { layer: 'topology', code: 'second-scheduler', severity: 'error', file: 'processor-2.ini', line: lineOf(files, 'processor-2.ini', 'roles = processor, scheduler'), message: 'processor-2 is a second scheduler (scheduler is one): a deployment runs one' },
     ]);
   });
 
+  it('a second scheduler-only node is the one blamed, the second in file order, whatever the names', () => {
+    const scheduler = BASE.find((f) => f.name === 'scheduler.ini')!;
+    const other = { name: 'housekeeping.ini', text: scheduler.text.replace('name = scheduler', 'name = housekeeping').replace('port = 8121', 'port = 8122') };
+    for (const files of [[...BASE, other], [...BASE.filter((f) => f !== scheduler), other, scheduler]]) {
+      const second = files.filter((f) => f === other || f === scheduler)[1];
+      const [kept, blamed] = second === other ? ['scheduler', 'housekeeping'] : ['housekeeping', 'scheduler'];
+      expect(findings(files)).toEqual([
+        { layer: 'topology', code: 'second-scheduler', severity: 'error', file: second.name, line: lineOf(files, second.name, 'roles = scheduler'), message: `${blamed} is a second scheduler (${kept} is one): a deployment runs one` },
+      ]);
+    }
+  });
+
   it('two nodes with one name', () => {
     const files = withFile(BASE, 'processor-2.ini', (t) => t.replace('name = processor-2', 'name = processor-1'));
-    expect(findings(files)).toContainEqual(expect.objectContaining({ code: 'duplicate-node-name', file: 'processor-2.ini', line: lineOf(files, 'processor-2.ini', 'name = processor-1') }));
+    expect(findings(files)).toEqual([
+      {
+        layer: 'topology',
+        code: 'duplicate-node-name',
+        severity: 'error',
+        file: 'processor-2.ini',
+        line: lineOf(files, 'processor-2.ini', 'name = processor-1'),
+        message: 'node.name "processor-1" is also the name of the node in processor-1.ini: the registry and the Dashboard would mix them up',
+      },
+    ]);
   });
 
   it('a queue some node publishes to and none consumes', () => {
@@ -227,7 +263,65 @@ describe('topology layer', () => {
         severity: 'warning',
         file: 'scheduler.ini',
         line: lineOf(files, 'scheduler.ini', 'heartbeat_interval = 20s'),
-        message: 'scheduler reports every 20 s, but the Operations Dashboard calls a node stale after 15 s without a heartbeat (and down after 30 s): it would show stale between its beats',
+        message: 'scheduler reports every 20 s, but the Operations Dashboard on web calls a node stale after 15 s without a heartbeat (and down after 30 s): it would show stale between its beats',
+      },
+    ]);
+  });
+
+  it('a dashboard.down_after lowered on the web node only: every node is judged by the web node\'s value, and the fault is that line', () => {
+    const files = withFile(BASE, 'web.ini', append('[dashboard]\ndown_after = 5s'));
+    expect(findings(files)).toEqual([
+      {
+        layer: 'topology',
+        code: 'heartbeat-stale',
+        severity: 'warning',
+        file: 'web.ini',
+        line: lineOf(files, 'web.ini', 'down_after = 5s'),
+        message: 'dashboard.down_after = 5 s makes the Operations Dashboard on web call a node stale after 2.5 s without a heartbeat (and down after 5 s), but collector, processor-1, processor-2, web, scheduler report every 10 s: they would show stale between their beats',
+      },
+    ]);
+    expect(compileDeployment(files).findings[0].hint).toBe('raise dashboard.down_after to 30 s or more (three heartbeat intervals), or lower node.heartbeat_interval of collector, processor-1, processor-2, web, scheduler');
+    // A node's own down_after judges nothing unless it serves the Dashboard or runs the alerts.
+    const ownValue = withFile(BASE, 'processor-2.ini', append('[dashboard]\ndown_after = 5s'));
+    expect(findings(ownValue).map((f) => f.code)).toEqual(['option-unread']);
+  });
+
+  it('web and scheduler nodes that disagree on dashboard.down_after', () => {
+    const rule = '[alerts.rules.down]\nkind = node_down';
+    const files = withFile(withFile(BASE, 'scheduler.ini', append(rule)), 'web.ini', append('[dashboard]\ndown_after = 1m'));
+    expect(findings(files)).toEqual([
+      {
+        layer: 'topology',
+        code: 'down-after-differs',
+        severity: 'warning',
+        file: 'web.ini',
+        line: lineOf(files, 'web.ini', 'down_after = 1m'),
+        message: 'web has dashboard.down_after = 60 s, but scheduler 30 s: the node_down alerts of scheduler (rule "down") and the Dashboard on web would disagree about which nodes are down',
+      },
+    ]);
+    // The scheduler's alerts judge heartbeats too: a 40 s interval sets off the alert between beats.
+    const slow = withFile(withFile(BASE, 'scheduler.ini', append(rule)), 'processor-1.ini', (t) => t.replace('[node]\n', '[node]\nheartbeat_interval = 40s\n'));
+    expect(findings(slow)).toEqual([
+      {
+        layer: 'topology',
+        code: 'heartbeat-stale',
+        severity: 'warning',
+        file: 'processor-1.ini',
+        line: lineOf(slow, 'processor-1.ini', 'heartbeat_interval = 40s'),
+        message: 'processor-1 reports every 40 s, but the Operations Dashboard on web calls a node stale after 15 s without a heartbeat (and down after 30 s): it would show stale between its beats',
+      },
+    ]);
+    // Two web nodes behind one load balancer.
+    const web = BASE.find((f) => f.name === 'web.ini')!;
+    const twoWebs = [...BASE, { name: 'web-2.ini', text: `${web.text.replace('name = web', 'name = web-2').replace('port = 8100', 'port = 8102')}\n[dashboard]\ndown_after = 1m\n` }];
+    expect(findings(twoWebs)).toEqual([
+      {
+        layer: 'topology',
+        code: 'down-after-differs',
+        severity: 'warning',
+        file: 'web-2.ini',
+        line: lineOf(twoWebs, 'web-2.ini', 'down_after = 1m'),
+        message: 'web-2 has dashboard.down_after = 60 s, but web 30 s: behind one load balancer, the Dashboard would call a node stale or down depending on the web node that answers',
       },
     ]);
   });
@@ -263,8 +357,159 @@ describe('topology layer', () => {
     ]);
     const sampled = withFile(BASE, 'collector.ini', append(rules.replace('action = defer', 'action = defer\nsample = 10')));
     expect(findings(sampled)).toEqual([]);
-    const otherProduct = withFile(BASE, 'collector.ini', append('[throttle]\nproducts = Firefox\n\n[throttle.rules.tb]\nproduct = Thunderbird\naction = reject'));
-    expect(findings(otherProduct)).toEqual([expect.objectContaining({ code: 'throttle-unmatchable', line: lineOf(otherProduct, 'collector.ini', '[throttle.rules.tb]') })]);
+    const otherProduct = withFile(BASE, 'collector.ini', append('[throttle]\nproducts = Firefox\n\n[throttle.rules.tb]\nproduct = Thunderbird\naction = reject\n\n[throttle.rules.none]\nsample = 0\naction = reject'));
+    expect(findings(otherProduct)).toEqual([
+      {
+        layer: 'topology',
+        code: 'throttle-unmatchable',
+        severity: 'warning',
+        file: 'collector.ini',
+        line: lineOf(otherProduct, 'collector.ini', '[throttle.rules.tb]'),
+        message: 'throttle rule "tb" can never match: throttle.products accepts only Firefox, and the rule is for Thunderbird',
+      },
+      { layer: 'topology', code: 'throttle-unmatchable', severity: 'warning', file: 'collector.ini', line: lineOf(otherProduct, 'collector.ini', '[throttle.rules.none]'), message: 'throttle rule "none" has sample = 0: it never applies' },
+    ]);
+  });
+
+  it('a web node reading crashes where no collector or processor writes them', () => {
+    const prefix = withFile(BASE, 'web.ini', append('[storage]\ns3_prefix = old/'));
+    expect(findings(prefix)).toEqual([
+      {
+        layer: 'topology',
+        code: 'web-stores-unwritten',
+        severity: 'error',
+        file: 'web.ini',
+        line: lineOf(prefix, 'web.ini', 's3_prefix = old/'),
+        message:
+          'web reads raw crashes from s3://mayday-crashes/old/v1/raw_crash at http://a:9000 and processed crashes from s3://mayday-crashes/old/v1/processed_crash at http://a:9000, where no collector or processor writes them (collectors write to s3://mayday-crashes/v1/raw_crash at http://a:9000; processors to s3://mayday-crashes/v1/processed_crash at http://a:9000): its report pages would not find the crashes the index lists',
+      },
+    ]);
+    // On one host with files: a raw path of its own is the raw store alone.
+    const oneHost = withFile(presetFiles('distributed'), 'common.ini', (t) => t.replace('backend = s3', 'backend = fs\nraw_path = /srv/mayday/raw\nprocessed_path = /srv/mayday/processed'));
+    const files = withFile(oneHost, 'web.ini', append('[storage]\nraw_path = /srv/mayday/raw-old'));
+    expect(findings(files)).toEqual([
+      {
+        layer: 'topology',
+        code: 'raw-store-unwritten',
+        severity: 'error',
+        file: 'web.ini',
+        line: lineOf(files, 'web.ini', 'raw_path = /srv/mayday/raw-old'),
+        message: 'web reads raw crashes from /srv/mayday/raw-old, where no collector writes them (collectors write to /srv/mayday/raw): it could not serve dumps or reprocess crashes',
+      },
+    ]);
+    const processed = withFile(oneHost, 'web.ini', append('[storage]\nprocessed_path = /srv/mayday/processed-old'));
+    expect(findings(processed)).toEqual([
+      {
+        layer: 'topology',
+        code: 'processed-store-unwritten',
+        severity: 'error',
+        file: 'web.ini',
+        line: lineOf(processed, 'web.ini', 'processed_path = /srv/mayday/processed-old'),
+        message: 'web reads processed crashes from /srv/mayday/processed-old, where no processor writes them (processors write to /srv/mayday/processed): its report pages would not find the crashes the index lists',
+      },
+    ]);
+  });
+
+  it('an option set on a node whose roles never read it', () => {
+    const files = withFile(withFile(BASE, 'web.ini', append('[retention]\ndays = 30\n\n[throttle.rules.nightly]\nchannel = nightly\naction = reject')), 'collector.ini', append('[processor]\nworkers = 4'));
+    expect(findings(files)).toEqual([
+      { layer: 'topology', code: 'option-unread', severity: 'warning', file: 'collector.ini', line: lineOf(files, 'collector.ini', 'workers = 4'), message: "processor.workers is set but not read by this node's roles (collector): only processor nodes read it" },
+      { layer: 'topology', code: 'option-unread', severity: 'warning', file: 'web.ini', line: lineOf(files, 'web.ini', '[throttle.rules.nightly]'), message: "throttle.rules is set but not read by this node's roles (web): only collector nodes read it" },
+      { layer: 'topology', code: 'option-unread', severity: 'warning', file: 'web.ini', line: lineOf(files, 'web.ini', 'days = 30'), message: "retention.days is set but not read by this node's roles (web): only scheduler nodes read it" },
+    ]);
+    expect(compileDeployment(files).findings.find((f) => f.option === 'retention.days')?.hint).toBe('move it to the file of scheduler (scheduler.ini), or remove it');
+    // In the shared file it is meant for everyone; shared sections and options every node reads are never reported.
+    expect(findings(withFile(BASE, 'common.ini', append('[retention]\ndays = 30')))).toEqual([]);
+    expect(findings(withFile(BASE, 'web.ini', append('[collector]\nmax_request_size = 50MB\n\n[log]\nlevel = debug')))).toEqual([]);
+  });
+
+  it('protected data kept forever', () => {
+    const files = withFile(BASE, 'scheduler.ini', (t) => t.replace('protected_days = 90', 'protected_days = 0'));
+    expect(findings(files)).toEqual([
+      {
+        layer: 'topology',
+        code: 'protected-kept-forever',
+        severity: 'warning',
+        file: 'scheduler.ini',
+        line: lineOf(files, 'scheduler.ini', 'protected_days = 0'),
+        message: "scheduler keeps every crash forever (retention.days = 0, protected_days = 0): the raw crashes, where protected data lives (the dumps' memory and the annotations behind url, email, user_comments and app_notes), are never deleted",
+      },
+    ]);
+    expect(findings(withFile(files, 'scheduler.ini', (t) => t.replace('protected_days = 0', 'days = 365')))).toEqual([]);
+  });
+
+  it('more PostgreSQL connections than the server takes by default', () => {
+    const files = withFile(BASE, 'common.ini', (t) => t.replace('pool_size = 5', 'pool_size = 20'));
+    expect(findings(files)).toEqual([
+      {
+        layer: 'topology',
+        code: 'postgres-connections',
+        severity: 'warning',
+        file: 'common.ini',
+        line: lineOf(files, 'common.ini', 'pool_size = 20'),
+        message: 'the 5 nodes on PostgreSQL a:5432 (collector, processor-1, processor-2, web, scheduler) may open 100 connections (database.pool_size 20 each), but PostgreSQL takes 97 by default (max_connections 100 less 3 reserved)',
+      },
+    ]);
+    // With the default pool size (10), ten nodes are too many: the finding is at the back end's line.
+    const processor = BASE.find((f) => f.name === 'processor-2.ini')!;
+    const more = [3, 4, 5, 6, 7].map((i) => ({ name: `processor-${i}.ini`, text: processor.text.replace('name = processor-2', `name = processor-${i}`).replace('port = 8112', `port = ${8110 + i}`) }));
+    const ten = withFile([...BASE, ...more], 'common.ini', (t) => t.replace('pool_size = 5\n', ''));
+    expect(findings(ten)).toEqual([
+      {
+        layer: 'topology',
+        code: 'postgres-connections',
+        severity: 'warning',
+        file: 'common.ini',
+        line: lineOf(ten, 'common.ini', 'backend = postgresql'),
+        message: 'the 10 nodes on PostgreSQL a:5432 (collector, processor-1, processor-2, web, scheduler, processor-3, processor-4, processor-5, processor-6, processor-7) may open 100 connections (database.pool_size 10 each), but PostgreSQL takes 97 by default (max_connections 100 less 3 reserved)',
+      },
+    ]);
+  });
+
+  it('web nodes that sign people in differently, and an issuer over plain HTTP', () => {
+    const web = BASE.find((f) => f.name === 'web.ini')!;
+    const withSso = (text: string, issuer: string) => `${text.replace('port = 8100', 'port = 8100\npublic_url = https://crashes.example.org/')}\n${SSO.replace('https://sso.example.org/realms/acme', issuer)}\n`;
+    const files = [
+      ...BASE.filter((f) => f !== web),
+      { name: 'web.ini', text: withSso(web.text, 'https://sso.example.org/realms/acme') },
+      { name: 'web-2.ini', text: withSso(web.text.replace('name = web', 'name = web-2'), 'https://sso.example.org/realms/other').replace('port = 8100', 'port = 8102') },
+    ];
+    expect(findings(files)).toEqual([
+      {
+        layer: 'topology',
+        code: 'auth-differs',
+        severity: 'error',
+        file: 'web-2.ini',
+        line: lineOf(files, 'web-2.ini', 'oidc_issuer = https://sso.example.org/realms/other'),
+        message: 'web-2 has other [auth] settings than web (auth.oidc_issuer): behind one load balancer, a login started on one web node and finished on another would fail, and the login page would depend on the node that answers',
+      },
+    ]);
+    const plain = withFile(BASE, 'web.ini', (t) => withSso(t, 'http://sso.example.org/realms/acme'));
+    expect(findings(plain)).toEqual([
+      {
+        layer: 'security',
+        code: 'oidc-plain-http',
+        severity: 'warning',
+        file: 'web.ini',
+        line: lineOf(plain, 'web.ini', 'oidc_issuer = http://sso.example.org/realms/acme'),
+        message: "auth.oidc_issuer http://sso.example.org/realms/acme is plain HTTP: the provider's discovery document, signing keys and tokens would cross the network in clear, and anyone on the path could alter them to sign in as anyone",
+      },
+    ]);
+    expect(findings(withFile(BASE, 'web.ini', (t) => withSso(t, 'http://127.0.0.1:8080/realms/dev')))).toEqual([]);
+  });
+
+  it('an alert rule watching a node the deployment does not have', () => {
+    const files = withFile(BASE, 'scheduler.ini', append('[alerts.rules.ingest_down]\nkind = node_down\nthreshold = 60\nnode = collector, web@a, colector-2, processor-1@c'));
+    expect(findings(files)).toEqual([
+      {
+        layer: 'topology',
+        code: 'alert-rule-unknown-node',
+        severity: 'warning',
+        file: 'scheduler.ini',
+        line: lineOf(files, 'scheduler.ini', 'node = collector, web@a, colector-2, processor-1@c'),
+        message: 'alert rule "ingest_down" watches nodes "colector-2" and "processor-1@c", which are not in this deployment (its nodes: collector, processor-1, processor-2, web, scheduler): the rule would never fire for them',
+      },
+    ]);
   });
 
   it('shadowing is decided condition by condition', () => {
@@ -285,7 +530,55 @@ describe('topology layer', () => {
 describe('security layer', () => {
   it('a web node on every interface', () => {
     const files = withFile(BASE, 'web.ini', (t) => t.replace('host = a\nport = 8100', 'host = 0.0.0.0\nport = 8100'));
-    expect(findings(files)).toEqual([expect.objectContaining({ layer: 'security', code: 'open-without-accounts', severity: 'warning', file: 'web.ini', line: lineOf(files, 'web.ini', 'host = 0.0.0.0') })]);
+    const line = lineOf(files, 'web.ini', 'host = 0.0.0.0');
+    expect(findings(files)).toEqual([
+      {
+        layer: 'security',
+        code: 'open-without-accounts',
+        severity: 'warning',
+        file: 'web.ini',
+        line,
+        message: 'web serves Crash Stats, the Configurator and the Dashboard on every interface (0.0.0.0:8100); until the first account exists (a user or an API token), the Configurator and the Dashboard are open to anyone who reaches it',
+      },
+    ]);
+    // With single sign-on and declared protected fields, the message says how accounts come and what stays hidden.
+    const sso = withFile(files, 'web.ini', (t) => `${t.replace('port = 8100', 'port = 8100\npublic_url = https://crashes.example.org/')}\n${SSO}\n`);
+    const withFields = withFile(sso, 'common.ini', append('[annotations.fields.serial]\nannotation = Serial\nprotected = true'));
+    expect(findings(withFields)).toEqual([
+      {
+        layer: 'security',
+        code: 'open-without-accounts',
+        severity: 'warning',
+        file: 'web.ini',
+        line,
+        message:
+          'web serves Crash Stats, the Configurator and the Dashboard on every interface (0.0.0.0:8100); it signs people in through single sign-on (https://sso.example.org/realms/acme), but until the first account exists (made at a first single sign-on login, or by mayday users create, or an API token), the Configurator and the Dashboard are open to anyone who reaches it; visitors without an account never see protected data (url, email, user_comments, app_notes and the declared serial), so whoever needs it needs an account with view_protected',
+      },
+    ]);
+    expect(compileDeployment(withFields).findings[0].hint).toBe('before exposing it, sign in once and make that account admin (auth.oidc_group_map = YOUR_ADMIN_GROUP=admins, or mayday users create NAME --admin), or listen on 127.0.0.1 behind a reverse proxy (docs/deployment.md)');
+  });
+
+  it('a collector, or a processor, on every interface: /metrics and the health endpoints are public', () => {
+    const files = withFile(withFile(BASE, 'collector.ini', (t) => t.replace('host = a\nport = 8101', 'host = 0.0.0.0\nport = 8101')), 'processor-2.ini', (t) => t.replace('host = c\nport = 8112', 'host = ::\nport = 8112'));
+    expect(findings(files)).toEqual([
+      {
+        layer: 'security',
+        code: 'open-metrics',
+        severity: 'warning',
+        file: 'collector.ini',
+        line: lineOf(files, 'collector.ini', 'host = 0.0.0.0'),
+        message: 'collector listens on every interface (0.0.0.0:8101), as a collector must to take crash reports, so its /metrics, /__heartbeat__ and /__version__ (counters, the health of its storages, queue and database, the version it runs) are public too',
+      },
+      {
+        layer: 'security',
+        code: 'open-metrics',
+        severity: 'warning',
+        file: 'processor-2.ini',
+        line: lineOf(files, 'processor-2.ini', 'host = ::'),
+        message: 'processor-2 listens on every interface ([::]:8112), where it serves nothing but /metrics, /__heartbeat__ and /__version__ (counters, the health of its storages, queue and database, the version it runs): they are public to anyone who reaches it',
+      },
+    ]);
+    expect(compileDeployment(files).findings[0].hint).toBe('let a load balancer or reverse proxy pass only /submit (and /__lbheartbeat__) from outside, and scrape /metrics from the inside network; or firewall the port to the networks that submit');
   });
 
   it('secrets in a file others can read', () => {

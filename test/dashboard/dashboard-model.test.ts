@@ -8,7 +8,7 @@ import { formatAgo, formatBytes, formatDuration, formatFigure, formatValue } fro
 import { RateTracker } from '../../src/dashboard/web/rates.js';
 import { chartData, seriesValues } from '../../src/dashboard/web/history-data.js';
 import { edgeFigures, formatRate, liveAnnotations, liveEdgesOf, liveLinesOf, rateWidth, structureKey } from '../../src/dashboard/web/topology-live.js';
-import { CPU, HEAP, PROCESSED, RSS } from '../../src/dashboard/web/stats.js';
+import { CPU, HEAP, KNOWN_KEYS, PROBE_KEY, PROCESSED, RSS, probeRows, uptimeText } from '../../src/dashboard/web/stats.js';
 import { dependencyLabel, formatSince, growingText, nextRun, reachSummary, sortAlerts, sortDependencies, sortJobs } from '../../src/dashboard/web/ops-view.js';
 import type { AlertView, JobView } from '../../src/dashboard/web/types.js';
 import type { ComponentView } from '../../src/roles/web/ops-model.js';
@@ -19,6 +19,7 @@ import type { DeploymentGraph } from '../../src/configurator/deployment.js';
 
 const component = (over: Partial<ComponentView> = {}): ComponentView => ({
   id: 'p1@h:1',
+  key: 'p1@h',
   name: 'p1',
   host: 'h',
   roles: ['processor'],
@@ -259,9 +260,28 @@ describe('alerts, storages, jobs and queue trends as the overview shows them (op
     expect(sorted.map((a) => a.key)).toEqual(['critical', 'warning-old', 'warning-new', 'pending-critical']);
   });
 
-  it('flags a queue growing for 3 minutes or more', () => {
+  it('badges a queue the server says is growing (it sets growingFor from dashboard.queue_growing_minutes, like the problem)', () => {
     expect(growingText(undefined)).toBeUndefined();
-    expect(growingText(2)).toBeUndefined();
-    expect(growingText(3)).toBe('↑ growing 3 min');
+    expect(growingText(0)).toBeUndefined();
+    expect(growingText(12)).toBe('↑ growing 12 min');
+  });
+});
+
+describe('the detail page\'s probes and uptime', () => {
+  it('shows probe_* figures as dependencies reached, with their probe latency, not as counters', () => {
+    const stats = { probe_raw_crash_store_ok: 1, probe_raw_crash_store_ms: 2.5, probe_crash_index_ok: 0, probe_crash_index_ms: 3000, probe_queue_ms: 4, processed: 3 };
+    expect(probeRows(stats)).toEqual([
+      { name: 'crash_index', label: 'crash index (database)', reachable: false, reachability: 'unreachable', latency: '3 s' },
+      { name: 'queue', label: 'processing queue', reachable: undefined, reachability: '–', latency: '4 ms' },
+      { name: 'raw_crash_store', label: 'raw crash store', reachable: true, reachability: 'reachable', latency: '2.5 ms' },
+    ]);
+    // The page's "Other figures" leaves them out (they are neither known stats nor counters).
+    expect(Object.keys(stats).filter((k) => !KNOWN_KEYS.has(k) && !PROBE_KEY.test(k))).toEqual([]);
+  });
+
+  it('a down node is not "up 3 s": it says how long it ran', () => {
+    expect(uptimeText(component({ status: 'up', uptimeSeconds: 3 * 3600 }))).toBe('3 h');
+    expect(uptimeText(component({ status: 'stale', uptimeSeconds: 45 }))).toBe('45 s');
+    expect(uptimeText(component({ status: 'down', uptimeSeconds: 3 }))).toBe('was up 3 s');
   });
 });

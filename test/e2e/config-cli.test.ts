@@ -85,6 +85,53 @@ describe('mayday config init and validate', () => {
     expect(validate.code).toBe(4);
   });
 
+  it('--env applies MAYDAY_* variables to every node as mayday run does: a URL kept out of the files validates', async () => {
+    const dir = tempDir();
+    await runMayday(['config', 'init', dir, '--preset', 'distributed']);
+    // What common.ini itself advises: the secret-bearing URL in the environment, not in the file.
+    rewrite(join(dir, 'common.ini'), (t) => t.replace(/^url = postgres.*\n/m, ''));
+    // The example's own URL: the deployment is then the example's, with one setting moved out of the files.
+    const env = { MAYDAY_DATABASE_URL: 'postgres://mayday:mayday@127.0.0.1:5432/mayday' };
+    const without = await runMayday(['config', 'validate', '--no-environment', dir], env);
+    expect(without.code).toBe(3);
+    expect(without.stdout).toContain(`${join(dir, 'common.ini')}:5: error: database.backend = postgresql needs database.url [schema/requirement]`);
+    const withEnv = await runMayday(['config', 'validate', '--no-environment', '--env', dir], env);
+    expect(withEnv.stdout).not.toContain('error:');
+    expect(withEnv.code).toBe(0);
+    // The secret itself is never printed, wherever it came from.
+    expect(withEnv.stdout).not.toContain('mayday:mayday@');
+    // graph and diff read the same environment.
+    expect((await runMayday(['config', 'graph', '--format', 'json', dir], env)).code).toBe(3);
+    const graph = await runMayday(['config', 'graph', '--format', 'json', '--env', dir], env);
+    expect(graph.code).toBe(0);
+    expect(JSON.stringify(JSON.parse(graph.stdout).graph.resources)).toContain('PostgreSQL 127.0.0.1:5432/mayday');
+    const original = tempDir();
+    await runMayday(['config', 'init', original, '--preset', 'distributed']);
+    expect((await runMayday(['config', 'diff', original, dir], env)).stdout).toContain('database.url');
+    const diff = await runMayday(['config', 'diff', '--env', original, dir], env);
+    expect(diff).toMatchObject({ code: 0, stdout: 'no differences\n' });
+  });
+
+  it('validate --help documents --env and the exit codes the command really uses; security findings only warn', async () => {
+    const help = await runMayday(['config', 'validate', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--env');
+    expect(help.stdout).toContain('MAYDAY_SECTION_KEY');
+    const { EXIT_CODES } = await import('../../src/cli/commands/config.js');
+    const listed = [...help.stdout.matchAll(/^ {2}(\d) {2}/gm)].map((m) => Number(m[1]));
+    expect(listed).toEqual([0, 2, EXIT_CODES.schema, EXIT_CODES.topology, EXIT_CODES.environment]);
+    expect(help.stdout).toContain('Security findings are warnings');
+
+    // A web node on every interface: a security warning, and the exit code stays 0.
+    const dir = tempDir();
+    await runMayday(['config', 'init', dir]);
+    rewrite(join(dir, 'mayday.ini'), (t) => t.replace('host = 127.0.0.1', 'host = 0.0.0.0'));
+    const validate = await runMayday(['config', 'validate', '--no-environment', '--format', 'json', dir]);
+    const report = JSON.parse(validate.stdout) as { findings: { layer: string; severity: string }[] };
+    expect(report.findings.filter((f) => f.layer === 'security').map((f) => f.severity)).toEqual(['warning']);
+    expect(validate.code).toBe(0);
+  });
+
   it('exits 6 when a service does not answer', async () => {
     const dir = tempDir();
     await runMayday(['config', 'init', dir, '--preset', 'distributed']);

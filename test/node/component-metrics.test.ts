@@ -1,9 +1,10 @@
 /**
- * A real node (collector, processor and web in one) reports its components' metrics in
- * its heartbeat, and the new Prometheus names are at `/metrics`: submissions, a refused
- * one, crashes processed with a stackwalk, and web requests.
+ * A real node (collector, processor, web and scheduler in one) reports its components'
+ * metrics in its heartbeat, and the new Prometheus names are at `/metrics`: submissions, a
+ * refused one, crashes processed with a stackwalk, web requests, the queues, the
+ * dependencies and their sizes, and the scheduler's jobs.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,13 @@ let node: RunningNode;
 /** Every report the node made while the test watched, oldest first. */
 const reports: NodeReport[] = [];
 let registry: SqliteNodeRegistry;
+let started: number;
+
+/** The value of a sample in Prometheus text (`name{labels} value`), undefined when absent. */
+function scraped(text: string, sample: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
 
 /** Reads the registry until `until` resolves, keeping each new report (one per heartbeat). */
 async function watchReports(until: Promise<unknown>): Promise<void> {
@@ -38,7 +46,8 @@ function highest(key: string): number {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mayday-component-metrics-'));
   copyCorpusSymbols(join(dir, 'symbols'), { withApp: true });
-  node = await startTestNode(dir, { 'node.roles': 'collector, processor, web', 'processor.workers': '1', 'node.heartbeat_interval': `${HEARTBEAT_MS}ms` });
+  started = Date.now();
+  node = await startTestNode(dir, { 'node.roles': 'collector, processor, web, scheduler', 'processor.workers': '1', 'node.heartbeat_interval': `${HEARTBEAT_MS}ms` });
   registry = SqliteNodeRegistry.open(join(node.paths.dataDir, 'mayday.sqlite'));
   const work = (async () => {
     const dump = readFileSync(APP_DUMP);
@@ -73,9 +82,16 @@ describe('component metrics on a real node', () => {
       'processed', 'processed_per_second', 'failed_per_second', 'processing_time_p50_ms', 'processing_time_p95_ms', 'stackwalk_time_p50_ms',
       'stackwalk_time_p95_ms', 'symbol_cache_hit_rate', 'symbol_cache_entries', 'symbol_cache_bytes', 'in_flight',
       'web_requests_per_second', 'web_latency_p50_ms', 'web_latency_p95_ms', 'web_5xx_per_second', 'web_5xx_ratio',
+      'queue_standard_waiting', 'queue_standard_in_flight', 'queue_standard_oldest_age_seconds', 'queue_standard_dead_letters',
+      'queue_standard_enqueued_per_second', 'queue_standard_taken_per_second', 'queue_standard_acked_per_second', 'queue_priority_waiting',
+      'probe_queue_ok', 'probe_queue_ms', 'database_size_bytes', 'data_dir_free_bytes', 'data_dir_size_bytes',
     ];
     for (const key of keys) expect(typeof last[key], key).toBe('number');
     expect(last).toMatchObject({ collector_accepted: 3, processed: 3, failed: 0, in_flight: 0 });
+    expect(last).toMatchObject({ queue_standard_waiting: 0, queue_standard_in_flight: 0, queue_standard_dead_letters: 0, queue_standard_enqueued_total: 3, queue_standard_acked_total: 3, probe_queue_ok: 1 });
+    expect(highest('queue_standard_enqueued_per_second')).toBeGreaterThan(0);
+    expect(highest('queue_standard_acked_per_second')).toBeGreaterThan(0);
+    expect(last.database_size_bytes).toBeGreaterThan(0);
     expect(last.uptime_seconds).toBeGreaterThan(0);
     expect(last.rss_bytes).toBeGreaterThan(0);
 
@@ -121,5 +137,52 @@ describe('component metrics on a real node', () => {
       expect(text, name).toContain(name);
     }
     expect(text).not.toContain('/no/such/page');
+  });
+
+  it('exposes the queues, the dependencies and their sizes, and the scheduler jobs at /metrics', async () => {
+    // The processor stops taking: the next crashes wait.
+    await node.worker!.stop();
+    const dump = readFileSync(APP_DUMP);
+    const queuedAt = Date.now();
+    for (let i = 0; i < 2; i++) await submit(node, dump);
+    // A heartbeat after them samples the queue; a scrape reads that sample.
+    await new Promise((resolve) => setTimeout(resolve, 2.5 * HEARTBEAT_MS));
+    const text = await (await fetch(`${node.url}/metrics`)).text();
+
+    expect(scraped(text, 'mayday_queue_waiting{queue="standard"}')).toBe(2);
+    expect(scraped(text, 'mayday_queue_waiting{queue="priority"}')).toBe(0);
+    expect(scraped(text, 'mayday_queue_in_flight{queue="standard"}')).toBe(0);
+    const oldest = scraped(text, 'mayday_queue_oldest_age_seconds{queue="standard"}')!;
+    expect(oldest).toBeGreaterThan(0);
+    expect(oldest).toBeLessThanOrEqual((Date.now() - queuedAt) / 1000);
+    for (const queue of ['priority', 'standard', 'reprocessing']) expect(scraped(text, `mayday_queue_dead_letters{queue="${queue}"}`), queue).toBe(0);
+    expect(scraped(text, 'mayday_queue_enqueued_total{queue="standard"}')).toBe(5);
+    expect(scraped(text, 'mayday_queue_taken_total{queue="standard"}')).toBe(3);
+    expect(scraped(text, 'mayday_queue_acked_total{queue="standard"}')).toBe(3);
+    expect(scraped(text, 'mayday_queue_dead_lettered_total{queue="standard"}')).toBe(0);
+
+    for (const dependency of ['raw_crash_store', 'processed_crash_store', 'queue', 'crash_index', 'node_registry', 'symbol_store']) {
+      expect(scraped(text, `mayday_dependency_up{dependency="${dependency}"}`), dependency).toBe(1);
+      const seconds = scraped(text, `mayday_dependency_probe_seconds{dependency="${dependency}"}`)!;
+      expect(seconds, dependency).toBeGreaterThan(0);
+      expect(seconds, dependency).toBeLessThan(3);
+    }
+    // The SQLite database with its write-ahead log; it may have grown since the beat, not shrunk below its file.
+    const database = scraped(text, 'mayday_database_size_bytes{backend="sqlite"}')!;
+    expect(database).toBeGreaterThanOrEqual(statSync(node.paths.database).size);
+    const space = statfsSync(node.paths.dataDir);
+    expect(scraped(text, `mayday_data_dir_size_bytes{dir="${node.paths.dataDir}"}`)).toBe(space.blocks * space.bsize);
+    expect(Math.abs(scraped(text, `mayday_data_dir_free_bytes{dir="${node.paths.dataDir}"}`)! - space.bavail * space.bsize)).toBeLessThan(64 * 2 ** 20);
+
+    // verify-processed runs when the scheduler starts, and is due again at its interval.
+    const lastRun = scraped(text, 'mayday_scheduler_job_last_run_timestamp_seconds{job="verify-processed"}')!;
+    expect(lastRun * 1000).toBeGreaterThanOrEqual(started);
+    expect(lastRun * 1000).toBeLessThanOrEqual(Date.now());
+    expect(scraped(text, 'mayday_scheduler_job_last_outcome{job="verify-processed"}')).toBe(1);
+    expect(scraped(text, 'mayday_scheduler_job_next_run_timestamp_seconds{job="verify-processed"}')).toBeGreaterThan(lastRun);
+
+    // The heartbeat says the same.
+    const [report] = await registry.nodes();
+    expect(report!.stats).toMatchObject({ queue_standard_waiting: 2, queue_standard_in_flight: 0, queue_standard_enqueued_total: 5, queue_standard_dead_letters: 0 });
   });
 });

@@ -5,7 +5,12 @@
  *
  * Exit codes of `validate` (and of `graph`, which validates too): 0 without errors
  * (warnings allowed); otherwise the first layer with an error decides: 3 schema,
- * 4 topology, 5 security, 6 environment. 2 is a usage error (an unreadable file).
+ * 4 topology, 5 security, 6 environment. 2 is a usage error (an unreadable file). The
+ * security layer only warns today, so 5 is kept for a check that may one day refuse.
+ *
+ * `--env` judges the files as `mayday run` would start them on this machine: with the
+ * MAYDAY_SECTION_KEY variables of this process applied to every node, as the loader
+ * applies them (operators keep secrets there rather than in files).
  */
 
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -15,7 +20,7 @@ import { UserError } from '../../common/errors.js';
 import { parseIni } from '../../config/ini.js';
 import { envVariableName, suggest } from '../../config/load.js';
 import { listOptions } from '../../config/schema.js';
-import { compileDeployment } from '../../configurator/compile.js';
+import { compileDeployment, type CompileOptions } from '../../configurator/compile.js';
 import { LAYERS, formatFinding, type Deployment, type DeploymentFile, type Finding, type Layer } from '../../configurator/deployment.js';
 import { diffDeployments, formatDiff, isEmptyDiff } from '../../configurator/diff.js';
 import { presetFiles, type Preset } from '../../configurator/presets.js';
@@ -45,10 +50,15 @@ export async function configInit(dir: string, options: { preset: Preset; hosts?:
   );
 }
 
+/** With `--env`, this process's environment, which the loader filters to MAYDAY_* as `mayday run` does; otherwise the files alone. */
+export function compileOptions(options: { env?: boolean }): CompileOptions {
+  return options.env ? { env: process.env } : {};
+}
+
 /** `mayday config validate`. */
-export async function configValidate(paths: string[], options: { format: 'text' | 'json'; environment: boolean; baseDir?: string }): Promise<void> {
+export async function configValidate(paths: string[], options: { format: 'text' | 'json'; environment: boolean; env?: boolean; baseDir?: string }): Promise<void> {
   const files = await readDeployment(paths);
-  const deployment = compileDeployment(files);
+  const deployment = compileDeployment(files, compileOptions(options));
   if (options.environment) {
     // Loaded only when used: its clients (pg, amqplib, the AWS SDK) are heavy.
     const { checkEnvironment } = await import('../../configurator/environment.js');
@@ -66,8 +76,8 @@ export async function configValidate(paths: string[], options: { format: 'text' 
 export type GraphFormat = 'svg' | 'png' | 'dot' | 'mermaid' | 'json';
 
 /** `mayday config graph`. */
-export async function configGraph(paths: string[], options: { format: GraphFormat; output?: string }): Promise<void> {
-  const deployment = compileDeployment(await readDeployment(paths));
+export async function configGraph(paths: string[], options: { format: GraphFormat; output?: string; env?: boolean }): Promise<void> {
+  const deployment = compileDeployment(await readDeployment(paths), compileOptions(options));
   const output = await renderGraph(deployment, options.format);
   if (options.format === 'png' && !options.output && process.stdout.isTTY) throw new UserError('a PNG is binary: give -o FILE, or redirect standard output');
   if (options.output) await writeFile(options.output, output);
@@ -77,8 +87,8 @@ export async function configGraph(paths: string[], options: { format: GraphForma
 }
 
 /** `mayday config diff`. */
-export async function configDiff(a: string, b: string): Promise<void> {
-  const [da, db] = [compileDeployment(await readDeployment([a])), compileDeployment(await readDeployment([b]))];
+export async function configDiff(a: string, b: string, options: { env?: boolean } = {}): Promise<void> {
+  const [da, db] = [compileDeployment(await readDeployment([a]), compileOptions(options)), compileDeployment(await readDeployment([b]), compileOptions(options))];
   const diff = diffDeployments(da, db);
   process.stdout.write(formatDiff(diff));
   process.exitCode = isEmptyDiff(diff) ? 0 : 1;

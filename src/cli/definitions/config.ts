@@ -3,6 +3,19 @@ import { Option, type Command } from 'commander';
 import { PRESETS, type Preset } from '../../configurator/presets.js';
 import type { GraphFormat } from '../commands/config.js';
 
+const ENV_HELP = 'apply the MAYDAY_SECTION_KEY variables of this environment to every node file, as `mayday run` would (for secrets kept out of the files)';
+
+// Kept in step with EXIT_CODES and exitCode() in ../commands/config.ts (a test reads both).
+const VALIDATE_EXIT_CODES = `
+Exit codes:
+  0  no errors (warnings allowed)
+  2  usage error (a file that cannot be read)
+  3  schema errors
+  4  topology errors (and no schema errors)
+  6  environment errors (and no errors of the layers above)
+The first layer with an error decides. Security findings are warnings today and never
+change the exit code (a security error would exit 5).`;
+
 const load = () => import('../commands/config.js');
 
 export function defineConfig(program: Command): void {
@@ -22,9 +35,11 @@ export function defineConfig(program: Command): void {
     .description('check a deployment: schema, topology, security and environment; findings as file:line: severity: message')
     .argument('<paths...>', 'node files, or directories of them (*.ini); included files are read too')
     .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text'))
-    .option('--no-environment', 'skip the environment checks (services answering, directories, ports): for CI and files prepared for other machines')
+    .option('--no-environment', 'skip the environment checks (services answering with the rights the nodes need, directories, ports): for CI and files prepared for other machines')
+    .option('--env', ENV_HELP)
     .option('--base-dir <dir>', 'directory the nodes are started from (relative data_dir); default: the first file\'s directory')
-    .action(async (paths: string[], options: { format: 'text' | 'json'; environment: boolean; baseDir?: string }) => (await load()).configValidate(paths, options));
+    .addHelpText('after', VALIDATE_EXIT_CODES)
+    .action(async (paths: string[], options: { format: 'text' | 'json'; environment: boolean; env?: boolean; baseDir?: string }) => (await load()).configValidate(paths, options));
 
   config
     .command('graph')
@@ -32,7 +47,8 @@ export function defineConfig(program: Command): void {
     .argument('<paths...>', 'node files, or directories of them')
     .addOption(new Option('--format <format>', 'output format').choices(['svg', 'png', 'dot', 'mermaid', 'json']).default('svg'))
     .option('-o, --output <file>', 'write to this file (default: standard output)')
-    .action(async (paths: string[], options: { format: GraphFormat; output?: string }) => (await load()).configGraph(paths, options));
+    .option('--env', ENV_HELP)
+    .action(async (paths: string[], options: { format: GraphFormat; output?: string; env?: boolean }) => (await load()).configGraph(paths, options));
 
   config
     .command('explain')
@@ -47,5 +63,6 @@ export function defineConfig(program: Command): void {
     .description('what changed between two deployments, option by option and in the graph')
     .argument('<a>', 'the first deployment: a directory or a node file')
     .argument('<b>', 'the second')
-    .action(async (a: string, b: string) => (await load()).configDiff(a, b));
+    .option('--env', ENV_HELP)
+    .action(async (a: string, b: string, options: { env?: boolean }) => (await load()).configDiff(a, b, options));
 }

@@ -52,7 +52,7 @@ export interface LaidOutResource extends Box {
   label: string;
   /** The full detail (URL, bucket, path). */
   detail: string;
-  /** What fits in the box: `detail`, shortened in the middle when it is long. */
+  /** What fits in the box: `detail`, shortened when it is long (`fitDetails`). */
   detailShown: string;
   backend: string;
   host?: string;
@@ -171,6 +171,62 @@ export function fitText(text: string, size: number, maxWidth: number): string {
   return `${chars.slice(0, 2).join('')}…`;
 }
 
+/**
+ * Shortens each detail to `maxWidth` like `fitText`, but keeps whole the part that tells it
+ * from the other details: raw and processed crashes in one bucket differ only in the middle
+ * ("…/v1/raw_crash at …" and "…/v1/processed_crash at …"), which a cut in the middle loses.
+ * That part is the path segment or word where it first differs from the most similar other
+ * detail; the text before it is kept first (the scheme and bucket say where), then the end.
+ */
+export function fitDetails(details: readonly string[], size: number, maxWidth: number): string[] {
+  const fits = (text: string): boolean => textWidth(text, size) <= maxWidth;
+  return details.map((detail, index) => {
+    if (fits(detail)) return detail;
+    const chars = [...detail];
+    let differs = 0;
+    details.forEach((other, j) => {
+      if (j === index || other === detail) return;
+      const others = [...other];
+      let same = 0;
+      while (same < chars.length && chars[same] === others[same]) same++;
+      differs = Math.max(differs, same);
+    });
+    // Nothing shared with another detail (or all of it): both ends say the most.
+    if (differs === 0 || differs >= chars.length) return fitText(detail, size, maxWidth);
+    const separator = (ch: string | undefined): boolean => ch === '/' || ch === ' ' || ch === ':' || ch === '#';
+    let start = differs;
+    while (start > 0 && !separator(chars[start - 1])) start--;
+    let end = differs;
+    while (end < chars.length && !separator(chars[end])) end++;
+    if (end === start) return fitText(detail, size, maxWidth);
+    const slice = (from: number, to: number): string => chars.slice(from, to).join('');
+    const tailOf = (count: number): string => (count > 0 ? slice(chars.length - count, chars.length) : '');
+    // Everything up to the distinguishing part, then as much of the end as fits.
+    const room = chars.length - end;
+    for (let tail = room; tail >= Math.min(room, 5); tail--) {
+      const candidate = tail === room ? slice(0, chars.length) : `${slice(0, end)}…${tailOf(tail)}`;
+      if (fits(candidate)) return candidate;
+    }
+    // Else the distinguishing part between a shortened start and end, grown in turn.
+    const key = slice(start, end);
+    let head = 0;
+    let tail = 0;
+    let best: string | undefined;
+    for (let grown = true; grown; ) {
+      grown = false;
+      for (const side of ['head', 'tail'] as const) {
+        const h = side === 'head' ? head + 1 : head;
+        const t = side === 'tail' ? tail + 1 : tail;
+        if (h > start || t > room) continue;
+        const candidate = `${slice(0, h)}${h < start ? '…' : ''}${key}${t < room ? '…' : ''}${tailOf(t)}`;
+        if (!fits(candidate)) continue;
+        [head, tail, best, grown] = [h, t, candidate, true];
+      }
+    }
+    return best ?? fitText(detail, size, maxWidth);
+  });
+}
+
 export function badgeWidth(role: string): number {
   return textWidth(role, METRICS.smallSize, true) + 2 * METRICS.badgePadX;
 }
@@ -267,7 +323,8 @@ export async function layoutDeployment(graph: DeploymentGraph, findings: Finding
   const nodeHost = new Map(graph.nodes.map((n) => [n.id, n.host]));
   const hostIds = [...new Set([...graph.hosts.map((h) => h.id), ...graph.nodes.map((n) => n.host), ...graph.resources.flatMap((r) => (r.host ? [r.host] : []))])];
 
-  const detailShown = new Map(graph.resources.map((r) => [r.id, fitText(r.detail, m.bodySize, m.maxDetailWidth)]));
+  const shownDetails = fitDetails(graph.resources.map((r) => r.detail), m.bodySize, m.maxDetailWidth);
+  const detailShown = new Map(graph.resources.map((r, i) => [r.id, shownDetails[i]!]));
   const elkNodeOf = (id: string, size: { width: number; height: number }): ElkNode => ({ id, ...size });
   const liveLinesOf = (id: string): number => Math.max(0, Math.floor(options.liveLines?.[id] ?? 0));
 
@@ -312,6 +369,13 @@ export async function layoutDeployment(graph: DeploymentGraph, findings: Finding
     return { id: `e:${index}`, sources: [endpointKey.get(source)!], targets: [endpointKey.get(target)!], labels };
   });
 
+  // Past AUTO_LABEL_LIMIT (and with no live figures to place on the lines), straight runs
+  // with diagonal fans instead of right angles: orthogonal routing gives each of the
+  // forty-odd edges of a ten-node deployment its own vertical track, a comb of parallel
+  // lines with some 160 crossings in which no line can be followed, while polylines leave
+  // each host as a bundle and fan out to their stores. Labelled edges stay orthogonal: their
+  // labels sit on the horizontal runs.
+  const bundled = !labelAll && liveEdges.size === 0;
   const root: ElkNode = {
     id: 'root',
     layoutOptions: {
@@ -321,14 +385,15 @@ export async function layoutDeployment(graph: DeploymentGraph, findings: Finding
       // and a label beside one of thirty parallel lines could belong to either neighbour.
       'elk.direction': 'RIGHT',
       'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-      'elk.edgeRouting': 'ORTHOGONAL',
+      'elk.edgeRouting': bundled ? 'POLYLINE' : 'ORTHOGONAL',
       'elk.padding': '[top=20,left=20,bottom=20,right=20]',
       'elk.spacing.nodeNode': '36',
       'elk.spacing.edgeNode': '18',
       'elk.spacing.edgeEdge': '12',
       'elk.spacing.edgeLabel': '4',
       'elk.spacing.labelNode': '8',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '56',
+      // Bundled lines need room to fan out at a shallow angle, or they pile into a wedge at the stores.
+      'elk.layered.spacing.nodeNodeBetweenLayers': bundled ? '180' : '56',
       'elk.layered.spacing.edgeNodeBetweenLayers': '18',
       'elk.layered.spacing.edgeEdgeBetweenLayers': '12',
       'elk.edgeLabels.placement': 'CENTER',
@@ -349,6 +414,8 @@ export async function layoutDeployment(graph: DeploymentGraph, findings: Finding
           layoutOptions: {
             'elk.padding': `[top=${m.hostHeader + 12},left=${m.hostPad},bottom=${m.hostPad},right=${m.hostPad}]`,
             'elk.nodeSize.constraints': 'MINIMUM_SIZE',
+            // Hosts of different widths share the first layer: flush with the left margin, not indented by the widest.
+            'elk.alignment': 'LEFT',
             'elk.nodeSize.minimum': `(${hostHeaderWidth(host) + 2 * m.hostPad}, 60)`,
           },
           children: hostChildren.get(host)!,

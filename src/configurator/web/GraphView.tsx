@@ -19,9 +19,15 @@ interface Props {
   onLarge: (large: boolean) => void;
 }
 
+/**
+ * The smallest scale the graph is drawn at beside the form: node names (14 px) stay over
+ * 11 px. A graph that fits the column at this scale or more is fitted to it; a wider one
+ * (ten nodes) is drawn at this scale and scrolls, from its left edge (the hosts and nodes),
+ * since scaled into the column it would be too small to read. "Fit width" fits it anyway.
+ */
+export const READABLE_SCALE = 0.8;
+
 export function GraphView({ drawn, error, selectedFile, onSelectFile, onFinding, large, onLarge }: Props) {
-  // Scaled to the column only when the text stays readable (70% or more), or when asked:
-  // a ten-node graph scaled into a column is too small to read.
   const [fitAsked, setFitAsked] = useState<boolean | undefined>(undefined);
   const [columnWidth, setColumnWidth] = useState(0);
   const box = useRef<HTMLDivElement>(null);
@@ -31,7 +37,7 @@ export function GraphView({ drawn, error, selectedFile, onSelectFile, onFinding,
     addEventListener('resize', measure);
     return () => removeEventListener('resize', measure);
   }, [drawn !== undefined, large]);
-  const fit = fitAsked ?? (drawn !== undefined && columnWidth > 0 && columnWidth / drawn.width >= 0.7);
+  const fit = fitAsked ?? (drawn !== undefined && columnWidth > 0 && columnWidth / drawn.width >= READABLE_SCALE);
 
   // The SVG is a string (shared with the CLI): mark the selected node in the DOM it became.
   useEffect(() => {
@@ -41,7 +47,9 @@ export function GraphView({ drawn, error, selectedFile, onSelectFile, onFinding,
     for (const el of svg.querySelectorAll<SVGGElement>('g.node')) el.classList.toggle('selected', el.dataset.id === selectedNode);
   }, [drawn, selectedFile]);
 
-  // A new problem off the visible part of a scrolled graph is brought into view, once.
+  // A new problem off the visible part of a scrolled graph is brought into view, once, by
+  // scrolling down only: scrolled sideways to a store on the right, the graph would show
+  // lines without the nodes they come from.
   const shownProblems = useRef('');
   useEffect(() => {
     const container = box.current;
@@ -54,7 +62,6 @@ export function GraphView({ drawn, error, selectedFile, onSelectFile, onFinding,
     if (!first) return;
     const view = container.getBoundingClientRect();
     const at = first.getBoundingClientRect();
-    if (at.left < view.left || at.right > view.right) container.scrollLeft += at.left - view.left - Math.max(0, (view.width - at.width) / 2);
     if (at.top < view.top || at.bottom > view.bottom) container.scrollTop += at.top - view.top - Math.max(0, (view.height - at.height) / 2);
   }, [drawn]);
 
@@ -66,6 +73,22 @@ export function GraphView({ drawn, error, selectedFile, onSelectFile, onFinding,
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
   }, [large]);
+
+  // Thirty lines cross on a ten-node graph: pointing at a box dims every line but its own,
+  // so that what it reads and writes can be followed.
+  const onPoint = (event: MouseEvent): void => {
+    const container = box.current;
+    if (!container) return;
+    const id = (event.target as Element | null)?.closest<SVGGElement>('g.node, g.resource')?.dataset.id;
+    container.classList.toggle('focusing', id !== undefined);
+    const touching = new Set<string>();
+    for (const edge of container.querySelectorAll<SVGGElement>('g.edge')) {
+      const lit = id !== undefined && (edge.dataset.from === id || edge.dataset.to === id);
+      edge.classList.toggle('lit', lit);
+      if (lit && edge.dataset.id) touching.add(edge.dataset.id);
+    }
+    for (const label of container.querySelectorAll<SVGGElement>('g.edge-label')) label.classList.toggle('lit', touching.has(label.dataset.id ?? ''));
+  };
 
   const onClick = (event: MouseEvent): void => {
     if (!drawn) return;
@@ -107,9 +130,12 @@ export function GraphView({ drawn, error, selectedFile, onSelectFile, onFinding,
       {drawn ? (
         <div
           ref={box}
-          class={`cfg-svg ${fit && !large ? 'fit' : ''}`}
+          class={`cfg-svg ${large ? '' : fit ? 'fit' : 'readable'}`}
+          style={{ '--cfg-readable-width': `${Math.round(drawn.width * READABLE_SCALE)}px` }}
           data-testid="graph"
           onClick={onClick}
+          onMouseOver={onPoint}
+          onMouseLeave={onPoint}
           // The SVG comes from our renderer, which escapes every text and attribute it writes.
           dangerouslySetInnerHTML={{ __html: drawn.svg }}
         />

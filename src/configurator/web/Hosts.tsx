@@ -38,7 +38,7 @@ export function Hosts({ files, deployment, shared, extraHosts, selected, onSelec
             <b>{host}</b>
             <span class="muted">{nodes.length === 1 ? '1 node' : `${nodes.length} nodes`}</span>
             {nodes.length === 0 && (
-              <button type="button" class="link" title="Remove this host" onClick={() => onExtraHosts(extraHosts.filter((h) => h !== host))}>
+              <button type="button" class="link" title="Remove this host" data-testid={`remove-host-${host}`} onClick={() => onExtraHosts(extraHosts.filter((h) => h !== host))}>
                 remove
               </button>
             )}

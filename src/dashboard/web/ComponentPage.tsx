@@ -1,6 +1,7 @@
 /**
- * `/dashboard/component/NAME`: one component's figures (live), its history charts, its
- * configuration, and, once it is down, the button that removes it from the list.
+ * `/dashboard/component/NAME@HOST`: one component's figures (live), its history charts, its
+ * configuration, and, once it is down, the button that removes it from the list. A bare
+ * NAME (older links) shows the one node of that name, or lists them when several hosts run one.
  */
 
 import { useState } from 'preact/hooks';
@@ -11,16 +12,20 @@ import { HistoryChart } from './HistoryChart.js';
 import { csrfToken } from './hooks.js';
 import { LiveIndicator } from './LiveIndicator.js';
 import { useOverview } from './live.js';
-import { CHARTS, KNOWN_KEYS, REJECTED_BY_REASON, SECTIONS, hasRole } from './stats.js';
+import { nameOfKey, resolveNodeRef } from '../../common/node-identity.js';
+import { componentHref } from './ComponentsTable.js';
+import { CHARTS, KNOWN_KEYS, PROBE_KEY, QUEUE_KEY, REJECTED_BY_REASON, SECTIONS, hasRole, probeRows, uptimeText } from './stats.js';
 import { RoleBadges, StatusBadge } from './Status.js';
 import type { ComponentView, Problem } from './types.js';
 
-export function ComponentPage({ name }: { name: string }) {
+export function ComponentPage({ name: ref }: { name: string }) {
   const live = useOverview();
   const { overview } = live;
-  // A name may run on several hosts: the one heard from last is shown, the others linked.
-  const matches = (overview?.components ?? []).filter((c) => c.name === name).sort((a, b) => b.lastSeen - a.lastSeen);
-  const component = matches[0];
+  const components = overview?.components ?? [];
+  const match = resolveNodeRef(ref, components.map((c) => c.key));
+  const component = match && 'key' in match ? components.find((c) => c.key === match.key) : undefined;
+  const namesakes = match && 'ambiguous' in match ? components.filter((c) => match.ambiguous.includes(c.key)) : [];
+  const name = component?.name ?? nameOfKey(ref);
   return (
     <div class="dash" data-testid="component-page">
       <div class="dash-head">
@@ -28,20 +33,30 @@ export function ComponentPage({ name }: { name: string }) {
           ← Dashboard
         </a>
         <h1>
-          {name} {component && <StatusBadge status={component.status} />}
+          {name} {component && <span class="muted">on {component.host}</span>} {component && <StatusBadge status={component.status} />}
         </h1>
         <LiveIndicator live={live} />
       </div>
       {!overview ? (
         <div class="card muted">Waiting for the first figures from the node…</div>
+      ) : namesakes.length > 0 ? (
+        <div class="card" data-testid="component-ambiguous">
+          {namesakes.length} components are named <strong>{name}</strong>: open one.
+          <ul>
+            {namesakes.map((c) => (
+              <li key={c.key}>
+                <a href={componentHref(c.key)}>{c.key}</a> <StatusBadge status={c.status} />
+              </li>
+            ))}
+          </ul>
+        </div>
       ) : !component ? (
         <div class="card" data-testid="component-missing">
-          No component named <strong>{name}</strong> is registered: it may have been removed. <a href="/dashboard">Back to the Dashboard</a>.
+          No component <strong>{ref}</strong> is registered: it may have been removed. <a href="/dashboard">Back to the Dashboard</a>.
         </div>
       ) : (
         <div class={`dash-body ${live.state.kind === 'broken' ? 'dash-frozen' : ''}`}>
-          {matches.length > 1 && <div class="card muted">{matches.length} components are named {name} (on {matches.map((m) => m.host).join(', ')}); this page shows the one heard from last, on {component.host}.</div>}
-          <ComponentProblems problems={overview.problems.filter((p) => p.subject === name)} />
+          <ComponentProblems problems={overview.problems.filter((p) => p.subject === component.key || (p.kind === 'duplicate-name' && p.subject === component.name))} />
           {component.status === 'down' && <RemoveCard component={component} />}
           <div class="dash-detail">
             <Summary component={component} />
@@ -96,7 +111,7 @@ function Summary({ component }: { component: ComponentView }) {
           <tr>
             <th>Up for</th>
             <td>
-              {formatDuration(component.uptimeSeconds)} <span class="muted">(started {new Date(component.startedAt).toLocaleString('en-GB')})</span>
+              {uptimeText(component)} <span class="muted">(started {new Date(component.startedAt).toLocaleString('en-GB')})</span>
             </td>
           </tr>
           <tr>
@@ -140,14 +155,15 @@ function Figures({ component }: { component: ComponentView }) {
       return match ? [{ key, reason: match[1].replace(/_/g, ' ') }] : [];
     })
     .sort((a, b) => component.stats[b.key] - component.stats[a.key]);
+  const probes = probeRows(component.stats);
   const others = Object.keys(component.stats)
-    .filter((key) => !KNOWN_KEYS.has(key) && !REJECTED_BY_REASON.test(key))
+    .filter((key) => !KNOWN_KEYS.has(key) && !REJECTED_BY_REASON.test(key) && !PROBE_KEY.test(key) && !QUEUE_KEY.test(key))
     .sort();
   return (
     <section class="card" data-testid="figures">
       <h2>Figures {down && <span class="muted small">(from its last heartbeat)</span>}</h2>
       <div class="dash-sections">
-        {SECTIONS.filter((s) => s.role === undefined || component.roles.includes(s.role)).map((section) => (
+        {SECTIONS.filter((s) => (s.role === undefined || component.roles.includes(s.role)) && s.stats.some((def) => def.key === 'uptime_seconds' || component.stats[def.key] !== undefined)).map((section) => (
           <div key={section.title}>
             <h3>{section.title}</h3>
             <table class="kv dash-kv">
@@ -155,7 +171,15 @@ function Figures({ component }: { component: ComponentView }) {
                 {section.stats
                   .filter((def) => hasRole(component.roles, def))
                   .map((def) => {
-                    const value = def.key === 'uptime_seconds' ? component.stats[def.key] ?? component.uptimeSeconds : component.stats[def.key];
+                    if (def.key === 'uptime_seconds') {
+                      return (
+                        <tr key={def.key} data-stat={def.key}>
+                          <th>{def.label}</th>
+                          <td class="num">{uptimeText(component)}</td>
+                        </tr>
+                      );
+                    }
+                    const value = component.stats[def.key];
                     return (
                       <tr key={def.key} data-stat={def.key}>
                         <th>{def.label}</th>
@@ -182,9 +206,26 @@ function Figures({ component }: { component: ComponentView }) {
             </table>
           </div>
         )}
+        {probes.length > 0 && (
+          <div data-testid="probes">
+            <h3>Dependencies (at its last probe)</h3>
+            <table class="kv dash-kv">
+              <tbody>
+                {probes.map((probe) => (
+                  <tr key={probe.name} data-probe={probe.name}>
+                    <th>{probe.label}</th>
+                    <td class={probe.reachable === false ? 'dash-bad' : ''}>
+                      {probe.reachability} <span class="muted">· probe {probe.latency}</span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
         {others.length > 0 && (
           <div>
-            <h3>Other counters (since start)</h3>
+            <h3>Other figures</h3>
             <table class="kv dash-kv">
               <tbody>
                 {others.map((key) => (
@@ -204,7 +245,7 @@ function Figures({ component }: { component: ComponentView }) {
 
 function HistoryPanel({ component }: { component: ComponentView }) {
   const [range, setRange] = useState<RangeId>('1h');
-  const state = useHistory(component.name, range);
+  const state = useHistory(component.key, range);
   const charts = CHARTS.map((chart) => ({ ...chart, series: chart.series.filter((def) => hasRole(component.roles, def)) })).filter((chart) => chart.series.length > 0);
   return (
     <section class="dash-history" data-testid="history">
@@ -229,7 +270,7 @@ function HistoryPanel({ component }: { component: ComponentView }) {
       {state.kind === 'ready' && (
         <div class="dash-charts">
           {charts.map((chart) => (
-            <HistoryChart key={chart.id} chart={chart} points={state.history.points.filter((p) => p.component === component.name)} stepMs={STEP_MS[state.history.resolution] ?? STEP_MS.minute} from={state.from} to={state.to} />
+            <HistoryChart key={chart.id} chart={chart} points={state.history.points.filter((p) => p.component === component.key)} stepMs={STEP_MS[state.history.resolution] ?? STEP_MS.minute} from={state.from} to={state.to} />
           ))}
         </div>
       )}

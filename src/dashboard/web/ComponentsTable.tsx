@@ -1,12 +1,13 @@
 /** Every component, one row each, with the figures an operator scans for: status first. */
 
-import { formatAgo, formatDuration, formatFigure, formatValue } from './format.js';
-import { TABLE_COLUMNS, hasRole, type StatDef } from './stats.js';
+import { formatAgo, formatFigure, formatValue } from './format.js';
+import { TABLE_COLUMNS, hasRole, uptimeText, type StatDef } from './stats.js';
 import { RoleBadges, StatusBadge } from './Status.js';
 import type { ComponentView } from './types.js';
 
-export function componentHref(name: string): string {
-  return `/dashboard/component/${encodeURIComponent(name)}`;
+/** A component's detail page, by its key (`name@host`, common/node-identity.ts). */
+export function componentHref(key: string): string {
+  return `/dashboard/component/${encodeURIComponent(key)}`;
 }
 
 /**
@@ -79,7 +80,7 @@ export function ComponentsTable({ components }: { components: readonly Component
                     <StatusBadge status={component.status} />
                   </td>
                   <td>
-                    <a href={componentHref(component.name)} class="dash-name">
+                    <a href={componentHref(component.key)} class="dash-name">
                       {component.name}
                     </a>
                     {component.configDiffers && (
@@ -92,7 +93,7 @@ export function ComponentsTable({ components }: { components: readonly Component
                   <td>
                     <RoleBadges roles={component.roles} />
                   </td>
-                  <td class="num">{formatDuration(component.uptimeSeconds)}</td>
+                  <td class="num">{uptimeText(component)}</td>
                   <Stat component={component} def={c.load} />
                   <Stat component={component} def={c.cpu} />
                   <Stat component={component} def={c.memory} />

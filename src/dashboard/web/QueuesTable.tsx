@@ -1,6 +1,7 @@
-/** The queues: how many crashes wait, how many are being processed, how long the oldest has waited. */
+/** The queues: how many crashes wait, how many are being processed, how long the oldest has waited, how fast crashes come and go. */
 
 import { formatDuration } from './format.js';
+import { queueRatesText } from './queue-rates.js';
 import { growingText } from './ops-view.js';
 import type { Problem, QueueView } from './types.js';
 
@@ -23,6 +24,9 @@ export function QueuesTable({ queues, problems, deadLetters }: { queues: readonl
               <th class="num">Waiting</th>
               <th class="num">In flight</th>
               <th class="num">Oldest</th>
+              <th class="num" title="Crashes per second put on the queue, and leaving it for good (processed or dead-lettered), over the nodes' last heartbeat intervals">
+                In/s · out/s
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -44,6 +48,9 @@ export function QueuesTable({ queues, problems, deadLetters }: { queues: readonl
                   </td>
                   <td class="num">{q.inFlight.toLocaleString('en-GB')}</td>
                   <td class={`num ${old ? 'dash-text-stale' : q.oldestAgeSeconds === null ? 'muted' : ''}`}>{q.oldestAgeSeconds === null ? 'none' : formatDuration(q.oldestAgeSeconds)}</td>
+                  <td class={`num ${q.enqueuedPerSecond === undefined ? 'muted' : ''}`} data-testid="rates">
+                    {queueRatesText(q)}
+                  </td>
                 </tr>
               );
             })}
@@ -54,7 +61,7 @@ export function QueuesTable({ queues, problems, deadLetters }: { queues: readonl
         {deadLetters > 0 ? (
           <>
             <span class="dash-bad">
-              {deadLetters >= 1000 ? '1000+' : deadLetters.toLocaleString('en-GB')} dead {deadLetters === 1 ? 'letter' : 'letters'}
+              {deadLetters.toLocaleString('en-GB')} dead {deadLetters === 1 ? 'letter' : 'letters'}
             </span>{' '}
             <span class="muted">(crashes the processors gave up on)</span> · <a href={DEAD_LETTERS_URL}>list them</a>
           </>

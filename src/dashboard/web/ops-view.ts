@@ -77,9 +77,11 @@ export function sortAlerts(alerts: readonly AlertView[]): AlertView[] {
   return [...alerts].sort((a, b) => rank(a) - rank(b) || a.since - b.since);
 }
 
-/** A queue that grew at every point of at least this many minutes is flagged in its row (the server's `queue-growing` problem comes later). */
-export const GROWING_SHOWN_MINUTES = 3;
-
+/**
+ * A queue's "growing" badge. The server sets `growingFor` only once the queue has grown for
+ * `dashboard.queue_growing_minutes`, the value that makes its `queue-growing` problem, so
+ * the badge and the problem appear together.
+ */
 export function growingText(growingFor: number | undefined): string | undefined {
-  return growingFor !== undefined && growingFor >= GROWING_SHOWN_MINUTES ? `↑ growing ${growingFor} min` : undefined;
+  return growingFor !== undefined && growingFor > 0 ? `↑ growing ${growingFor} min` : undefined;
 }

@@ -7,7 +7,8 @@
  * in the browser (`counter`), the difference between two heartbeats over their interval.
  */
 
-import type { Unit } from './format.js';
+import { formatDuration, formatMs, type Unit } from './format.js';
+import { dependencyLabel } from './ops-view.js';
 
 export type RoleName = 'collector' | 'processor' | 'web' | 'scheduler';
 
@@ -71,6 +72,22 @@ export const WEB_P95 = stat('web_latency_p95_ms', 'Latency p95', 'ms', { role: '
 export const WEB_5XX = stat('web_5xx_per_second', '5xx answers', 'per_second', { short: '5xx', role: 'web', counter: ['web_5xx_total'], bad: true });
 export const WEB_5XX_RATIO = stat('web_5xx_ratio', '5xx share of answers', 'ratio', { role: 'web' });
 
+// Where the node keeps its data (every node; left out where it could not be read).
+export const DATA_DIR_FREE = stat('data_dir_free_bytes', 'Data directory: free space', 'bytes');
+export const DATA_DIR_SIZE = stat('data_dir_size_bytes', 'Data directory: disk size', 'bytes');
+export const DATABASE_SIZE = stat('database_size_bytes', 'Database size', 'bytes');
+
+// The queue, as this node used it: what it put on and took off, per second. The queue's own
+// figures (waiting, oldest, dead letters) are the same from every node: the overview's Queues table.
+const QUEUE_NAMES = ['priority', 'standard', 'reprocessing'] as const;
+const QUEUE_FLOWS: readonly StatDef[] = QUEUE_NAMES.flatMap((q) => [
+  stat(`queue_${q}_enqueued_per_second`, `${q}: put on`, 'per_second', { counter: [`queue_${q}_enqueued_total`] }),
+  stat(`queue_${q}_acked_per_second`, `${q}: done`, 'per_second', { counter: [`queue_${q}_acked_total`] }),
+]);
+
+/** Queue figures not listed raw under "Other figures": the overview shows the queue itself. */
+export const QUEUE_KEY = /^queue_/;
+
 /** The components table: one column each; throughput and errors list the figures of the node's roles. */
 export const TABLE_COLUMNS = {
   load: LOAD1,
@@ -89,6 +106,8 @@ export const SECTIONS: readonly { title: string; role?: RoleName; stats: readonl
   { title: 'Collector', role: 'collector', stats: [RECEIVED, ACCEPTED, DEFERRED, REJECTED, REFUSED, COLLECTOR_ERRORS, COLLECTOR_BYTES, SAVE_P50, SAVE_P95] },
   { title: 'Processor', role: 'processor', stats: [PROCESSED, FAILED, IN_FLIGHT, PROCESSING_P50, PROCESSING_P95, STACKWALK_P50, STACKWALK_P95, CACHE_HIT, CACHE_SIZE, CACHE_ENTRIES, RETRIED, DEAD_LETTERED] },
   { title: 'Web', role: 'web', stats: [REQUESTS, WEB_P50, WEB_P95, WEB_5XX, WEB_5XX_RATIO] },
+  { title: 'Storage', stats: [DATA_DIR_FREE, DATA_DIR_SIZE, DATABASE_SIZE] },
+  { title: 'Queue (this node\u2019s part)', stats: QUEUE_FLOWS },
 ];
 
 export interface ChartDef {
@@ -114,10 +133,50 @@ export const DERIVABLE: readonly StatDef[] = SECTIONS.flatMap((s) => s.stats.fil
 /** A collector's rejections by reason, totals since start: `collector_rejected_<reason>_total`. */
 export const REJECTED_BY_REASON = /^collector_rejected_(.+)_total$/;
 
-/** Keys the detail page does not list under "Other counters": shown already, or of no use to read raw. */
+/**
+ * A dependency probe's figures at the last heartbeat: `probe_NAME_ok` (1 reached, 0 not) and
+ * `probe_NAME_ms` (how long the probe took). Not counters: the detail page shows them as a
+ * section of their own.
+ */
+export const PROBE_KEY = /^probe_(.+)_(ok|ms)$/;
+
+export interface ProbeRow {
+  /** The probe's name (`raw_crash_store`). */
+  name: string;
+  label: string;
+  /** `reachable`, `unreachable`, or `–` when the node did not say. */
+  reachability: string;
+  reachable: boolean | undefined;
+  /** The probe's latency, formatted, or `–`. */
+  latency: string;
+}
+
+/** The node's probes, one row per dependency, unreachable ones first, then by name. */
+export function probeRows(stats: Readonly<Record<string, number>>): ProbeRow[] {
+  const names = new Set(Object.keys(stats).flatMap((key) => PROBE_KEY.exec(key)?.[1] ?? []));
+  return [...names]
+    .map((name) => {
+      const ok = stats[`probe_${name}_ok`];
+      const ms = stats[`probe_${name}_ms`];
+      const reachable = ok === undefined ? undefined : ok === 1;
+      return { name, label: dependencyLabel(name), reachable, reachability: reachable === undefined ? '–' : reachable ? 'reachable' : 'unreachable', latency: ms === undefined ? '–' : formatMs(ms) };
+    })
+    .sort((a, b) => Number(a.reachable !== false) - Number(b.reachable !== false) || a.name.localeCompare(b.name));
+}
+
+/**
+ * A node's uptime as the table and the detail page show it: a down node is not up, and the
+ * uptime its last heartbeat carried ("3 s") would read as a fresh start: `was up N` says
+ * how long it ran before it went silent.
+ */
+export function uptimeText(component: { status: string; uptimeSeconds: number }): string {
+  return component.status === 'down' ? `was up ${formatDuration(component.uptimeSeconds)}` : formatDuration(component.uptimeSeconds);
+}
+
+/** Keys the detail page does not list under "Other figures": shown already, or of no use to read raw. */
 const NOT_OTHER = ['cpu_user_seconds', 'cpu_system_seconds', 'last_completed_at', 'symbol_cache_hits_per_second', 'symbol_cache_misses_per_second'];
 
-/** Every key this module knows: the detail page lists any other the node reports under "Other counters". */
+/** Every key this module knows: the detail page lists any other the node reports under "Other figures" (probes have their own section). */
 export const KNOWN_KEYS: ReadonlySet<string> = new Set([...SECTIONS.flatMap((s) => s.stats.flatMap((d) => [d.key, ...(d.counter ?? [])])), ...NOT_OTHER]);
 
 export function hasRole(roles: readonly string[], def: StatDef): boolean {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
-import type { JobLedger } from '../../ports/job-ledger.js';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { JobLedger, JobState } from '../../ports/job-ledger.js';
 import type { ScheduledJobName } from '../../schema/scheduled-jobs.js';
 
 /**
@@ -50,6 +50,8 @@ export class Scheduler {
   private readonly now: () => number;
   private readonly runsTotal?: Counter<'job' | 'outcome'>;
   private readonly runSeconds?: Histogram<'job'>;
+  /** The ledger's states as `/metrics` last read them: read at most once per tick, however often it is scraped. */
+  private ledgerRead: { at: number; states: Promise<readonly JobState[] | undefined> } | undefined;
 
   constructor(private readonly options: SchedulerOptions) {
     this.now = options.now ?? Date.now;
@@ -62,7 +64,49 @@ export class Scheduler {
         buckets: [0.1, 1, 10, 60, 300, 1800, 3600],
         registers: [options.metrics],
       });
+      this.registerJobGauges(options.metrics);
     }
+  }
+
+  /**
+   * Each job's last run, its outcome and its next run at `/metrics`, from the job ledger:
+   * the deployment's truth, whichever scheduler ran the job. A job never run has no last
+   * run; one whose ledger cannot be read is left out of that scrape.
+   */
+  private registerJobGauges(registry: Registry): void {
+    const scheduler = this;
+    const gauge = (name: string, help: string, value: (state: JobState) => number | undefined): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['job'],
+        registers: [registry],
+        async collect() {
+          const states = await scheduler.ledgerStates();
+          this.reset();
+          for (const job of scheduler.options.jobs) {
+            const state = states?.find((s) => s.job === job.name);
+            const v = state && value(state);
+            if (v !== undefined) this.set({ job: job.name }, v);
+          }
+        },
+      });
+    };
+    gauge('mayday_scheduler_job_last_run_timestamp_seconds', "When the job's last run ended (seconds since the epoch).", (s) => s.lastRun && s.lastRun.finishedAt / 1000);
+    gauge('mayday_scheduler_job_last_outcome', "The job's last run: 1 succeeded, 0 failed.", (s) => s.lastRun && (s.lastRun.outcome === 'success' ? 1 : 0));
+    gauge('mayday_scheduler_job_next_run_timestamp_seconds', 'When the job is due next (seconds since the epoch).', (s) => (s.nextRunAt === undefined ? undefined : s.nextRunAt / 1000));
+  }
+
+  private ledgerStates(): Promise<readonly JobState[] | undefined> {
+    const now = this.now();
+    if (!this.ledgerRead || now - this.ledgerRead.at >= this.options.tickMs) {
+      const states = this.options.ledger.states().catch((error: unknown) => {
+        this.options.log.warn({ err: error }, 'scheduler: reading the job ledger for /metrics failed');
+        return undefined;
+      });
+      this.ledgerRead = { at: now, states };
+    }
+    return this.ledgerRead.states;
   }
 
   /** Looks for due jobs now, then every `tickMs`. */
@@ -135,6 +179,8 @@ export class Scheduler {
     else log.error({ job: job.name, ms: finishedAt - startedAt, error }, 'scheduled job failed');
     try {
       await ledger.finish({ job: job.name, owner, startedAt, finishedAt, outcome, error, summary }, nextRunAt);
+      // The next scrape shows this run at once.
+      this.ledgerRead = undefined;
     } catch (thrown) {
       // The claim expires on its own; the job runs again then.
       log.error({ err: thrown, job: job.name }, 'scheduler: recording a run failed');

@@ -1,9 +1,10 @@
 /**
  * The Operations Dashboard's pages: `/dashboard` (problems, components, queues, the running
- * topology) and `/dashboard/component/NAME` (one component, its history, its removal), and
- * their browser bundle (`/assets/dashboard.*`). The pages are shells: the app runs in the
- * browser on `/api/ops/stream` and `/api/ops/history`, which check access themselves; the
- * shell is guarded the same way (admin once accounts exist) so that a visitor without it is
+ * topology) and `/dashboard/component/NAME@HOST` (one component, its history, its removal;
+ * a bare NAME, as older links have, when one node has it), and their browser bundle
+ * (`/assets/dashboard.*`). The pages are shells: the app runs in the browser on
+ * `/api/ops/stream` and `/api/ops/history`, which check access themselves; the shell is
+ * guarded the same way (`view_ops` once accounts exist) so that a visitor without it is
  * sent to log in instead of getting a page that cannot fill itself.
  */
 
@@ -22,7 +23,7 @@ export interface DashboardPageOptions {
 export const dashboardPagePlugin: FastifyPluginAsync<DashboardPageOptions> = async (app, options) => {
   const files = new AssetFiles(options.assetsDir);
   serveBundle(app, files, 'dashboard');
-  const access = withAccess({ permission: 'admin', onceAccountsExist: options.accountsExist });
+  const access = withAccess({ permission: 'view_ops', onceAccountsExist: options.accountsExist });
 
   const shell = async (request: FastifyRequest, title: string, root: Html): Promise<string> => {
     const { head, built } = await files.tags('dashboard');

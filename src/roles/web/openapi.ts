@@ -358,12 +358,12 @@ export function openApiDocument(fields: FieldCatalog = DEFAULT_FIELD_CATALOG): J
       get: {
         tags: ['Operations'],
         summary: 'The Operations Dashboard: every component (status up, stale or down by its last heartbeat; its figures), the queues, the problems to look at first, firing and pending alerts, and the running topology',
-        description: 'Open to anyone while the deployment has no accounts (no users, no API tokens); then it needs the `admin` permission. Figures are described in docs/operations.md.',
-        ...access('admin', false),
-        responses: { 200: json({ type: 'object' }), ...refusals('admin') },
+        description: 'Open to anyone while the deployment has no accounts (no users, no API tokens); then it needs the `view_ops` permission (read-only, for monitoring tokens; `admin` implies it). Figures are described in docs/operations.md.',
+        ...access('view_ops', false),
+        responses: { 200: json({ type: 'object' }), ...refusals('view_ops') },
       },
     },
-    '/api/ops/components': { get: { tags: ['Operations'], summary: 'Every registered node with its status and figures (down ones stay until removed)', ...access('admin', false), responses: { 200: json({ type: 'object' }), ...refusals('admin') } } },
+    '/api/ops/components': { get: { tags: ['Operations'], summary: 'Every registered node with its status and figures (down ones stay until removed)', ...access('view_ops', false), responses: { 200: json({ type: 'object' }), ...refusals('view_ops') } } },
     '/api/ops/components/{id}': {
       delete: {
         tags: ['Operations'],
@@ -373,27 +373,27 @@ export function openApiDocument(fields: FieldCatalog = DEFAULT_FIELD_CATALOG): J
         responses: { 204: { description: 'Removed' }, 404: errorBody('No such node.'), ...refusals('admin') },
       },
     },
-    '/api/ops/queues': { get: { tags: ['Operations'], summary: 'Each queue: waiting, in flight, age of the oldest waiting crash', ...access('admin', false), responses: { 200: json({ type: 'object' }), ...refusals('admin') } } },
+    '/api/ops/queues': { get: { tags: ['Operations'], summary: 'Each queue: waiting, in flight, age of the oldest waiting crash', ...access('view_ops', false), responses: { 200: json({ type: 'object' }), ...refusals('view_ops') } } },
     '/api/ops/stream': {
       get: {
         tags: ['Operations'],
         summary: 'The overview as Server-Sent Events (`event: overview`, every 2 s), for live pages',
-        ...access('admin', false),
-        responses: { 200: text('Server-Sent Events', 'text/event-stream'), ...refusals('admin') },
+        ...access('view_ops', false),
+        responses: { 200: text('Server-Sent Events', 'text/event-stream'), ...refusals('view_ops') },
       },
     },
     '/api/ops/history': {
       get: {
         tags: ['Operations'],
         summary: "A component's figures over time: one-minute points for the last 24 h, ten-minute means (maxima for p95/p99/max figures) for 7 days",
-        ...access('admin', false),
+        ...access('view_ops', false),
         parameters: [
-          { name: 'component', in: 'query', required: true, schema: { type: 'string' }, description: 'A node name, or queue:NAME' },
+          { name: 'component', in: 'query', required: true, schema: { type: 'string' }, description: 'A node as NAME@HOST (a bare name when one registered node has it), or queue:NAME' },
           { name: 'from', in: 'query', schema: { type: 'integer' }, description: 'ms since epoch (default: 24 h ago)' },
           { name: 'to', in: 'query', schema: { type: 'integer' }, description: 'ms since epoch (default: now); at most 8 days after from' },
           { name: 'metric', in: 'query', schema: { type: 'array', items: { type: 'string' } }, description: 'Only these figures' },
         ],
-        responses: { 200: json({ type: 'object', properties: { resolution: { type: 'string' }, stepMs: { type: 'integer' }, points: { type: 'array', items: { type: 'object' } } } }), 400: errorBody('A bad range or component.'), 404: errorBody('This node keeps no history.'), ...refusals('admin') },
+        responses: { 200: json({ type: 'object', properties: { resolution: { type: 'string' }, stepMs: { type: 'integer' }, points: { type: 'array', items: { type: 'object' } } } }), 400: errorBody('A bad range or component, or a bare name several nodes share.'), 404: errorBody('This node keeps no history.'), ...refusals('view_ops') },
       },
     },
     '/__lbheartbeat__': { get: { tags: ['Operations'], summary: 'Liveness (no dependency checks)', security: [{}], responses: { 200: json() } } },

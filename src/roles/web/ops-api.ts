@@ -3,7 +3,8 @@
  * status and figures), `/api/ops/queues`, `/api/ops/overview` (both, with the problems an
  * operator should see first), `/api/ops/stream` (the overview as Server-Sent Events, for
  * the live page), and `DELETE /api/ops/components/:id` (an operator removes a node that is
- * gone for good; a down node otherwise stays listed).
+ * gone for good; a down node otherwise stays listed). Reading needs `view_ops` (a monitoring
+ * token; `admin` implies it) once the deployment has accounts; removing a node needs `admin`.
  *
  * One poller per web node reads the registry and the queue while someone watches the
  * stream, however many watch: the database sees one query set per period, not one per tab.
@@ -19,14 +20,16 @@ import type { ProcessingQueue } from '../../ports/queue.js';
 import { runningGraph } from '../../configurator/running.js';
 import type { DeploymentGraph } from '../../configurator/deployment.js';
 import type { JobLedger } from '../../ports/job-ledger.js';
-import { QUEUE_TREND_MINUTES, componentsView, dependenciesView, edgeRates, growingMinutes, problemsOf, queuesView, type ComponentView, type DependencyView, type JobView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
+import { nameOfKey, resolveNodeRef } from '../../common/node-identity.js';
+import { queueRates } from '../../common/queue-figures.js';
+import { componentsView, dependenciesView, edgeRates, failureCountsOf, growingMinutes, problemSettings, problemsOf, queuesView, type ComponentView, type DependencyView, type FailureCounts, type JobView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
 
 export interface OpsApiOptions {
   registry: NodeRegistry;
   queue: ProcessingQueue;
   thresholds: OpsThresholds;
-  /** The oldest waiting crash older than this is a problem. */
-  queueAgeWarningSeconds: number;
+  /** The `[dashboard]` options that make problems of figures (see `problemSettings`). */
+  dashboard: Parameters<typeof problemSettings>[0];
   /** How often the stream sends a new overview. */
   streamIntervalMs: number;
   accountsExist: AccountsProbe;
@@ -53,18 +56,26 @@ export interface OpsOverview {
   /** The database, queue and storages, as the running nodes' probes found them. */
   dependencies: DependencyView[];
   jobs: JobView[];
-  /** Crashes the processors gave up on (counted up to DEAD_LETTERS_COUNTED). */
+  /** Crashes the processors gave up on, in every queue. */
   deadLetters: number;
   /** Crashes per second along the topology's edges, by edge id (see `edgeRates`). */
   edgeRates: Record<string, number>;
 }
 
-/** Dead letters are counted up to this many (the list is read to count them). */
-const DEAD_LETTERS_COUNTED = 1000;
+/** Each queue's rates (from the nodes' heartbeats) and dead letters (from the queue) on its row. */
+function withQueueFigures(queues: QueueView[], components: readonly ComponentView[], dead: Readonly<Record<string, number>>): QueueView[] {
+  for (const q of queues) {
+    Object.assign(q, queueRates(components, q.queue));
+    q.deadLetters = dead[q.queue] ?? 0;
+  }
+  return queues;
+}
 
 export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, options) => {
-  const access = withAccess({ permission: 'admin', onceAccountsExist: options.accountsExist });
-  const streamAccess = withAccess({ permission: 'admin', onceAccountsExist: options.accountsExist }, { config: { eventStream: true } });
+  const access = withAccess({ permission: 'view_ops', onceAccountsExist: options.accountsExist });
+  const removal = withAccess({ permission: 'admin', onceAccountsExist: options.accountsExist });
+  const streamAccess = withAccess({ permission: 'view_ops', onceAccountsExist: options.accountsExist }, { config: { eventStream: true } });
+  const settings = problemSettings(options.dashboard);
 
   const overview = async (): Promise<OpsOverview> => {
     const now = Date.now();
@@ -73,20 +84,33 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
       options.queue.stats(),
       options.alerts?.list() ?? [],
       options.jobs?.states() ?? [],
-      options.queue.deadLetters(DEAD_LETTERS_COUNTED),
+      options.queue.deadLetterCounts(),
     ]);
     const alerts = records
       .filter((r) => r.status === 'firing' || r.status === 'pending')
       .sort((a, b) => (a.status === b.status ? a.since - b.since : a.status === 'firing' ? -1 : 1))
       .map(({ key, rule, subject, severity, status, message, since, firedAt }) => ({ key, rule, subject, severity, status, message, since, ...(firedAt ? { firedAt } : {}) }));
     const components = componentsView(nodes, now, options.thresholds);
-    const queues = queuesView(stats, now);
+    const queues = withQueueFigures(queuesView(stats, now), components, dead);
+    const failures = new Map<string, FailureCounts>();
     if (options.history) {
       // A queue that grew at every minute point of the last minutes is a problem before it is old.
-      const trend = await options.history.query({ components: queues.map((q) => queueComponent(q.queue)), metrics: ['waiting'], from: now - (QUEUE_TREND_MINUTES + 2) * MINUTE_MS, to: now, resolution: 'minute', now });
+      const trend = await options.history.query({ components: queues.map((q) => queueComponent(q.queue)), metrics: ['waiting'], from: now - (settings.queueGrowingMinutes + 2) * MINUTE_MS, to: now, resolution: 'minute', now });
       for (const q of queues) {
         const points = trend.points.filter((p) => p.component === queueComponent(q.queue)).map((p) => ({ at: p.at, waiting: p.metrics.waiting ?? 0 }));
-        q.growingFor = growingMinutes(points);
+        const minutes = growingMinutes(points);
+        if (minutes >= settings.queueGrowingMinutes) q.growingFor = minutes;
+      }
+      // A processor's failed share over the window, from its totals now and in the history (one heartbeat is too few crashes to judge).
+      const processors = components.filter((c) => c.status !== 'down' && c.stats.processed !== undefined && c.stats.failed !== undefined);
+      if (processors.length > 0) {
+        const windowStart = now - settings.failingWindowMs;
+        const past = await options.history.query({ components: processors.map((c) => c.key), metrics: ['processed', 'failed'], from: windowStart, to: now, resolution: 'minute', now });
+        for (const c of processors) {
+          const points = past.points.filter((p) => p.component === c.key).map((p) => ({ at: p.at, processed: p.metrics.processed, failed: p.metrics.failed }));
+          const counts = failureCountsOf(c, points, windowStart);
+          if (counts) failures.set(c.key, counts);
+        }
       }
     }
     const jobs: JobView[] = jobStates.map((s) => ({
@@ -112,7 +136,7 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
       const url = urls.get(node.id);
       if (url) node.listen = new URL(url).host;
     }
-    return { at: now, components, queues, problems: problemsOf(components, queues, { queueAgeWarningSeconds: options.queueAgeWarningSeconds }, { dependencies, jobs }), topology, alerts, dependencies, jobs, deadLetters: dead.length, edgeRates: edgeRates(topology.edges, components) };
+    return { at: now, components, queues, problems: problemsOf(components, queues, settings, { dependencies, jobs, failures, now }), topology, alerts, dependencies, jobs, deadLetters: Object.values(dead).reduce((sum, n) => sum + n, 0), edgeRates: edgeRates(topology.edges, components) };
   };
 
   // The table alone: the registry, not the whole overview (queues, history, alerts, topology).
@@ -123,7 +147,8 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
 
   app.get('/api/ops/queues', access, async () => {
     const now = Date.now();
-    return { at: now, queues: queuesView(await options.queue.stats(), now) };
+    const [nodes, stats, dead] = await Promise.all([options.registry.nodes(), options.queue.stats(), options.queue.deadLetterCounts()]);
+    return { at: now, queues: withQueueFigures(queuesView(stats, now), componentsView(nodes, now, options.thresholds), dead) };
   });
 
   app.get('/api/ops/overview', access, async () => overview());
@@ -147,7 +172,7 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
   app.get<{ Querystring: { component?: string | string[]; from?: string; to?: string; metric?: string | string[] } }>('/api/ops/history', access, async (request, reply) => {
     if (!history) return reply.code(404).send({ error: 'this node keeps no history' });
     const { component, from, to, metric } = request.query;
-    if (typeof component !== 'string' || component === '') return reply.code(400).send({ error: 'give one component (a node name, or queue:NAME)' });
+    if (typeof component !== 'string' || component === '') return reply.code(400).send({ error: 'give one component (a node as NAME@HOST, or queue:NAME)' });
     const now = Date.now();
     const end = to === undefined ? now : Number(to);
     const start = from === undefined ? end - 86_400_000 : Number(from);
@@ -155,10 +180,30 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
     if (end - start > HISTORY_RANGE_MS) return reply.code(400).send({ error: 'the history covers 8 days at most: narrow from and to' });
     const metrics = metric === undefined ? undefined : [metric].flat();
     if (metrics?.some((m) => !/^[A-Za-z0-9_.:-]{1,100}$/.test(m))) return reply.code(400).send({ error: 'metric names are letters, digits, "_", ".", ":" and "-"' });
-    return history.query({ components: [component], from: start, to: end, resolution: 'auto', now, ...(metrics ? { metrics } : {}) });
+    if (component.startsWith('queue:')) return history.query({ components: [component], from: start, to: end, resolution: 'auto', now, ...(metrics ? { metrics } : {}) });
+    const resolved = await historyComponents(component);
+    if ('ambiguous' in resolved) return reply.code(400).send({ error: `several nodes are named ${component}: give one of ${resolved.ambiguous.join(', ')}` });
+    const answer = await history.query({ components: resolved.components, from: start, to: end, resolution: 'auto', now, ...(metrics ? { metrics } : {}) });
+    // Points recorded under the bare name (before nodes were keyed by host) are this node's too.
+    return { ...answer, points: answer.points.map((p) => (p.component === resolved.key ? p : { ...p, component: resolved.key })) };
   });
 
-  app.delete<{ Params: { id: string } }>('/api/ops/components/:id', access, async (request, reply) => {
+  /**
+   * The history components of a node reference: its key, and its bare name when no other
+   * registered node has that name (points recorded by earlier versions, keyed by name).
+   * A bare name is accepted when one registered node has it (links from earlier versions).
+   */
+  const historyComponents = async (ref: string): Promise<{ key: string; components: string[] } | { ambiguous: readonly string[] }> => {
+    const keys = componentsView(await options.registry.nodes(), Date.now(), options.thresholds).map((c) => c.key);
+    const match = resolveNodeRef(ref, keys);
+    if (match && 'ambiguous' in match) return match;
+    const key = match?.key ?? ref;
+    const name = nameOfKey(key);
+    const namesakes = keys.filter((k) => nameOfKey(k) === name).length;
+    return { key, components: namesakes <= 1 && key !== name ? [key, name] : [key] };
+  };
+
+  app.delete<{ Params: { id: string } }>('/api/ops/components/:id', removal, async (request, reply) => {
     const known = (await options.registry.nodes()).some((n) => n.id === request.params.id);
     if (!known) return reply.code(404).send({ error: `no registered node ${request.params.id}` });
     await options.registry.forget(request.params.id);

@@ -5,6 +5,7 @@
  * first. Pure: the routes feed it registry rows, queue stats and the time.
  */
 
+import { nodeHost, nodeKey } from '../../common/node-identity.js';
 import type { NodeReport } from '../../ports/node-registry.js';
 import type { QueueStats } from '../../ports/queue.js';
 
@@ -20,6 +21,8 @@ export interface OpsThresholds {
 export interface ComponentView {
   /** The registry id of the running instance (`name@machine:pid`): what an operator removes. */
   id: string;
+  /** `name@host` (common/node-identity.ts): the node across restarts, in problems, alerts, history and page URLs. */
+  key: string;
   name: string;
   host: string;
   roles: string[];
@@ -44,8 +47,18 @@ export interface QueueView {
   waiting: number;
   inFlight: number;
   oldestAgeSeconds: number | null;
-  /** Over the last QUEUE_TREND_MINUTES (from the history): +N when it grew at every point. */
+  /**
+   * Minutes the queue has grown at every one-minute history point, ending now: set only
+   * once that reaches `dashboard.queue_growing_minutes`, the same value that makes the
+   * `queue-growing` problem, so the row's badge and the problem agree.
+   */
   growingFor?: number;
+  /** Crash ids put on the queue per second, summed over the nodes that are not down (see `queueRates`). */
+  enqueuedPerSecond?: number;
+  /** Crash ids that left it for good per second: acknowledged or dead-lettered. */
+  dequeuedPerSecond?: number;
+  /** Crashes the processors gave up on, in this queue. */
+  deadLetters?: number;
 }
 
 /** A dependency (database, queue, storage) as the running nodes see it, from their probes. */
@@ -72,8 +85,13 @@ export interface JobView {
 
 export interface Problem {
   severity: 'critical' | 'warning';
-  /** A stable kind, for tests and alert rules: node-down, node-stale, config-differs, processor-failing, queue-old. */
+  /**
+   * A stable kind, for tests and alert rules: node-down, node-stale, duplicate-name,
+   * config-differs, processor-failing, queue-growing, queue-old, dependency-unreachable,
+   * job-failed, alerts-overdue (docs/operations.md says what to do about each).
+   */
   kind: string;
+  /** A node's key (`name@host`), a duplicated name, a queue, a dependency or a job. */
   subject: string;
   message: string;
 }
@@ -92,13 +110,19 @@ export function newestInstances(nodes: readonly NodeReport[], keyOf: (node: Node
   return [...newest.values()];
 }
 
+/** The newest instance of each node (by `nodeKey`): what the table, the history and the alerts look at. */
+export function newestPerNode(nodes: readonly NodeReport[]): NodeReport[] {
+  return newestInstances(nodes, nodeKey);
+}
+
 export function componentsView(nodes: readonly NodeReport[], now: number, thresholds: OpsThresholds): ComponentView[] {
-  const views = newestInstances(nodes, (node) => `${node.name}\u0000${node.deploymentHost ?? node.host}`).map<ComponentView>((node) => {
+  const views = newestPerNode(nodes).map<ComponentView>((node) => {
     const silent = Math.max(0, now - node.lastSeen);
     return {
       id: node.id,
+      key: nodeKey(node),
       name: node.name,
-      host: node.deploymentHost ?? node.host,
+      host: nodeHost(node),
       roles: node.roles,
       status: silent >= thresholds.downAfterMs ? 'down' : silent >= thresholds.staleAfterMs ? 'stale' : 'up',
       pid: node.pid,
@@ -165,9 +189,6 @@ export function dependenciesView(components: readonly ComponentView[]): Dependen
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** How many minutes of history decide that a queue is growing. */
-export const QUEUE_TREND_MINUTES = 10;
-
 /** Minutes a queue has grown at every history point, ending now (0 when its last point did not grow). */
 export function growingMinutes(points: readonly { at: number; waiting: number }[]): number {
   let minutes = 0;
@@ -178,15 +199,69 @@ export function growingMinutes(points: readonly { at: number; waiting: number }[
   return minutes;
 }
 
-/** Failed share of a processor's crashes since the last heartbeat at which it is flagged. */
-export const FAILING_RATIO = 0.2;
+/** What makes a problem of a figure: the `[dashboard]` options, in the units the model uses. */
+export interface ProblemSettings {
+  /** The oldest waiting crash older than this is a problem (`queue_age_warning`). */
+  queueAgeWarningSeconds: number;
+  /** A queue grown at every minute point for this long is a problem, and badged in its row (`queue_growing_minutes`). */
+  queueGrowingMinutes: number;
+  /** A processor whose failed share of its crashes in the window is at least this (0..1) is failing (`failing_share`). */
+  failingShare: number;
+  /** ...once it handled at least this many crashes in the window: one failure of one is not a trend (`failing_min_crashes`). */
+  failingMinCrashes: number;
+  /** The window the failed share is computed over, ms (`failing_window`). */
+  failingWindowMs: number;
+}
+
+/** The defaults of the `[dashboard]` options, for callers without a configuration (tests, tools). */
+export const DEFAULT_PROBLEM_SETTINGS: ProblemSettings = { queueAgeWarningSeconds: 300, queueGrowingMinutes: 10, failingShare: 0.2, failingMinCrashes: 10, failingWindowMs: 10 * 60_000 };
+
+/** The `[dashboard]` section (structurally: roles do not import the configuration) as problem settings. */
+export function problemSettings(dashboard: { readonly queue_age_warning: number; readonly queue_growing_minutes: number; readonly failing_share: number; readonly failing_min_crashes: number; readonly failing_window: number }): ProblemSettings {
+  return {
+    queueAgeWarningSeconds: Math.round(dashboard.queue_age_warning / 1000),
+    queueGrowingMinutes: dashboard.queue_growing_minutes,
+    failingShare: dashboard.failing_share / 100,
+    failingMinCrashes: dashboard.failing_min_crashes,
+    failingWindowMs: dashboard.failing_window,
+  };
+}
+
+/** A processor's crashes processed and failed over the failing window. */
+export interface FailureCounts {
+  processed: number;
+  failed: number;
+}
+
+/**
+ * Crashes a processor processed and failed since `windowStart`: its running totals now
+ * (`processed`, `failed` of its heartbeat) minus those of its earliest history point in the
+ * window (the web node records every node's heartbeat each minute). A point with larger
+ * totals is an earlier process of the node (a restart starts from zero): the totals of a
+ * process started within the window count whole. Undefined when nothing is known of the
+ * window yet (no earlier point, a process started before it).
+ */
+export function failureCountsOf(component: Pick<ComponentView, 'stats' | 'startedAt'>, points: readonly { at: number; processed?: number; failed?: number }[], windowStart: number): FailureCounts | undefined {
+  const processed = component.stats.processed;
+  const failed = component.stats.failed;
+  if (processed === undefined || failed === undefined) return undefined;
+  const base = [...points]
+    .filter((p) => p.at >= windowStart && p.at >= component.startedAt && p.processed !== undefined && p.failed !== undefined && p.processed <= processed && p.failed <= failed)
+    .sort((a, b) => a.at - b.at)[0];
+  if (base) return { processed: processed - base.processed!, failed: failed - base.failed! };
+  return component.startedAt >= windowStart ? { processed, failed } : undefined;
+}
+
+/** A job due longer than this ago and not running is overdue (schedulers look for due jobs every few seconds). */
+export const JOB_OVERDUE_AFTER_MS = 60_000;
 
 export function problemsOf(
   components: readonly ComponentView[],
   queues: readonly QueueView[],
-  options: { queueAgeWarningSeconds: number },
-  more: { dependencies?: readonly DependencyView[]; jobs?: readonly JobView[] } = {},
+  settings: Partial<ProblemSettings>,
+  more: { dependencies?: readonly DependencyView[]; jobs?: readonly JobView[]; failures?: ReadonlyMap<string, FailureCounts>; now?: number } = {},
 ): Problem[] {
+  const options = { ...DEFAULT_PROBLEM_SETTINGS, ...settings };
   const problems: Problem[] = [];
   for (const d of more.dependencies ?? []) {
     if (d.unreachableFrom.length > 0) {
@@ -195,19 +270,29 @@ export function problemsOf(
   }
   for (const j of more.jobs ?? []) {
     if (j.failuresInARow > 0) problems.push({ severity: 'warning', kind: 'job-failed', subject: j.job, message: `the scheduler job ${j.job} failed${j.failuresInARow > 1 ? ` ${j.failuresInARow} times in a row` : ''}${j.lastError ? `: ${j.lastError}` : ''}` });
+    // The alerts job not run: no scheduler evaluates the rules, so nothing would page anyone.
+    if (j.job === 'alerts' && more.now !== undefined && j.nextRunAt !== null && !j.running && more.now - j.nextRunAt > JOB_OVERDUE_AFTER_MS) {
+      problems.push({ severity: 'critical', kind: 'alerts-overdue', subject: j.job, message: `the alerts job is overdue by ${formatSeconds(Math.round((more.now - j.nextRunAt) / 1000))}: no scheduler is evaluating the alert rules, so nothing would page anyone` });
+    }
+  }
+  // One name on two machines: each is its own node (name@host), but names in logs, the topology and older links are ambiguous.
+  const hostsByName = new Map<string, Set<string>>();
+  for (const c of components) if (c.status !== 'down') hostsByName.set(c.name, (hostsByName.get(c.name) ?? new Set()).add(c.host));
+  for (const [name, hosts] of hostsByName) {
+    if (hosts.size > 1) problems.push({ severity: 'warning', kind: 'duplicate-name', subject: name, message: `${hosts.size} running nodes are named ${name} (on ${[...hosts].sort().join(', ')}): give each its own node.name` });
   }
   for (const c of components) {
-    if (c.status === 'down') problems.push({ severity: 'critical', kind: 'node-down', subject: c.name, message: `${c.name} on ${c.host} is down: no heartbeat for ${formatSeconds(c.silentSeconds)}` });
-    else if (c.status === 'stale') problems.push({ severity: 'warning', kind: 'node-stale', subject: c.name, message: `${c.name} on ${c.host} is late: no heartbeat for ${formatSeconds(c.silentSeconds)}` });
-    if (c.configDiffers) problems.push({ severity: 'warning', kind: 'config-differs', subject: c.name, message: `${c.name} runs a configuration that differs from its peers' (${c.roles.join(', ')})` });
-    const processed = c.stats.processed_per_second ?? 0;
-    const failed = c.stats.failed_per_second ?? 0;
-    if (c.status !== 'down' && failed > 0 && failed / (processed + failed) >= FAILING_RATIO) {
-      problems.push({ severity: 'warning', kind: 'processor-failing', subject: c.name, message: `${c.name} fails ${Math.round((100 * failed) / (processed + failed))}% of its crashes` });
+    if (c.status === 'down') problems.push({ severity: 'critical', kind: 'node-down', subject: c.key, message: `${c.name} on ${c.host} is down: no heartbeat for ${formatSeconds(c.silentSeconds)}` });
+    else if (c.status === 'stale') problems.push({ severity: 'warning', kind: 'node-stale', subject: c.key, message: `${c.name} on ${c.host} is late: no heartbeat for ${formatSeconds(c.silentSeconds)}` });
+    if (c.configDiffers) problems.push({ severity: 'warning', kind: 'config-differs', subject: c.key, message: `${c.name} on ${c.host} runs a configuration that differs from its peers' (${c.roles.join(', ')})` });
+    const counts = more.failures?.get(c.key);
+    const total = counts ? counts.processed + counts.failed : 0;
+    if (c.status !== 'down' && counts && total >= options.failingMinCrashes && counts.failed / total >= options.failingShare) {
+      problems.push({ severity: 'warning', kind: 'processor-failing', subject: c.key, message: `${c.name} on ${c.host} failed ${counts.failed} of its ${total} crashes (${Math.round((100 * counts.failed) / total)}%) in the last ${formatSeconds(Math.round(options.failingWindowMs / 1000))}` });
     }
   }
   for (const q of queues) {
-    if ((q.growingFor ?? 0) >= QUEUE_TREND_MINUTES) {
+    if ((q.growingFor ?? 0) >= options.queueGrowingMinutes) {
       problems.push({ severity: 'warning', kind: 'queue-growing', subject: q.queue, message: `the ${q.queue} queue has grown for ${q.growingFor} minutes (${q.waiting} waiting)` });
     }
     if (q.oldestAgeSeconds !== null && q.oldestAgeSeconds >= options.queueAgeWarningSeconds) {

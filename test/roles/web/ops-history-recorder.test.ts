@@ -9,11 +9,19 @@ const NOW = MINUTE + 42_500;
 const node = (name: string, overrides: Partial<NodeReport> = {}): NodeReport => nodeReport(name, NOW, { stats: { cpu_percent: 12.5, rss_bytes: 1_000_000 }, ...overrides });
 
 describe('historyPointsFrom', () => {
-  it('makes one point per node, under its name, with its stats, at the minute', () => {
-    const points = historyPointsFrom([node('processor-1'), node('collector-1', { stats: { collector_accepted_per_second: 3 } })], [], NOW);
+  it('makes one point per node, under its key name@host, with its stats, at the minute', () => {
+    const points = historyPointsFrom([node('processor-1'), node('collector-1', { deploymentHost: 'vm-2', stats: { collector_accepted_per_second: 3 } })], [], NOW);
     expect(points).toEqual([
-      { component: 'processor-1', at: MINUTE, metrics: { cpu_percent: 12.5, rss_bytes: 1_000_000 } },
-      { component: 'collector-1', at: MINUTE, metrics: { collector_accepted_per_second: 3 } },
+      { component: 'processor-1@m', at: MINUTE, metrics: { cpu_percent: 12.5, rss_bytes: 1_000_000 } },
+      { component: 'collector-1@vm-2', at: MINUTE, metrics: { collector_accepted_per_second: 3 } },
+    ]);
+  });
+
+  it('records namesakes on two hosts apart: neither hides the other', () => {
+    const points = historyPointsFrom([node('mayday', { id: 'mayday@a:1', host: 'a', stats: { v: 1 } }), node('mayday', { id: 'mayday@b:1', host: 'b', startedAt: NOW - 10, stats: { v: 2 } })], [], NOW);
+    expect(points.map((p) => [p.component, p.metrics.v])).toEqual([
+      ['mayday@a', 1],
+      ['mayday@b', 2],
     ]);
   });
 
@@ -30,10 +38,21 @@ describe('historyPointsFrom', () => {
     const down = node('gone', { lastSeen: NOW - 30_001 });
     const justUp = node('edge', { lastSeen: NOW - 30_000 });
     expect(historyPointsFrom([old, fresh, down, justUp], [], NOW).map((p) => [p.component, p.metrics.v])).toEqual([
-      ['p', 2],
-      ['edge', undefined],
+      ['p@m', 2],
+      ['edge@m', undefined],
     ]);
-    expect(historyPointsFrom([down], [], NOW, { maxSilenceMs: 60_000 }).map((p) => p.component)).toEqual(['gone']);
+    expect(historyPointsFrom([down], [], NOW, { maxSilenceMs: 60_000 }).map((p) => p.component)).toEqual(['gone@m']);
+  });
+
+  it('keeps the queue figures once, under the queue, with the running nodes\' rates summed, not in every node\'s point', () => {
+    const collector = node('collector-1', { stats: { collector_accepted_per_second: 3, queue_standard_waiting: 7, queue_standard_enqueued_per_second: 3, queue_standard_acked_per_second: 0 } });
+    const processor = node('processor-1', { stats: { processed_per_second: 2, queue_standard_waiting: 7, queue_standard_enqueued_per_second: 0, queue_standard_acked_per_second: 2, queue_standard_dead_lettered_per_second: 0.5 } });
+    const points = historyPointsFrom([collector, processor], [{ queue: 'standard', waiting: 7, inFlight: 1, oldestEnqueuedAt: NOW - 10_000 }], NOW);
+    expect(points).toEqual([
+      { component: 'collector-1@m', at: MINUTE, metrics: { collector_accepted_per_second: 3 } },
+      { component: 'processor-1@m', at: MINUTE, metrics: { processed_per_second: 2 } },
+      { component: 'queue:standard', at: MINUTE, metrics: { waiting: 7, in_flight: 1, oldest_age_seconds: 10, enqueued_per_second: 3, dequeued_per_second: 2.5 } },
+    ]);
   });
 
   it('makes one point per queue: waiting, in flight and the age of the oldest waiting crash', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeReport } from '../../../src/ports/node-registry.js';
 import { nodeReport } from '../../support/node-reports.js';
-import { componentsView, dependenciesView, edgeRates, growingMinutes, problemsOf, queuesView } from '../../../src/roles/web/ops-model.js';
+import { componentsView, dependenciesView, edgeRates, failureCountsOf, growingMinutes, problemSettings, problemsOf, queuesView } from '../../../src/roles/web/ops-model.js';
+import { loadConfig } from '../../../src/config/load.js';
 
 const NOW = 1_800_000_000_000;
 const THRESHOLDS = { staleAfterMs: 15_000, downAfterMs: 30_000 };
@@ -24,7 +25,22 @@ describe('componentsView', () => {
     const fresh = node('p', { pid: 11, startedAt: NOW - 5000, lastSeen: NOW - 500, deploymentHost: 'c' });
     const view = componentsView([old, fresh], NOW, THRESHOLDS);
     expect(view).toHaveLength(1);
-    expect(view[0]).toMatchObject({ id: 'p@m:11', host: 'c', status: 'up' });
+    expect(view[0]).toMatchObject({ id: 'p@m:11', key: 'p@c', host: 'c', status: 'up' });
+  });
+
+  it('keeps namesakes on two hosts apart (every node is `mayday` unless named), and says two live ones share a name', () => {
+    const dead = node('mayday', { id: 'mayday@a:1', host: 'a', lastSeen: NOW - 120_000 });
+    const live = node('mayday', { id: 'mayday@b:1', host: 'b' });
+    const view = componentsView([dead, live], NOW, THRESHOLDS);
+    expect(view.map((c) => [c.key, c.status])).toEqual([
+      ['mayday@a', 'down'],
+      ['mayday@b', 'up'],
+    ]);
+    const problems = problemsOf(view, [], {});
+    expect(problems.map((p) => [p.kind, p.subject])).toEqual([['node-down', 'mayday@a']]);
+    // Two live ones: a duplicate-name problem (the down one above is not live).
+    const both = componentsView([{ ...dead, lastSeen: NOW - 1000 }, live], NOW, THRESHOLDS);
+    expect(problemsOf(both, [], {})).toEqual([{ severity: 'warning', kind: 'duplicate-name', subject: 'mayday', message: '2 running nodes are named mayday (on a, b): give each its own node.name' }]);
   });
 
   it('flags a running node whose configuration differs from most of its peers with the same roles', () => {
@@ -57,10 +73,14 @@ describe('problems', () => {
       { queue: 'standard', waiting: 3, inFlight: 1, oldestAgeSeconds: 400 },
       { queue: 'priority', waiting: 0, inFlight: 0, oldestAgeSeconds: null },
     ]);
-    expect(problemsOf(components, queues, { queueAgeWarningSeconds: 300 })).toEqual([
-      { severity: 'critical', kind: 'node-down', subject: 'dead', message: 'dead on c is down: no heartbeat for 45 s' },
-      { severity: 'warning', kind: 'processor-failing', subject: 'failing', message: 'failing fails 50% of its crashes' },
-      { severity: 'warning', kind: 'node-stale', subject: 'late', message: 'late on m is late: no heartbeat for 20 s' },
+    const failures = new Map([
+      ['failing@m', { processed: 10, failed: 10 }],
+      ['fine@m', { processed: 100, failed: 1 }],
+    ]);
+    expect(problemsOf(components, queues, { queueAgeWarningSeconds: 300 }, { failures })).toEqual([
+      { severity: 'critical', kind: 'node-down', subject: 'dead@c', message: 'dead on c is down: no heartbeat for 45 s' },
+      { severity: 'warning', kind: 'processor-failing', subject: 'failing@m', message: 'failing on m failed 10 of its 20 crashes (50%) in the last 10 min' },
+      { severity: 'warning', kind: 'node-stale', subject: 'late@m', message: 'late on m is late: no heartbeat for 20 s' },
       { severity: 'warning', kind: 'queue-old', subject: 'standard', message: 'the oldest crash in the standard queue has waited 7 min' },
     ]);
   });
@@ -89,6 +109,40 @@ describe('dependencies, jobs and queue trends', () => {
       { severity: 'critical', kind: 'dependency-unreachable', subject: 'crash_index', message: 'b cannot reach the crash index' },
       { severity: 'warning', kind: 'job-failed', subject: 'retention', message: 'the scheduler job retention failed 2 times in a row: disk full' },
     ]);
+  });
+
+  it('a processor is failing by its share over a window, with a minimum of crashes, not by one heartbeat', () => {
+    const processor = componentsView([node('p', { startedAt: NOW - 3_600_000, stats: { processed: 500, failed: 40, processed_per_second: 0, failed_per_second: 1 } })], NOW, THRESHOLDS);
+    const windowStart = NOW - 600_000;
+    // Its totals now minus those of its earliest point in the window: 30 failed of 130.
+    const points = [{ at: windowStart - 60_000, processed: 300, failed: 0 }, { at: windowStart + 60_000, processed: 400, failed: 10 }, { at: NOW - 60_000, processed: 480, failed: 35 }];
+    expect(failureCountsOf(processor[0], points, windowStart)).toEqual({ processed: 100, failed: 30 });
+    // A process started within the window counts whole; points of an earlier process (larger totals, or before its start) are not its own.
+    expect(failureCountsOf({ startedAt: NOW - 60_000, stats: { processed: 1, failed: 1 } }, [{ at: NOW - 120_000, processed: 900, failed: 9 }], windowStart)).toEqual({ processed: 1, failed: 1 });
+    // Nothing known of the window: no verdict.
+    expect(failureCountsOf(processor[0], [], windowStart)).toBeUndefined();
+
+    // One failure of one crash (100 %, and all the last heartbeat saw) is below the minimum count.
+    expect(problemsOf(processor, [], {}, { failures: new Map([['p@m', { processed: 0, failed: 1 }]]) })).toEqual([]);
+    expect(problemsOf(processor, [], {}, { failures: new Map([['p@m', { processed: 100, failed: 30 }]]) }).map((p) => p.kind)).toEqual(['processor-failing']);
+    // The thresholds are the [dashboard] options.
+    const { config } = loadConfig({ overrides: { 'dashboard.failing_share': '50', 'dashboard.failing_min_crashes': '200', 'dashboard.queue_growing_minutes': '3', 'dashboard.queue_age_warning': '2m', 'dashboard.failing_window': '5m' } });
+    const settings = problemSettings(config!.dashboard);
+    expect(settings).toEqual({ queueAgeWarningSeconds: 120, queueGrowingMinutes: 3, failingShare: 0.5, failingMinCrashes: 200, failingWindowMs: 300_000 });
+    expect(problemsOf(processor, [], settings, { failures: new Map([['p@m', { processed: 100, failed: 30 }]]) })).toEqual([]);
+    const queues = [{ queue: 'standard', waiting: 9, inFlight: 0, oldestAgeSeconds: 130, growingFor: 3 }];
+    expect(problemsOf([], queues, settings).map((p) => p.kind)).toEqual(['queue-growing', 'queue-old']);
+    expect(problemsOf([], queues, {}).map((p) => p.kind)).toEqual([]);
+  });
+
+  it('the alerts job overdue is critical: no scheduler evaluates the rules, nothing would page', () => {
+    const job = (over: object) => ({ job: 'alerts', lastRunAt: NOW - 300_000, lastOutcome: 'success', lastError: null, failuresInARow: 0, nextRunAt: NOW - 290_000, running: false, ...over });
+    expect(problemsOf([], [], {}, { jobs: [job({})], now: NOW })).toEqual([
+      { severity: 'critical', kind: 'alerts-overdue', subject: 'alerts', message: 'the alerts job is overdue by 5 min: no scheduler is evaluating the alert rules, so nothing would page anyone' },
+    ]);
+    expect(problemsOf([], [], {}, { jobs: [job({ nextRunAt: NOW - 30_000 })], now: NOW })).toEqual([]);
+    expect(problemsOf([], [], {}, { jobs: [job({ running: true })], now: NOW })).toEqual([]);
+    expect(problemsOf([], [], {}, { jobs: [job({ job: 'retention' })], now: NOW })).toEqual([]);
   });
 
   it('a queue that grew at every minute point for ten minutes is a problem', () => {

@@ -1,3 +1,4 @@
+import { nodeKey } from '../../../common/node-identity.js';
 import type { AlertSeverity, CounterSample } from '../../../ports/alert-state.js';
 import type { AlertRule } from './rules.js';
 
@@ -7,11 +8,19 @@ import type { AlertRule } from './rules.js';
  * state machine's business (`state.ts`); this only says which conditions hold.
  */
 
-/** A node of the registry, as the rules see it. Several processes may share a name (a restarted node). */
+/**
+ * A process of the registry, as the rules see it. A node is its `name@host` (`nodeKey`):
+ * several processes may be one node (a restarted node), and namesakes on other hosts are
+ * other nodes, each alerted on its own.
+ */
 export interface ComponentSnapshot {
-  /** `name@host:pid`: one process. */
+  /** `name@machine:pid`: one process. */
   readonly id: string;
   readonly name: string;
+  /** The machine's host name, as the registry stores it. */
+  readonly host: string;
+  /** `node.host`, when configured: the node's host in its key. */
+  readonly deploymentHost?: string;
   readonly roles: readonly string[];
   /** ms since epoch of its last heartbeat. */
   readonly lastSeen: number;
@@ -78,25 +87,35 @@ function conditionsOf(rule: AlertRule, input: EvaluationInput): { subject: strin
   }
 }
 
-/** Nodes by name: the processes of one name are one node (a restart is the same node coming back). */
-function nodesByName(rule: AlertRule, components: readonly ComponentSnapshot[]): Map<string, ComponentSnapshot[]> {
+/**
+ * Nodes by key (`name@host`): the processes of one key are one node (a restart is the same
+ * node coming back); a rule's `node` list names nodes by name (every host) or by key.
+ */
+export function nodesByKey(rule: Pick<AlertRule, 'nodes' | 'roles'>, components: readonly ComponentSnapshot[]): Map<string, ComponentSnapshot[]> {
   const out = new Map<string, ComponentSnapshot[]>();
   for (const c of components) {
-    if (rule.nodes && !rule.nodes.includes(c.name)) continue;
+    const key = nodeKey(c);
+    if (rule.nodes && !rule.nodes.includes(c.name) && !rule.nodes.includes(key)) continue;
     if (rule.roles && !c.roles.some((r) => rule.roles!.includes(r))) continue;
-    out.set(c.name, [...(out.get(c.name) ?? []), c]);
+    out.set(key, [...(out.get(key) ?? []), c]);
   }
   return out;
 }
 
+/** `processor-2 on vm-3`: how a message names the node of a key. */
+function named(processes: readonly ComponentSnapshot[]): string {
+  const p = processes[0];
+  return `${p.name} on ${p.deploymentHost ?? p.host}`;
+}
+
 function nodeDown(rule: AlertRule, { components, now }: EvaluationInput): { subject: string; message: string }[] {
   const out: { subject: string; message: string }[] = [];
-  for (const [name, processes] of nodesByName(rule, components)) {
+  for (const [key, processes] of nodesByKey(rule, components)) {
     const lastSeen = Math.max(...processes.map((p) => p.lastSeen));
     const silentMs = now - lastSeen;
     if (silentMs >= rule.threshold * 1000) {
       const roles = [...new Set(processes.flatMap((p) => p.roles))].join(', ');
-      out.push({ subject: name, message: `node ${name} (${roles}) has sent no heartbeat for ${duration(silentMs)} (last at ${new Date(lastSeen).toISOString()})` });
+      out.push({ subject: key, message: `node ${named(processes)} (${roles}) has sent no heartbeat for ${duration(silentMs)} (last at ${new Date(lastSeen).toISOString()})` });
     }
   }
   return out;
@@ -114,7 +133,7 @@ function queueAge(rule: AlertRule, { queues, now }: EvaluationInput): { subject:
 }
 
 /**
- * Failed over processed + failed during the rule's window, per node name: for each process,
+ * Failed over processed + failed during the rule's window, per node (key): for each process,
  * the difference between its totals now and its last sample at or before the window's start
  * (else its earliest sample in the window; else zero, if it started within the window).
  */
@@ -141,13 +160,13 @@ export function failureCounts(rule: Pick<AlertRule, 'windowMs'>, input: Pick<Eva
 function failureRate(rule: AlertRule, input: EvaluationInput): { subject: string; message: string }[] {
   const out: { subject: string; message: string }[] = [];
   const live = input.components.filter((c) => typeof c.stats.processed === 'number' && typeof c.stats.failed === 'number');
-  for (const [name, processes] of nodesByName(rule, live)) {
+  for (const [key, processes] of nodesByKey(rule, live)) {
     const { processed, failed } = failureCounts(rule, input, processes);
     const total = processed + failed;
     if (total === 0) continue;
     const percent = (failed / total) * 100;
     if (percent > rule.threshold) {
-      out.push({ subject: name, message: `node ${name} failed ${failed} of ${total} crashes (${percent.toFixed(1)}%, over ${rule.threshold}%) in the last ${duration(rule.windowMs)}` });
+      out.push({ subject: key, message: `node ${named(processes)} failed ${failed} of ${total} crashes (${percent.toFixed(1)}%, over ${rule.threshold}%) in the last ${duration(rule.windowMs)}` });
     }
   }
   return out;

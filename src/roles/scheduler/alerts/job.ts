@@ -5,7 +5,8 @@ import type { NodeRegistry } from '../../../ports/node-registry.js';
 import type { ProcessingQueue } from '../../../ports/queue.js';
 import { evaluate, type ComponentSnapshot, type Condition, type JobSnapshot, type QueueSnapshot } from './evaluate.js';
 import type { AlertRule } from './rules.js';
-import { claimDelivery, delivered, deliveryDue, step, withoutNotice } from './state.js';
+import { nodeKey } from '../../../common/node-identity.js';
+import { claimDelivery, closeReason, delivered, deliveryDue, step, withoutNotice } from './state.js';
 import { describeWebhook, postWebhook, targetId, webhookBody, type AlertNotice, type WebhookFormat } from './webhook.js';
 
 /**
@@ -79,7 +80,9 @@ export async function runAlerts(stores: AlertStores, settings: AlertSettings, lo
     failureRules.length > 0 ? store.counters(now - longestWindow - COUNTER_SLACK_MS) : Promise.resolve([]),
     store.list(),
   ]);
-  const components: ComponentSnapshot[] = nodes.map((n) => ({ id: n.id, name: n.name, roles: n.roles, lastSeen: n.lastSeen, startedAt: n.startedAt, stats: n.stats }));
+  const components: ComponentSnapshot[] = nodes.map((n) => ({ id: n.id, name: n.name, host: n.host, ...(n.deploymentHost ? { deploymentHost: n.deploymentHost } : {}), roles: n.roles, lastSeen: n.lastSeen, startedAt: n.startedAt, stats: n.stats }));
+  // The nodes the registry still lists, by key (and by bare name, the subjects of alerts from before keys).
+  const registered = new Set(components.flatMap((c) => [nodeKey(c), c.name]));
   const queues: QueueSnapshot[] = queueStats.map((q) => ({ queue: q.queue, waiting: q.waiting, oldestEnqueuedAt: q.oldestEnqueuedAt }));
   const jobs: JobSnapshot[] = jobStates.map((j) => ({ job: j.job, failuresInARow: j.failuresInARow, lastError: j.lastRun?.error, lastRunAt: j.lastRun?.finishedAt }));
   const conditions = new Map<string, Condition>(evaluate({ rules: settings.rules, now, components, queues, jobs, counters }).map((c) => [c.key, c]));
@@ -102,7 +105,10 @@ export async function runAlerts(stores: AlertStores, settings: AlertSettings, lo
     const record = current.get(key);
     const condition = conditions.get(key);
     const ruleName = condition?.rule ?? record!.rule;
-    const next = step(record, condition, now, { forMs: rules.get(ruleName)?.forMs, repeatIntervalMs: settings.repeatIntervalMs, targets: [...urls.keys()] });
+    const rule = rules.get(ruleName);
+    // A node's alert whose node is no longer listed (deleted while down, or vanished) closes without claiming a recovery.
+    const subjectGone = !condition && record !== undefined && (rule?.kind === 'node_down' || rule?.kind === 'failure_rate') && !registered.has(record.subject);
+    const next = step(record, condition, now, { forMs: rule?.forMs, repeatIntervalMs: settings.repeatIntervalMs, targets: [...urls.keys()], subjectGone });
     if (!next) continue;
     if (await store.put(next)) {
       transitions++;
@@ -167,6 +173,7 @@ function noticeOf(record: AlertRecord, dashboardUrl: string | undefined): AlertN
   return {
     status: kind === 'resolved' ? 'resolved' : 'firing',
     ...(kind === 'repeat' ? { repeat: true } : {}),
+    ...(kind === 'resolved' ? { reason: closeReason(record) } : {}),
     alert: record.key,
     rule: record.rule,
     severity: record.severity,

@@ -10,6 +10,8 @@ import { duration, type Condition } from './evaluate.js';
  *   pending --condition gone--> inactive                (nothing was sent, nothing is)
  *   firing --still, repeat_interval since the last--> firing (owes a repeat notice)
  *   firing --condition gone, or rule removed--> resolved (owes one recovery notice)
+ *   firing --its node removed from the registry--> resolved, closed (owes one notice that
+ *          says so: on-call must not read a node deleted while down as one that recovered)
  *
  * Each write is a compare-and-set on the record's version (the store's `put`), so a
  * transition, and the notice it owes, happens once however many schedulers try it.
@@ -24,6 +26,22 @@ export interface StateSettings {
   readonly repeatIntervalMs: number;
   /** The webhooks (hashes of their URLs) a new notice is owed to; none: no notice is owed, the state still changes. */
   readonly targets: readonly string[];
+  /** The alert's subject (a node) is no longer in the registry: removed by an operator, or gone. */
+  readonly subjectGone?: boolean;
+}
+
+/** Why a firing alert stopped: its condition ended, its subject left the registry, or its rule was removed. */
+export type CloseReason = 'recovered' | 'removed' | 'rule_removed';
+
+const CLOSED_BECAUSE: Record<Exclude<CloseReason, 'recovered'>, (record: AlertRecord) => string> = {
+  removed: (record) => `${record.subject} was removed from the registry, not recovered`,
+  rule_removed: (record) => `rule ${record.rule} is no longer configured`,
+};
+
+/** Why a resolved record was closed, read back from its message (the record stores no more). */
+export function closeReason(record: Pick<AlertRecord, 'message'>): CloseReason {
+  if (record.message.startsWith('resolved after')) return 'recovered';
+  return record.message.split(' (was: ')[0].endsWith(' was removed from the registry, not recovered') ? 'removed' : 'rule_removed';
 }
 
 /** The record to write for `record` now, or undefined when nothing changes. */
@@ -48,15 +66,16 @@ export function step(record: AlertRecord | undefined, condition: Condition | und
 
   // firing
   if (!condition || settings.forMs === undefined) {
-    const why = settings.forMs === undefined ? `rule ${record.rule} is no longer configured` : 'the condition no longer holds';
+    const reason: CloseReason = settings.forMs === undefined ? 'rule_removed' : settings.subjectGone ? 'removed' : 'recovered';
     const firedAt = record.firedAt ?? record.since;
+    const after = duration(now - firedAt);
     return {
       ...kept,
       firedAt,
       lastNotifiedAt: record.lastNotifiedAt ?? firedAt,
       status: 'resolved',
       resolvedAt: now,
-      message: `resolved after ${duration(now - firedAt)}: ${why} (was: ${record.message})`,
+      message: reason === 'recovered' ? `resolved after ${after}: the condition no longer holds (was: ${record.message})` : `closed after ${after}: ${CLOSED_BECAUSE[reason](record)} (was: ${record.message})`,
       updatedAt: now,
       version,
       ...notice('resolved'),

@@ -13,6 +13,8 @@ export interface AlertNotice {
   readonly status: 'firing' | 'resolved';
   /** A firing alert's notice sent again (repeat_interval). */
   readonly repeat?: boolean;
+  /** A resolved alert's: its condition ended (`recovered`), its node was removed from the registry, or its rule was. */
+  readonly reason?: 'recovered' | 'removed' | 'rule_removed';
   /** `RULE:SUBJECT`. */
   readonly alert: string;
   readonly rule: string;
@@ -36,6 +38,7 @@ export function webhookBody(notice: AlertNotice, format: WebhookFormat): Record<
     severity: notice.severity,
     subject: notice.subject,
     message: notice.message,
+    ...(notice.reason ? { reason: notice.reason } : {}),
     since: new Date(notice.since).toISOString(),
     at: new Date(notice.at).toISOString(),
     ...(notice.dashboardUrl ? { dashboard_url: notice.dashboardUrl } : {}),
@@ -47,7 +50,11 @@ function slackText(notice: AlertNotice): string {
   const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const head =
     notice.status === 'resolved'
-      ? `:white_check_mark: *RESOLVED* ${escape(notice.alert)}`
+      ? notice.reason === 'removed'
+        ? `:wastebasket: *CLOSED (removed from the registry, not recovered)* ${escape(notice.alert)}`
+        : notice.reason === 'rule_removed'
+          ? `:heavy_minus_sign: *CLOSED (rule removed)* ${escape(notice.alert)}`
+          : `:white_check_mark: *RESOLVED* ${escape(notice.alert)}`
       : `${notice.severity === 'critical' ? ':rotating_light:' : ':warning:'} *${notice.repeat ? 'STILL FIRING' : 'FIRING'}* [${notice.severity}] ${escape(notice.alert)}`;
   const lines = [head, escape(notice.message), `since ${new Date(notice.since).toISOString()}`];
   if (notice.dashboardUrl) lines.push(`<${notice.dashboardUrl}|Operations Dashboard>`);

@@ -7,7 +7,7 @@ describe('[alerts] and [dashboard] in the configuration', () => {
   it('have their defaults: no webhooks, json, repeat hourly, evaluate every 10 s, down after 30 s', () => {
     const { config } = loadConfig({});
     expect(config!.alerts).toEqual({ webhook_urls: [], format: 'json', repeat_interval: 3_600_000, evaluate_interval: 10_000, timeout: 10_000, rules: [] });
-    expect(config!.dashboard).toEqual({ down_after: 30_000 });
+    expect(config!.dashboard).toEqual({ down_after: 30_000, queue_age_warning: 300_000, queue_growing_minutes: 10, failing_share: 20, failing_min_crashes: 10, failing_window: 600_000 });
     expect(findOption('alerts', 'webhook_urls')!.secret).toBe(true);
   });
 

@@ -7,7 +7,7 @@ const NOW = 1_700_000_000_000;
 const S = 1000;
 
 const rule = (name: string, fields: Record<string, unknown>): AlertRule => alertRules([{ name, fields }], 30 * S)[0];
-const node = (name: string, extra: Partial<ComponentSnapshot> = {}): ComponentSnapshot => ({ id: `${name}@h:1`, name, roles: ['processor'], lastSeen: NOW - 5 * S, stats: {}, ...extra });
+const node = (name: string, extra: Partial<ComponentSnapshot> = {}): ComponentSnapshot => ({ id: `${name}@h:1`, name, host: 'h', roles: ['processor'], lastSeen: NOW - 5 * S, stats: {}, ...extra });
 const input = (extra: Partial<EvaluationInput>): EvaluationInput => ({ rules: [], now: NOW, components: [], queues: [], jobs: [], counters: [], ...extra });
 
 describe('alert rules from the configuration', () => {
@@ -39,26 +39,45 @@ describe('alert rules from the configuration', () => {
 describe('node_down', () => {
   const down = rule('down', { kind: 'node_down' });
 
-  it('holds for a node silent for the threshold (the dashboard\'s down), by node name', () => {
+  it('holds for a node silent for the threshold (the dashboard\'s down), by node key name@host', () => {
     const conditions = evaluate(
       input({
         rules: [down],
         components: [node('p1'), node('p2', { lastSeen: NOW - 30 * S }), node('c1', { lastSeen: NOW - 29_999, roles: ['collector'] })],
       }),
     );
-    expect(conditions).toEqual([{ key: 'down:p2', rule: 'down', subject: 'p2', severity: 'warning', message: expect.stringMatching(/^node p2 \(processor\) has sent no heartbeat for 30 s/) }]);
+    expect(conditions).toEqual([{ key: 'down:p2@h', rule: 'down', subject: 'p2@h', severity: 'warning', message: expect.stringMatching(/^node p2 on h \(processor\) has sent no heartbeat for 30 s/) }]);
   });
 
-  it('takes a restarted node (same name, new process) for the same node: its newest heartbeat counts', () => {
+  it('alerts on a dead node while a live namesake runs on another host (every node is `mayday` unless named)', () => {
+    const components = [
+      node('mayday', { id: 'mayday@a:1', host: 'a', lastSeen: NOW - 120 * S }),
+      node('mayday', { id: 'mayday@b:1', host: 'b', lastSeen: NOW - 2 * S }),
+      // node.host names the machine for the deployment: it is the node's host in its key.
+      node('mayday', { id: 'mayday@c7f2:1', host: 'c7f2', deploymentHost: 'vm-3', lastSeen: NOW - 90 * S }),
+    ];
+    expect(evaluate(input({ rules: [down], components })).map((c) => [c.key, c.message.split(' has')[0]])).toEqual([
+      ['down:mayday@a', 'node mayday on a (processor)'],
+      ['down:mayday@vm-3', 'node mayday on vm-3 (processor)'],
+    ]);
+    // A rule's `node` list takes a name (every host) or a key (one).
+    expect(evaluate(input({ rules: [rule('one', { kind: 'node_down', node: ['mayday@vm-3'] })], components })).map((c) => c.key)).toEqual(['one:mayday@vm-3']);
+    expect(evaluate(input({ rules: [rule('all', { kind: 'node_down', node: ['mayday'] })], components })).map((c) => c.key)).toEqual(['all:mayday@a', 'all:mayday@vm-3']);
+  });
+
+  it('takes a restarted node (same name and host, new process) for the same node: its newest heartbeat counts', () => {
     const components = [node('p2', { id: 'p2@h:100', lastSeen: NOW - 600 * S }), node('p2', { id: 'p2@h:200', lastSeen: NOW - 2 * S })];
     expect(evaluate(input({ rules: [down], components }))).toEqual([]);
-    expect(evaluate(input({ rules: [down], components: components.slice(0, 1) })).map((c) => c.key)).toEqual(['down:p2']);
+    expect(evaluate(input({ rules: [down], components: components.slice(0, 1) })).map((c) => c.key)).toEqual(['down:p2@h']);
+    // Restarted in a container with a new machine name, under the same node.host: the same node.
+    const moved = [node('p2', { id: 'p2@old:1', host: 'old', deploymentHost: 'vm', lastSeen: NOW - 600 * S }), node('p2', { id: 'p2@new:1', host: 'new', deploymentHost: 'vm', lastSeen: NOW - 2 * S })];
+    expect(evaluate(input({ rules: [down], components: moved }))).toEqual([]);
   });
 
   it('only looks at the nodes and roles named', () => {
     const components = [node('p1', { lastSeen: 0 }), node('c1', { lastSeen: 0, roles: ['collector', 'web'] }), node('w1', { lastSeen: 0, roles: ['web'] })];
-    expect(evaluate(input({ rules: [rule('r', { kind: 'node_down', role: ['collector'] })], components })).map((c) => c.key)).toEqual(['r:c1']);
-    expect(evaluate(input({ rules: [rule('n', { kind: 'node_down', node: ['w1', 'p1'] })], components })).map((c) => c.key)).toEqual(['n:p1', 'n:w1']);
+    expect(evaluate(input({ rules: [rule('r', { kind: 'node_down', role: ['collector'] })], components })).map((c) => c.key)).toEqual(['r:c1@h']);
+    expect(evaluate(input({ rules: [rule('n', { kind: 'node_down', node: ['w1', 'p1'] })], components })).map((c) => c.key)).toEqual(['n:p1@h', 'n:w1@h']);
     expect(evaluate(input({ rules: [rule('n', { kind: 'node_down', node: ['p1'], role: ['web'] })], components }))).toEqual([]);
   });
 });
@@ -88,7 +107,7 @@ describe('failure_rate', () => {
     expect(failureCounts(rate, { now: NOW, counters }, [p1])).toEqual({ processed: 90, failed: 25 });
     // 25 of 115: 21.7 %.
     expect(evaluate(input({ rules: [rate], components: [p1], counters }))).toEqual([
-      { key: 'rate:p1', rule: 'rate', subject: 'p1', severity: 'warning', message: 'node p1 failed 25 of 115 crashes (21.7%, over 20%) in the last 60 s' },
+      { key: 'rate:p1@h', rule: 'rate', subject: 'p1@h', severity: 'warning', message: 'node p1 on h failed 25 of 115 crashes (21.7%, over 20%) in the last 60 s' },
     ]);
     // 20 % is not over 20 %.
     expect(evaluate(input({ rules: [rate], components: [node('p1', { stats: { processed: 180, failed: 25 } })], counters }))).toEqual([]);
@@ -102,11 +121,11 @@ describe('failure_rate', () => {
     expect(failureCounts(rate, { now: NOW, counters: [] }, [node('p1', { startedAt: NOW - 600 * S, stats: { processed: 4, failed: 1 } })])).toEqual({ processed: 0, failed: 0 });
   });
 
-  it('adds up the processes of one name, and never alerts without crashes in the window', () => {
+  it('adds up the processes of one node (name@host), and never alerts without crashes in the window', () => {
     const old = node('p1', { id: 'p1@h:1', stats: { processed: 50, failed: 50 } });
     const restarted = node('p1', { id: 'p1@h:2', startedAt: NOW - 5 * S, stats: { processed: 0, failed: 3 } });
     const counters = [sample('p1@h:1', NOW - 90 * S, 50, 50)];
-    expect(evaluate(input({ rules: [rate], components: [old, restarted], counters })).map((c) => c.message)).toEqual(['node p1 failed 3 of 3 crashes (100.0%, over 20%) in the last 60 s']);
+    expect(evaluate(input({ rules: [rate], components: [old, restarted], counters })).map((c) => c.message)).toEqual(['node p1 on h failed 3 of 3 crashes (100.0%, over 20%) in the last 60 s']);
     expect(evaluate(input({ rules: [rate], components: [old], counters }))).toEqual([]);
     // Nodes without counters (a collector) are not looked at.
     expect(evaluate(input({ rules: [rate], components: [node('c1', { roles: ['collector'], startedAt: NOW, stats: { accepted: 10 } })] }))).toEqual([]);

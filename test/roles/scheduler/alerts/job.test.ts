@@ -96,21 +96,21 @@ describe('the alerts job on real SQLite stores and a real webhook receiver', () 
       await registry.report(node('collector-1', 33, now, { roles: ['collector'] }));
       await run(settings);
     }
-    expect(sent()).toEqual(['firing processor_down:processor-2']);
+    expect(sent()).toEqual(['firing processor_down:processor-2@host']);
     expect(bodies()[0]).toEqual({
       status: 'firing',
-      alert: 'processor_down:processor-2',
+      alert: 'processor_down:processor-2@host',
       rule: 'processor_down',
       severity: 'critical',
-      subject: 'processor-2',
-      message: expect.stringMatching(/^node processor-2 \(processor\) has sent no heartbeat for 30 s/),
+      subject: 'processor-2@host',
+      message: expect.stringMatching(/^node processor-2 on host \(processor\) has sent no heartbeat for 30 s/),
       since: new Date(killedAt + 30 * S).toISOString(),
       at: new Date(killedAt + 30 * S).toISOString(),
       dashboard_url: 'http://mayday.example/dashboard',
     });
     expect(receiver.received[0].path).toBe('/hook/T0/B0/secret');
     const [record] = await alertState.list();
-    expect(record).toMatchObject({ key: 'processor_down:processor-2', status: 'firing', firedAt: killedAt + 30 * S });
+    expect(record).toMatchObject({ key: 'processor_down:processor-2@host', status: 'firing', firedAt: killedAt + 30 * S });
     expect(record.notice).toBeUndefined();
 
     // Restarted under the same name with a new pid: the old process is still listed (down), the new one reports.
@@ -122,8 +122,37 @@ describe('the alerts job on real SQLite stores and a real webhook receiver', () 
     await registry.report(node('processor-2', 44, now));
     await registry.report(node('collector-1', 33, now, { roles: ['collector'] }));
     await run(settings);
-    expect(sent()).toEqual(['firing processor_down:processor-2', 'resolved processor_down:processor-2']);
-    expect(bodies()[1]).toMatchObject({ status: 'resolved', subject: 'processor-2', message: expect.stringMatching(/^resolved after 1\.\d min|^resolved after \d+ s/) });
+    expect(sent()).toEqual(['firing processor_down:processor-2@host', 'resolved processor_down:processor-2@host']);
+    expect(bodies()[1]).toMatchObject({ status: 'resolved', reason: 'recovered', subject: 'processor-2@host', message: expect.stringMatching(/^resolved after 1\.\d min|^resolved after \d+ s/) });
+  });
+
+  it('a down node removed from the registry (DELETE, or vanished) closes its alert as removed, never as recovered', async () => {
+    const settings = settingsOf({ down: { kind: 'node_down' }, failing: { kind: 'failure_rate', threshold: 10 } });
+    await registry.report(node('p', 1, now - 60 * S));
+    await registry.report(node('q', 2, now - 60 * S));
+    await run(settings);
+    expect(sent().sort()).toEqual(['firing down:p@host', 'firing down:q@host']);
+    await registry.forget('p@host:1');
+    // q comes back: its alert recovers; p is gone from the registry: its alert closes, saying so.
+    await registry.report(node('q', 2, now));
+    now += 10 * S;
+    await run(settings);
+    const closing = bodies().slice(2);
+    expect(closing.map((b) => [b.alert, b.status, b.reason]).sort()).toEqual([
+      ['down:p@host', 'resolved', 'removed'],
+      ['down:q@host', 'resolved', 'recovered'],
+    ]);
+    const removed = closing.find((b) => b.alert === 'down:p@host')!;
+    expect(removed.message).toMatch(/^closed after \d+ s: p@host was removed from the registry, not recovered \(was: node p on host/);
+    expect(removed.message).not.toMatch(/no longer holds/);
+  });
+
+  it('a namesake on another host keeps neither the other\'s alert quiet nor its recovery', async () => {
+    const settings = settingsOf({ down: { kind: 'node_down' } });
+    await registry.report(node('mayday', 1, now - 60 * S, { id: 'mayday@a:1', host: 'a' }));
+    await registry.report(node('mayday', 1, now, { id: 'mayday@b:1', host: 'b' }));
+    await run(settings);
+    expect(sent()).toEqual(['firing down:mayday@a']);
   });
 
   it('waits `for` before firing, repeats every repeat_interval, and a restarted scheduler sends nothing twice', async () => {
@@ -140,7 +169,7 @@ describe('the alerts job on real SQLite stores and a real webhook receiver', () 
       if (report.noticesSent > 0) seen.push(`${t}: ${sent().at(-1)}`);
     }
     // Silent from 20 s, pending until 50 s, firing then, repeated at 110 s and 170 s.
-    expect(seen).toEqual(['50: firing down:p', '110: firing down:p', '170: firing down:p']);
+    expect(seen).toEqual(['50: firing down:p@host', '110: firing down:p@host', '170: firing down:p@host']);
     expect(receiver.received).toHaveLength(3);
   });
 
@@ -150,10 +179,10 @@ describe('the alerts job on real SQLite stores and a real webhook receiver', () 
     const other = { ...stores, alertState: SqliteAlertState.open(database) };
     opened.push(other.alertState);
     await Promise.all([run(settings), run(settings, other), run(settings)]);
-    expect(sent()).toEqual(['firing down:p']);
+    expect(sent()).toEqual(['firing down:p@host']);
     await registry.report(node('p', 1, now));
     await Promise.all([run(settings), run(settings, other)]);
-    expect(sent()).toEqual(['firing down:p', 'resolved down:p']);
+    expect(sent()).toEqual(['firing down:p@host', 'resolved down:p@host']);
   });
 
   it('keeps a notice the webhook did not take, and delivers it at a later evaluation, once', async () => {
@@ -223,7 +252,7 @@ describe('the alerts job on real SQLite stores and a real webhook receiver', () 
     await registry.report(node('p', 1, now, { stats: { processed: 140, failed: 60 } }));
     await run(settings);
     const heads = bodies().map((b) => (b.text as string).split('\n')[0]);
-    expect(heads.slice(1).sort()).toEqual([':warning: *FIRING* [warning] failing:p', ':warning: *FIRING* [warning] stuck:standard']);
+    expect(heads.slice(1).sort()).toEqual([':warning: *FIRING* [warning] failing:p@host', ':warning: *FIRING* [warning] stuck:standard']);
     expect((await alertState.counters(0)).map((c) => [c.at - start, c.processed, c.failed])).toEqual([
       [0, 100, 0],
       [61 * S, 140, 60],
@@ -238,7 +267,7 @@ describe('the alerts job on real SQLite stores and a real webhook receiver', () 
     await registry.report(node('p', 1, now, { stats: { processed: 150, failed: 70 } }));
     await run(settings);
     expect(bodies().slice(3).map((b) => (b.text as string).split('\n')[0]).sort()).toEqual([':white_check_mark: *RESOLVED* jobs:retention', ':white_check_mark: *RESOLVED* stuck:standard']);
-    expect((await alertState.list()).map((r) => `${r.key} ${r.status}`)).toEqual(['failing:p firing', 'jobs:retention resolved', 'stuck:standard resolved']);
+    expect((await alertState.list()).map((r) => `${r.key} ${r.status}`)).toEqual(['failing:p@host firing', 'jobs:retention resolved', 'stuck:standard resolved']);
   });
 
   it('is one of the scheduler\'s jobs, every evaluate_interval, and does nothing until its store and settings are given', async () => {
@@ -253,7 +282,7 @@ describe('the alerts job on real SQLite stores and a real webhook receiver', () 
 
     await registry.report(node('p', 1, Date.now() - 120 * S));
     expect(await job.run(new AbortController().signal, {})).toBe('1 rules: 1 firing, 0 pending, 1 changes; sent 1 notices');
-    expect(sent()).toEqual(['firing down:p']);
+    expect(sent()).toEqual(['firing down:p@host']);
     expect(await job.run(new AbortController().signal, {})).toBe('1 rules: 1 firing, 0 pending, 0 changes');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertRecord } from '../../../../src/ports/alert-state.js';
 import type { Condition } from '../../../../src/roles/scheduler/alerts/evaluate.js';
-import { claimDelivery, delivered, deliveryDue, step, withoutNotice, type StateSettings } from '../../../../src/roles/scheduler/alerts/state.js';
+import { claimDelivery, closeReason, delivered, deliveryDue, step, withoutNotice, type StateSettings } from '../../../../src/roles/scheduler/alerts/state.js';
 
 const T0 = 1_700_000_000_000;
 const S = 1000;
@@ -70,6 +70,17 @@ describe('the alert state machine', () => {
     const again = step(resolved, condition(), T0 + 400 * S, settings())!;
     expect(again).toMatchObject({ status: 'pending', since: T0 + 400 * S, version: 3 });
     expect(again.resolvedAt).toBeUndefined();
+  });
+
+  it('a node removed from the registry closes its firing alert saying so, not as a recovery', () => {
+    const firing = run(undefined, true, T0, settings({ forMs: 0 }))!;
+    const closed = step(firing, undefined, T0 + 300 * S, settings({ subjectGone: true }))!;
+    expect(closed).toMatchObject({ status: 'resolved', resolvedAt: T0 + 300 * S, notice: { kind: 'resolved' } });
+    expect(closed.message).toBe('closed after 5 min: p2 was removed from the registry, not recovered (was: held at 0)');
+    expect(closed.message).not.toMatch(/no longer holds/);
+    expect(closeReason(closed)).toBe('removed');
+    expect(closeReason(step(firing, undefined, T0 + 300 * S, settings())!)).toBe('recovered');
+    expect(closeReason(step(firing, undefined, T0 + 300 * S, settings({ forMs: undefined }))!)).toBe('rule_removed');
   });
 
   it('a rule removed from the configuration resolves its firing alerts and drops its pending ones', () => {

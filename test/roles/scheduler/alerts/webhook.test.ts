@@ -38,6 +38,9 @@ describe('webhook bodies', () => {
     });
     expect((webhookBody({ ...notice, repeat: true, severity: 'warning' }, 'slack').text as string).split('\n')[0]).toBe(':warning: *STILL FIRING* [warning] processor_down:processor-2');
     expect((webhookBody({ ...notice, status: 'resolved' }, 'slack').text as string).split('\n')[0]).toBe(':white_check_mark: *RESOLVED* processor_down:processor-2');
+    // A node deleted while down did not recover: on-call must not read it so.
+    expect((webhookBody({ ...notice, status: 'resolved', reason: 'removed' }, 'slack').text as string).split('\n')[0]).toBe(':wastebasket: *CLOSED (removed from the registry, not recovered)* processor_down:processor-2');
+    expect(webhookBody({ ...notice, status: 'resolved', reason: 'removed' }, 'json')).toMatchObject({ status: 'resolved', reason: 'removed' });
   });
 
   it('names a webhook by host and hash, never by its path or query', () => {

@@ -1,0 +1,37 @@
+/**
+ * Alert rules that name nodes (`node = NAME` or `NAME@HOST`) watch those nodes only: one
+ * that no node of the deployment is (a typo, a node renamed, removed or moved) is never
+ * watched, silently.
+ */
+
+import { parseIni } from '../../config/ini.js';
+import { nodeId } from '../compile.js';
+import type { Finding } from '../deployment.js';
+import { has, listed, ruleNamesNode, type Check } from './check.js';
+
+export const alertRulesNameNodes: Check = (deployment, context) => {
+  const known = deployment.nodes.map((n) => n.id);
+  const out: Finding[] = [];
+  for (const scheduler of deployment.nodes.filter((n) => has(n, 'scheduler'))) {
+    const origin = scheduler.origins.get('alerts.rules');
+    const file = origin?.kind === 'file' ? origin.file : scheduler.file;
+    const entries = parseIni(deployment.files.find((f) => f.name === file)?.text ?? '').entries;
+    for (const rule of scheduler.config.alerts.rules) {
+      const unknown = ((rule.fields.node as string[] | undefined) ?? []).filter((entry) => !deployment.nodes.some((n) => ruleNamesNode(entry, n)));
+      if (unknown.length === 0) continue;
+      out.push({
+        layer: 'topology',
+        code: 'alert-rule-unknown-node',
+        severity: 'warning',
+        file,
+        // The rule's `node = ...` line, else its section's.
+        line: entries.find((e) => e.section === `alerts.rules.${rule.name}` && e.key === 'node')?.line ?? rule.line ?? context.at(scheduler, 'alerts.rules').line,
+        option: 'alerts.rules',
+        message: `alert rule "${rule.name}" watches ${unknown.length > 1 ? 'nodes' : 'node'} ${listed(unknown.map((u) => `"${u}"`))}, which ${unknown.length > 1 ? 'are' : 'is'} not in this deployment (its nodes: ${known.join(', ')}): the rule would never fire for ${unknown.length > 1 ? 'them' : 'it'}`,
+        hint: `correct the node names of [alerts.rules.${rule.name}] (node.name of each node)`,
+        targets: [nodeId(scheduler)],
+      });
+    }
+  }
+  return out;
+};
