@@ -40,7 +40,7 @@ export function string(options: Common<string> & { pattern?: RegExp; patternHint
     kind: 'string',
     ...options,
     parse(raw) {
-      if (options.pattern && !options.pattern.test(raw)) throw new Error(`expected ${options.patternHint ?? options.pattern.source}, got "${raw}"`);
+      if (options.pattern && !options.pattern.test(raw)) throw new Error(`expected ${options.patternHint ?? options.pattern.source}, ${options.secret ? 'got a value not shown (it is secret)' : `got "${raw}"`}`);
       return raw;
     },
     format: (v) => v,
@@ -70,7 +70,8 @@ export function url(options: Common<string> & { protocols: readonly string[] }):
       try {
         parsed = new URL(raw);
       } catch {
-        throw new Error(`expected a URL (${options.protocols.join(', ')}), got "${raw}"`);
+        // A secret URL (a database's, with its password) that fails to parse is still a secret.
+        throw new Error(options.secret ? `expected a URL (${options.protocols.join(', ')}); the value is not shown, it is secret` : `expected a URL (${options.protocols.join(', ')}), got "${raw}"`);
       }
       const scheme = parsed.protocol.replace(/:$/, '');
       if (!options.protocols.includes(scheme)) throw new Error(`expected a ${options.protocols.join(' or ')} URL, got "${scheme}:"`);

@@ -11,7 +11,7 @@
 import { parseIni } from '../config/ini.js';
 import type { NamedRule } from '../config/option-types.js';
 import { findOption, SCHEMA } from '../config/schema.js';
-import { alertRulesNameNodes } from './checks/alert-rules.js';
+import { alertRulesComplete, alertRulesNameNodes } from './checks/alert-rules.js';
 import { authAgrees, oidcIssuerSecure } from './checks/auth.js';
 import { ALL_INTERFACES, has, isLoopbackUrl, names, pickOption, type Check, type Context } from './checks/check.js';
 import { downAfterAgrees, heartbeatFresh } from './checks/heartbeat.js';
@@ -484,6 +484,7 @@ const CHECKS: readonly Check[] = [
   postgresConnections,
   authAgrees,
   alertRulesNameNodes,
+  alertRulesComplete,
   openNodes,
   plainHttpLogins,
   oidcIssuerSecure,

@@ -79,7 +79,7 @@ export interface DatabaseStores {
   readonly jobLedger?: JobLedger;
   /** Alerts and their notices: on nodes with the scheduler (which evaluates them) or web role (the Dashboard lists them). */
   readonly alertState?: AlertStateStore;
-  /** The Dashboard's history of component figures: recorded and read by web nodes. */
+  /** The Dashboard's history of component figures: recorded and read by web nodes, read by the scheduler (queue_growing alerts). */
   readonly opsHistory?: OpsHistoryStore;
   /** Links between signatures and bugs: shown and edited by web nodes. */
   readonly bugLinks?: BugLinkStore;
@@ -148,7 +148,7 @@ const DATABASE: Record<Config['database']['backend'], (context: Context) => Prom
       accounts: roles.has('web') ? SqliteAccountStore.open(file) : undefined,
       jobLedger: roles.has('web') || roles.has('scheduler') ? SqliteJobLedger.open(file) : undefined,
       alertState: roles.has('web') || roles.has('scheduler') ? SqliteAlertState.open(file) : undefined,
-      opsHistory: roles.has('web') ? SqliteOpsHistory.open(file) : undefined,
+      opsHistory: roles.has('web') || roles.has('scheduler') ? SqliteOpsHistory.open(file) : undefined,
       bugLinks: roles.has('web') ? SqliteBugLinks.open(file) : undefined,
     };
   },
@@ -167,7 +167,7 @@ const DATABASE: Record<Config['database']['backend'], (context: Context) => Prom
       accounts: roles.has('web') ? await PgAccountStore.open(options) : undefined,
       jobLedger: roles.has('web') || roles.has('scheduler') ? await PgJobLedger.open(options) : undefined,
       alertState: roles.has('web') || roles.has('scheduler') ? await PgAlertState.open(options) : undefined,
-      opsHistory: roles.has('web') ? await PgOpsHistory.open(options) : undefined,
+      opsHistory: roles.has('web') || roles.has('scheduler') ? await PgOpsHistory.open(options) : undefined,
       bugLinks: roles.has('web') ? await PgBugLinks.open(options) : undefined,
       pgPool: pool,
     };

@@ -280,7 +280,7 @@ export async function startNode(config: Config, options: { cwd: string; log: Log
     ? new Scheduler({
         ledger: jobLedger!,
         jobs: scheduledJobs(
-          { ...adapters, registry, missingSymbols, jobLedger, alertState },
+          { ...adapters, registry, missingSymbols, jobLedger, alertState, opsHistory },
           { ...schedulerSettings(config), alerts: alertSettings(config.alerts, config.dashboard, `${url}/dashboard`) },
           log.child({ role: 'scheduler' }),
         ),

@@ -11,8 +11,19 @@ export interface NodeReport {
   roles: string[];
   version: string;
   url: string;
-  /** ms since epoch. */
+  /**
+   * ms since epoch, when the node started. Read back on the reader's clock, moved with
+   * `lastSeen`: `lastSeen - startedAt` is the node's uptime at its last report, as the node
+   * measured it.
+   */
   startedAt: number;
+  /**
+   * ms since epoch. The node sets it to its own clock when it reports; a registry reads it
+   * back as the reader's clock time of the node's last report, so that `Date.now() -
+   * lastSeen` is the report's age whatever the skew between the two machines' clocks. The
+   * embedded adapter (one machine, one clock) returns it as reported; the PostgreSQL one
+   * measures the age on the database server's clock.
+   */
   lastSeen: number;
   /** Counters and gauges of the node: processed, failed, in_flight, rss_bytes, ... */
   stats: Record<string, number>;
@@ -51,8 +62,13 @@ export interface StatusSample {
 export const STATUS_SAMPLE_RETENTION_MS = 30 * 86_400_000;
 
 export interface NodeRegistry {
+  /** Records a node's report, replacing its previous one; the time of the report is the registry's to judge (see `NodeReport.lastSeen`). */
   report(node: NodeReport): Promise<void>;
-  /** Nodes seen within `withinMs`; every registered node when it is omitted (down ones stay until removed). */
+  /**
+   * Nodes whose last report is at most `withinMs` old, by the registry's clock; every
+   * registered node when it is omitted (down ones stay until removed). Their `lastSeen` and
+   * `startedAt` are on the caller's clock.
+   */
   nodes(withinMs?: number): Promise<NodeReport[]>;
   /** Removes a node (on clean shutdown, when a new instance of it starts, or by an operator). */
   forget(id: string): Promise<void>;

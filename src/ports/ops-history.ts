@@ -72,6 +72,12 @@ export const DEFAULT_TEN_MINUTE_RETENTION_MS = 8 * 86_400_000;
 /** `resolution: 'auto'` answers minute points for ranges starting at most this long ago. */
 export const AUTO_MINUTE_RANGE_MS = 24 * 3_600_000;
 /**
+ * ...give or take this: a page asking for "the last 24 h" measures them on its own clock,
+ * a moment (or a clock's skew) before the server reads its own, and must still get minute
+ * points, which are kept for 26 h.
+ */
+export const AUTO_RANGE_SLACK_MS = 5 * MINUTE_MS;
+/**
  * A ten-minute bucket is rolled up once `now` is this far past its end: the recorder
  * writes a minute's point during the following minute, and a late one must still count.
  */
@@ -114,7 +120,7 @@ export function resolutionOf(query: Pick<HistoryQuery, 'resolution' | 'from' | '
   if (!Number.isSafeInteger(query.from) || !Number.isSafeInteger(query.to)) throw new Error(`a history range needs whole ms: from ${query.from}, to ${query.to}`);
   if (query.resolution === 'minute' || query.resolution === 'ten_minutes') return query.resolution;
   if (query.resolution !== 'auto') throw new Error(`unknown history resolution "${String(query.resolution)}"`);
-  return query.from >= (query.now ?? Date.now()) - AUTO_MINUTE_RANGE_MS ? 'minute' : 'ten_minutes';
+  return query.from >= (query.now ?? Date.now()) - AUTO_MINUTE_RANGE_MS - AUTO_RANGE_SLACK_MS ? 'minute' : 'ten_minutes';
 }
 
 const METRIC_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
@@ -203,4 +209,20 @@ export function rollupPoints(minuteRows: Iterable<{ component: string; at: numbe
   }
   flush();
   return out;
+}
+
+/** How a queue is named among the history's components (nodes go by their key, `name@host`). */
+export function queueComponent(queue: string): string {
+  return `queue:${queue}`;
+}
+
+/** Minutes a queue has grown at every history point, ending now (0 when its last point did not grow):
+ * the Dashboard's "growing" badge and problem, and the `queue_growing` alerts. */
+export function growingMinutes(points: readonly { at: number; waiting: number }[]): number {
+  let minutes = 0;
+  for (let i = points.length - 1; i > 0; i--) {
+    if (points[i].waiting > points[i - 1].waiting) minutes += Math.round((points[i].at - points[i - 1].at) / 60_000);
+    else break;
+  }
+  return minutes;
 }

@@ -10,8 +10,22 @@ export interface NodeRegistrySubject {
   registry: NodeRegistry;
   /** Another registry on the same database: another node's view. */
   openAnother(): Promise<NodeRegistry>;
+  /**
+   * Has the registry hold `node` as reported `agoMs` ago by a node whose clock agrees with
+   * the reader's: how depends on whose clock the adapter trusts (the node's own on SQLite,
+   * the database server's on PostgreSQL).
+   */
+  reportAgo(node: NodeReport, agoMs: number): Promise<void>;
   /** Closes and removes what the subject created. */
   dispose(): Promise<void>;
+}
+
+/** How far a read-back `lastSeen` may be from the expected one: the time the test itself takes. */
+const CLOCK_SLACK_MS = 2_000;
+
+/** A report with its times blanked: what must read back exactly, in the same key order. */
+function timeless(node: NodeReport): string {
+  return JSON.stringify({ ...node, startedAt: 0, lastSeen: 0 });
 }
 
 function report(id: string, overrides: Partial<NodeReport> = {}): NodeReport {
@@ -55,14 +69,28 @@ export function nodeRegistryContract(name: string, open: () => Promise<NodeRegis
       await subject?.dispose();
     });
 
-    it('keeps what each node reports, exactly as reported, ordered by id (byte order)', async () => {
+    it('keeps what each node reports, exactly as reported but for its times, ordered by id (byte order)', async () => {
       const nodes = [report('web@b.example:20'), report('Proc@a.example:10', { lastCompletedCrash: 'de1e7e0b-0000-4000-8000-000000260101' }), report('_edge@c.example:30')];
       for (const node of nodes) await registry.report(node);
       const seen = await registry.nodes(60_000);
       expect(seen.map((n) => n.id)).toEqual(['Proc@a.example:10', '_edge@c.example:30', 'web@b.example:20']);
       const byId = new Map(nodes.map((n) => [n.id, n]));
-      // Same values and the same key order (a JSON document read back as written).
-      for (const node of seen) expect(JSON.stringify(node)).toBe(JSON.stringify(byId.get(node.id)));
+      for (const node of seen) {
+        const sent = byId.get(node.id)!;
+        // Same values and the same key order (a JSON document read back as written).
+        expect(timeless(node)).toBe(timeless(sent));
+        // The times are the reader's: here the same clock as the node's, so near what was sent, and the uptime exact.
+        expect(Math.abs(node.lastSeen - sent.lastSeen)).toBeLessThan(CLOCK_SLACK_MS);
+        expect(node.lastSeen - node.startedAt).toBe(sent.lastSeen - sent.startedAt);
+      }
+    });
+
+    it("gives each node's last report on the reader's clock, with the uptime the node measured", async () => {
+      const sent = report('quiet@h:1', { startedAt: Date.now() - 3_600_000 });
+      await subject.reportAgo(sent, 45_000);
+      const [node] = await registry.nodes();
+      expect(Math.abs(Date.now() - node!.lastSeen - 45_000)).toBeLessThan(CLOCK_SLACK_MS);
+      expect(node!.lastSeen - node!.startedAt).toBe(sent.lastSeen - sent.startedAt);
     });
 
     it('keeps one entry per node id: a later report replaces the earlier one', async () => {
@@ -75,14 +103,14 @@ export function nodeRegistryContract(name: string, open: () => Promise<NodeRegis
 
     it('lists only the nodes seen within the window', async () => {
       await registry.report(report('fresh@h:1'));
-      await registry.report(report('stale@h:2', { lastSeen: Date.now() - 10 * 60_000 }));
+      await subject.reportAgo(report('stale@h:2'), 10 * 60_000);
       expect((await registry.nodes(60_000)).map((n) => n.id)).toEqual(['fresh@h:1']);
       expect((await registry.nodes(3_600_000)).map((n) => n.id)).toEqual(['fresh@h:1', 'stale@h:2']);
     });
 
     it('lists every node without a window, long silent ones included, until they are forgotten', async () => {
       await registry.report(report('fresh@h:1'));
-      await registry.report(report('gone@h:2', { lastSeen: Date.now() - 30 * 86_400_000 }));
+      await subject.reportAgo(report('gone@h:2'), 30 * 86_400_000);
       expect((await registry.nodes()).map((n) => n.id)).toEqual(['fresh@h:1', 'gone@h:2']);
       await registry.forget('gone@h:2');
       expect((await registry.nodes()).map((n) => n.id)).toEqual(['fresh@h:1']);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  AUTO_RANGE_SLACK_MS,
   DEFAULT_MINUTE_RETENTION_MS,
   DEFAULT_TEN_MINUTE_RETENTION_MS,
   TEN_MINUTES_MS,
@@ -116,11 +117,12 @@ export function opsHistoryContract(name: string, open: (retention?: OpsHistoryRe
       await expect(history.query({ from: NOW, to: NOW, resolution: 'minute', metrics: ['a"); DROP TABLE x; --'] })).rejects.toThrow(/invalid history metric name/);
     });
 
-    it('chooses the resolution for `auto`: minutes for a range starting within the last 24 h, else ten minutes', async () => {
+    it('chooses the resolution for `auto`: minutes for a range starting within the last 24 h (and a few minutes of slack), else ten minutes', async () => {
       const q = (from: number, resolution: 'auto' | 'minute' | 'ten_minutes' = 'auto') => history.query({ from, to: NOW, resolution, now: NOW });
       expect((await q(NOW - HOUR)).resolution).toBe('minute');
       expect((await q(NOW - DAY)).resolution).toBe('minute');
-      expect((await q(NOW - DAY - 1)).resolution).toBe('ten_minutes');
+      expect((await q(NOW - DAY - AUTO_RANGE_SLACK_MS)).resolution).toBe('minute');
+      expect((await q(NOW - DAY - AUTO_RANGE_SLACK_MS - 1)).resolution).toBe('ten_minutes');
       expect((await q(NOW - 7 * DAY)).stepMs).toBe(TEN_MINUTES_MS);
       expect((await q(NOW - 7 * DAY, 'minute')).resolution).toBe('minute');
       expect((await q(NOW - HOUR, 'ten_minutes')).resolution).toBe('ten_minutes');

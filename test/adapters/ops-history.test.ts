@@ -73,4 +73,13 @@ describe('ops history semantics (the port’s pure part)', () => {
     expect(resolutionOf({ resolution: 'auto', from: Date.now() - 3_600_000, to: Date.now() })).toBe('minute');
     expect(resolutionOf({ resolution: 'auto', from: 0, to: Date.now() })).toBe('ten_minutes');
   });
+
+  it('answers "the last 24 h" asked a moment earlier, or on a clock a little behind, in minute points', () => {
+    const now = 1_800_000_000_000;
+    const day = 24 * 3_600_000;
+    expect(resolutionOf({ resolution: 'auto', from: now - day - 40, to: now - 40, now })).toBe('minute');
+    expect(resolutionOf({ resolution: 'auto', from: now - day - 4 * 60_000, to: now, now })).toBe('minute');
+    expect(resolutionOf({ resolution: 'auto', from: now - day - 6 * 60_000, to: now, now })).toBe('ten_minutes');
+    expect(resolutionOf({ resolution: 'auto', from: now - 7 * day, to: now, now })).toBe('ten_minutes');
+  });
 });

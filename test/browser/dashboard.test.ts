@@ -27,10 +27,13 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
   let other: MaydayProcess | undefined;
   let browser: Browser;
   let dataDir: string;
+  /** Before the nodes start: history written before it cannot meet the points their recorders write. */
+  let startedAt: number;
   const shots = join(ARTIFACTS, 'dashboard');
   const dump = readFileSync(corpusDumps()[0].path);
 
   beforeAll(async () => {
+    startedAt = Date.now();
     dataDir = mkdtempSync(join(tmpdir(), 'mayday-dashboard-'));
     mkdirSync(shots, { recursive: true });
     node = await startMayday(['start', '--data-dir', dataDir, '--port', '0'], { ...ENV, MAYDAY_NODE_NAME: 'allinone' });
@@ -273,6 +276,108 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
     await page.locator('[data-testid="live"][data-state="live"]').waitFor({ timeout: 40_000 });
     await context.close();
   }, 90_000);
+
+  it("opens a queue's page from the overview: its live figures, who drains it, its history charts; an unknown queue is said so", async () => {
+    // Nearly an hour of the standard queue's history in the node's store, all before the node
+    // started: a backlog builds up (more in than out), the web node stops recording for five
+    // minutes (a gap), and the backlog drains.
+    const end = Math.floor(startedAt / 60_000) * 60_000 - 60_000;
+    const history = SqliteOpsHistory.open(join(dataDir, 'mayday.sqlite'));
+    const written = Array.from({ length: 55 }, (_, i) => ({ i, at: end - (54 - i) * 60_000 }))
+      .filter(({ i }) => i < 28 || i > 33)
+      .map(({ i, at }) => {
+        // 6 in and 4 out a second build up 120 crashes a minute; then 2 in and 6 out drain 240 a minute.
+        const building = i >= 8 && i < 34;
+        const backlog = i < 8 ? 0 : building ? (i - 7) * 120 : Math.max(0, 3120 - (i - 33) * 240);
+        const wave = Math.sin(i / 3);
+        const enqueued = building ? 6 + 0.3 * wave : backlog > 0 ? 2 + 0.3 * wave : 3 + 0.5 * wave;
+        const dequeued = building ? 4 : backlog > 0 ? 6 : enqueued;
+        return {
+          component: 'queue:standard',
+          at,
+          metrics: {
+            waiting: backlog,
+            in_flight: backlog > 0 ? 4 : i % 3,
+            // First in, first out: the oldest has waited about as long as the crashes before it take to leave.
+            oldest_age_seconds: Math.round(backlog / dequeued),
+            enqueued_per_second: enqueued,
+            dequeued_per_second: dequeued,
+          },
+        };
+      });
+    await history.record(written);
+    await history.close();
+
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    const page = await context.newPage();
+    const problems = watchPageProblems(page);
+    await page.goto(`${node.url}/dashboard`);
+    const link = page.locator('[data-testid="queue"][data-queue="standard"] a[data-testid="queue-link"]');
+    await expect(link.getAttribute('href')).resolves.toBe('/dashboard/queue/standard');
+    const asked = page.waitForResponse((r) => r.url().includes('/api/ops/history?') && r.status() === 200);
+    await link.click();
+    await page.waitForURL('**/dashboard/queue/standard');
+    await expect(page.title()).resolves.toBe('standard queue · Dashboard · Mayday');
+    await expect(page.locator('h1').innerText()).resolves.toMatch(/^standard queue/);
+    const response = await asked;
+    expect(decodeURIComponent(response.url())).toContain('component=queue:standard&from=');
+    const served = (await response.json()) as { points: { component: string; at: number }[] };
+    // What was written is served (and, after it, whatever the node recorded itself since it started).
+    expect(served.points.filter((p) => p.at < startedAt).map((p) => p.at)).toEqual(written.map((p) => p.at));
+
+    // Its live figures: the same as /api/ops/queues (the node is idle, so they hold still).
+    await page.locator('[data-testid="live"][data-state="live"]').waitFor();
+    const real = ((await (await fetch(`${node.url}/api/ops/queues`)).json()) as OpsOverview).queues.find((q) => q.queue === 'standard')!;
+    const figure = (name: string) => page.locator(`[data-testid="queue-figures"] [data-figure="${name}"] td`).innerText();
+    await expect.poll(() => figure('waiting')).toBe(String(real.waiting));
+    await expect(figure('in-flight')).resolves.toBe(String(real.inFlight));
+    await expect(figure('oldest')).resolves.toMatch(/^(none|\d+ s|\d+ min)$/);
+    await expect(figure('rates')).resolves.toMatch(/^[\d.e-]+\/s · [\d.e-]+\/s$/);
+    await expect(figure('dead-letters')).resolves.toBe(String(real.deadLetters ?? 0));
+    // An idle queue: no problem, no alert, no growing badge.
+    await expect(page.getByTestId('problems').count()).resolves.toBe(0);
+    await expect(page.getByTestId('alerts').count()).resolves.toBe(0);
+    await expect(page.getByTestId('growing').count()).resolves.toBe(0);
+    // Who drains it: the all-in-one node, a processor, up, linked to its page.
+    const drainer = page.locator(`[data-testid="queue-node"][data-key="allinone@${hostname()}"]`);
+    await expect(drainer.getAttribute('data-status')).resolves.toBe('up');
+    await expect(drainer.locator('a').getAttribute('href')).resolves.toBe(`/dashboard/component/${encodeURIComponent(`allinone@${hostname()}`)}`);
+    await expect(page.getByTestId('processors-summary').innerText()).resolves.toBe('1 processor running.');
+
+    // The three charts, drawn, with their series named in the legends.
+    await expect.poll(() => page.locator('[data-testid="chart"] canvas').count()).toBe(3);
+    await expect(page.locator('[data-testid="chart"]').evaluateAll((charts) => charts.map((c) => c.getAttribute('data-chart')))).resolves.toEqual(['depth', 'oldest', 'flow']);
+    await expect(page.locator('[data-chart="depth"] .u-legend').innerText()).resolves.toMatch(/Waiting[\s\S]*In flight/);
+    await expect(page.locator('[data-chart="oldest"] .u-legend').innerText()).resolves.toMatch(/Oldest waiting crash/);
+    await expect(page.locator('[data-chart="flow"] .u-legend').innerText()).resolves.toMatch(/In \(put on\)[\s\S]*Out \(processed or dead-lettered\)/);
+    await expect(page.locator('.dash-chart-empty').count()).resolves.toBe(0);
+    await shot(page, 'queue-history', true);
+    // The day: the same component asked over 24 h (drawn from ten-minute points once the node has rolled them up).
+    const wider = page.waitForResponse((r) => r.url().includes('/api/ops/history?'));
+    await page.getByTestId('range-24h').click();
+    await expect(page.getByTestId('range-24h').getAttribute('aria-pressed')).resolves.toBe('true');
+    const params = new URL((await wider).url()).searchParams;
+    expect([params.get('component'), Number(params.get('to')) - Number(params.get('from'))]).toEqual(['queue:standard', 86_400_000]);
+    await page.locator('[data-testid="chart"] canvas, [data-testid="history-none"]').first().waitFor();
+    expect(problems).toEqual([]);
+
+    // A node that keeps no history answers 404 on /api/ops/history: "no history yet", as on a component's page.
+    await page.route('**/api/ops/history?**', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: JSON.stringify({ error: 'this node keeps no history' }) }));
+    await page.goto(`${node.url}/dashboard/queue/priority`);
+    await expect(page.getByTestId('history-none').innerText()).resolves.toMatch(/^No history yet/);
+    await expect.poll(() => figure('waiting')).toMatch(/^\d+$/);
+    await page.unroute('**/api/ops/history?**');
+
+    // A mistyped queue: a 404 that names the queues there are.
+    const missing = await page.goto(`${node.url}/dashboard/queue/standrad`);
+    expect(missing?.status()).toBe(404);
+    await expect(page.getByTestId('queue-missing').innerText()).resolves.toMatch(/There is no queue named standrad\. The queues are priority, standard, reprocessing\./);
+    await expect(page.getByTestId('queue-missing').locator('a').evaluateAll((links) => links.map((a) => a.getAttribute('href')))).resolves.toEqual(['/dashboard/queue/priority', '/dashboard/queue/standard', '/dashboard/queue/reprocessing', '/dashboard']);
+    await shot(page, 'queue-missing');
+    expect(problems).toEqual([expect.stringMatching(/^404 .*\/api\/ops\/history\?component=queue%3Apriority/), expect.stringMatching(/^404 .*\/dashboard\/queue\/standrad$/)]);
+    await context.close();
+  }, 60_000);
+
   it('shows alerts, an unreachable storage, failed and overdue jobs, a growing queue and dead letters', async () => {
     // The real overview, made to show trouble that a test cannot easily cause (a storage
     // gone, a job failing for minutes, alerts firing), fed to the page by a stand-in EventSource.
@@ -295,7 +400,7 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
               ? { ...j, running: true }
               : j,
       ),
-      queues: real.queues.map((q) => (q.queue === 'standard' ? { ...q, waiting: 340, inFlight: 2, oldestAgeSeconds: 1020, growingFor: 12 } : q.queue === 'priority' ? { ...q, waiting: 5, growingFor: 4 } : { ...q, growingFor: 0 })),
+      queues: real.queues.map((q) => (q.queue === 'standard' ? { ...q, waiting: 340, inFlight: 2, oldestAgeSeconds: 1020, growingFor: 12, deadLetters: 3 } : q.queue === 'priority' ? { ...q, waiting: 5, growingFor: 4 } : { ...q, growingFor: 0 })),
       deadLetters: 3,
       problems: [
         { severity: 'critical', kind: 'dependency-unreachable', subject: 'symbol_store', message: 'allinone cannot reach the symbol store' },
@@ -363,6 +468,22 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
     await expect(page.title()).resolves.toMatch(/^\(3\) Dashboard/);
     await shot(page, 'overview-trouble');
     await shot(page, 'overview-trouble-full', true);
+
+    // The growing queue's own page (the stand-in stream feeds it too): the badge, its problem
+    // and its alert only, its figures, its dead letters, and its history.
+    await page.locator('[data-testid="queue"][data-queue="standard"] a[data-testid="queue-link"]').click();
+    await page.waitForURL('**/dashboard/queue/standard');
+    await expect(page.locator('h1 [data-testid="growing"]').innerText()).resolves.toBe('↑ growing 12 min');
+    await expect(page.locator('[data-testid="problem"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')))).resolves.toEqual(['queue-growing']);
+    await expect(page.locator('[data-testid="alert"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')))).resolves.toEqual(['backlog:standard']);
+    const figure = (name: string) => page.locator(`[data-testid="queue-figures"] [data-figure="${name}"] td`).innerText();
+    await expect(figure('waiting')).resolves.toBe('340');
+    await expect(figure('in-flight')).resolves.toBe('2');
+    await expect(figure('oldest')).resolves.toBe('17 min');
+    await expect(figure('dead-letters')).resolves.toBe('3 · list them');
+    await expect(page.locator('[data-testid="queue-figures"] [data-figure="dead-letters"] a').getAttribute('href')).resolves.toBe('/api/DeadLetters/');
+    await expect.poll(() => page.locator('[data-testid="chart"] canvas').count()).toBe(3);
+    await shot(page, 'queue-trouble', true);
     await context.close();
   }, 60_000);
 });

@@ -38,6 +38,15 @@ describe('configuration loading', () => {
     ]);
   });
 
+  it('never repeats a secret option\'s value in an error (a database URL with its password)', () => {
+    const text = '[database]\nurl = postgres//mayday:hunter2@db/mayday\n\n[alerts]\nheartbeat_url = hc-ping.com/s3cr3t-token\n';
+    const { findings } = loadConfig({ file: { name: 'f.ini', text } });
+    expect(findings.map(formatFinding)).toEqual([
+      'f.ini:2: error: database.url: expected a URL (postgres, postgresql); the value is not shown, it is secret',
+      'f.ini:5: error: alerts.heartbeat_url: expected a URL (http, https); the value is not shown, it is secret',
+    ]);
+  });
+
   it('checks ranges', () => {
     const { findings } = loadConfig({ file: { name: 'f.ini', text: '[web]\nport = 70000\n' } });
     expect(findings[0].message).toBe('web.port: must be at most 65535, got 70000');

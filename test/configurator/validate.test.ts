@@ -512,6 +512,21 @@ describe('topology layer', () => {
     ]);
   });
 
+  it('a nodes_below alert rule without a role', () => {
+    const files = withFile(BASE, 'scheduler.ini', append('[alerts.rules.fleet]\nkind = nodes_below\nthreshold = 2'));
+    expect(findings(files)).toEqual([
+      {
+        layer: 'topology',
+        code: 'alert-rule-needs-role',
+        severity: 'error',
+        file: 'scheduler.ini',
+        line: lineOf(files, 'scheduler.ini', 'kind = nodes_below'),
+        message: 'alert rule "fleet" is nodes_below without a role: it must say whose running nodes it counts, and scheduler would not start with it',
+      },
+    ]);
+    expect(findings(withFile(BASE, 'scheduler.ini', append('[alerts.rules.fleet]\nkind = nodes_below\nrole = processor\nthreshold = 2')))).toEqual([]);
+  });
+
   it('shadowing is decided condition by condition', () => {
     const rule = (fields: Record<string, unknown>, annotation: Record<string, string> = {}) => ({ name: 'r', fields: { action: 'reject', ...fields }, families: { annotation } });
     expect(shadows(rule({}), rule({ product: ['A'] }))).toBe(true);

@@ -100,25 +100,18 @@ export const heartbeatFresh: Check = (deployment, context) => {
     const every = intervals.length === 1 ? seconds(intervals[0]) : `${listed(intervals.map((i) => String(i / 1000)))} s`;
     const longest = Math.max(...intervals);
     const downAfter = judge.node.config.dashboard.down_after;
+    const at = { layer: 'topology', code: 'heartbeat-stale', severity: 'warning', ...place, option } as const;
     if (option === 'node.heartbeat_interval') {
       const fit = judge.inclusive ? downAfter / 3 : downAfter / 6;
       return {
-        layer: 'topology',
-        code: 'heartbeat-stale',
-        severity: 'warning',
-        ...place,
-        option,
+        ...at,
         message: `${names(nodes)} ${many ? 'report' : 'reports'} every ${every}, but ${judge.verb(names(on), true)}: ${judge.consequence(many)}`,
         hint: `set node.heartbeat_interval to ${seconds(fit)} or less, or raise dashboard.down_after (on ${names(on)}) to ${seconds(longest * (judge.inclusive ? 3 : 6))} or more`,
         targets: nodes.map(nodeId),
       } satisfies Finding;
     }
     return {
-      layer: 'topology',
-      code: 'heartbeat-stale',
-      severity: 'warning',
-      ...place,
-      option,
+      ...at,
       message: `dashboard.down_after = ${seconds(downAfter)} makes ${judge.verb(names(on), false)}, but ${names(nodes)} ${many ? 'report' : 'reports'} every ${every}: ${judge.consequence(many)}`,
       hint: `raise dashboard.down_after to ${seconds(longest * 3)} or more (three heartbeat intervals), or lower node.heartbeat_interval of ${names(nodes)}`,
       targets: [...on, ...nodes].map(nodeId),

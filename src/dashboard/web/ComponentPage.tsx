@@ -6,9 +6,7 @@
 
 import { useState } from 'preact/hooks';
 import { formatAgo, formatDuration, formatValue } from './format.js';
-import { RANGES, STEP_MS, type RangeId } from './history-data.js';
-import { useHistory } from './history.js';
-import { HistoryChart } from './HistoryChart.js';
+import { HistoryPanel } from './HistoryPanel.js';
 import { csrfToken } from './hooks.js';
 import { LiveIndicator } from './LiveIndicator.js';
 import { useOverview } from './live.js';
@@ -16,7 +14,8 @@ import { nameOfKey, resolveNodeRef } from '../../common/node-identity.js';
 import { componentHref } from './ComponentsTable.js';
 import { CHARTS, KNOWN_KEYS, PROBE_KEY, QUEUE_KEY, REJECTED_BY_REASON, SECTIONS, hasRole, probeRows, uptimeText } from './stats.js';
 import { RoleBadges, StatusBadge } from './Status.js';
-import type { ComponentView, Problem } from './types.js';
+import { SubjectProblems } from './SubjectProblems.js';
+import type { ComponentView } from './types.js';
 
 export function ComponentPage({ name: ref }: { name: string }) {
   const live = useOverview();
@@ -56,32 +55,16 @@ export function ComponentPage({ name: ref }: { name: string }) {
         </div>
       ) : (
         <div class={`dash-body ${live.state.kind === 'broken' ? 'dash-frozen' : ''}`}>
-          <ComponentProblems problems={overview.problems.filter((p) => p.subject === component.key || (p.kind === 'duplicate-name' && p.subject === component.name))} />
+          <SubjectProblems problems={overview.problems.filter((p) => p.subject === component.key || (p.kind === 'duplicate-name' && p.subject === component.name))} />
           {component.status === 'down' && <RemoveCard component={component} />}
           <div class="dash-detail">
             <Summary component={component} />
             <Figures component={component} />
           </div>
-          <HistoryPanel component={component} />
+          <ComponentHistory component={component} />
         </div>
       )}
     </div>
-  );
-}
-
-function ComponentProblems({ problems }: { problems: readonly Problem[] }) {
-  if (problems.length === 0) return null;
-  return (
-    <section class={`dash-problems ${problems.some((p) => p.severity === 'critical') ? 'critical' : 'warning'}`} data-testid="problems" data-count={problems.length}>
-      <ul>
-        {problems.map((p) => (
-          <li key={p.kind} class={p.severity} data-kind={p.kind}>
-            <span class="dash-sev">{p.severity === 'critical' ? 'CRITICAL' : 'WARNING'}</span>
-            <span>{p.message}</span>
-          </li>
-        ))}
-      </ul>
-    </section>
   );
 }
 
@@ -243,39 +226,9 @@ function Figures({ component }: { component: ComponentView }) {
   );
 }
 
-function HistoryPanel({ component }: { component: ComponentView }) {
-  const [range, setRange] = useState<RangeId>('1h');
-  const state = useHistory(component.key, range);
+function ComponentHistory({ component }: { component: ComponentView }) {
   const charts = CHARTS.map((chart) => ({ ...chart, series: chart.series.filter((def) => hasRole(component.roles, def)) })).filter((chart) => chart.series.length > 0);
-  return (
-    <section class="dash-history" data-testid="history">
-      <div class="dash-panel-head">
-        <h2>History</h2>
-        <div class="dash-ranges" role="group" aria-label="Range">
-          {RANGES.map((r) => (
-            <button key={r.id} type="button" class={r.id === range ? 'on' : ''} aria-pressed={r.id === range} onClick={() => setRange(r.id)} data-testid={`range-${r.id}`}>
-              {r.label}
-            </button>
-          ))}
-        </div>
-        {state.kind === 'ready' && <span class="muted small">one point per {state.history.resolution === 'minute' ? 'minute' : '10 minutes'}</span>}
-      </div>
-      {state.kind === 'loading' && <div class="card muted">Loading the history…</div>}
-      {state.kind === 'none' && (
-        <div class="card dash-chart-empty muted" data-testid="history-none">
-          No history yet: the node keeps a point a minute once its history store runs; the live figures above are current.
-        </div>
-      )}
-      {state.kind === 'error' && <div class="card dash-error">The history could not be read: {state.message}</div>}
-      {state.kind === 'ready' && (
-        <div class="dash-charts">
-          {charts.map((chart) => (
-            <HistoryChart key={chart.id} chart={chart} points={state.history.points.filter((p) => p.component === component.key)} stepMs={STEP_MS[state.history.resolution] ?? STEP_MS.minute} from={state.from} to={state.to} />
-          ))}
-        </div>
-      )}
-    </section>
-  );
+  return <HistoryPanel component={component.key} charts={charts} none="No history yet: the node keeps a point a minute once its history store runs; the live figures above are current." />;
 }
 
 function RemoveCard({ component }: { component: ComponentView }) {

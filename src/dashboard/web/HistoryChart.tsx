@@ -10,6 +10,8 @@ import type { HistoryPoint } from './types.js';
 /** Distinct from the status colours: no series may read as "down". */
 const PALETTE = ['#1f5fbf', '#0e8a7e', '#7245b8', '#b5651d'];
 const HEIGHT = 200;
+/** Durations are read in whole steps of the clock (5 min, 15 min, 1 h), not at uPlot's decimal ones (8 min 20 s read as "8 min"). */
+const DURATION_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800];
 
 export function HistoryChart({ chart, points, stepMs, from, to }: { chart: ChartDef; points: readonly HistoryPoint[]; stepMs: number; from: number; to: number }) {
   const box = useRef<HTMLDivElement>(null);
@@ -26,7 +28,7 @@ export function HistoryChart({ chart, points, stepMs, from, to }: { chart: Chart
       scales: { x: { time: true, min: from / 1000, max: to / 1000 }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [
         { stroke: '#5d6778', grid: { stroke: '#eef1f6' } },
-        { stroke: '#5d6778', grid: { stroke: '#eef1f6' }, size: 78, values: (_u, ticks) => ticks.map((t) => formatValue(t, chart.unit)) },
+        { stroke: '#5d6778', grid: { stroke: '#eef1f6' }, size: 78, values: (_u, ticks) => ticks.map((t) => formatValue(t, chart.unit)), ...(chart.unit === 'seconds' ? { incrs: DURATION_STEPS } : {}) },
       ],
       series: [
         { label: 'time' },

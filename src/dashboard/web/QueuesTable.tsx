@@ -8,6 +8,11 @@ import type { Problem, QueueView } from './types.js';
 /** Where the dead letters are listed (and retried): it needs the `reprocess` permission. */
 export const DEAD_LETTERS_URL = '/api/DeadLetters/';
 
+/** A queue's page: its figures and history. */
+export function queueHref(queue: string): string {
+  return `/dashboard/queue/${encodeURIComponent(queue)}`;
+}
+
 export function QueuesTable({ queues, problems, deadLetters }: { queues: readonly QueueView[]; problems: readonly Problem[]; deadLetters: number }) {
   return (
     <section class="card dash-queues">
@@ -36,7 +41,9 @@ export function QueuesTable({ queues, problems, deadLetters }: { queues: readonl
               return (
                 <tr key={q.queue} data-testid="queue" data-queue={q.queue}>
                   <td>
-                    {q.queue}
+                    <a href={queueHref(q.queue)} class="dash-name" data-testid="queue-link">
+                      {q.queue}
+                    </a>
                     {growingText(q.growingFor) ? (
                       <span class="dash-growing" data-testid="growing" title={`The waiting count grew at every one-minute point of the last ${q.growingFor} minutes`}>
                         {growingText(q.growingFor)}

@@ -3,10 +3,11 @@
 import { render } from 'preact';
 import { ComponentPage } from './ComponentPage.js';
 import { OverviewPage } from './Overview.js';
+import { QueuePage } from './QueuePage.js';
 
 const root = document.getElementById('dashboard-root');
 if (root) {
-  const component = root.dataset.component;
+  const { page, component, queue } = root.dataset;
   root.textContent = '';
-  render(root.dataset.page === 'component' && component ? <ComponentPage name={component} /> : <OverviewPage />, root);
+  render(page === 'component' && component ? <ComponentPage name={component} /> : page === 'queue' && queue ? <QueuePage name={queue} /> : <OverviewPage />, root);
 }

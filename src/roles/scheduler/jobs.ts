@@ -6,6 +6,7 @@ import { STATUS_SAMPLE_RETENTION_MS, type NodeRegistry } from '../../ports/node-
 import type { ProcessedCrashStore } from '../../ports/processed-crash-store.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import type { RawCrashStore } from '../../ports/raw-crash-store.js';
+import type { OpsHistoryStore } from '../../ports/ops-history.js';
 import type { MissingSymbolsLog } from '../../ports/symbol-store.js';
 import { SCHEDULED_JOBS } from '../../schema/scheduled-jobs.js';
 import { runAlerts, summary, type AlertSettings } from './alerts/job.js';
@@ -29,6 +30,8 @@ export interface JobStores {
   readonly jobLedger?: JobLedger;
   /** Where the alerts job keeps each alert's state; without it the job does nothing. */
   readonly alertState?: AlertStateStore;
+  /** The Dashboard's history: the alerts job's queue_growing rules read each queue's minute points. */
+  readonly opsHistory?: OpsHistoryStore;
 }
 
 export interface JobSettings {
@@ -127,7 +130,7 @@ export function alertsJob(stores: JobStores, settings: JobSettings, log: Logger,
     timeoutMs: Math.max(5 * 60_000, 10 * evaluateMs),
     async run(signal) {
       if (!alerts || !stores.alertState) return 'alerts are not evaluated: no alert state store or settings';
-      const report = await runAlerts({ registry: stores.registry, queue: stores.queue, jobLedger: stores.jobLedger, alertState: stores.alertState }, alerts, log, { ...options, signal });
+      const report = await runAlerts({ registry: stores.registry, queue: stores.queue, jobLedger: stores.jobLedger, alertState: stores.alertState, opsHistory: stores.opsHistory }, alerts, log, { ...options, signal });
       return summary(report, alerts.rules.length);
     },
   };

@@ -1,7 +1,8 @@
 /**
  * The Operations Dashboard's pages: `/dashboard` (problems, components, queues, the running
- * topology) and `/dashboard/component/NAME@HOST` (one component, its history, its removal;
- * a bare NAME, as older links have, when one node has it), and their browser bundle
+ * topology), `/dashboard/component/NAME@HOST` (one component, its history, its removal;
+ * a bare NAME, as older links have, when one node has it), `/dashboard/queue/NAME` (one
+ * queue, its figures and history), and their browser bundle
  * (`/assets/dashboard.*`). The pages are shells: the app runs in the browser on
  * `/api/ops/stream` and `/api/ops/history`, which check access themselves; the shell is
  * guarded the same way (`view_ops` once accounts exist) so that a visitor without it is
@@ -10,6 +11,7 @@
 
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { withAccess, type AccountsProbe } from '../../auth/route-access.js';
+import { QUEUE_NAMES } from '../../ports/queue.js';
 import { AssetFiles, serveBundle } from './browser-assets.js';
 import { html, type Html } from './html.js';
 import { page } from './layout.js';
@@ -50,5 +52,20 @@ export const dashboardPagePlugin: FastifyPluginAsync<DashboardPageOptions> = asy
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
       .send(await shell(request, `${name} · Dashboard`, root));
+  });
+
+  app.get<{ Params: { name: string } }>('/dashboard/queue/:name', access, async (request, reply) => {
+    const name = request.params.name;
+    // The queues are fixed: a mistyped name gets a 404 that says which exist, not an app that waits for a queue that never comes.
+    const known = (QUEUE_NAMES as readonly string[]).includes(name);
+    const root = known
+      ? html`<div id="dashboard-root" data-page="queue" data-queue="${name}" data-testid="dashboard-root"><div class="card muted">Loading the ${name} queue…</div></div>`
+      : html`<h1>No queue named ${name}</h1><div class="card" data-testid="queue-missing">There is no queue named <strong>${name}</strong>. The queues are ${QUEUE_NAMES.map((q, i) => html`${i > 0 ? ', ' : ''}<a href="/dashboard/queue/${q}">${q}</a>`)}. <a href="/dashboard">Back to the Dashboard</a>.</div>`;
+    const title = known ? `${name} queue · Dashboard` : 'No such queue · Dashboard';
+    return reply
+      .code(known ? 200 : 404)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(known ? await shell(request, title, root) : page(title, root, { wide: true }));
   });
 };

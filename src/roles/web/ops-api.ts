@@ -15,14 +15,15 @@ import { withAccess, type AccountsProbe } from '../../auth/route-access.js';
 import type { AlertRecord, AlertStateStore } from '../../ports/alert-state.js';
 import type { NodeRegistry } from '../../ports/node-registry.js';
 import { MINUTE_MS, type OpsHistoryStore } from '../../ports/ops-history.js';
-import { historyPointsFrom, queueComponent } from './ops-history-recorder.js';
+import { historyPointsFrom } from './ops-history-recorder.js';
+import { growingMinutes, queueComponent } from '../../ports/ops-history.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
 import { runningGraph } from '../../configurator/running.js';
 import type { DeploymentGraph } from '../../configurator/deployment.js';
 import type { JobLedger } from '../../ports/job-ledger.js';
 import { nameOfKey, resolveNodeRef } from '../../common/node-identity.js';
 import { queueRates } from '../../common/queue-figures.js';
-import { componentsView, dependenciesView, edgeRates, failureCountsOf, growingMinutes, problemSettings, problemsOf, queuesView, type ComponentView, type DependencyView, type FailureCounts, type JobView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
+import { componentsView, dependenciesView, edgeRates, failureCountsOf, problemSettings, problemsOf, queuesView, type ComponentView, type DependencyView, type FailureCounts, type JobView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
 
 export interface OpsApiOptions {
   registry: NodeRegistry;

@@ -13,10 +13,9 @@ import type { QueueStats } from '../../ports/queue.js';
 import { nodeKey } from '../../common/node-identity.js';
 import { newestPerNode } from './ops-model.js';
 
-/** How a queue is named among the history's components (nodes go by their key, `name@host`). */
-export function queueComponent(queue: string): string {
-  return `queue:${queue}`;
-}
+import { queueComponent } from '../../ports/ops-history.js';
+
+export { queueComponent };
 
 export interface HistoryPointsOptions {
   /**

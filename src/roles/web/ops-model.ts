@@ -189,16 +189,6 @@ export function dependenciesView(components: readonly ComponentView[]): Dependen
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Minutes a queue has grown at every history point, ending now (0 when its last point did not grow). */
-export function growingMinutes(points: readonly { at: number; waiting: number }[]): number {
-  let minutes = 0;
-  for (let i = points.length - 1; i > 0; i--) {
-    if (points[i].waiting > points[i - 1].waiting) minutes += Math.round((points[i].at - points[i - 1].at) / 60_000);
-    else break;
-  }
-  return minutes;
-}
-
 /** What makes a problem of a figure: the `[dashboard]` options, in the units the model uses. */
 export interface ProblemSettings {
   /** The oldest waiting crash older than this is a problem (`queue_age_warning`). */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeReport } from '../../../src/ports/node-registry.js';
 import { nodeReport } from '../../support/node-reports.js';
-import { componentsView, dependenciesView, edgeRates, failureCountsOf, growingMinutes, problemSettings, problemsOf, queuesView } from '../../../src/roles/web/ops-model.js';
+import { componentsView, dependenciesView, edgeRates, failureCountsOf, problemSettings, problemsOf, queuesView } from '../../../src/roles/web/ops-model.js';
+import { growingMinutes } from '../../../src/ports/ops-history.js';
 import { loadConfig } from '../../../src/config/load.js';
 
 const NOW = 1_800_000_000_000;

@@ -1,5 +1,6 @@
 import { nodeKey } from '../../../common/node-identity.js';
 import type { AlertSeverity, CounterSample } from '../../../ports/alert-state.js';
+import { growingMinutes } from '../../../ports/ops-history.js';
 import type { AlertRule } from './rules.js';
 
 /**
@@ -51,7 +52,21 @@ export interface EvaluationInput {
   readonly jobs: readonly JobSnapshot[];
   /** Processors' earlier counter samples (at least the longest failure_rate window back), any order. */
   readonly counters: readonly CounterSample[];
+  /**
+   * A node silent this long is down (`dashboard.down_after`; default 30 s): it is not
+   * running for nodes_below, and its last probes no longer count for dependency_unreachable.
+   */
+  readonly downAfterMs?: number;
+  /** queue_growing: each queue's recent one-minute history points (`queue:NAME`'s `waiting`), oldest first. */
+  readonly queueHistory?: readonly QueueHistory[];
 }
+
+export interface QueueHistory {
+  readonly queue: string;
+  readonly points: readonly { readonly at: number; readonly waiting: number }[];
+}
+
+export const DEFAULT_DOWN_AFTER_MS = 30_000;
 
 /** A condition that holds now: the alert `key` (`RULE:SUBJECT`) and what to say about it. */
 export interface Condition {
@@ -84,6 +99,12 @@ function conditionsOf(rule: AlertRule, input: EvaluationInput): { subject: strin
       return failureRate(rule, input);
     case 'job_failed':
       return jobFailed(rule, input);
+    case 'dependency_unreachable':
+      return dependencyUnreachable(rule, input);
+    case 'queue_growing':
+      return queueGrowing(rule, input);
+    case 'nodes_below':
+      return nodesBelow(rule, input);
   }
 }
 
@@ -181,6 +202,95 @@ function jobFailed(rule: AlertRule, { jobs }: EvaluationInput): { subject: strin
       const runs = j.failuresInARow === 1 ? 'its last run' : `its last ${j.failuresInARow} runs`;
       out.push({ subject: j.job, message: `scheduler job ${j.job}: ${runs} failed${j.lastError ? `: ${j.lastError}` : ''}` });
     }
+  }
+  return out;
+}
+
+/**
+ * The running nodes among `processes` by key, each as its newest process: a node whose
+ * newest heartbeat is younger than `downAfterMs` (the Dashboard's `down`). A stale node, one
+ * beat late, still runs: counting it out would make nodes_below flap with every late beat.
+ */
+function runningByKey(byKey: ReadonlyMap<string, readonly ComponentSnapshot[]>, now: number, downAfterMs: number): Map<string, ComponentSnapshot> {
+  const out = new Map<string, ComponentSnapshot>();
+  for (const [key, processes] of byKey) {
+    const newest = processes.reduce((a, b) => (b.lastSeen > a.lastSeen ? b : a));
+    if (now - newest.lastSeen < downAfterMs) out.set(key, newest);
+  }
+  return out;
+}
+
+/**
+ * A dependency (the database's stores, the queue, a storage: each probe a node makes at its
+ * heartbeat, `probe_NAME_ok` 1 or 0) that at least `threshold` running nodes could not reach
+ * at their last heartbeat. Subject: the dependency's probe name, so one alert covers every
+ * node that lost it, and the message says which.
+ */
+function dependencyUnreachable(rule: AlertRule, { components, now, downAfterMs }: EvaluationInput): { subject: string; message: string }[] {
+  const running = runningByKey(nodesByKey(rule, components), now, downAfterMs ?? DEFAULT_DOWN_AFTER_MS);
+  const byDependency = new Map<string, { unreachable: string[]; reachable: number }>();
+  for (const [key, node] of running) {
+    for (const [stat, value] of Object.entries(node.stats)) {
+      const name = /^probe_(.+)_ok$/.exec(stat)?.[1];
+      if (!name || (rule.dependencies && !rule.dependencies.includes(name))) continue;
+      const seen = byDependency.get(name) ?? { unreachable: [], reachable: 0 };
+      if (value === 1) seen.reachable++;
+      else seen.unreachable.push(key);
+      byDependency.set(name, seen);
+    }
+  }
+  const needed = Math.max(1, rule.threshold);
+  const out: { subject: string; message: string }[] = [];
+  for (const [name, { unreachable, reachable }] of [...byDependency].sort(([a], [b]) => a.localeCompare(b))) {
+    if (unreachable.length < needed) continue;
+    const from = unreachable.sort();
+    const probed = from.length + reachable;
+    const scope = reachable === 0 ? `every running node that probes it (${probed})` : `${from.length} of the ${probed} running nodes that probe it`;
+    out.push({ subject: name, message: `the ${name.replaceAll('_', ' ')} is unreachable from ${scope}: ${from.join(', ')}` });
+  }
+  return out;
+}
+
+/**
+ * A queue whose waiting count grew at every one-minute history point for `threshold`
+ * minutes: the Dashboard's `queue-growing`, counted by the same function (`growingMinutes`).
+ */
+function queueGrowing(rule: AlertRule, { queueHistory }: EvaluationInput): { subject: string; message: string }[] {
+  const needed = Math.max(1, rule.threshold);
+  const out: { subject: string; message: string }[] = [];
+  for (const { queue, points } of queueHistory ?? []) {
+    if (rule.queues && !rule.queues.includes(queue)) continue;
+    const ordered = [...points].sort((a, b) => a.at - b.at);
+    const minutes = growingMinutes(ordered);
+    if (minutes < needed) continue;
+    const from = ordered[ordered.length - 1 - countGrowing(ordered)].waiting;
+    out.push({ subject: queue, message: `queue ${queue} has grown at every minute for ${minutes} min, from ${from} to ${ordered.at(-1)!.waiting} waiting` });
+  }
+  return out;
+}
+
+/** How many points at the end of `points` grew over the one before (the growing run's length in points). */
+function countGrowing(points: readonly { waiting: number }[]): number {
+  let n = 0;
+  for (let i = points.length - 1; i > 0 && points[i].waiting > points[i - 1].waiting; i--) n++;
+  return n;
+}
+
+/**
+ * Fewer than `threshold` running nodes with the rule's role (each role of the rule on its
+ * own; subject: the role). A node stopped cleanly removes itself from the registry, so no
+ * node_down alert covers it: a fleet stopped by mistake is seen here, not by node_down.
+ */
+function nodesBelow(rule: AlertRule, { components, now, downAfterMs }: EvaluationInput): { subject: string; message: string }[] {
+  const out: { subject: string; message: string }[] = [];
+  const limit = downAfterMs ?? DEFAULT_DOWN_AFTER_MS;
+  for (const role of rule.roles ?? []) {
+    const byKey = nodesByKey({ nodes: rule.nodes, roles: [role] }, components);
+    const running = [...runningByKey(byKey, now, limit).keys()].sort();
+    if (running.length >= rule.threshold) continue;
+    const down = [...byKey.keys()].filter((k) => !running.includes(k)).sort();
+    const count = running.length === 0 ? `no ${role} node is running` : `only ${running.length} ${role} node${running.length === 1 ? ' is' : 's are'} running (${running.join(', ')})`;
+    out.push({ subject: role, message: `${count}, fewer than ${rule.threshold}${down.length > 0 ? `; down: ${down.join(', ')}` : ''} (a node stopped cleanly leaves the registry and is not listed)` });
   }
   return out;
 }

@@ -2,18 +2,22 @@ import type { Logger } from 'pino';
 import type { AlertRecord, AlertStateStore, CounterSample } from '../../../ports/alert-state.js';
 import type { JobLedger } from '../../../ports/job-ledger.js';
 import type { NodeRegistry } from '../../../ports/node-registry.js';
+import { MINUTE_MS, type OpsHistoryStore } from '../../../ports/ops-history.js';
 import type { ProcessingQueue } from '../../../ports/queue.js';
-import { evaluate, type ComponentSnapshot, type Condition, type JobSnapshot, type QueueSnapshot } from './evaluate.js';
+import { queueComponent } from '../../../ports/ops-history.js';
+import { evaluate, type ComponentSnapshot, type Condition, type JobSnapshot, type QueueHistory, type QueueSnapshot } from './evaluate.js';
 import type { AlertRule } from './rules.js';
 import { nodeKey } from '../../../common/node-identity.js';
 import { claimDelivery, closeReason, delivered, deliveryDue, step, withoutNotice } from './state.js';
-import { describeWebhook, postWebhook, targetId, webhookBody, type AlertNotice, type WebhookFormat } from './webhook.js';
+import { describeWebhook, pingHeartbeat, postWebhook, targetId, webhookBody, type AlertNotice, type WebhookFormat } from './webhook.js';
 
 /**
  * One evaluation of the alert rules: read the registry, the queues and the job ledger,
  * say which conditions hold, move each alert's state (compare-and-set in the alert state
  * store), and deliver the notices owed. Run by the scheduler's `alerts` job, which one
- * scheduler at a time holds.
+ * scheduler at a time holds. After an evaluation that succeeded it pings
+ * `alerts.heartbeat_url`, the dead-man's switch: an evaluation that fails (the database
+ * down) pings nothing, so the monitor outside Mayday pages when Mayday itself cannot.
  */
 
 export interface AlertStores {
@@ -21,6 +25,8 @@ export interface AlertStores {
   readonly queue: ProcessingQueue;
   readonly jobLedger?: JobLedger;
   readonly alertState?: AlertStateStore;
+  /** The Dashboard's history (each queue's waiting count a minute): queue_growing rules read it. */
+  readonly opsHistory?: OpsHistoryStore;
 }
 
 export interface AlertSettings {
@@ -34,6 +40,10 @@ export interface AlertSettings {
   readonly timeoutMs: number;
   /** Put in notices (e.g. `https://mayday.example/dashboard`). */
   readonly dashboardUrl?: string;
+  /** `dashboard.down_after`: a node silent this long is not running (nodes_below, dependency_unreachable). */
+  readonly downAfterMs?: number;
+  /** GET after every evaluation that succeeded (`alerts.heartbeat_url`): a secret, never logged. */
+  readonly heartbeatUrl?: string;
 }
 
 export interface AlertRunOptions {
@@ -58,6 +68,10 @@ export const NOTICE_GIVE_UP_MS = 24 * 3_600_000;
 export const RESOLVED_KEPT_MS = 7 * 86_400_000;
 /** Counter samples are kept this much longer than the longest failure_rate window. */
 const COUNTER_SLACK_MS = 10 * 60_000;
+/** The heartbeat ping's limit, at most: a slow monitor must not hold up the next evaluation. */
+export const HEARTBEAT_TIMEOUT_MS = 5000;
+/** Settings whose queue_growing rules were found without a history store (said once, not every 10 s). */
+const warnedNoHistory = new WeakSet<AlertSettings>();
 
 /** How long a claimed delivery attempt is left to its scheduler before another may try it again. */
 export function retryAfterMs(settings: Pick<AlertSettings, 'evaluateIntervalMs' | 'timeoutMs'>, retryDelayMs = 1000): number {
@@ -65,17 +79,39 @@ export function retryAfterMs(settings: Pick<AlertSettings, 'evaluateIntervalMs' 
 }
 
 export async function runAlerts(stores: AlertStores, settings: AlertSettings, log: Logger, options: AlertRunOptions = {}): Promise<AlertRunReport> {
+  let report: AlertRunReport;
+  try {
+    report = await evaluateAndNotify(stores, settings, log, options);
+  } catch (error) {
+    // Logged here, and not only as the scheduler's failed run, because it means no alert can fire.
+    log.error({ error: (error as Error).message }, `alert evaluation failed: no alert can fire or resolve until it succeeds${settings.heartbeatUrl ? '; the heartbeat URL is not pinged, so its monitor will page' : ''}`);
+    throw error;
+  }
+  if (settings.heartbeatUrl && !options.signal?.aborted) {
+    const failed = await pingHeartbeat(settings.heartbeatUrl, { timeoutMs: Math.min(settings.timeoutMs, HEARTBEAT_TIMEOUT_MS), signal: options.signal, fetch: options.fetch });
+    if (failed) log.warn({ heartbeat: describeWebhook(settings.heartbeatUrl), error: failed }, 'alerts heartbeat ping failed; pinged again after the next evaluation');
+  }
+  return report;
+}
+
+async function evaluateAndNotify(stores: AlertStores, settings: AlertSettings, log: Logger, options: AlertRunOptions): Promise<AlertRunReport> {
   const store = stores.alertState;
   if (!store) throw new Error('no alert state store');
   const now = (options.now ?? Date.now)();
   const failureRules = settings.rules.filter((r) => r.kind === 'failure_rate');
   const longestWindow = Math.max(0, ...failureRules.map((r) => r.windowMs));
+  const growingRules = settings.rules.filter((r) => r.kind === 'queue_growing');
+  const history = growingRules.length > 0 ? stores.opsHistory : undefined;
+  if (growingRules.length > 0 && !history && !warnedNoHistory.has(settings)) {
+    warnedNoHistory.add(settings);
+    log.warn({ rules: growingRules.map((r) => r.name) }, 'queue_growing rules are not evaluated: this scheduler has no history store');
+  }
 
   // Every input is read before anything changes: a port that cannot answer fails the run,
   // rather than making its alerts look resolved.
   const [nodes, queueStats, jobStates, counters, records] = await Promise.all([
     stores.registry.nodes(),
-    settings.rules.some((r) => r.kind === 'queue_age') ? stores.queue.stats() : Promise.resolve([]),
+    settings.rules.some((r) => r.kind === 'queue_age') || history ? stores.queue.stats() : Promise.resolve([]),
     settings.rules.some((r) => r.kind === 'job_failed') && stores.jobLedger ? stores.jobLedger.states() : Promise.resolve([]),
     failureRules.length > 0 ? store.counters(now - longestWindow - COUNTER_SLACK_MS) : Promise.resolve([]),
     store.list(),
@@ -85,7 +121,8 @@ export async function runAlerts(stores: AlertStores, settings: AlertSettings, lo
   const registered = new Set(components.flatMap((c) => [nodeKey(c), c.name]));
   const queues: QueueSnapshot[] = queueStats.map((q) => ({ queue: q.queue, waiting: q.waiting, oldestEnqueuedAt: q.oldestEnqueuedAt }));
   const jobs: JobSnapshot[] = jobStates.map((j) => ({ job: j.job, failuresInARow: j.failuresInARow, lastError: j.lastRun?.error, lastRunAt: j.lastRun?.finishedAt }));
-  const conditions = new Map<string, Condition>(evaluate({ rules: settings.rules, now, components, queues, jobs, counters }).map((c) => [c.key, c]));
+  const queueHistory = history ? await queueHistoryOf(history, queues, growingRules, now) : [];
+  const conditions = new Map<string, Condition>(evaluate({ rules: settings.rules, now, components, queues, jobs, counters, queueHistory, ...(settings.downAfterMs ? { downAfterMs: settings.downAfterMs } : {}) }).map((c) => [c.key, c]));
 
   if (failureRules.length > 0) {
     // The totals a heartbeat carried, at the heartbeat's time: later rates are differences from them.
@@ -166,6 +203,19 @@ export async function runAlerts(stores: AlertStores, settings: AlertSettings, lo
     noticesSent,
     noticesFailed,
   };
+}
+
+/** The queues' recent minute points (the web nodes record them), as far back as the longest queue_growing rule needs. */
+async function queueHistoryOf(history: OpsHistoryStore, queues: readonly QueueSnapshot[], rules: readonly AlertRule[], now: number): Promise<QueueHistory[]> {
+  const watched = queues.map((q) => q.queue).filter((q) => rules.some((r) => !r.queues || r.queues.includes(q)));
+  if (watched.length === 0) return [];
+  // Two minutes more than the longest rule: the minute being recorded, and the point the growth is from.
+  const minutes = Math.max(...rules.map((r) => r.threshold)) + 2;
+  const answer = await history.query({ components: watched.map(queueComponent), metrics: ['waiting'], from: now - minutes * MINUTE_MS, to: now, resolution: 'minute', now });
+  return watched.map((queue) => ({
+    queue,
+    points: answer.points.filter((p) => p.component === queueComponent(queue) && typeof p.metrics.waiting === 'number').map((p) => ({ at: p.at, waiting: p.metrics.waiting })),
+  }));
 }
 
 function noticeOf(record: AlertRecord, dashboardUrl: string | undefined): AlertNotice {

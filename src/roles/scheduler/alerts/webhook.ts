@@ -125,6 +125,27 @@ async function attemptPost(url: string, body: unknown, options: PostOptions): Pr
   }
 }
 
+/**
+ * The dead-man's switch: a GET of `alerts.heartbeat_url` (healthchecks.io, Dead Man's
+ * Snitch, Uptime Kuma's push monitors and their kin all take a GET), one attempt within
+ * `timeoutMs`: the next evaluation pings again, and a monitor allows for a missed ping by
+ * its grace time. Resolves to undefined when the monitor took it, else to why not (the URL
+ * scrubbed out: it is the monitor's token). Never throws.
+ */
+export async function pingHeartbeat(url: string, options: Pick<PostOptions, 'timeoutMs' | 'signal' | 'fetch'>): Promise<string | undefined> {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  try {
+    const response = await (options.fetch ?? fetch)(url, { method: 'GET', headers: { 'user-agent': 'mayday-alerts' }, signal });
+    await response.arrayBuffer().catch(() => undefined);
+    return response.ok ? undefined : `HTTP ${response.status}`;
+  } catch (error) {
+    if (timeout.aborted) return `no answer within ${options.timeoutMs} ms`;
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    return scrub(cause?.code ?? cause?.message ?? (error as Error).message ?? String(error), url);
+  }
+}
+
 /** Removes the URL (and its path and query, where tokens live) from an error message. */
 function scrub(message: string, url: string): string {
   let out = message.split(url).join('(webhook)');

@@ -147,3 +147,105 @@ describe('job_failed', () => {
     expect(evaluate(input({ rules: [rule('only', { kind: 'job_failed', job: ['missing-symbols'] })], jobs })).map((c) => c.key)).toEqual(['only:missing-symbols']);
   });
 });
+
+describe('dependency_unreachable', () => {
+  const probes = (ok: Record<string, 0 | 1>): Record<string, number> => Object.fromEntries(Object.entries(ok).flatMap(([name, v]) => [[`probe_${name}_ok`, v], [`probe_${name}_ms`, v ? 3 : 5000]]));
+  const unreachable = rule('dep', { kind: 'dependency_unreachable', severity: 'critical' });
+
+  it('holds for each dependency a running node could not reach, naming those nodes', () => {
+    const components = [
+      node('p1', { stats: probes({ crash_index: 0, queue: 1 }) }),
+      node('p2', { id: 'p2@h:2', stats: probes({ crash_index: 0, queue: 1 }) }),
+      node('c1', { roles: ['collector'], stats: probes({ crash_index: 1, queue: 0, raw_crash_store: 1 }) }),
+    ];
+    expect(evaluate(input({ rules: [unreachable], components }))).toEqual([
+      { key: 'dep:crash_index', rule: 'dep', subject: 'crash_index', severity: 'critical', message: 'the crash index is unreachable from 2 of the 3 running nodes that probe it: p1@h, p2@h' },
+      { key: 'dep:queue', rule: 'dep', subject: 'queue', severity: 'critical', message: 'the queue is unreachable from 1 of the 3 running nodes that probe it: c1@h' },
+    ]);
+    // Every node lost it: the message says so.
+    const all = [node('p1', { stats: probes({ queue: 0 }) }), node('c1', { stats: probes({ queue: 0 }) })];
+    expect(evaluate(input({ rules: [unreachable], components: all })).map((c) => c.message)).toEqual(['the queue is unreachable from every running node that probes it (2): c1@h, p1@h']);
+  });
+
+  it('ignores down nodes (their probes are old), counts a restarted node by its newest process, and heeds threshold and filters', () => {
+    const components = [
+      // Down: silent for dashboard.down_after.
+      node('p1', { lastSeen: NOW - 30 * S, stats: probes({ crash_index: 0 }) }),
+      // Restarted: the old process could not reach it, the new one can.
+      node('p2', { id: 'p2@h:1', lastSeen: NOW - 20 * S, stats: probes({ crash_index: 0 }) }),
+      node('p2', { id: 'p2@h:2', lastSeen: NOW - 2 * S, stats: probes({ crash_index: 1 }) }),
+      node('w1', { roles: ['web'], stats: probes({ crash_index: 0, symbol_store: 0 }) }),
+    ];
+    expect(evaluate(input({ rules: [unreachable], components })).map((c) => [c.key, c.message])).toEqual([
+      ['dep:crash_index', 'the crash index is unreachable from 1 of the 2 running nodes that probe it: w1@h'],
+      ['dep:symbol_store', 'the symbol store is unreachable from every running node that probes it (1): w1@h'],
+    ]);
+    // A longer down_after keeps p1 running.
+    expect(evaluate(input({ rules: [unreachable], components, downAfterMs: 60 * S })).map((c) => c.message)[0]).toMatch(/from 2 of the 3 running nodes that probe it: p1@h, w1@h$/);
+    expect(evaluate(input({ rules: [rule('two', { kind: 'dependency_unreachable', threshold: 2 })], components }))).toEqual([]);
+    expect(evaluate(input({ rules: [rule('db', { kind: 'dependency_unreachable', dependency: ['crash_index'] })], components })).map((c) => c.key)).toEqual(['db:crash_index']);
+    expect(evaluate(input({ rules: [rule('proc', { kind: 'dependency_unreachable', role: ['processor'] })], components }))).toEqual([]);
+  });
+});
+
+describe('queue_growing', () => {
+  const M = 60_000;
+  const points = (...waiting: number[]) => waiting.map((w, i) => ({ at: NOW - (waiting.length - i) * M, waiting: w }));
+
+  it('holds for a queue grown at every minute point for threshold minutes, as the Dashboard counts it (growingMinutes)', () => {
+    const growing = rule('grow', { kind: 'queue_growing', threshold: 5 });
+    const queueHistory = [
+      { queue: 'standard', points: points(50, 10, 20, 30, 40, 50, 60) },
+      // Grew for four minutes only.
+      { queue: 'priority', points: points(9, 9, 1, 2, 3, 4, 5) },
+      { queue: 'reprocessing', points: [] },
+    ];
+    expect(evaluate(input({ rules: [growing], queueHistory }))).toEqual([
+      { key: 'grow:standard', rule: 'grow', subject: 'standard', severity: 'warning', message: 'queue standard has grown at every minute for 5 min, from 10 to 60 waiting' },
+    ]);
+    expect(evaluate(input({ rules: [rule('four', { kind: 'queue_growing', threshold: 4 })], queueHistory })).map((c) => c.key)).toEqual(['four:standard', 'four:priority']);
+    expect(evaluate(input({ rules: [rule('p', { kind: 'queue_growing', threshold: 4, queue: ['priority'] })], queueHistory })).map((c) => c.key)).toEqual(['p:priority']);
+    // Points come in any order; a flat last minute ends the growth.
+    expect(evaluate(input({ rules: [growing], queueHistory: [{ queue: 'standard', points: points(10, 20, 30, 40, 50, 60).reverse() }] })).map((c) => c.key)).toEqual(['grow:standard']);
+    expect(evaluate(input({ rules: [growing], queueHistory: [{ queue: 'standard', points: points(10, 20, 30, 40, 50, 60, 60) }] }))).toEqual([]);
+  });
+
+  it('takes dashboard.queue_growing_minutes as its default threshold', () => {
+    expect(alertRules([{ name: 'g', fields: { kind: 'queue_growing' } }], 30 * S, { queueGrowingMinutes: 7 })[0].threshold).toBe(7);
+    expect(alertRules([{ name: 'g', fields: { kind: 'queue_growing' } }], 30 * S)[0].threshold).toBe(10);
+  });
+});
+
+describe('nodes_below', () => {
+  it('holds when fewer than threshold nodes of the role run, one alert per role, naming who runs and who is down', () => {
+    const components = [
+      node('p1'),
+      node('p2', { lastSeen: NOW - 45 * S }),
+      // Restarted: one node, running.
+      node('p3', { id: 'p3@h:1', lastSeen: NOW - 600 * S }),
+      node('p3', { id: 'p3@h:2', lastSeen: NOW - 1 * S }),
+      node('w1', { roles: ['web', 'collector'] }),
+    ];
+    const fleet = rule('fleet', { kind: 'nodes_below', role: ['processor', 'collector', 'scheduler'], threshold: 3, severity: 'critical' });
+    expect(evaluate(input({ rules: [fleet], components }))).toEqual([
+      { key: 'fleet:processor', rule: 'fleet', subject: 'processor', severity: 'critical', message: 'only 2 processor nodes are running (p1@h, p3@h), fewer than 3; down: p2@h (a node stopped cleanly leaves the registry and is not listed)' },
+      { key: 'fleet:collector', rule: 'fleet', subject: 'collector', severity: 'critical', message: 'only 1 collector node is running (w1@h), fewer than 3 (a node stopped cleanly leaves the registry and is not listed)' },
+      { key: 'fleet:scheduler', rule: 'fleet', subject: 'scheduler', severity: 'critical', message: 'no scheduler node is running, fewer than 3 (a node stopped cleanly leaves the registry and is not listed)' },
+    ]);
+    expect(evaluate(input({ rules: [rule('two', { kind: 'nodes_below', role: ['processor'], threshold: 2 })], components }))).toEqual([]);
+    // The default threshold is 1: alerts when none runs.
+    const none = rule('none', { kind: 'nodes_below', role: ['processor'] });
+    expect(none.threshold).toBe(1);
+    expect(evaluate(input({ rules: [none], components }))).toEqual([]);
+    expect(evaluate(input({ rules: [none], components: [] })).map((c) => c.message)).toEqual(['no processor node is running, fewer than 1 (a node stopped cleanly leaves the registry and is not listed)']);
+    // `node` narrows who counts.
+    expect(evaluate(input({ rules: [rule('n', { kind: 'nodes_below', role: ['processor'], node: ['p2', 'p3'], threshold: 2 })], components })).map((c) => c.message)).toEqual([
+      'only 1 processor node is running (p3@h), fewer than 2; down: p2@h (a node stopped cleanly leaves the registry and is not listed)',
+    ]);
+  });
+
+  it('needs a role', () => {
+    expect(() => alertRules([{ name: 'x', fields: { kind: 'nodes_below', threshold: 2 } }], 30 * S)).toThrow(/alert rule x: kind nodes_below needs role/);
+    expect(() => alertRules([{ name: 'x', fields: { kind: 'nodes_below', role: [] } }], 30 * S)).toThrow(/needs role/);
+  });
+});

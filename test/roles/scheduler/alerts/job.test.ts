@@ -1,16 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteAlertState } from '../../../../src/adapters/sqlite-alert-state.js';
 import { SqliteJobLedger } from '../../../../src/adapters/sqlite-job-ledger.js';
 import { SqliteNodeRegistry } from '../../../../src/adapters/sqlite-node-registry.js';
+import { SqliteOpsHistory } from '../../../../src/adapters/sqlite-ops-history.js';
 import { SqliteQueue } from '../../../../src/adapters/sqlite-queue.js';
 import type { NodeReport } from '../../../../src/ports/node-registry.js';
 import { NOTICE_GIVE_UP_MS, retryAfterMs, runAlerts, type AlertSettings, type AlertStores } from '../../../../src/roles/scheduler/alerts/job.js';
 import { alertSettings } from '../../../../src/roles/scheduler/alerts/settings.js';
 import { alertsJob, scheduledJobs, type JobSettings } from '../../../../src/roles/scheduler/jobs.js';
+import { historyPointsFrom } from '../../../../src/roles/web/ops-history-recorder.js';
 import { Receiver } from './receiver.js';
 
 const S = 1000;
@@ -24,6 +26,7 @@ let registry: SqliteNodeRegistry;
 let queue: SqliteQueue;
 let jobLedger: SqliteJobLedger;
 let alertState: SqliteAlertState;
+let opsHistory: SqliteOpsHistory;
 let stores: AlertStores;
 let now: number;
 const opened: { close(): Promise<void> }[] = [];
@@ -36,8 +39,9 @@ beforeEach(async () => {
   queue = SqliteQueue.open(join(dir, 'queue.sqlite'), { visibilityTimeoutMs: 60_000, fsync: false });
   jobLedger = SqliteJobLedger.open(database);
   alertState = SqliteAlertState.open(database);
-  opened.push(registry, queue, jobLedger, alertState);
-  stores = { registry, queue, jobLedger, alertState };
+  opsHistory = SqliteOpsHistory.open(database);
+  opened.push(registry, queue, jobLedger, alertState, opsHistory);
+  stores = { registry, queue, jobLedger, alertState, opsHistory };
   now = Date.now();
 });
 
@@ -284,5 +288,152 @@ describe('the alerts job on real SQLite stores and a real webhook receiver', () 
     expect(await job.run(new AbortController().signal, {})).toBe('1 rules: 1 firing, 0 pending, 1 changes; sent 1 notices');
     expect(sent()).toEqual(['firing down:p@host']);
     expect(await job.run(new AbortController().signal, {})).toBe('1 rules: 1 firing, 0 pending, 0 changes');
+  });
+});
+
+/** A logger whose lines the test reads. */
+function capturingLog(): { log: Logger; lines: () => { level: number; msg: string; [key: string]: unknown }[] } {
+  const chunks: string[] = [];
+  const log = pino({ level: 'info' }, { write: (chunk: string) => void chunks.push(chunk) });
+  return { log, lines: () => chunks.map((c) => JSON.parse(c) as { level: number; msg: string }) };
+}
+
+const probes = (ok: Record<string, 0 | 1>): Record<string, number> => Object.fromEntries(Object.entries(ok).flatMap(([name, v]) => [[`probe_${name}_ok`, v], [`probe_${name}_ms`, v ? 2 : 5000]]));
+
+describe('the kinds an operator missed at 3 a.m., on real stores and a real webhook receiver', () => {
+  it('dependency_unreachable: one notice naming the nodes once `for` has passed, none while it lasts, one recovery', async () => {
+    const settings = settingsOf({ database: { kind: 'dependency_unreachable', for: 30_000, severity: 'critical' } });
+    const beat = async (p1: 0 | 1, c1: 0 | 1) => {
+      await registry.report(node('processor-1', 11, now, { stats: probes({ crash_index: p1, queue: 1 }) }));
+      await registry.report(node('collector-1', 22, now, { roles: ['collector'], stats: probes({ crash_index: c1, queue: 1 }) }));
+    };
+    await beat(1, 1);
+    await run(settings);
+    const start = now;
+    const seen: string[] = [];
+    // processor-1 loses the database at 10 s, collector-1 at 40 s; both get it back at 100 s.
+    for (let t = 10; t <= 120; t += 10) {
+      now = start + t * S;
+      await beat(t >= 10 && t < 100 ? 0 : 1, t >= 40 && t < 100 ? 0 : 1);
+      const report = await run(settings);
+      if (report.noticesSent > 0) seen.push(`${t}: ${sent().at(-1)}`);
+    }
+    expect(seen).toEqual(['40: firing database:crash_index', '100: resolved database:crash_index']);
+    expect(bodies()[0]).toMatchObject({ severity: 'critical', subject: 'crash_index', message: 'the crash index is unreachable from every running node that probes it (2): collector-1@host, processor-1@host', since: new Date(start + 10 * S).toISOString() });
+    expect(bodies()[1]).toMatchObject({ status: 'resolved', reason: 'recovered' });
+  });
+
+  it('queue_growing: reads the queue\'s minute points that the web nodes record into the history store', async () => {
+    const settings = settingsOf({ backlog: { kind: 'queue_growing', threshold: 3, queue: ['standard'] } });
+    // What a web node does each minute: record the real queue's figures.
+    const record = async () => opsHistory.record(historyPointsFrom(await registry.nodes(), await queue.stats(), now));
+    let id = 0;
+    const enqueue = async (n: number) => {
+      for (let i = 0; i < n; i++) await queue.enqueue(`0b1f2a3c-0000-4000-8000-${String(++id).padStart(12, '0')}`);
+    };
+    now = Math.floor(now / 60_000) * 60_000 + 5 * S;
+    const seen: string[] = [];
+    for (let minute = 0; minute <= 7; minute++) {
+      // Growing for minutes 1 to 5, then a processor takes crashes.
+      if (minute >= 1 && minute <= 5) await enqueue(2);
+      if (minute === 6) for (let i = 0; i < 4; i++) await queue.ack((await queue.take())!);
+      await record();
+      const report = await run(settings);
+      if (report.noticesSent > 0) seen.push(`${minute}: ${sent().at(-1)}`);
+      now += 60_000;
+    }
+    expect(seen).toEqual(['3: firing backlog:standard', '6: resolved backlog:standard']);
+    expect(bodies()[0].message).toBe('queue standard has grown at every minute for 3 min, from 0 to 6 waiting');
+  });
+
+  it('queue_growing without a history store evaluates the other rules and says once that it cannot', async () => {
+    const { log, lines } = capturingLog();
+    const settings = settingsOf({ backlog: { kind: 'queue_growing' }, down: { kind: 'node_down' } });
+    await registry.report(node('p', 1, now - 60 * S));
+    const without = { registry, queue, jobLedger, alertState };
+    await runAlerts(without, settings, log, { now: () => now, retryDelayMs: 5 });
+    await runAlerts(without, settings, log, { now: () => now, retryDelayMs: 5 });
+    expect(sent()).toEqual(['firing down:p@host']);
+    expect(lines().filter((l) => /queue_growing rules are not evaluated/.test(l.msg)).map((l) => [l.level, l.rules])).toEqual([[40, ['backlog']]]);
+  });
+
+  it('nodes_below: a processor fleet stopped cleanly (gone from the registry, so no node_down) pages once, and recovers once', async () => {
+    const settings = settingsOf({ processors: { kind: 'nodes_below', role: ['processor'], threshold: 2, severity: 'critical' }, down: { kind: 'node_down' } });
+    await registry.report(node('processor-1', 11, now));
+    await registry.report(node('processor-2', 22, now));
+    await registry.report(node('web-1', 33, now, { roles: ['web'] }));
+    await run(settings);
+    expect(receiver.received).toHaveLength(0);
+    // Both processors stop cleanly: each removes itself.
+    now += 10 * S;
+    await registry.forget('processor-1@host:11');
+    await registry.forget('processor-2@host:22');
+    await registry.report(node('web-1', 33, now, { roles: ['web'] }));
+    await run(settings);
+    now += 10 * S;
+    await registry.report(node('web-1', 33, now, { roles: ['web'] }));
+    await run(settings);
+    expect(sent()).toEqual(['firing processors:processor']);
+    expect(bodies()[0]).toMatchObject({ subject: 'processor', severity: 'critical', message: 'no processor node is running, fewer than 2 (a node stopped cleanly leaves the registry and is not listed)' });
+    // One comes back: still below.
+    now += 10 * S;
+    await registry.report(node('processor-1', 44, now));
+    await registry.report(node('web-1', 33, now, { roles: ['web'] }));
+    await run(settings);
+    expect(receiver.received).toHaveLength(1);
+    now += 10 * S;
+    await registry.report(node('processor-1', 44, now));
+    await registry.report(node('processor-2', 55, now));
+    await registry.report(node('web-1', 33, now, { roles: ['web'] }));
+    await run(settings);
+    expect(sent()).toEqual(['firing processors:processor', 'resolved processors:processor']);
+  });
+
+  it('pings heartbeat_url (GET) after every evaluation that succeeded, never after one that failed, and logs that at error', async () => {
+    const heartbeat = await Receiver.start();
+    try {
+      const { log, lines } = capturingLog();
+      const settings = settingsOf({ down: { kind: 'node_down' } }, { heartbeat_url: `${heartbeat.url}/ping/0f1e2d3c-uuid` });
+      await registry.report(node('p', 1, now));
+      await runAlerts(stores, settings, log, { now: () => now });
+      expect(heartbeat.received.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /ping/0f1e2d3c-uuid']);
+      now += 10 * S;
+      await runAlerts(stores, settings, log, { now: () => now });
+      expect(heartbeat.received).toHaveLength(2);
+
+      // The monitor answering an error, or not at all, is logged (its host, never the URL) and does not fail the run.
+      heartbeat.answer = () => ({ status: 500 });
+      await expect(runAlerts(stores, settings, log, { now: () => now })).resolves.toMatchObject({ firing: 0 });
+      expect(heartbeat.received).toHaveLength(3);
+      const warned = lines().filter((l) => l.msg.startsWith('alerts heartbeat ping failed'));
+      expect(warned.map((l) => [l.level, l.error])).toEqual([[40, 'HTTP 500']]);
+      expect(JSON.stringify(lines())).not.toMatch(/0f1e2d3c-uuid/);
+
+      // The evaluation fails (its store is gone, as with the database down): no ping, an error logged, the run fails.
+      await alertState.close();
+      await expect(runAlerts(stores, settings, log, { now: () => now })).rejects.toThrow();
+      expect(heartbeat.received).toHaveLength(3);
+      const errors = lines().filter((l) => l.level === 50);
+      expect(errors).toHaveLength(1);
+      expect(errors[0].msg).toMatch(/^alert evaluation failed: no alert can fire or resolve until it succeeds; the heartbeat URL is not pinged/);
+    } finally {
+      await heartbeat.close();
+    }
+  });
+
+  it('a heartbeat ping that hangs gives up within its short limit', async () => {
+    const heartbeat = await Receiver.start();
+    try {
+      heartbeat.answer = () => ({ status: 200, delayMs: 3000 });
+      const { log, lines } = capturingLog();
+      const settings = settingsOf({}, { heartbeat_url: `${heartbeat.url}/ping`, timeout: 200 });
+      const started = Date.now();
+      await runAlerts(stores, settings, log, { now: () => now });
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(heartbeat.received).toHaveLength(1);
+      expect(lines().find((l) => l.msg.startsWith('alerts heartbeat ping failed'))?.error).toBe('no answer within 200 ms');
+    } finally {
+      await heartbeat.close();
+    }
   });
 });
