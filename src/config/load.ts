@@ -67,6 +67,8 @@ export function loadConfig(input: LoadInput): LoadResult {
   const findings: ConfigFinding[] = [];
   const origins = new Map<string, ValueOrigin>();
   const values = new Map<string, unknown>();
+  /** Options given a value that failed to parse: what they were given for is not reported as missing too. */
+  const unparsed = new Set<string>();
 
   for (const { section, key, spec } of listOptions()) {
     if (spec.default !== undefined) {
@@ -82,6 +84,7 @@ export function loadConfig(input: LoadInput): LoadResult {
       values.set(`${section}.${key}`, spec.parse(raw));
       origins.set(`${section}.${key}`, origin);
     } catch (error) {
+      unparsed.add(`${section}.${key}`);
       findings.push({ ...where, severity: 'error', message: `${section}.${key}: ${(error as Error).message}` });
     }
   };
@@ -165,7 +168,7 @@ export function loadConfig(input: LoadInput): LoadResult {
     }
   }
 
-  findings.push(...checkRequirements(values, origins, input.file?.name ?? 'configuration'));
+  findings.push(...checkRequirements(values, origins, input.file?.name ?? 'configuration', unparsed));
 
   const hasErrors = findings.some((f) => f.severity === 'error');
   const partial = build(values);

@@ -37,13 +37,18 @@ const REQUIREMENTS: readonly Requirement[] = [
   { when: ['auth.oidc_issuer', IS_SET], needs: 'auth.oidc_client_id', message: 'auth.oidc_issuer needs auth.oidc_client_id (the id Mayday is registered with at the provider)' },
 ];
 
-export function checkRequirements(values: ReadonlyMap<string, unknown>, origins: ReadonlyMap<string, ValueOrigin>, defaultSource: string): ConfigFinding[] {
+/**
+ * `unparsed`: options some source gave a value that failed to parse (already an error of
+ * their own). A need they were meant to meet is not reported as well: the operator gave
+ * it, and one mistake makes one finding.
+ */
+export function checkRequirements(values: ReadonlyMap<string, unknown>, origins: ReadonlyMap<string, ValueOrigin>, defaultSource: string, unparsed: ReadonlySet<string>): ConfigFinding[] {
   const findings: ConfigFinding[] = [];
   for (const { when, needs, value, message } of REQUIREMENTS) {
     const given = values.get(when[0]);
     if (when[1] === IS_SET ? given === undefined : given !== when[1]) continue;
     const met = value === undefined ? values.get(needs) !== undefined : values.get(needs) === value;
-    if (!met) findings.push({ ...locate(origins.get(when[0]), defaultSource), severity: 'error', message });
+    if (!met && !unparsed.has(needs)) findings.push({ ...locate(origins.get(when[0]), defaultSource), severity: 'error', message });
   }
   return findings;
 }

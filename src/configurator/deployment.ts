@@ -61,7 +61,7 @@ export interface Edge {
 
 export interface DeploymentGraph {
   hosts: { id: string; nodes: string[]; resources: string[] }[];
-  /** `id` is `node:NAME` (the graph's id space); `name` is `node.name`; `listen` is `HOST:PORT` as the node binds it. */
+  /** `id` is `node:NAME` in a deployment's files, `node:NAME@HOST` in the running graph (configurator/running.ts: namesakes on two hosts); `name` is `node.name`; `listen` is `HOST:PORT` as the node binds it. */
   nodes: { id: string; name: string; host: string; roles: Role[]; file: string; listen: string }[];
   resources: Resource[];
   edges: Edge[];

@@ -38,7 +38,7 @@ function allInOne(host: string | undefined): DeploymentFile[] {
     },
     RETENTION,
   ];
-  return [{ name: 'mayday.ini', text: formatIni(sections) }];
+  return [{ name: 'mayday.ini', text: `${formatIni(sections)}\n${alertsText(ALL_IN_ONE_ALERTS)}` }];
 }
 
 /**
@@ -50,6 +50,84 @@ const RETENTION: Section = {
   comment: 'Raw crashes (dumps and annotations as sent: where URLs, e-mail addresses and comments live) go after 90 days;\nprocessed crashes stay searchable (days = 0 keeps them forever).',
   entries: [{ key: 'protected_days', value: '90' }],
 };
+
+/**
+ * Default alert rules, so that a fresh deployment's Dashboard shows what would page. Nothing
+ * is sent until the operator sets a webhook: `[alerts]` only shows it, commented out. Read
+ * by the scheduler role only, so written in the scheduler's file.
+ */
+interface AlertsPlan {
+  /** Why these rules and not others (the comment above `[alerts]`). */
+  readonly note: string;
+  readonly rules: readonly Section[];
+}
+
+const rule = (name: string, why: string, fields: Record<string, string>): Section => ({
+  name: `alerts.rules.${name}`,
+  comment: why,
+  entries: Object.entries(fields).map(([key, value]) => ({ key, value })),
+});
+
+const QUEUE_AGE = rule('queue_age', 'A new crash has waited over 10 minutes to be processed (reprocessing batches may take longer): processors stopped, stuck or too few.', {
+  kind: 'queue_age',
+  queue: 'priority, standard',
+  threshold: '600',
+  severity: 'warning',
+});
+const FAILURE_RATE = rule('failure_rate', 'Over 10% of a processor\'s crashes failed in 15 minutes: symbols, storage or the stackwalker\'s limits.', {
+  kind: 'failure_rate',
+  threshold: '10',
+  window: '15m',
+  severity: 'warning',
+});
+const JOB_FAILED = rule('job_failed', 'A housekeeping job failed (retention, verify-processed, ...): old data piles up or lost queue entries stay lost.', { kind: 'job_failed', severity: 'warning' });
+const DEPENDENCY_UNREACHABLE = rule('dependency_unreachable', 'The database, the queue or a store unreachable for a minute (not one failed probe): crashes are not stored or not processed.', {
+  kind: 'dependency_unreachable',
+  for: '1m',
+  severity: 'critical',
+});
+
+const ALL_IN_ONE_ALERTS: AlertsPlan = {
+  note: 'No node_down rule: this node evaluates the rules itself, so it cannot report its own stop (the heartbeat_url below can).',
+  rules: [QUEUE_AGE, FAILURE_RATE, JOB_FAILED, DEPENDENCY_UNREACHABLE],
+};
+
+const DISTRIBUTED_ALERTS: AlertsPlan = {
+  note: 'They watch every node of the deployment, whichever host it runs on.',
+  rules: [
+    rule('node_down', 'A node has sent no heartbeat for dashboard.down_after (30 s): crashed, hung or cut off from the database.', { kind: 'node_down', severity: 'critical' }),
+    rule('nodes_below', 'No collector or no processor running for 2 minutes: a node stopped cleanly leaves the registry, which node_down does not see.', {
+      kind: 'nodes_below',
+      role: 'collector, processor',
+      threshold: '1',
+      for: '2m',
+      severity: 'critical',
+    }),
+    QUEUE_AGE,
+    FAILURE_RATE,
+    JOB_FAILED,
+    DEPENDENCY_UNREACHABLE,
+  ],
+};
+
+/**
+ * `[alerts]` with its notification settings commented out (formatIni writes no commented
+ * entry, and a commented example above the header would, uncommented, land in the section
+ * before), then the rules.
+ */
+function alertsText(plan: AlertsPlan): string {
+  const header = [
+    '; Alerts: the rules below are evaluated every 10 s and shown on the Operations Dashboard (its Alerts panel).',
+    `; ${plan.note}`,
+    '; Nothing is sent until webhook_urls is set: a secret, so keep this file private or give MAYDAY_ALERTS_WEBHOOK_URLS instead.',
+    '[alerts]',
+    '; webhook_urls = https://hooks.slack.com/services/T000/B000/XXXX',
+    '; format = slack',
+    '; A dead-man\'s switch, a push monitor that pages when the pings stop (healthchecks.io, Dead Man\'s Snitch, Uptime Kuma):',
+    '; heartbeat_url = https://hc-ping.com/YOUR-CHECK-UUID',
+  ].join('\n');
+  return `${header}\n\n${formatIni(plan.rules)}`;
+}
 
 interface NodePlan {
   file: string;
@@ -139,10 +217,11 @@ function distributed(hosts: readonly string[]): DeploymentFile[] {
           { key: 'port', value: String(plan.port) },
         ],
       },
-      // Only the scheduler reads [retention]: it is written in its file, not in common.ini.
+      // Only the scheduler reads [retention] and [alerts]: they are written in its file, not in common.ini.
       ...(plan.roles.includes('scheduler') ? [RETENTION] : []),
     ];
-    files.push({ name: plan.file, text: `include = common.ini\n\n${formatIni(sections)}` });
+    const alerts = plan.roles.includes('scheduler') ? `\n${alertsText(DISTRIBUTED_ALERTS)}` : '';
+    files.push({ name: plan.file, text: `include = common.ini\n\n${formatIni(sections)}${alerts}` });
   });
   return files;
 }

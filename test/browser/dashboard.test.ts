@@ -9,6 +9,7 @@ import { ARTIFACTS, CHROMIUM, chromiumMissing, launchBrowser, watchPageProblems 
 import { SqliteOpsHistory } from '../../src/adapters/sqlite-ops-history.js';
 import { SCHEDULED_JOBS } from '../../src/schema/scheduled-jobs.js';
 import type { OpsOverview } from '../../src/roles/web/ops-api.js';
+import { QUEUE_CHARTS } from '../../src/dashboard/web/queue-page-model.js';
 
 /**
  * Issue 13's browser acceptance: the Operations Dashboard on a real all-roles node, with a
@@ -88,7 +89,8 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
     await topology.locator('g.node').first().waitFor();
     await expect(topology.locator('g.node').count()).resolves.toBe(2);
     await expect(topology.locator('g.node.status-up').count()).resolves.toBe(2);
-    const nodeBox = topology.locator('g.node[data-id="node:allinone"]');
+    // Boxes are nodes' keys (name@host), as everywhere on the Dashboard.
+    const nodeBox = topology.locator(`g.node[data-id="node:allinone@${hostname()}"]`);
     await expect.poll(() => nodeBox.locator('text.live').allTextContents()).toEqual([expect.stringMatching(/^● up/), expect.stringMatching(/accepted\/s$/), expect.stringMatching(/processed\/s$/), expect.stringMatching(/req\/s$/)]);
     const queueBox = topology.locator('g.resource[data-kind="queue"]');
     await expect(queueBox.count()).resolves.toBe(1);
@@ -129,7 +131,7 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
     // The edges from the collector to the raw crash store and to the queue keep room for a rate ("0/s", greyed, while idle).
     const running = (await (await fetch(`${node.url}/api/ops/overview`)).json()) as OpsOverview;
     const kinds = new Map(running.topology.resources.map((r) => [r.id, r.kind]));
-    const intoStores = running.topology.edges.filter((e) => e.from === 'node:allinone' && ['raw-store', 'queue'].includes(kinds.get(e.to) ?? '')).map((e) => e.id);
+    const intoStores = running.topology.edges.filter((e) => e.from === `node:allinone@${hostname()}` && ['raw-store', 'queue'].includes(kinds.get(e.to) ?? '')).map((e) => e.id);
     expect(intoStores.length).toBe(2);
     const rateOf = (id: string) => topology.locator(`g.edge-label[data-id=${JSON.stringify(id)}] text.edge-rate`);
     const lineOf = (id: string) => topology.locator(`g.edge[data-id=${JSON.stringify(id)}] > path`);
@@ -226,8 +228,8 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
     await expect.poll(() => row(page, 'web-2').getAttribute('data-status'), { timeout: 15_000, interval: 250 }).toBe('down');
     await expect(page.locator('[data-testid="problem"]').first().getAttribute('data-severity')).resolves.toBe('critical');
     await expect(page.title()).resolves.toMatch(/^\(\d+\) Dashboard/);
-    await expect.poll(() => topology.locator('g.node.status-down[data-id="node:web-2"]').count()).toBe(1);
-    await expect(topology.locator('g.node[data-id="node:web-2"] > rect').first().getAttribute('stroke')).resolves.toBe('#d32f2f');
+    await expect.poll(() => topology.locator(`g.node.status-down[data-id="node:web-2@${hostname()}"]`).count()).toBe(1);
+    await expect(topology.locator(`g.node[data-id="node:web-2@${hostname()}"] > rect`).first().getAttribute('stroke')).resolves.toBe('#d32f2f');
     await expect(row(page, 'allinone').getAttribute('data-status')).resolves.toBe('up');
     await shot(page, 'overview-down');
     await page.getByTestId('topology-panel').screenshot({ path: join(shots, 'topology-down.png') });
@@ -344,10 +346,11 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
     await expect(drainer.locator('a').getAttribute('href')).resolves.toBe(`/dashboard/component/${encodeURIComponent(`allinone@${hostname()}`)}`);
     await expect(page.getByTestId('processors-summary').innerText()).resolves.toBe('1 processor running.');
 
-    // The three charts, drawn, with their series named in the legends.
-    await expect.poll(() => page.locator('[data-testid="chart"] canvas').count()).toBe(3);
-    await expect(page.locator('[data-testid="chart"]').evaluateAll((charts) => charts.map((c) => c.getAttribute('data-chart')))).resolves.toEqual(['depth', 'oldest', 'flow']);
-    await expect(page.locator('[data-chart="depth"] .u-legend').innerText()).resolves.toMatch(/Waiting[\s\S]*In flight/);
+    // The four charts, drawn, with their series named in the legends (in flight apart from waiting: a few beside thousands).
+    await expect.poll(() => page.locator('[data-testid="chart"] canvas').count()).toBe(4);
+    await expect(page.locator('[data-testid="chart"]').evaluateAll((charts) => charts.map((c) => c.getAttribute('data-chart')))).resolves.toEqual(['waiting', 'in-flight', 'oldest', 'flow']);
+    await expect(page.locator('[data-chart="waiting"] .u-legend').innerText()).resolves.toMatch(/Waiting/);
+    await expect(page.locator('[data-chart="in-flight"] .u-legend').innerText()).resolves.toMatch(/In flight/);
     await expect(page.locator('[data-chart="oldest"] .u-legend').innerText()).resolves.toMatch(/Oldest waiting crash/);
     await expect(page.locator('[data-chart="flow"] .u-legend').innerText()).resolves.toMatch(/In \(put on\)[\s\S]*Out \(processed or dead-lettered\)/);
     await expect(page.locator('.dash-chart-empty').count()).resolves.toBe(0);
@@ -482,7 +485,7 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
     await expect(figure('oldest')).resolves.toBe('17 min');
     await expect(figure('dead-letters')).resolves.toBe('3 · list them');
     await expect(page.locator('[data-testid="queue-figures"] [data-figure="dead-letters"] a').getAttribute('href')).resolves.toBe('/api/DeadLetters/');
-    await expect.poll(() => page.locator('[data-testid="chart"] canvas').count()).toBe(3);
+    await expect.poll(() => page.locator('[data-testid="chart"] canvas').count()).toBe(QUEUE_CHARTS.length);
     await shot(page, 'queue-trouble', true);
     await context.close();
   }, 60_000);

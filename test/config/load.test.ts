@@ -114,4 +114,35 @@ describe('configuration loading', () => {
     // The embedded default needs none of it.
     expect(loadConfig({}).findings).toEqual([]);
   });
+  it('one mistake, one finding: a needed option given but unreadable is not also reported as missing', () => {
+    const text = '[database]\nbackend = postgresql\nurl = postgres//broken\n';
+    const { config, findings } = loadConfig({ file: { name: 'node.ini', text } });
+    expect(config).toBeUndefined();
+    expect(findings.map(formatFinding)).toEqual(['node.ini:3: error: database.url: expected a URL (postgres, postgresql); the value is not shown, it is secret']);
+
+    // Every requirement whose needed option can fail to parse: only the value's own error.
+    const cases: [string, Record<string, string>, string[]][] = [
+      ['[queue]\nbackend = rabbitmq\nurl = amqp//broker\n[database]\nbackend = postgresql\nurl = postgres://db/mayday\n', {}, ['node.ini:3: error: queue.url: expected a URL (amqp, amqps); the value is not shown, it is secret']],
+      [
+        '[queue]\nbackend = rabbitmq\nurl = amqp://broker\n[database]\nbackend = postgres\n',
+        {},
+        ['node.ini:5: error: database.backend: expected one of sqlite, postgresql, got "postgres"'],
+      ],
+      [
+        '[auth]\noidc_issuer = https://sso.example.org/realms/acme\noidc_client_id = mayday\n[web]\npublic_url = crash-stats.example.org\n',
+        {},
+        ['node.ini:5: error: web.public_url: expected a URL (http, https), got "crash-stats.example.org"'],
+      ],
+      // The unreadable half may come from the environment too.
+      ['[database]\nbackend = postgresql\n', { MAYDAY_DATABASE_URL: 'postgres//broken' }, ['environment: error: database.url: expected a URL (postgres, postgresql); the value is not shown, it is secret']],
+    ];
+    for (const [fileText, env, expected] of cases) expect(loadConfig({ file: { name: 'node.ini', text: fileText }, env }).findings.map(formatFinding), fileText).toEqual(expected);
+
+    // A readable value from the environment meets the need; the file's unreadable line stays an error of its own.
+    expect(loadConfig({ file: { name: 'node.ini', text }, env: { MAYDAY_DATABASE_URL: 'postgres://db/mayday' } }).findings.map(formatFinding)).toEqual([
+      'node.ini:3: error: database.url: expected a URL (postgres, postgresql); the value is not shown, it is secret',
+    ]);
+    // Not given at all is still missing.
+    expect(loadConfig({ file: { name: 'node.ini', text: '[database]\nbackend = postgresql\n' } }).findings.map(formatFinding)).toEqual(['node.ini:2: error: database.backend = postgresql needs database.url']);
+  });
 });

@@ -1,19 +1,54 @@
 import { describe, expect, it } from 'vitest';
 import { compileDeployment } from '../../src/configurator/compile.js';
 import { presetFiles } from '../../src/configurator/presets.js';
-import { runningGraph } from '../../src/configurator/running.js';
+import { runningGraph, runningNodeId } from '../../src/configurator/running.js';
+import type { DeploymentGraph } from '../../src/configurator/deployment.js';
 import { configFingerprint } from '../../src/node/config-fingerprint.js';
 
+/** A file-based graph with its nodes called by key (`node:name@host`), as the running graph calls them. */
+function keyed(graph: DeploymentGraph): DeploymentGraph {
+  const ids = new Map(graph.nodes.map((n) => [n.id, runningNodeId(n)]));
+  const id = (x: string): string => ids.get(x) ?? x;
+  return {
+    ...graph,
+    hosts: graph.hosts.map((h) => ({ ...h, nodes: h.nodes.map(id) })),
+    nodes: graph.nodes.map((n) => ({ ...n, id: id(n.id) })),
+    edges: graph.edges.map((e) => ({ ...e, id: `${id(e.from)}->${id(e.to)}`, from: id(e.from), to: id(e.to) })),
+  };
+}
+
 describe('runningGraph', () => {
-  it('draws from what running nodes report the same graph as the Configurator draws from their files', () => {
+  it('draws from what running nodes report the same graph as the Configurator draws from their files, its nodes called by key', () => {
     for (const files of [presetFiles('distributed', ['a', 'b', 'c']), presetFiles('all-in-one')]) {
       const compiled = compileDeployment(files);
       const running = runningGraph(compiled.nodes.map((n) => ({ name: n.id, host: n.host, roles: n.roles, config: configFingerprint(n.config).shared })));
-      expect(running.resources).toEqual(compiled.graph.resources);
-      expect(running.edges).toEqual(compiled.graph.edges);
-      expect(running.hosts).toEqual(compiled.graph.hosts);
-      expect(running.nodes.map(({ file: _file, ...rest }) => rest)).toEqual(compiled.graph.nodes.map(({ file: _file, ...rest }) => rest));
+      const expected = keyed(compiled.graph);
+      expect(running.resources).toEqual(expected.resources);
+      expect(running.edges).toEqual(expected.edges);
+      expect(running.hosts).toEqual(expected.hosts);
+      expect(running.nodes.map(({ file: _file, ...rest }) => rest)).toEqual(expected.nodes.map(({ file: _file, ...rest }) => rest));
+      // The Configurator's own graph still calls nodes by name: in files, names are unique.
+      expect(compiled.graph.nodes.every((n) => n.id === `node:${n.name}`)).toBe(true);
     }
+    expect(runningGraph([]).nodes).toEqual([]);
+  });
+
+  it('draws namesakes on two hosts as two boxes, each with its own edges, labelled with the name', () => {
+    const processor = compileDeployment(presetFiles('distributed', ['a', 'b', 'c'])).nodes.find((n) => n.id === 'processor-1')!;
+    const config = configFingerprint(processor.config).shared;
+    const graph = runningGraph(['a', 'b'].map((host) => ({ name: 'mayday', host, roles: ['processor'], config })));
+    expect(graph.nodes.map((n) => [n.id, n.name, n.host])).toEqual([
+      ['node:mayday@a', 'mayday', 'a'],
+      ['node:mayday@b', 'mayday', 'b'],
+    ]);
+    expect(graph.hosts.map((h) => [h.id, h.nodes])).toEqual([
+      ['a', ['node:mayday@a']],
+      ['b', ['node:mayday@b']],
+    ]);
+    // Both drain the one shared queue: two edges from it, not one.
+    const queue = graph.resources.find((r) => r.kind === 'queue')!.id;
+    expect(graph.edges.filter((e) => e.from === queue).map((e) => e.to)).toEqual(['node:mayday@a', 'node:mayday@b']);
+    expect(runningNodeId({ name: 'mayday', host: 'b' })).toBe('node:mayday@b');
   });
 
   it('reports carry no secrets, and URLs without their credentials', () => {

@@ -3,6 +3,7 @@ import { compileDeployment } from '../../src/configurator/compile.js';
 import type { DeploymentFile, Finding } from '../../src/configurator/deployment.js';
 import { presetFiles } from '../../src/configurator/presets.js';
 import { shadows } from '../../src/configurator/validate.js';
+import { alertRules } from '../../src/roles/scheduler/alerts/rules.js';
 
 /**
  * The validator fed deployments with one mistake each. The base is the distributed preset
@@ -35,6 +36,58 @@ function findings(files: DeploymentFile[]): Pick<Finding, 'layer' | 'code' | 'se
 describe('presets', () => {
   it('both presets validate clean, with and without hosts', () => {
     for (const files of [presetFiles('all-in-one'), presetFiles('distributed'), BASE, presetFiles('all-in-one', ['box'])]) expect(findings(files)).toEqual([]);
+  });
+
+  it('both presets give the scheduler default alert rules, each with a comment saying why, and send nothing until a webhook is set', () => {
+    const expected = {
+      'all-in-one': [
+        'queue_age: queue_age warning threshold 600 queues priority,standard',
+        'failure_rate: failure_rate warning threshold 10 window 900000',
+        'job_failed: job_failed warning threshold 1',
+        'dependency_unreachable: dependency_unreachable critical threshold 1 for 60000',
+      ],
+      distributed: [
+        'node_down: node_down critical threshold 30',
+        'nodes_below: nodes_below critical threshold 1 for 120000 roles collector,processor',
+        'queue_age: queue_age warning threshold 600 queues priority,standard',
+        'failure_rate: failure_rate warning threshold 10 window 900000',
+        'job_failed: job_failed warning threshold 1',
+        'dependency_unreachable: dependency_unreachable critical threshold 1 for 60000',
+      ],
+    };
+    for (const [preset, schedulerFile] of [['all-in-one', 'mayday.ini'], ['distributed', 'scheduler.ini']] as const) {
+      const files = presetFiles(preset);
+      const scheduler = compileDeployment(files).nodes.find((n) => n.roles.includes('scheduler'))!;
+      expect(scheduler.file, preset).toBe(schedulerFile);
+      // As the scheduler reads them (it refuses to start on a rule it cannot use).
+      const rules = alertRules(scheduler.config.alerts.rules, scheduler.config.dashboard.down_after);
+      const described = rules.map((r) =>
+        [
+          `${r.name}: ${r.kind} ${r.severity} threshold ${r.threshold}`,
+          r.kind === 'failure_rate' ? `window ${r.windowMs}` : '',
+          r.forMs > 0 ? `for ${r.forMs}` : '',
+          r.roles ? `roles ${r.roles.join(',')}` : '',
+          r.queues ? `queues ${r.queues.join(',')}` : '',
+        ].filter(Boolean).join(' '),
+      );
+      expect(described, preset).toEqual(expected[preset]);
+      // Every rule's section has a one-line comment just above it.
+      const lines = files.find((f) => f.name === schedulerFile)!.text.split('\n');
+      for (const r of rules) {
+        const at = lines.indexOf(`[alerts.rules.${r.name}]`);
+        expect(lines[at - 1], r.name).toMatch(/^; \S.{20,}/);
+        expect(lines[at - 2], r.name).toBe('');
+      }
+      // Nothing is sent and no monitor pinged: the webhook and the heartbeat are examples in comments.
+      expect(scheduler.config.alerts.webhook_urls, preset).toEqual([]);
+      expect(scheduler.config.alerts.heartbeat_url, preset).toBeUndefined();
+      // Uncommented, the examples are [alerts] options that validate (they sit under its header, not in the section before).
+      const uncommented = files.map((f) => (f.name === schedulerFile ? { ...f, text: f.text.replace(/^; ((?:webhook_urls|format|heartbeat_url) = .*)$/gm, '$1') } : f));
+      const enabled = compileDeployment(uncommented);
+      expect(enabled.findings.filter((f) => f.severity === 'error'), preset).toEqual([]);
+      const { alerts } = enabled.nodes.find((n) => n.roles.includes('scheduler'))!.config;
+      expect([alerts.webhook_urls, alerts.format, alerts.heartbeat_url], preset).toEqual([['https://hooks.slack.com/services/T000/B000/XXXX'], 'slack', 'https://hc-ping.com/YOUR-CHECK-UUID']);
+    }
   });
 
   it('the distributed preset has five nodes on three hosts, all sharing one queue, database and bucket', () => {
@@ -279,6 +332,15 @@ describe('topology layer', () => {
         line: lineOf(files, 'web.ini', 'down_after = 5s'),
         message: 'dashboard.down_after = 5 s makes the Operations Dashboard on web call a node stale after 2.5 s without a heartbeat (and down after 5 s), but collector, processor-1, processor-2, web, scheduler report every 10 s: they would show stale between their beats',
       },
+      // The preset's node_down rule takes the scheduler's down_after, which the web node no longer shares.
+      {
+        layer: 'topology',
+        code: 'down-after-differs',
+        severity: 'warning',
+        file: 'web.ini',
+        line: lineOf(files, 'web.ini', 'down_after = 5s'),
+        message: 'web has dashboard.down_after = 5 s, but scheduler 30 s: the node_down alerts of scheduler (rule "node_down") and the Dashboard on web would disagree about which nodes are down',
+      },
     ]);
     expect(compileDeployment(files).findings[0].hint).toBe('raise dashboard.down_after to 30 s or more (three heartbeat intervals), or lower node.heartbeat_interval of collector, processor-1, processor-2, web, scheduler');
     // A node's own down_after judges nothing unless it serves the Dashboard or runs the alerts.
@@ -287,6 +349,7 @@ describe('topology layer', () => {
   });
 
   it('web and scheduler nodes that disagree on dashboard.down_after', () => {
+    // The preset's scheduler has a node_down rule without a threshold: it takes dashboard.down_after.
     const rule = '[alerts.rules.down]\nkind = node_down';
     const files = withFile(withFile(BASE, 'scheduler.ini', append(rule)), 'web.ini', append('[dashboard]\ndown_after = 1m'));
     expect(findings(files)).toEqual([
@@ -296,7 +359,7 @@ describe('topology layer', () => {
         severity: 'warning',
         file: 'web.ini',
         line: lineOf(files, 'web.ini', 'down_after = 1m'),
-        message: 'web has dashboard.down_after = 60 s, but scheduler 30 s: the node_down alerts of scheduler (rule "down") and the Dashboard on web would disagree about which nodes are down',
+        message: 'web has dashboard.down_after = 60 s, but scheduler 30 s: the node_down alerts of scheduler (rule "node_down", "down") and the Dashboard on web would disagree about which nodes are down',
       },
     ]);
     // The scheduler's alerts judge heartbeats too: a 40 s interval sets off the alert between beats.
@@ -520,7 +583,8 @@ describe('topology layer', () => {
         code: 'alert-rule-needs-role',
         severity: 'error',
         file: 'scheduler.ini',
-        line: lineOf(files, 'scheduler.ini', 'kind = nodes_below'),
+        // The appended rule's kind line (the preset has a nodes_below rule of its own above it).
+        line: lineOf(files, 'scheduler.ini', '[alerts.rules.fleet]') + 1,
         message: 'alert rule "fleet" is nodes_below without a role: it must say whose running nodes it counts, and scheduler would not start with it',
       },
     ]);

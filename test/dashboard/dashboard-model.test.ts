@@ -15,6 +15,10 @@ import type { ComponentView } from '../../src/roles/web/ops-model.js';
 import { AUTO_LABEL_LIMIT, METRICS, layoutDeployment } from '../../src/configurator/graph/layout.js';
 import { FLOW_COLOURS, LIVE_EDGE_IDLE, STATUS_COLOURS, renderSvg } from '../../src/configurator/graph/svg.js';
 import { sampleGraph } from '../configurator/graph-sample.js';
+import { compileDeployment } from '../../src/configurator/compile.js';
+import { presetFiles } from '../../src/configurator/presets.js';
+import { configFingerprint } from '../../src/node/config-fingerprint.js';
+import { runningTopology } from '../../src/roles/web/ops-topology.js';
 import type { DeploymentGraph } from '../../src/configurator/deployment.js';
 
 const component = (over: Partial<ComponentView> = {}): ComponentView => ({
@@ -118,6 +122,56 @@ describe('the live figures on the topology', () => {
   it('lay out again only when the structure changes', () => {
     expect(structureKey(graph)).toBe(structureKey(structuredClone(graph)));
     expect(structureKey(graph)).not.toBe(structureKey({ ...graph, nodes: graph.nodes.slice(1) }));
+  });
+});
+
+describe('namesakes on the running topology (ops-topology.ts, then the live figures)', () => {
+  // Two processors both called `mayday` (the default name), on hosts a and b, draining one queue.
+  const processor = compileDeployment(presetFiles('distributed', ['a', 'b', 'c'])).nodes.find((n) => n.id === 'processor-1')!;
+  const config = configFingerprint(processor.config).shared;
+  const mayday = (host: string, over: Partial<ComponentView>): ComponentView =>
+    component({ id: `mayday@${host}:1`, key: `mayday@${host}`, name: 'mayday', host, url: `http://${host}:800${host === 'a' ? 1 : 2}`, ...over });
+
+  it('are two boxes, each with its own status, figures, address and edge rates', async () => {
+    const components = [
+      mayday('a', { stats: { processed_per_second: 3, failed_per_second: 0.5 } }),
+      mayday('b', { status: 'down', silentSeconds: 90, stats: { processed_per_second: 7, failed_per_second: 0 } }),
+    ];
+    const { topology, edgeRates } = runningTopology(components, () => config);
+    expect(topology.nodes.map((n) => [n.id, n.name, n.host, n.listen])).toEqual([
+      ['node:mayday@a', 'mayday', 'a', 'a:8001'],
+      ['node:mayday@b', 'mayday', 'b', 'b:8002'],
+    ]);
+    const queue = topology.resources.find((r) => r.kind === 'queue')!.id;
+    // The up node's rates on its own edges; the down one's last figures on none.
+    expect(edgeRates[`${queue}->node:mayday@a`]).toBe(3.5);
+    expect(edgeRates['node:mayday@a->' + topology.resources.find((r) => r.kind === 'processed-store')!.id]).toBe(3);
+    expect(Object.keys(edgeRates).filter((id) => id.includes('mayday@b'))).toEqual([]);
+
+    const live = liveAnnotations(topology, components, [], edgeRates);
+    expect(live.status).toEqual({ 'node:mayday@a': 'up', 'node:mayday@b': 'down' });
+    expect(live.lines?.['node:mayday@a']?.map((l) => l.text)).toEqual(['● up · beat 1 s ago', '3 processed/s']);
+    expect(live.lines?.['node:mayday@b']?.map((l) => l.text)).toEqual(['● DOWN · silent 1 min', '– processed/s']);
+    expect(live.edges?.[`${queue}->node:mayday@a`]).toEqual({ text: '3.5/s', width: rateWidth(3.5) });
+    expect(live.edges?.[`${queue}->node:mayday@b`]).toBeUndefined();
+
+    // Drawn: two boxes, one green and one red, both saying `mayday`.
+    const laid = await layoutDeployment(topology, [], { liveLines: liveLinesOf(topology), liveEdges: liveEdgesOf(topology) });
+    const svg = renderSvg(laid, { live });
+    expect(svg).toMatch(/<g class="node status-up" data-id="node:mayday@a">/);
+    expect(svg).toMatch(/<g class="node status-down" data-id="node:mayday@b">/);
+    expect(svg.match(/<text [^>]*>mayday<\/text>/g)?.length).toBe(2);
+  });
+
+  it('each carry their own rates when both are up', () => {
+    const components = [mayday('a', { stats: { processed_per_second: 3, failed_per_second: 0 } }), mayday('b', { stats: { processed_per_second: 7, failed_per_second: 1 } })];
+    const { topology, edgeRates } = runningTopology(components, () => config);
+    const queue = topology.resources.find((r) => r.kind === 'queue')!.id;
+    expect([edgeRates[`${queue}->node:mayday@a`], edgeRates[`${queue}->node:mayday@b`]]).toEqual([3, 8]);
+    // A node that reported no configuration is not drawn, and its namesake's box is not taken for it.
+    const one = runningTopology(components, (c) => (c.host === 'b' ? config : undefined));
+    expect(one.topology.nodes.map((n) => n.id)).toEqual(['node:mayday@b']);
+    expect(liveAnnotations(one.topology, [components[0]], []).status).toEqual({});
   });
 });
 

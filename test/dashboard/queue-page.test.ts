@@ -53,6 +53,13 @@ describe('the queue page', () => {
     expect(queueComponent('standard')).toBe('queue:standard');
     const drawn = QUEUE_CHARTS.flatMap((c) => c.series.map((s) => s.key));
     expect(drawn).toEqual(['waiting', 'in_flight', 'oldest_age_seconds', 'enqueued_per_second', 'dequeued_per_second']);
+    // Thousands waiting and a few in flight on one axis would flatten in flight to a line: a chart each.
+    expect(QUEUE_CHARTS.map((c) => [c.id, c.series.map((s) => s.key)])).toEqual([
+      ['waiting', ['waiting']],
+      ['in-flight', ['in_flight']],
+      ['oldest', ['oldest_age_seconds']],
+      ['flow', ['enqueued_per_second', 'dequeued_per_second']],
+    ]);
     // Each figure drawn from the queue's own samples has the name the nodes sample it under.
     for (const key of drawn.slice(0, 3)) expect(QUEUE_SAMPLE_FIGURES).toContain(key);
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DeploymentDiff } from '../../src/configurator/diff.js';
 import { presetFiles } from '../../src/configurator/presets.js';
 import { corpusDumps } from '../support/corpus.js';
 import { freePort } from '../support/free-port.js';
@@ -238,6 +239,45 @@ describe('mayday config graph, explain and diff', () => {
     expect(diff.stdout).toContain('- edge queues mayday.* (RabbitMQ 127.0.0.1:5672) -> processor-2: crash ids');
     const same = await runMayday(['config', 'diff', join(PROJECT_ROOT, 'examples/distributed'), join(PROJECT_ROOT, 'examples/distributed')]);
     expect(same).toMatchObject({ code: 0, stdout: 'no differences\n' });
+  });
+
+  it('diff --format json prints the whole diff, findings that appeared and went away included, with the same exit codes', async () => {
+    const example = join(PROJECT_ROOT, 'examples/distributed');
+    const dir = tempDir();
+    cpSync(example, dir, { recursive: true });
+    rewrite(join(dir, 'web.ini'), (t) => `${t}\n[queue]\nprefix = other.\n`);
+    rewrite(join(dir, 'common.ini'), (t) => t.replaceAll('s3_secret_access_key = mayday-secret', 's3_secret_access_key = n3w-s3cr3t'));
+    const json = await runMayday(['config', 'diff', '--format', 'json', example, dir]);
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(1);
+    const diff = JSON.parse(json.stdout) as DeploymentDiff;
+    expect(Object.keys(diff).sort()).toEqual(['edgesAdded', 'edgesRemoved', 'findingsNew', 'findingsResolved', 'nodesAdded', 'nodesRemoved', 'options', 'resourcesAdded', 'resourcesRemoved']);
+    const line = readFileSync(join(dir, 'web.ini'), 'utf8').split('\n').indexOf('prefix = other.') + 1;
+    expect(diff.options.filter((o) => o.node === 'web' && o.option === 'queue.prefix')).toEqual([{ node: 'web', option: 'queue.prefix', before: 'mayday.', after: 'other.', at: `${join(dir, 'web.ini')}:${line}` }]);
+    // A secret changed is named, never shown, on every node that reads it.
+    const secret = diff.options.filter((o) => o.option === 'storage.s3_secret_access_key');
+    expect(secret.map((o) => o.node).sort()).toEqual(['collector', 'processor-1', 'processor-2', 'scheduler', 'web']);
+    expect(secret.every((o) => o.before === '(secret)' && o.after === '(secret, changed)')).toBe(true);
+    expect(json.stdout).not.toContain('n3w-s3cr3t');
+    expect(diff.nodesAdded).toEqual([]);
+    expect(diff.nodesRemoved).toEqual([]);
+    expect(diff.resourcesAdded).toEqual(['queues other.* (RabbitMQ 127.0.0.1:5672)']);
+    expect(diff.resourcesRemoved).toEqual([]);
+    expect(diff.edgesAdded).toEqual(['web -> queues other.* (RabbitMQ 127.0.0.1:5672): crash ids']);
+    expect(diff.edgesRemoved).toEqual(['web -> queues mayday.* (RabbitMQ 127.0.0.1:5672): crash ids']);
+    // The mistake B makes is a new finding, at its line in B; A had none to resolve.
+    expect(diff.findingsNew.map(({ layer, code, severity, file, line: at, option, hint }) => ({ layer, code, severity, file, line: at, option, hint }))).toEqual([
+      { layer: 'topology', code: 'queue-unconsumed', severity: 'error', file: join(dir, 'web.ini'), line, option: 'queue.prefix', hint: 'use the processors\' queue settings (queue.prefix) on web' },
+    ]);
+    expect(diff.findingsResolved).toEqual([]);
+    // B to A: the same finding, now resolved.
+    const back = JSON.parse((await runMayday(['config', 'diff', '--format', 'json', dir, example])).stdout) as DeploymentDiff;
+    expect(back.findingsNew).toEqual([]);
+    expect(back.findingsResolved.map((f) => `${f.code} ${f.file}:${f.line}`)).toEqual([`queue-unconsumed ${join(dir, 'web.ini')}:${line}`]);
+
+    const same = await runMayday(['config', 'diff', '--format', 'json', example, example]);
+    expect(same.code).toBe(0);
+    expect(Object.values(JSON.parse(same.stdout) as DeploymentDiff).every((list: unknown[]) => list.length === 0)).toBe(true);
   });
 });
 

@@ -86,11 +86,12 @@ export async function configGraph(paths: string[], options: { format: GraphForma
   process.exitCode = exitCode(deployment.findings);
 }
 
-/** `mayday config diff`. */
-export async function configDiff(a: string, b: string, options: { env?: boolean } = {}): Promise<void> {
+/** `mayday config diff`: exit 0 when A and B are the same deployment, 1 when not, whatever the format. */
+export async function configDiff(a: string, b: string, options: { format?: 'text' | 'json'; env?: boolean } = {}): Promise<void> {
   const [da, db] = [compileDeployment(await readDeployment([a]), compileOptions(options)), compileDeployment(await readDeployment([b]), compileOptions(options))];
   const diff = diffDeployments(da, db);
-  process.stdout.write(formatDiff(diff));
+  // The JSON is the DeploymentDiff itself: secrets are already masked in its option changes.
+  process.stdout.write(options.format === 'json' ? JSON.stringify(diff, null, 2) + '\n' : formatDiff(diff));
   process.exitCode = isEmptyDiff(diff) ? 0 : 1;
 }
 

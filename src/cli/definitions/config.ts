@@ -63,6 +63,8 @@ export function defineConfig(program: Command): void {
     .description('what changed between two deployments, option by option and in the graph')
     .argument('<a>', 'the first deployment: a directory or a node file')
     .argument('<b>', 'the second')
+    .addOption(new Option('--format <format>', 'output: text, or json (the whole diff: option changes, graph changes, findingsNew, findingsResolved)').choices(['text', 'json']).default('text'))
     .option('--env', ENV_HELP)
-    .action(async (a: string, b: string, options: { env?: boolean }) => (await load()).configDiff(a, b, options));
+    .addHelpText('after', '\nExit codes: 0 no differences, 1 differences, 2 usage error (a file that cannot be read).')
+    .action(async (a: string, b: string, options: { format: 'text' | 'json'; env?: boolean }) => (await load()).configDiff(a, b, options));
 }

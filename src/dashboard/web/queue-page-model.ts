@@ -19,9 +19,14 @@ const OLDEST: StatDef = { key: 'oldest_age_seconds', label: 'Oldest waiting cras
 const IN: StatDef = { key: 'enqueued_per_second', label: 'In (put on)', unit: 'per_second' };
 const OUT: StatDef = { key: 'dequeued_per_second', label: 'Out (processed or dead-lettered)', unit: 'per_second' };
 
-/** The queue page's history charts, in order: depth, age, flow (in above out for long is a growing queue). */
+/**
+ * The queue page's history charts, in order: depth, age, flow (in above out for long is a
+ * growing queue). Waiting and in flight have a chart each: thousands can wait while a few
+ * are in flight (a processor's concurrency), and on one axis in flight is a flat line.
+ */
 export const QUEUE_CHARTS: readonly ChartDef[] = [
-  { id: 'depth', title: 'Waiting and in flight', unit: 'count', series: [WAITING, IN_FLIGHT] },
+  { id: 'waiting', title: 'Waiting', unit: 'count', series: [WAITING] },
+  { id: 'in-flight', title: 'In flight', unit: 'count', series: [IN_FLIGHT] },
   { id: 'oldest', title: 'Oldest waiting crash', unit: 'seconds', series: [OLDEST] },
   { id: 'flow', title: 'In and out', unit: 'per_second', series: [IN, OUT] },
 ];

@@ -5,7 +5,7 @@
  * every update.
  */
 
-import type { DeploymentGraph } from '../../configurator/deployment.js';
+import { LOCAL_HOST, type DeploymentGraph } from '../../configurator/deployment.js';
 import type { LiveAnnotations, LiveEdgeFigure, LiveLine, LiveStatus } from '../../configurator/graph/svg.js';
 import { digits, formatAgo, formatDuration, formatFigure } from './format.js';
 import { TOPOLOGY_FIGURES, hasRole } from './stats.js';
@@ -65,8 +65,13 @@ export function structureKey(graph: DeploymentGraph): string {
   return JSON.stringify([graph.hosts, graph.nodes, graph.resources.map((r) => [r.id, r.kind, r.label, r.detail, r.host ?? '']), graph.edges]);
 }
 
+/**
+ * The component a box of the running graph stands for: same name and same host (its key;
+ * running.ts `runningNodeId`). Never by name alone: namesakes on two hosts are two boxes,
+ * and one must not show the other's status.
+ */
 export function componentOf(node: { name: string; host: string }, components: readonly ComponentView[]): ComponentView | undefined {
-  return components.find((c) => c.name === node.name && c.host === node.host) ?? components.find((c) => c.name === node.name);
+  return components.find((c) => c.name === node.name && (c.host || LOCAL_HOST) === node.host);
 }
 
 export function statusLine(component: ComponentView | undefined): LiveLine {

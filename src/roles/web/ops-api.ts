@@ -18,12 +18,12 @@ import { MINUTE_MS, type OpsHistoryStore } from '../../ports/ops-history.js';
 import { historyPointsFrom } from './ops-history-recorder.js';
 import { growingMinutes, queueComponent } from '../../ports/ops-history.js';
 import type { ProcessingQueue } from '../../ports/queue.js';
-import { runningGraph } from '../../configurator/running.js';
+import { runningTopology } from './ops-topology.js';
 import type { DeploymentGraph } from '../../configurator/deployment.js';
 import type { JobLedger } from '../../ports/job-ledger.js';
 import { nameOfKey, resolveNodeRef } from '../../common/node-identity.js';
 import { queueRates } from '../../common/queue-figures.js';
-import { componentsView, dependenciesView, edgeRates, failureCountsOf, problemSettings, problemsOf, queuesView, type ComponentView, type DependencyView, type FailureCounts, type JobView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
+import { componentsView, dependenciesView, failureCountsOf, problemSettings, problemsOf, queuesView, type ComponentView, type DependencyView, type FailureCounts, type JobView, type OpsThresholds, type Problem, type QueueView } from './ops-model.js';
 
 export interface OpsApiOptions {
   registry: NodeRegistry;
@@ -125,19 +125,9 @@ export const opsApiPlugin: FastifyPluginAsync<OpsApiOptions> = async (app, optio
     }));
     const dependencies = dependenciesView(components);
     const reports = new Map(nodes.map((n) => [n.id, n]));
-    const topology = runningGraph(
-      components.flatMap((c) => {
-        const config = reports.get(c.id)?.config;
-        return config ? [{ name: c.name, host: c.host, roles: c.roles, config }] : [];
-      }),
-    );
-    // Where each node really listens (a configured port 0 is chosen at start), from its URL.
-    const urls = new Map(components.map((c) => [`node:${c.name}`, c.url]));
-    for (const node of topology.nodes) {
-      const url = urls.get(node.id);
-      if (url) node.listen = new URL(url).host;
-    }
-    return { at: now, components, queues, problems: problemsOf(components, queues, settings, { dependencies, jobs, failures, now }), topology, alerts, dependencies, jobs, deadLetters: Object.values(dead).reduce((sum, n) => sum + n, 0), edgeRates: edgeRates(topology.edges, components) };
+    // Keyed by name@host (ops-topology.ts): namesakes on two hosts are two boxes.
+    const { topology, edgeRates } = runningTopology(components, (c) => reports.get(c.id)?.config);
+    return { at: now, components, queues, problems: problemsOf(components, queues, settings, { dependencies, jobs, failures, now }), topology, alerts, dependencies, jobs, deadLetters: Object.values(dead).reduce((sum, n) => sum + n, 0), edgeRates };
   };
 
   // The table alone: the registry, not the whole overview (queues, history, alerts, topology).

@@ -304,9 +304,11 @@ export function formatSeconds(seconds: number): string {
  * at one end: what a collector accepts goes to its raw store and its queue; what a processor
  * takes comes from the queue and the raw store, and what it processes goes to the processed
  * store and the index. Edges no figure measures (a web node's reads) have none.
+ * `running` maps each box's id in the graph to the figures of the node drawn there, for the
+ * nodes that are not down (a dead node's last rates are over).
  */
-export function edgeRates(edges: readonly { id: string; from: string; to: string; flows: readonly string[] }[], components: readonly ComponentView[]): Record<string, number> {
-  const byNode = new Map(components.filter((c) => c.status !== 'down').map((c) => [`node:${c.name}`, c.stats]));
+export function edgeRates(edges: readonly { id: string; from: string; to: string; flows: readonly string[] }[], running: ReadonlyMap<string, Readonly<Record<string, number>>>): Record<string, number> {
+  const byNode = running;
   const rates: Record<string, number> = {};
   for (const edge of edges) {
     const fromNode = byNode.get(edge.from);

@@ -115,7 +115,7 @@ describe('[alerts] and [dashboard] in the configuration', () => {
     const deployment = compileDeployment(files);
     const context = { resources: new Map(), hostLocal: new Set<string>(), at: () => ({ file: 'scheduler.ini', line: 0 }) };
     const found = alertRulesComplete(deployment, context);
-    const kindLine = files.find((f) => f.name === 'scheduler.ini')!.text.split('\n').indexOf('kind = nodes_below') + 1;
+    const kindLine = files.find((f) => f.name === 'scheduler.ini')!.text.split('\n').indexOf('[alerts.rules.fleet]') + 2;
     expect(found.map(({ code, severity, file, line, message }) => ({ code, severity, file, line, message }))).toEqual([
       { code: 'alert-rule-needs-role', severity: 'error', file: 'scheduler.ini', line: kindLine, message: 'alert rule "fleet" is nodes_below without a role: it must say whose running nodes it counts, and scheduler would not start with it' },
     ]);
