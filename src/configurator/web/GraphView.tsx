@@ -142,6 +142,16 @@ export function GraphView({ drawn, error, selectedFile, onSelectFile, onFinding,
       ) : (
         <div class="muted">Laying out…</div>
       )}
+      {drawn && !large && !fit && columnWidth > 0 && drawn.width * READABLE_SCALE > columnWidth && (
+        // Said, not only scrollable: the stores on the right are where most problems are drawn.
+        <div class="small cfg-graph-more" data-testid="graph-more">
+          The graph is wider than this column: scroll sideways, tick “fit width”, or{' '}
+          <button type="button" class="link" onClick={() => onLarge(true)}>
+            enlarge it
+          </button>
+          .
+        </div>
+      )}
       <div class="muted small">Click a node to edit its file; click a red or amber element to see what is wrong.</div>
     </div>
   );
