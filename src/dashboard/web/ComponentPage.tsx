@@ -8,7 +8,7 @@ import { useState } from 'preact/hooks';
 import { formatAgo, formatDuration, formatValue } from './format.js';
 import { HistoryPanel } from './HistoryPanel.js';
 import { csrfToken } from './hooks.js';
-import { LiveIndicator } from './LiveIndicator.js';
+import { DetailHead } from './DetailHead.js';
 import { useOverview } from './live.js';
 import { nameOfKey, resolveNodeRef } from '../../common/node-identity.js';
 import { componentHref } from './ComponentsTable.js';
@@ -27,15 +27,9 @@ export function ComponentPage({ name: ref }: { name: string }) {
   const name = component?.name ?? nameOfKey(ref);
   return (
     <div class="dash" data-testid="component-page">
-      <div class="dash-head">
-        <a href="/dashboard" class="dash-back">
-          ← Dashboard
-        </a>
-        <h1>
-          {name} {component && <span class="muted">on {component.host}</span>} {component && <StatusBadge status={component.status} />}
-        </h1>
-        <LiveIndicator live={live} />
-      </div>
+      <DetailHead live={live}>
+        {name} {component && <span class="muted">on {component.host}</span>} {component && <StatusBadge status={component.status} />}
+      </DetailHead>
       {!overview ? (
         <div class="card muted">Waiting for the first figures from the node…</div>
       ) : namesakes.length > 0 ? (

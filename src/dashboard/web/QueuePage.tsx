@@ -8,7 +8,7 @@ import { AlertsPanel } from './AlertsPanel.js';
 import { componentHref } from './ComponentsTable.js';
 import { formatDuration, formatValue } from './format.js';
 import { HistoryPanel } from './HistoryPanel.js';
-import { LiveIndicator } from './LiveIndicator.js';
+import { DetailHead } from './DetailHead.js';
 import { useOverview } from './live.js';
 import { growingText } from './ops-view.js';
 import { QUEUE_CHARTS, processorsSummary, queueComponent, queueNodes } from './queue-page-model.js';
@@ -24,22 +24,16 @@ export function QueuePage({ name }: { name: string }) {
   const queue = overview?.queues.find((q) => q.queue === name);
   return (
     <div class="dash" data-testid="queue-page">
-      <div class="dash-head">
-        <a href="/dashboard" class="dash-back">
-          ← Dashboard
-        </a>
-        <h1>
-          <span>
-            {name} <span class="muted">queue</span>
+      <DetailHead live={live}>
+        <span>
+          {name} <span class="muted">queue</span>
+        </span>
+        {queue && growingText(queue.growingFor) ? (
+          <span class="dash-growing dash-growing-head" data-testid="growing">
+            {growingText(queue.growingFor)}
           </span>
-          {queue && growingText(queue.growingFor) ? (
-            <span class="dash-growing dash-growing-head" data-testid="growing">
-              {growingText(queue.growingFor)}
-            </span>
-          ) : null}
-        </h1>
-        <LiveIndicator live={live} />
-      </div>
+        ) : null}
+      </DetailHead>
       {!overview ? (
         <div class="card muted">Waiting for the first figures from the node…</div>
       ) : !queue ? (
