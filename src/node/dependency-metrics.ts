@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { probeStatKey } from '../common/probe-figures.js';
 import type { Stats } from './component-stats.js';
 import type { CheckResult } from './health.js';
 
@@ -18,8 +19,8 @@ export interface StorageSizes {
 export function probeStats(checks: readonly CheckResult[]): Stats {
   const stats: Stats = {};
   for (const { name, ok, ms } of checks) {
-    stats[`probe_${name}_ok`] = ok ? 1 : 0;
-    stats[`probe_${name}_ms`] = ms;
+    stats[probeStatKey(name, 'ok')] = ok ? 1 : 0;
+    stats[probeStatKey(name, 'ms')] = ms;
   }
   return stats;
 }

@@ -216,13 +216,22 @@ export function queueComponent(queue: string): string {
   return `queue:${queue}`;
 }
 
-/** Minutes a queue has grown at every history point, ending now (0 when its last point did not grow):
- * the Dashboard's "growing" badge and problem, and the `queue_growing` alerts. */
-export function growingMinutes(points: readonly { at: number; waiting: number }[]): number {
+/**
+ * The run of growth a queue's history ends with: how many of its last points each grew over
+ * the one before, and the minutes they span (0 and 0 when its last point did not grow):
+ * the Dashboard's "growing" badge and problem, and the `queue_growing` alerts.
+ */
+export function growingRun(points: readonly { at: number; waiting: number }[]): { points: number; minutes: number } {
   let minutes = 0;
-  for (let i = points.length - 1; i > 0; i--) {
-    if (points[i].waiting > points[i - 1].waiting) minutes += Math.round((points[i].at - points[i - 1].at) / 60_000);
-    else break;
+  let grown = 0;
+  for (let i = points.length - 1; i > 0 && points[i].waiting > points[i - 1].waiting; i--) {
+    minutes += Math.round((points[i].at - points[i - 1].at) / 60_000);
+    grown++;
   }
-  return minutes;
+  return { points: grown, minutes };
+}
+
+/** Minutes a queue has grown at every history point, ending now (see `growingRun`). */
+export function growingMinutes(points: readonly { at: number; waiting: number }[]): number {
+  return growingRun(points).minutes;
 }

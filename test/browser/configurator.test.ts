@@ -45,8 +45,7 @@ describe.skipIf(chromiumMissing)(`the Configurator in a real browser (${CHROMIUM
   });
   afterAll(async () => {
     await browser?.close();
-    node?.child.kill('SIGINT');
-    await node?.exited;
+    await node?.stop('SIGINT');
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   });

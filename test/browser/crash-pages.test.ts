@@ -32,8 +32,7 @@ describe.skipIf(chromiumMissing)(`crash pages in a real browser (${CHROMIUM})`, 
   });
   afterAll(async () => {
     await browser?.close();
-    node?.child.kill('SIGINT');
-    await node?.exited;
+    await node?.stop('SIGINT');
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -38,8 +38,7 @@ describe.skipIf(chromiumMissing)(`Crash Stats pages in a real browser (${CHROMIU
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    node?.child.kill('SIGINT');
-    await node?.exited;
+    await node?.stop('SIGINT');
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -44,8 +44,7 @@ describe.skipIf(chromiumMissing)(`the Operations Dashboard in a real browser (${
   afterAll(async () => {
     await browser?.close();
     other?.child.kill('SIGKILL');
-    node?.child.kill('SIGINT');
-    await node?.exited;
+    await node?.stop('SIGINT');
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -57,8 +57,7 @@ describe.skipIf(chromiumMissing)(`reprocessing from the pages (${CHROMIUM})`, ()
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    node?.child.kill('SIGINT');
-    await node?.exited;
+    await node?.stop('SIGINT');
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -82,8 +82,7 @@ describe.skipIf(chromiumMissing)(`the triage loop in a real browser (${CHROMIUM}
   }, 90_000);
   afterAll(async () => {
     await browser?.close();
-    node?.child.kill('SIGINT');
-    await node?.exited;
+    await node?.stop('SIGINT');
     rmSync(dataDir, { recursive: true, force: true });
   });
 

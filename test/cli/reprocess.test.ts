@@ -60,8 +60,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  node?.child.kill('SIGTERM');
-  await node?.exited;
+  await node?.stop('SIGTERM');
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -8,7 +8,8 @@ import { formatAgo, formatBytes, formatDuration, formatFigure, formatValue } fro
 import { RateTracker } from '../../src/dashboard/web/rates.js';
 import { chartData, seriesValues } from '../../src/dashboard/web/history-data.js';
 import { edgeFigures, formatRate, liveAnnotations, liveEdgesOf, liveLinesOf, rateWidth, structureKey } from '../../src/dashboard/web/topology-live.js';
-import { CPU, HEAP, KNOWN_KEYS, PROBE_KEY, PROCESSED, RSS, probeRows, uptimeText } from '../../src/dashboard/web/stats.js';
+import { isProbeStat } from '../../src/common/probe-figures.js';
+import { CPU, HEAP, KNOWN_KEYS, PROCESSED, RSS, probeRows, uptimeText } from '../../src/dashboard/web/stats.js';
 import { dependencyLabel, formatSince, growingText, nextRun, reachSummary, sortAlerts, sortDependencies, sortJobs } from '../../src/dashboard/web/ops-view.js';
 import type { AlertView, JobView } from '../../src/dashboard/web/types.js';
 import type { ComponentView } from '../../src/roles/web/ops-model.js';
@@ -330,7 +331,7 @@ describe('the detail page\'s probes and uptime', () => {
       { name: 'raw_crash_store', label: 'raw crash store', reachable: true, reachability: 'reachable', latency: '2.5 ms' },
     ]);
     // The page's "Other figures" leaves them out (they are neither known stats nor counters).
-    expect(Object.keys(stats).filter((k) => !KNOWN_KEYS.has(k) && !PROBE_KEY.test(k))).toEqual([]);
+    expect(Object.keys(stats).filter((k) => !KNOWN_KEYS.has(k) && !isProbeStat(k))).toEqual([]);
   });
 
   it('a down node is not "up 3 s": it says how long it ran', () => {

@@ -47,8 +47,7 @@ describe.skipIf(chromiumMissing)(`logging in with a real browser (${CHROMIUM})`,
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
-    node?.child.kill('SIGINT');
-    await node?.exited;
+    await node?.stop('SIGINT');
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -49,8 +49,7 @@ beforeAll(async () => {
   await eventually(async () => ((await fetch(`${node.url}/api/ProcessedCrash/?crash_id=${crashId}`)).status === 200 ? true : undefined), 15_000, 'processing');
 }, 60_000);
 afterAll(async () => {
-  node?.child.kill('SIGINT');
-  await node?.exited;
+  await node?.stop('SIGINT');
   rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -55,8 +55,7 @@ describe('mayday start --host', () => {
       expect(local.stderr()).toContain(`mayday users create NAME --admin --password-stdin --data-dir ${dataDir}`);
       expect(local.stderr()).toContain('--host 0.0.0.0');
     } finally {
-      local.child.kill('SIGINT');
-      await local.exited;
+      await local.stop('SIGINT');
     }
     const open = await startMayday(['start', '--data-dir', dataDir, '--port', '0', '--host', '0.0.0.0']);
     try {
@@ -65,8 +64,7 @@ describe('mayday start --host', () => {
       expect(open.stderr()).not.toContain('loopback');
       expect((await fetch(`${open.url}/__lbheartbeat__`)).status).toBe(200);
     } finally {
-      open.child.kill('SIGINT');
-      await open.exited;
+      await open.stop('SIGINT');
     }
   }, 60_000);
 });

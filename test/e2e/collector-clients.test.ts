@@ -59,8 +59,7 @@ describe('real clients against mayday start', () => {
     node = await startMayday(['start', '--data-dir', dataDir, '--port', '0', '--config', config]);
   });
   afterAll(async () => {
-    node?.child.kill('SIGINT');
-    await node?.exited;
+    await node?.stop('SIGINT');
   });
 
   it.skipIf('missing' in upload)(`Breakpad's minidump_upload submits corpus dumps and gets a CrashID${'missing' in upload ? ` (skipped: ${upload.missing})` : ''}`, async () => {
@@ -153,8 +152,7 @@ describe('slow and crowding clients against mayday start', () => {
     node = await startMayday(['start', '--data-dir', dataDir, '--port', '0', '--config', config]);
   });
   afterAll(async () => {
-    node?.child.kill('SIGINT');
-    await node?.exited;
+    await node?.stop('SIGINT');
   });
 
   it('cuts off clients trickling their bodies (408 too_slow) and turns away those over max_in_flight (503), while it stays responsive', async () => {
@@ -228,15 +226,13 @@ describe('SIGKILL under load', () => {
     };
     const clients = Array.from({ length: 8 }, client);
     await eventually(async () => (acknowledged.length >= 40 ? true : undefined), 15_000, 'acknowledgements under load');
-    node.child.kill('SIGKILL');
-    await node.exited;
+    await node.stop('SIGKILL');
     stop = true;
     await Promise.all(clients);
 
     // Restart (sweeps pending crashes, clears partial uploads), stop cleanly, then look.
     const again = await startMayday(['start', '--data-dir', dataDir, '--port', '0', '--config', config]);
-    again.child.kill('SIGINT');
-    await again.exited;
+    await again.stop('SIGINT');
     const store = await FsRawCrashStore.open(join(dataDir, 'raw'));
     const queue = SqliteQueue.open(join(dataDir, 'queue.sqlite'), { visibilityTimeoutMs: 60_000 });
     try {

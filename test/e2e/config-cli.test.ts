@@ -304,8 +304,7 @@ describe('the all-in-one preset runs', () => {
       expect(processed.reason).toBe(dump.expected.reason);
       expect(processed.signature).not.toBe('');
     } finally {
-      node.child.kill('SIGTERM');
-      await node.exited;
+      await node.stop('SIGTERM');
     }
   }, 90_000);
 });

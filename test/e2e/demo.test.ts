@@ -81,15 +81,13 @@ describe('mayday start --demo', () => {
       const raw = (await (await fetch(`${node.url}/api/RawCrash/?crash_id=${crashId}`)).json()) as { submitted_timestamp: string };
       expect(Math.abs(Date.parse(raw.submitted_timestamp) - Date.now())).toBeLessThan(60_000);
     } finally {
-      node.child.kill('SIGINT');
-      await node.exited;
+      await node.stop('SIGINT');
     }
     const again = await startMayday(['start', '--demo', '--data-dir', dataDir, '--port', '0']);
     try {
       await eventually(async () => (again.stderr().includes('already holds data') ? true : undefined), 10_000, 'the refusal to add more');
     } finally {
-      again.child.kill('SIGINT');
-      await again.exited;
+      await again.stop('SIGINT');
     }
   });
 });

@@ -246,8 +246,7 @@ async function retire(): Promise<void> {
   if (!current) return;
   const { proc } = current;
   current = undefined;
-  proc.child.kill('SIGKILL');
-  await proc.exited;
+  await proc.stop('SIGKILL');
 }
 
 beforeAll(async () => {
@@ -262,15 +261,13 @@ beforeAll(async () => {
     await submitted(seed.url, [['ProductName', 'Example'], ['Version', '1.0'], ['AbortMessage', A_RUN]], probeDump);
     await eventually(async () => ((await processedCount(seed.url)) === dumps.length + 1 ? true : undefined), 30_000, 'the seed crashes to be processed');
   } finally {
-    seed.child.kill('SIGINT');
-    await seed.exited;
+    await seed.stop('SIGINT');
   }
 }, 60_000);
 
 afterAll(async () => {
   if (current) {
-    current.proc.child.kill('SIGINT');
-    await current.proc.exited;
+    await current.proc.stop('SIGINT');
   }
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });

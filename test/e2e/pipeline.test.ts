@@ -55,8 +55,7 @@ describe('mayday start, end to end', () => {
     node = await startMayday(['start', '--data-dir', dataDir, '--port', '0']);
   });
   afterAll(async () => {
-    node?.child.kill('SIGINT');
-    await node?.exited;
+    await node?.stop('SIGINT');
   });
 
   it('prints a ready-to-paste curl command, which works as printed', async () => {
@@ -166,8 +165,7 @@ describe('durability', () => {
     try {
       for (const id of ids) expect((await processed(second.url, id, 10_000)).version).toBe('2.0');
     } finally {
-      second.child.kill('SIGINT');
-      await second.exited;
+      await second.stop('SIGINT');
     }
   });
 
@@ -192,8 +190,7 @@ describe('durability', () => {
     try {
       for (const id of acknowledged) expect((await processed(restarted.url, id, 10_000)).version).toBe('3.0');
     } finally {
-      restarted.child.kill('SIGINT');
-      await restarted.exited;
+      await restarted.stop('SIGINT');
     }
     expect(readdirSync(join(dataDir, 'raw', '.incoming'))).toEqual([]);
   });

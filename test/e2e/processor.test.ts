@@ -46,8 +46,7 @@ function indexed(dataDir: string): { crash_id: string; processed_at: number; sig
 }
 
 async function stop(node: MaydayProcess): Promise<void> {
-  node.child.kill('SIGINT');
-  await node.exited;
+  await node.stop('SIGINT');
 }
 
 describe('processor, end to end', () => {
@@ -132,8 +131,7 @@ describe('processor, end to end', () => {
     const config = nodeConfig(dataDir, 'processor', 'processor');
     const first = await startMayday(['run', '--config', config]);
     await eventually(async () => (indexed(dataDir).length >= 20 ? true : undefined), 20_000, 'part of the batch');
-    first.child.kill('SIGKILL');
-    await first.exited;
+    await first.stop('SIGKILL');
     const before = indexed(dataDir).length;
     expect(before).toBeLessThan(ids.length);
 

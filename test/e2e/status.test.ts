@@ -14,8 +14,7 @@ describe('processing status page', () => {
     node = await startMayday(['start', '--data-dir', dataDir, '--port', '0'], { MAYDAY_NODE_HEARTBEAT_INTERVAL: '200ms', MAYDAY_WEB_STATUS_SAMPLE_INTERVAL: '300ms' });
   });
   afterAll(async () => {
-    node.child.kill('SIGINT');
-    await node.exited;
+    await node.stop('SIGINT');
     rmSync(dataDir, { recursive: true, force: true });
   });
 

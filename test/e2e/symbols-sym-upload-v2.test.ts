@@ -57,8 +57,7 @@ function withUnsymbolicatedCrash(label: string) {
   }, 30_000);
 
   afterAll(async () => {
-    state.mayday?.child.kill('SIGTERM');
-    await state.mayday?.exited;
+    await state.mayday?.stop('SIGTERM');
     if (state.dataDir) rmSync(state.dataDir, { recursive: true, force: true });
   });
 

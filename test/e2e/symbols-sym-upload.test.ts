@@ -38,8 +38,7 @@ describe.skipIf(!built.tool)(`sym_upload then reprocess, end to end${built.reaso
   }, 30_000);
 
   afterAll(async () => {
-    mayday?.child.kill('SIGTERM');
-    await mayday?.exited;
+    await mayday?.stop('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -107,8 +106,7 @@ describe.skipIf(!built.tool)(`sym_upload with reprocess=1 queues the crashes tha
   }, 30_000);
 
   afterAll(async () => {
-    mayday?.child.kill('SIGTERM');
-    await mayday?.exited;
+    await mayday?.stop('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -12,6 +12,8 @@ export interface MaydayProcess {
   stderr: () => string;
   /** Resolves with the exit code (or signal name). */
   exited: Promise<number | string>;
+  /** Sends `signal` (SIGTERM by default) and resolves with how the process exited. */
+  stop: (signal?: NodeJS.Signals) => Promise<number | string>;
 }
 
 /**
@@ -36,7 +38,11 @@ export function startMayday(args: string[], env: Record<string, string> = {}, ti
         clearTimeout(timer);
         child.stderr!.off('data', onData);
         child.stdout!.off('data', onData);
-        resolve({ child, url: match[1], stdout: () => out, stderr: () => err, exited });
+        const stop = (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> => {
+          child.kill(signal);
+          return exited;
+        };
+        resolve({ child, url: match[1], stdout: () => out, stderr: () => err, exited, stop });
       }
     };
     child.stderr!.on('data', onData);

@@ -139,12 +139,8 @@ export interface SymbolsApp {
   close(): Promise<void>;
 }
 
-export const TEST_LIMITS: UploadLimits = { maxUploadBytes: 1024 * 1024, maxUncompressedBytes: 4 * 1024 * 1024, maxFiles: 50 };
-
-/** The symbols role and the auth layer on a Fastify app with a log that tests can read. */
-export async function startSymbolsApp(limits: UploadLimits = TEST_LIMITS, options: { requestLogging?: boolean; rewriteUrl?: boolean } = {}): Promise<SymbolsApp> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mayday-symbols-'));
-  const storeDir = path.join(dir, 'symbols');
+/** A trace-level logger whose lines the test reads (what reaches the log, and what must not). */
+export function readableLog(): { logger: pino.Logger; logs: string[] } {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -152,8 +148,18 @@ export async function startSymbolsApp(limits: UploadLimits = TEST_LIMITS, option
       callback();
     },
   });
+  return { logger: pino({ level: 'trace' }, sink), logs };
+}
+
+export const TEST_LIMITS: UploadLimits = { maxUploadBytes: 1024 * 1024, maxUncompressedBytes: 4 * 1024 * 1024, maxFiles: 50 };
+
+/** The symbols role and the auth layer on a Fastify app with a log that tests can read. */
+export async function startSymbolsApp(limits: UploadLimits = TEST_LIMITS, options: { requestLogging?: boolean; rewriteUrl?: boolean } = {}): Promise<SymbolsApp> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mayday-symbols-'));
+  const storeDir = path.join(dir, 'symbols');
+  const { logger, logs } = readableLog();
   const app = Fastify({
-    loggerInstance: pino({ level: 'trace' }, sink),
+    loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: !(options.requestLogging ?? false) }),
     rewriteUrl: options.rewriteUrl === false ? undefined : redactTokenRewriteUrl,
     forceCloseConnections: true,

@@ -10,8 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pino } from 'pino';
+import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { FsSymbolStore } from '../../src/adapters/fs-symbol-store.js';
@@ -24,7 +23,7 @@ import type { Permission } from '../../src/common/permissions.js';
 import type { SymbolKey, SymbolStore } from '../../src/ports/symbol-store.js';
 import { symbolsPlugin } from '../../src/roles/symbols/plugin.js';
 import { acceptSymUploadV2Key, parseCompleteBody, symUploadV2KeyAsToken } from '../../src/roles/symbols/sym-upload-v2.js';
-import { drainQueue, ID, symText, TEST_LIMITS } from './support.js';
+import { drainQueue, ID, readableLog, symText, TEST_LIMITS } from './support.js';
 
 // The client's own patterns (Breakpad src/common/linux/symbol_collector_client.cc).
 const STATUS = /"status": "([^"]+)"/;
@@ -52,15 +51,9 @@ interface V2App {
 /** The symbols role behind the auth layer, with the node's rewriteUrl (sym_upload v2's `?key=` renamed, then redacted). */
 async function startV2App(options: { store?: (dir: string) => SymbolStore; ttlMs?: number; maxPendingPerToken?: number; maxPending?: number; dir?: string } = {}): Promise<V2App> {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'mayday-symv2-'));
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logs.push(chunk.toString());
-      callback();
-    },
-  });
+  const { logger, logs } = readableLog();
   const app = Fastify({
-    loggerInstance: pino({ level: 'trace' }, sink),
+    loggerInstance: logger,
     // Request logging on: the key must not reach the log even then.
     logController: new LogController({ disableRequestLogging: false }),
     rewriteUrl: (req) => redactTokenRewriteUrl(acceptSymUploadV2Key(req)),

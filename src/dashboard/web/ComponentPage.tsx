@@ -12,7 +12,8 @@ import { DetailHead } from './DetailHead.js';
 import { useOverview } from './live.js';
 import { nameOfKey, resolveNodeRef } from '../../common/node-identity.js';
 import { componentHref } from './ComponentsTable.js';
-import { CHARTS, KNOWN_KEYS, PROBE_KEY, QUEUE_KEY, REJECTED_BY_REASON, SECTIONS, hasRole, probeRows, uptimeText } from './stats.js';
+import { isProbeStat } from '../../common/probe-figures.js';
+import { CHARTS, KNOWN_KEYS, QUEUE_KEY, REJECTED_BY_REASON, SECTIONS, hasRole, probeRows, uptimeText } from './stats.js';
 import { RoleBadges, StatusBadge } from './Status.js';
 import { SubjectProblems } from './SubjectProblems.js';
 import type { ComponentView } from './types.js';
@@ -134,7 +135,7 @@ function Figures({ component }: { component: ComponentView }) {
     .sort((a, b) => component.stats[b.key] - component.stats[a.key]);
   const probes = probeRows(component.stats);
   const others = Object.keys(component.stats)
-    .filter((key) => !KNOWN_KEYS.has(key) && !REJECTED_BY_REASON.test(key) && !PROBE_KEY.test(key) && !QUEUE_KEY.test(key))
+    .filter((key) => !KNOWN_KEYS.has(key) && !REJECTED_BY_REASON.test(key) && !isProbeStat(key) && !QUEUE_KEY.test(key))
     .sort();
   return (
     <section class="card" data-testid="figures">

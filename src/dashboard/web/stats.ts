@@ -9,6 +9,7 @@
 
 import { formatDuration, formatMs, type Unit } from './format.js';
 import { dependencyLabel } from './ops-view.js';
+import { probeReadings } from '../../common/probe-figures.js';
 
 export type RoleName = 'collector' | 'processor' | 'web' | 'scheduler';
 
@@ -133,13 +134,6 @@ export const DERIVABLE: readonly StatDef[] = SECTIONS.flatMap((s) => s.stats.fil
 /** A collector's rejections by reason, totals since start: `collector_rejected_<reason>_total`. */
 export const REJECTED_BY_REASON = /^collector_rejected_(.+)_total$/;
 
-/**
- * A dependency probe's figures at the last heartbeat: `probe_NAME_ok` (1 reached, 0 not) and
- * `probe_NAME_ms` (how long the probe took). Not counters: the detail page shows them as a
- * section of their own.
- */
-export const PROBE_KEY = /^probe_(.+)_(ok|ms)$/;
-
 export interface ProbeRow {
   /** The probe's name (`raw_crash_store`). */
   name: string;
@@ -153,14 +147,8 @@ export interface ProbeRow {
 
 /** The node's probes, one row per dependency, unreachable ones first, then by name. */
 export function probeRows(stats: Readonly<Record<string, number>>): ProbeRow[] {
-  const names = new Set(Object.keys(stats).flatMap((key) => PROBE_KEY.exec(key)?.[1] ?? []));
-  return [...names]
-    .map((name) => {
-      const ok = stats[`probe_${name}_ok`];
-      const ms = stats[`probe_${name}_ms`];
-      const reachable = ok === undefined ? undefined : ok === 1;
-      return { name, label: dependencyLabel(name), reachable, reachability: reachable === undefined ? '–' : reachable ? 'reachable' : 'unreachable', latency: ms === undefined ? '–' : formatMs(ms) };
-    })
+  return probeReadings(stats)
+    .map(({ name, reached: reachable, ms }) => ({ name, label: dependencyLabel(name), reachable, reachability: reachable === undefined ? '–' : reachable ? 'reachable' : 'unreachable', latency: ms === undefined ? '–' : formatMs(ms) }))
     .sort((a, b) => Number(a.reachable !== false) - Number(b.reachable !== false) || a.name.localeCompare(b.name));
 }
 

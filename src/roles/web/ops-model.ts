@@ -6,6 +6,7 @@
  */
 
 import { nodeHost, nodeKey } from '../../common/node-identity.js';
+import { probeReadings } from '../../common/probe-figures.js';
 import type { NodeReport } from '../../ports/node-registry.js';
 import type { QueueStats } from '../../ports/queue.js';
 
@@ -174,14 +175,12 @@ export function dependenciesView(components: readonly ComponentView[]): Dependen
   const byName = new Map<string, DependencyView & { times: number[] }>();
   for (const c of components) {
     if (c.status === 'down') continue;
-    for (const [key, value] of Object.entries(c.stats)) {
-      const match = /^probe_(.+)_ok$/.exec(key);
-      if (!match) continue;
-      const view = byName.get(match[1]) ?? { name: match[1], reachableFrom: [], unreachableFrom: [], latencyMs: null, times: [] };
-      (value === 1 ? view.reachableFrom : view.unreachableFrom).push(c.name);
-      const ms = c.stats[`probe_${match[1]}_ms`];
-      if (value === 1 && ms !== undefined) view.times.push(ms);
-      byName.set(match[1], view);
+    for (const { name, reached, ms } of probeReadings(c.stats)) {
+      if (reached === undefined) continue;
+      const view = byName.get(name) ?? { name, reachableFrom: [], unreachableFrom: [], latencyMs: null, times: [] };
+      (reached ? view.reachableFrom : view.unreachableFrom).push(c.name);
+      if (reached && ms !== undefined) view.times.push(ms);
+      byName.set(name, view);
     }
   }
   return [...byName.values()]

@@ -1,6 +1,7 @@
 import { nodeKey } from '../../../common/node-identity.js';
+import { probeReadings } from '../../../common/probe-figures.js';
 import type { AlertSeverity, CounterSample } from '../../../ports/alert-state.js';
-import { growingMinutes } from '../../../ports/ops-history.js';
+import { growingRun } from '../../../ports/ops-history.js';
 import type { AlertRule } from './rules.js';
 
 /**
@@ -230,11 +231,10 @@ function dependencyUnreachable(rule: AlertRule, { components, now, downAfterMs }
   const running = runningByKey(nodesByKey(rule, components), now, downAfterMs ?? DEFAULT_DOWN_AFTER_MS);
   const byDependency = new Map<string, { unreachable: string[]; reachable: number }>();
   for (const [key, node] of running) {
-    for (const [stat, value] of Object.entries(node.stats)) {
-      const name = /^probe_(.+)_ok$/.exec(stat)?.[1];
-      if (!name || (rule.dependencies && !rule.dependencies.includes(name))) continue;
+    for (const { name, reached } of probeReadings(node.stats)) {
+      if (reached === undefined || (rule.dependencies && !rule.dependencies.includes(name))) continue;
       const seen = byDependency.get(name) ?? { unreachable: [], reachable: 0 };
-      if (value === 1) seen.reachable++;
+      if (reached) seen.reachable++;
       else seen.unreachable.push(key);
       byDependency.set(name, seen);
     }
@@ -253,7 +253,7 @@ function dependencyUnreachable(rule: AlertRule, { components, now, downAfterMs }
 
 /**
  * A queue whose waiting count grew at every one-minute history point for `threshold`
- * minutes: the Dashboard's `queue-growing`, counted by the same function (`growingMinutes`).
+ * minutes: the Dashboard's `queue-growing`, counted by the same function (`growingRun`).
  */
 function queueGrowing(rule: AlertRule, { queueHistory }: EvaluationInput): { subject: string; message: string }[] {
   const needed = Math.max(1, rule.threshold);
@@ -261,19 +261,12 @@ function queueGrowing(rule: AlertRule, { queueHistory }: EvaluationInput): { sub
   for (const { queue, points } of queueHistory ?? []) {
     if (rule.queues && !rule.queues.includes(queue)) continue;
     const ordered = [...points].sort((a, b) => a.at - b.at);
-    const minutes = growingMinutes(ordered);
+    const { minutes, points: grown } = growingRun(ordered);
     if (minutes < needed) continue;
-    const from = ordered[ordered.length - 1 - countGrowing(ordered)].waiting;
+    const from = ordered[ordered.length - 1 - grown].waiting;
     out.push({ subject: queue, message: `queue ${queue} has grown at every minute for ${minutes} min, from ${from} to ${ordered.at(-1)!.waiting} waiting` });
   }
   return out;
-}
-
-/** How many points at the end of `points` grew over the one before (the growing run's length in points). */
-function countGrowing(points: readonly { waiting: number }[]): number {
-  let n = 0;
-  for (let i = points.length - 1; i > 0 && points[i].waiting > points[i - 1].waiting; i--) n++;
-  return n;
 }
 
 /**
