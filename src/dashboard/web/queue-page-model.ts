@@ -1,16 +1,12 @@
 /**
  * What the queue page shows besides the overview's row (pure: the unit tests run it in
- * Node): the history component and charts of a queue, and the nodes that put crashes on it
+ * Node): the history charts of a queue, and the nodes that put crashes on it
  * or take them off, from their heartbeats' `queue_<queue>_*` figures.
  */
 
 import { queueStatKey } from '../../common/queue-figures.js';
-import { queueComponent } from '../../ports/ops-history.js';
-
-export { queueComponent };
 import type { ChartDef, StatDef } from './stats.js';
 import type { ComponentStatus, ComponentView } from './types.js';
-
 
 // The figures the recorder keeps for a queue each minute (ops-history-recorder.ts `historyPointsFrom`).
 const WAITING: StatDef = { key: 'waiting', label: 'Waiting', unit: 'count' };

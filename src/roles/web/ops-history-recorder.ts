@@ -7,15 +7,11 @@
 
 import { queueRates } from '../../common/queue-figures.js';
 import type { HistoryPoint } from '../../ports/ops-history.js';
-import { MINUTE_MS, floorTo } from '../../ports/ops-history.js';
+import { MINUTE_MS, floorTo, queueComponent } from '../../ports/ops-history.js';
 import type { NodeReport } from '../../ports/node-registry.js';
 import type { QueueStats } from '../../ports/queue.js';
 import { nodeKey } from '../../common/node-identity.js';
 import { newestPerNode } from './ops-model.js';
-
-import { queueComponent } from '../../ports/ops-history.js';
-
-export { queueComponent };
 
 export interface HistoryPointsOptions {
   /**

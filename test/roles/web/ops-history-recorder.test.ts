@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeReport } from '../../../src/ports/node-registry.js';
 import { nodeReport } from '../../support/node-reports.js';
-import { historyPointsFrom, queueComponent } from '../../../src/roles/web/ops-history-recorder.js';
+import { historyPointsFrom } from '../../../src/roles/web/ops-history-recorder.js';
+import { queueComponent } from '../../../src/ports/ops-history.js';
 
 const MINUTE = 1_800_000_000_000;
 const NOW = MINUTE + 42_500;
